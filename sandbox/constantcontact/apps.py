@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConstantContactConfig(AppConfig):
+    name = "sandbox.constantcontact"
+    label = "sandbox_constantcontact"

@@ -1,0 +1,68 @@
+"""Knobs: injected latency, faults, token lifetimes and webhook behaviour.
+
+Read on every request from one database row, so a change made over HTTP, by a management
+command or by a test takes effect at once in the serving process.
+"""
+
+from typing import Any
+
+from sandbox.control.models import KnobSettings
+
+PROVIDERS = ("quickbooks", "constantcontact")
+
+DEFAULTS: dict[str, Any] = {
+    # Per provider API call (QuickBooks Accounting API, Constant Contact V3 API).
+    **{f"{p}_latency_ms": 0 for p in PROVIDERS},
+    **{f"{p}_error_rate": 0.0 for p in PROVIDERS},  # fraction answered 500/503
+    **{f"{p}_throttle_rate": 0.0 for p in PROVIDERS},  # fraction answered 429
+    **{f"{p}_drop_rate": 0.0 for p in PROVIDERS},  # fraction whose connection is dropped
+    # The documented limits; off only for experiments that want to see past them.
+    "enforce_rate_limits": True,
+    "quickbooks_per_second": 10,
+    "quickbooks_per_minute": 500,
+    "constantcontact_per_second": 4,
+    "constantcontact_per_day": 10_000,
+    # Token lifetimes, in seconds.
+    "intuit_code_ttl": 600,
+    "intuit_access_token_ttl": 3600,
+    "intuit_refresh_token_ttl": 100 * 24 * 3600,
+    "cc_code_ttl": 300,
+    "cc_access_token_ttl": 24 * 3600,
+    "cc_refresh_token_ttl": 180 * 24 * 3600,
+    # Webhooks: "cloudevents" (current) or "legacy" (eventNotifications).
+    "webhook_format": "cloudevents",
+    "webhook_delay_seconds": 0.0,
+    "webhooks_enabled": True,
+    # Bulk imports: contacts processed per second of wall time.
+    "cc_import_rate_per_second": 5000,
+}
+
+
+def current() -> dict[str, Any]:
+    row = KnobSettings.objects.filter(pk=1).first()
+    return {**DEFAULTS, **(row.values if row else {})}
+
+
+def get(name: str) -> Any:
+    return current()[name]
+
+
+def update(changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown knobs: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        expected = type(DEFAULTS[name])
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ValueError(f"knob {name} takes a {expected.__name__}")
+    row, _ = KnobSettings.objects.get_or_create(pk=1)
+    row.values = {**row.values, **changes}
+    row.save()
+    return current()
+
+
+def reset() -> dict[str, Any]:
+    KnobSettings.objects.filter(pk=1).delete()
+    return current()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IntuitConfig(AppConfig):
+    name = "sandbox.intuit"
+    label = "sandbox_intuit"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class QuickBooksConfig(AppConfig):
+    name = "sandbox.quickbooks"
+    label = "sandbox_quickbooks"

@@ -1,0 +1,49 @@
+"""QuickBooks Online Accounting API Faults, in the documented JSON."""
+
+from django.http import JsonResponse
+from django.utils import timezone
+
+
+def fault(
+    *, status: int, code: str, message: str, detail: str, fault_type: str, element: str = ""
+) -> JsonResponse:
+    error = {"Message": message, "Detail": detail, "code": code}
+    if element:
+        error["element"] = element
+    return JsonResponse(
+        {"Fault": {"Error": [error], "type": fault_type}, "time": timezone.now().isoformat()},
+        status=status,
+    )
+
+
+def throttled() -> JsonResponse:
+    return fault(
+        status=429,
+        code="3001",
+        message="message=ThrottleExceeded; errorCode=003001; statusCode=429",
+        detail="The request limit was reached.",
+        fault_type="ThrottlingFault",
+    )
+
+
+injected_throttle = throttled
+
+
+def server_error() -> JsonResponse:
+    return fault(
+        status=500,
+        code="10000",
+        message="An application error has occurred while processing your request",
+        detail="System Failure Error: An unexpected error occurred",
+        fault_type="SystemFault",
+    )
+
+
+def authentication_failed() -> JsonResponse:
+    return fault(
+        status=401,
+        code="3200",
+        message="message=AuthenticationFailed; errorCode=003200; statusCode=401",
+        detail="Token expired or invalid",
+        fault_type="AUTHENTICATION",
+    )

@@ -1,0 +1,21 @@
+"""Test settings: the app's settings, pointed at the real PostgreSQL and Redis of the machine."""
+
+import os
+
+from cryptography.fernet import Fernet
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ccsync")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("SECRET_KEY", "tests-only")
+os.environ.setdefault("TOKEN_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+os.environ.setdefault("INTUIT_CLIENT_ID", "sandbox-intuit-client")
+os.environ.setdefault("INTUIT_CLIENT_SECRET", "sandbox-intuit-secret")
+os.environ.setdefault("INTUIT_WEBHOOK_VERIFIER_TOKEN", "sandbox-webhook-verifier")
+os.environ.setdefault("CONSTANTCONTACT_CLIENT_ID", "sandbox-cc-client")
+os.environ.setdefault("CONSTANTCONTACT_CLIENT_SECRET", "sandbox-cc-secret")
+
+from ccsync.settings import *  # noqa: E402,F403
+
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
