@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "webhook_format": "cloudevents",
     "webhook_delay_seconds": 0.0,
     "webhooks_enabled": True,
+    # Multiplies Intuit's retry schedule (10 s, 20 s, 30 s, 5 min, ...): tests shrink it.
+    "webhook_retry_scale": 1.0,
     # Bulk imports: contacts processed per second of wall time.
     "cc_import_rate_per_second": 5000,
 }
