@@ -1,0 +1,17 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY ccsync ccsync
+COPY integrations integrations
+COPY tenants tenants
+COPY sandbox sandbox
+COPY templates templates
+COPY manage.py ./
+RUN pip install --no-cache-dir . && python manage.py collectstatic --noinput
+RUN useradd --create-home ccsync && mkdir -p /app/var && chown ccsync /app/var
+USER ccsync
+EXPOSE 8000
+CMD ["gunicorn", "ccsync.wsgi", "-b", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]
