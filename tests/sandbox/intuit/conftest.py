@@ -1,0 +1,190 @@
+"""Helpers to click through the sandbox's Intuit and QuickBooks pages like a browser."""
+
+import uuid
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+import requests
+from intuitlib.client import AuthClient
+from intuitlib.enums import Scopes
+
+APP_BASE = "http://127.0.0.1:8000"
+REDIRECT_URI = f"{APP_BASE}/auth/intuit/callback/"
+SCOPES = [Scopes.ACCOUNTING, Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL]
+PASSWORD = "correct horse"
+
+
+@dataclass
+class Form:
+    action: str
+    fields: dict[str, str] = field(default_factory=dict)
+    buttons: list[tuple[str, str, str]] = field(default_factory=list)  # name, value, text
+    radios: list[str] = field(default_factory=list)
+
+
+class Page(HTMLParser):
+    """The forms and links of a page."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self.links: list[tuple[str, str]] = []  # text, href
+        self._form: Form | None = None
+        self._button: list[str] | None = None
+        self._link: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self._form = Form(action=attrs.get("action", ""))
+            self.forms.append(self._form)
+        elif tag == "input" and self._form is not None:
+            if attrs.get("type") == "radio":
+                self._form.radios.append(attrs["value"])
+            elif "name" in attrs:
+                self._form.fields[attrs["name"]] = attrs.get("value", "")
+        elif tag == "button" and self._form is not None:
+            self._button = [attrs.get("name", ""), attrs.get("value", ""), ""]
+        elif tag == "a":
+            self._link = [attrs.get("href", ""), ""]
+
+    def handle_data(self, data):
+        if self._button is not None:
+            self._button[2] += data
+        if self._link is not None:
+            self._link[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "button" and self._button is not None and self._form is not None:
+            self._form.buttons.append(tuple(self._button))
+            self._button = None
+        elif tag == "a" and self._link is not None:
+            self.links.append((self._link[1].strip(), self._link[0]))
+            self._link = None
+
+    def link(self, text: str) -> str:
+        return next(href for label, href in self.links if label == text)
+
+
+class Browser:
+    """A person's browser on the sandbox: cookies kept, redirects to the app not followed."""
+
+    def __init__(self, sandbox) -> None:
+        self.sandbox = sandbox
+        self.session = requests.Session()
+
+    def get(self, url: str, **kwargs) -> requests.Response:
+        return self.session.get(urljoin(self.sandbox.url, url), timeout=10, **kwargs)
+
+    def submit(
+        self, page: requests.Response, button: str, value: str | None = None, **fields: str
+    ) -> requests.Response:
+        """Click the button labelled `button` (of that value, if given), fields filled in."""
+        for form in Page(page.text).forms:
+            for name, button_value, text in form.buttons:
+                if text.strip() == button and value in (None, button_value):
+                    data = {**form.fields, **fields}
+                    if name:
+                        data[name] = button_value
+                    target = urljoin(page.url, form.action) if form.action else page.url
+                    return self.session.post(target, data=data, allow_redirects=False, timeout=10)
+        raise AssertionError(f"no {button!r} button on {page.url}")
+
+    def follow(self, answer: requests.Response) -> requests.Response:
+        assert answer.status_code in (301, 302), answer.status_code
+        return self.get(answer.headers["Location"])
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> requests.Response:
+        return self.follow(
+            self.submit(self.get("/qbo/"), "Sign in", email=email, password=password)
+        )
+
+
+def callback_query(answer: requests.Response) -> dict[str, str]:
+    """The query the authorize page sent the app's redirect URI."""
+    assert answer.status_code == 302, answer.text
+    location = answer.headers["Location"]
+    assert location.startswith(REDIRECT_URI)
+    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+
+
+@dataclass
+class Identity:
+    email: str
+    realm_ids: list[str]
+
+
+@pytest.fixture
+def seed_identity(sandbox):
+    def seed(*company_names: str) -> Identity:
+        email = f"{uuid.uuid4().hex[:12]}@example.com"
+        names = [f"{name} {uuid.uuid4().hex[:8]}" for name in company_names or ["Books"]]
+        answer = requests.post(
+            f"{sandbox.url}/_sandbox/intuit/companies",
+            json={"email": email, "password": PASSWORD, "name": "Pat Doe", "company_names": names},
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        return Identity(email=email, realm_ids=[c["realm_id"] for c in answer.json()["companies"]])
+
+    return seed
+
+
+@pytest.fixture
+def auth_client(sandbox):
+    def make(**kwargs) -> AuthClient:
+        return AuthClient(
+            client_id=kwargs.get("client_id", sandbox.intuit_client_id),
+            client_secret=kwargs.get("client_secret", sandbox.intuit_client_secret),
+            redirect_uri=kwargs.get("redirect_uri", REDIRECT_URI),
+            environment=sandbox.discovery_url,
+        )
+
+    return make
+
+
+@pytest.fixture
+def app_registration(sandbox):
+    """Change the app's registration for one test; restored afterwards."""
+    url = f"{sandbox.url}/_sandbox/intuit/app"
+    before = requests.get(url, timeout=10).json()
+
+    def change(**values) -> dict:
+        answer = requests.post(url, json=values, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    yield change
+    editable = {k: v for k, v in before.items() if k not in ("client_id", "name", "slug")}
+    requests.post(url, json=editable, timeout=10).raise_for_status()
+
+
+def connect(
+    sandbox, browser: Browser, auth: AuthClient, identity: Identity, scopes=SCOPES, **choice
+) -> dict:
+    """Drive the authorize pages to Allow; the callback query (code, state, realmId)."""
+    state = uuid.uuid4().hex
+    page = browser.get(auth.get_authorization_url(scopes, state_token=state))
+    # Each step answers with the next page itself.
+    if 'name="password"' in page.text:
+        page = browser.submit(page, "Sign in", email=identity.email, password=PASSWORD)
+    if "Which company" in page.text:
+        page = browser.submit(page, "Next", **choice)
+    query = callback_query(browser.submit(page, "Allow"))
+    assert query["state"] == state
+    return query
+
+
+@pytest.fixture
+def connected(sandbox, seed_identity, auth_client):
+    """A fresh identity whose one company is connected to the app: (identity, AuthClient)."""
+    identity = seed_identity()
+    auth = auth_client()
+    query = connect(sandbox, Browser(sandbox), auth, identity)
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])
+    return identity, auth

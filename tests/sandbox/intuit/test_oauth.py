@@ -1,0 +1,243 @@
+"""Intuit's OAuth 2.0 / OpenID Connect server, driven by intuit-oauth's real AuthClient."""
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+import requests
+from intuitlib.exceptions import AuthClientError
+
+from tests.sandbox.intuit.conftest import (
+    REDIRECT_URI,
+    SCOPES,
+    Browser,
+    callback_query,
+    connect,
+)
+
+
+def _invalid_grant(call) -> None:
+    with pytest.raises(AuthClientError) as raised:
+        call()
+    assert raised.value.status_code == 400
+    assert json.loads(raised.value.content) == {"error": "invalid_grant"}
+
+
+def test_intuit_oauth_client_completes_the_whole_flow(sandbox, seed_identity, auth_client):
+    identity = seed_identity()
+    auth = auth_client()
+    browser = Browser(sandbox)
+    query = connect(sandbox, browser, auth, identity)
+    assert query["realmId"] == identity.realm_ids[0]
+
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])
+    # AuthClient keeps id_token only when validate_id_token passed (issuer, aud, exp, RS256).
+    assert auth.id_token
+    assert auth.access_token and auth.refresh_token
+    assert auth.expires_in == 3600
+    assert auth.x_refresh_token_expires_in == 100 * 24 * 3600
+    claims = jwt.decode(
+        auth.id_token, options={"verify_signature": False}, audience=sandbox.intuit_client_id
+    )
+    assert claims["aud"] == [sandbox.intuit_client_id]
+    assert claims["realmid"] == identity.realm_ids[0]
+    assert claims["email"] == identity.email
+    assert claims["iss"] == f"{sandbox.url}/intuit/op/v1"
+    assert claims["iat"] <= time.time() < claims["exp"]
+    assert claims["auth_time"] <= claims["iat"]
+
+    first_refresh = auth.refresh_token
+    auth.refresh()
+    assert auth.refresh_token != first_refresh
+    _invalid_grant(lambda: auth.refresh(refresh_token=first_refresh))
+
+    info = auth.get_user_info().json()
+    assert info["sub"] == claims["sub"]
+    assert info["email"] == identity.email
+    assert info["emailVerified"] is True
+    assert (info["givenName"], info["familyName"]) == ("Pat", "Doe")
+
+    access_token = auth.access_token
+    assert auth.revoke() is True
+    _invalid_grant(lambda: auth.refresh())
+    answer = requests.get(
+        f"{sandbox.url}/intuit/v1/openid_connect/userinfo",
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 401
+
+
+def test_id_token_segments_decode_with_plain_base64(connected, sandbox):
+    """intuit-oauth reads the header and payload with b64decode: no '-' or '_' allowed."""
+    _, auth = connected
+    header, payload, _ = auth.id_token.split(".")
+    for segment in (header, payload):
+        assert "-" not in segment and "_" not in segment
+        decoded = json.loads(base64.b64decode(segment + "=" * (-len(segment) % 4)))
+        assert decoded
+    jwks = requests.get(f"{sandbox.url}/intuit/op/v1/jwks", timeout=10).json()
+    kid = jwt.get_unverified_header(auth.id_token)["kid"]
+    key = jwt.PyJWKSet.from_dict(jwks)[kid].key
+    claims = jwt.decode(auth.id_token, key, algorithms=["RS256"], audience=sandbox.intuit_client_id)
+    assert claims["auth_time"] and claims["sub"]
+
+
+def test_code_works_once(sandbox, seed_identity, auth_client):
+    identity = seed_identity()
+    auth = auth_client()
+    query = connect(sandbox, Browser(sandbox), auth, identity)
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])
+    _invalid_grant(lambda: auth_client().get_bearer_token(query["code"]))
+
+
+def test_expired_code(sandbox, seed_identity, auth_client):
+    identity = seed_identity()
+    auth = auth_client()
+    with sandbox.knobs(intuit_code_ttl=0):
+        query = connect(sandbox, Browser(sandbox), auth, identity)
+    _invalid_grant(lambda: auth.get_bearer_token(query["code"]))
+
+
+def test_code_needs_the_same_redirect_uri(sandbox, seed_identity, auth_client, app_registration):
+    other = "http://127.0.0.1:8000/elsewhere/"
+    app_registration(redirect_uris=[REDIRECT_URI, other])
+    identity = seed_identity()
+    query = connect(sandbox, Browser(sandbox), auth_client(), identity)
+    _invalid_grant(lambda: auth_client(redirect_uri=other).get_bearer_token(query["code"]))
+    auth = auth_client()
+    auth.get_bearer_token(query["code"])
+    assert auth.access_token
+
+
+def test_token_endpoint_needs_client_authentication(sandbox, seed_identity, auth_client):
+    identity = seed_identity()
+    query = connect(sandbox, Browser(sandbox), auth_client(), identity)
+    with pytest.raises(AuthClientError) as raised:
+        auth_client(client_secret="wrong").get_bearer_token(query["code"])
+    assert raised.value.status_code == 401
+    assert json.loads(raised.value.content)["error"] == "invalid_client"
+    answer = requests.post(
+        f"{sandbox.url}/intuit/oauth2/v1/tokens/bearer",
+        data={"grant_type": "authorization_code", "code": query["code"]},
+        timeout=10,
+    )
+    assert answer.status_code == 401
+    # A failed client authentication does not use the code up.
+    auth = auth_client()
+    auth.get_bearer_token(query["code"])
+    assert auth.access_token
+
+
+def test_unsupported_grant_type(sandbox):
+    answer = requests.post(
+        f"{sandbox.url}/intuit/oauth2/v1/tokens/bearer",
+        data={"grant_type": "password"},
+        auth=(sandbox.intuit_client_id, sandbox.intuit_client_secret),
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "unsupported_grant_type"
+
+
+def test_cancel_sends_access_denied(sandbox, seed_identity, auth_client):
+    identity = seed_identity()
+    browser = Browser(sandbox)
+    browser.sign_in(identity.email)
+    page = browser.get(auth_client().get_authorization_url(SCOPES, state_token="s1"))
+    assert "Allow" in page.text
+    query = callback_query(browser.submit(page, "Cancel"))
+    assert query == {"error": "access_denied", "state": "s1"}
+
+
+def test_unknown_client_or_unregistered_redirect_is_not_redirected(sandbox, auth_client):
+    auth = auth_client()
+    for url in (
+        auth.get_authorization_url(SCOPES, state_token="s").replace(
+            sandbox.intuit_client_id, "nobody"
+        ),
+        auth_client(redirect_uri="https://evil.example/cb").get_authorization_url(
+            SCOPES, state_token="s"
+        ),
+    ):
+        answer = requests.get(url, allow_redirects=False, timeout=10)
+        assert answer.status_code == 400
+        assert "evil.example" not in answer.headers.get("Location", "")
+
+
+def test_wrong_password_is_refused(sandbox, seed_identity, auth_client):
+    identity = seed_identity()
+    browser = Browser(sandbox)
+    page = browser.get(auth_client().get_authorization_url(SCOPES, state_token="s"))
+    answer = browser.submit(page, "Sign in", email=identity.email, password="wrong")
+    assert answer.status_code == 401
+    assert "Allow" not in answer.text
+
+
+def test_choosing_among_several_companies(sandbox, seed_identity, auth_client):
+    identity = seed_identity("North", "South")
+    auth = auth_client()
+    query = connect(sandbox, Browser(sandbox), auth, identity, realm_id=identity.realm_ids[1])
+    assert query["realmId"] == identity.realm_ids[1]
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])
+    claims = jwt.decode(auth.id_token, options={"verify_signature": False})
+    assert claims["realmid"] == identity.realm_ids[1]
+
+
+def test_a_company_of_someone_else_cannot_be_chosen(sandbox, seed_identity, auth_client):
+    mine, theirs = seed_identity("Mine", "Also mine"), seed_identity()
+    browser = Browser(sandbox)
+    browser.sign_in(mine.email)
+    page = browser.get(auth_client().get_authorization_url(SCOPES, state_token="s"))
+    answer = browser.submit(page, "Next", realm_id=theirs.realm_ids[0])
+    assert answer.status_code == 200
+    assert "Which company" in answer.text
+
+
+def test_expired_refresh_and_access_tokens(sandbox, seed_identity, auth_client):
+    identity = seed_identity()
+    auth = auth_client()
+    query = connect(sandbox, Browser(sandbox), auth, identity)
+    with sandbox.knobs(intuit_access_token_ttl=0, intuit_refresh_token_ttl=0):
+        auth.get_bearer_token(query["code"])
+    assert auth.expires_in == 0
+    with pytest.raises(AuthClientError) as raised:
+        auth.get_user_info()
+    assert raised.value.status_code == 401
+    _invalid_grant(lambda: auth.refresh())
+
+
+def test_hard_expiry_header(connected):
+    _, auth = connected
+    auth.include_refresh_token_hard_expires_in = True
+    auth.refresh()
+    assert 5 * 365 * 24 * 3600 - 60 < auth.x_refresh_token_hard_expires_in <= 5 * 365 * 24 * 3600
+
+
+def test_revoke_of_an_unknown_token_answers_200(sandbox):
+    answer = requests.post(
+        f"{sandbox.url}/intuit/v2/oauth2/tokens/revoke",
+        json={"token": "not-a-token"},
+        auth=(sandbox.intuit_client_id, sandbox.intuit_client_secret),
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    answer = requests.post(
+        f"{sandbox.url}/intuit/v2/oauth2/tokens/revoke", json={"token": "x"}, timeout=10
+    )
+    assert answer.status_code == 401
+
+
+def test_revoking_the_access_token_ends_the_refresh_token_too(connected, auth_client):
+    identity, auth = connected
+    auth_client().revoke(token=auth.access_token)
+    _invalid_grant(lambda: auth.refresh())
+
+
+def test_discovery_document(sandbox):
+    document = requests.get(sandbox.discovery_url, timeout=10).json()
+    assert document["issuer"] == f"{sandbox.url}/intuit/op/v1"
+    assert document["token_endpoint"] == f"{sandbox.url}/intuit/oauth2/v1/tokens/bearer"
+    assert document["jwks_uri"] == f"{sandbox.url}/intuit/op/v1/jwks"

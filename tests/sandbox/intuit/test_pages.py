@@ -1,0 +1,141 @@
+"""The QuickBooks pages: sign-in, company switcher, Apps tab, My Apps and Disconnect."""
+
+import requests
+from intuitlib.enums import Scopes
+
+from tests.sandbox.intuit.conftest import Browser, Page, callback_query, connect
+
+APP_NAME = "Constant Contact for QuickBooks Online"
+
+
+def registration(sandbox) -> dict:
+    return requests.get(f"{sandbox.url}/_sandbox/intuit/app", timeout=10).json()
+
+
+def test_quickbooks_pages_need_sign_in(sandbox):
+    answer = requests.get(f"{sandbox.url}/qbo/apps/", allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/qbo/?next=%2Fqbo%2Fapps%2F"
+
+
+def test_sign_in_goes_back_to_the_page_asked_for(sandbox, seed_identity):
+    identity = seed_identity()
+    browser = Browser(sandbox)
+    page = browser.get("/qbo/apps/myapps/")
+    answer = browser.submit(page, "Sign in", email=identity.email, password="correct horse")
+    assert answer.headers["Location"] == "/qbo/apps/myapps/"
+
+
+def test_sign_in_refuses_a_wrong_password_and_forms_need_csrf(sandbox, seed_identity):
+    identity = seed_identity()
+    browser = Browser(sandbox)
+    answer = browser.submit(browser.get("/qbo/"), "Sign in", email=identity.email, password="x")
+    assert answer.status_code == 401
+    forged = requests.post(
+        f"{sandbox.url}/qbo/",
+        data={"email": identity.email, "password": "correct horse"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert forged.status_code == 403
+
+
+def test_apps_tab_search_finds_the_app_and_get_app_now_starts_connect(sandbox, seed_identity):
+    browser = Browser(sandbox)
+    browser.sign_in(seed_identity().email)
+    results = Page(browser.get("/qbo/apps/", params={"q": APP_NAME}).text)
+    app_page = browser.get(results.link(APP_NAME))
+    assert app_page.status_code == 200
+    assert Page(app_page.text).link("Get App Now") == registration(sandbox)["connect_url"]
+    nothing = browser.get("/qbo/apps/", params={"q": "no such app anywhere"})
+    assert APP_NAME not in nothing.text
+
+
+def test_company_switcher(sandbox, seed_identity):
+    identity = seed_identity("Alpha", "Beta")
+    browser = Browser(sandbox)
+    chooser = browser.sign_in(identity.email)
+    assert "Choose a company" in chooser.text
+    home = browser.follow(browser.submit(chooser, "Open", identity.realm_ids[1]))
+    assert "Switch company" in home.text
+    assert f'value="{identity.realm_ids[0]}"' in home.text
+    assert f'value="{identity.realm_ids[1]}"' not in home.text  # the current one
+    # The apps pages are reachable once a company is chosen.
+    assert browser.get("/qbo/apps/myapps/", allow_redirects=False).status_code == 200
+
+
+def test_my_apps_lists_the_connected_app_and_disconnect_revokes(sandbox, connected):
+    identity, auth = connected
+    app = registration(sandbox)
+    browser = Browser(sandbox)
+    browser.sign_in(identity.email)
+    my_apps = Page(browser.get("/qbo/apps/myapps/").text)
+    assert my_apps.link("Launch") == app["launch_url"]
+    assert my_apps.link("Settings") == app["settings_url"]
+    assert my_apps.link("Support")
+
+    confirm = browser.get(my_apps.link("Disconnect"))
+    assert "Are you sure you want to disconnect your data from Constant Contact?" in confirm.text
+    assert "The app will no longer have access to the QuickBooks data" in confirm.text
+    assert "The app will no longer appear in Blue Dot menu or My Apps page" in confirm.text
+    answer = browser.submit(confirm, "Disconnect")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"{app['disconnect_url']}?realmId={identity.realm_ids[0]}"
+
+    state = requests.get(
+        f"{sandbox.url}/_sandbox/intuit/connections",
+        params={"realm_id": identity.realm_ids[0]},
+        timeout=10,
+    ).json()
+    assert state["live"] is False
+    assert "Disconnect" not in [
+        text for text, _ in Page(browser.get("/qbo/apps/myapps/").text).links
+    ]
+    refreshed = requests.post(
+        f"{sandbox.url}/intuit/oauth2/v1/tokens/bearer",
+        data={"grant_type": "refresh_token", "refresh_token": auth.refresh_token},
+        auth=(sandbox.intuit_client_id, sandbox.intuit_client_secret),
+        timeout=10,
+    )
+    assert refreshed.status_code == 400
+    assert refreshed.json() == {"error": "invalid_grant"}
+
+
+def test_my_apps_is_per_company(sandbox, seed_identity, auth_client):
+    identity = seed_identity("Connected", "Other")
+    browser = Browser(sandbox)
+    auth = auth_client()
+    query = connect(sandbox, browser, auth, identity, realm_id=identity.realm_ids[0])
+    auth.get_bearer_token(query["code"])
+    live = requests.get(
+        f"{sandbox.url}/_sandbox/intuit/connections",
+        params={"realm_id": identity.realm_ids[0]},
+        timeout=10,
+    ).json()
+    assert live["live"] is True
+    # Signed in on the authorize page is signed in to QuickBooks too.
+    home = browser.get("/qbo/")
+    browser.follow(browser.submit(home, "Open", identity.realm_ids[1]))
+    assert APP_NAME not in browser.get("/qbo/apps/myapps/").text
+    browser.follow(browser.submit(browser.get("/qbo/"), "Open", identity.realm_ids[0]))
+    assert APP_NAME in browser.get("/qbo/apps/myapps/").text
+
+
+def test_signed_in_browser_goes_straight_to_consent(sandbox, seed_identity, auth_client):
+    identity = seed_identity()
+    browser = Browser(sandbox)
+    browser.sign_in(identity.email)
+    page = browser.get(auth_client().get_authorization_url([Scopes.OPENID], state_token="s"))
+    assert "Allow" in page.text
+    assert callback_query(browser.submit(page, "Allow"))["realmId"] == identity.realm_ids[0]
+
+
+def test_app_registration_control(sandbox, app_registration):
+    changed = app_registration(disconnect_url="http://127.0.0.1:9/bye/")
+    assert changed["disconnect_url"] == "http://127.0.0.1:9/bye/"
+    bad = requests.post(
+        f"{sandbox.url}/_sandbox/intuit/app", json={"redirect_uris": "x"}, timeout=10
+    )
+    assert bad.status_code == 400
+    bad = requests.post(f"{sandbox.url}/_sandbox/intuit/app", json={"client_id": "x"}, timeout=10)
+    assert bad.status_code == 400
