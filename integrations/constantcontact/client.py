@@ -1,0 +1,231 @@
+"""Constant Contact V3 API: the account, lists, contacts and bulk activities the sync uses.
+
+Endpoint names given to `before_request`: "account_summary", "contact_lists",
+"create_list", "contacts", "get_contact", "put_contact", "contacts_json_import",
+"get_activity", "add_list_memberships".
+"""
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from django.conf import settings
+
+from integrations.constantcontact.errors import (
+    ConstantContactError,
+    TransientError,
+    Unauthorized,
+    error_for,
+)
+from integrations.http import BeforeRequest, Provider, Transport
+from integrations.tokens import TokenSource
+
+MAX_IMPORT_ROWS = 40_000
+# Constant Contact silently drops import data past 4 MB: stay safely below.
+MAX_IMPORT_BYTES = 4_000_000
+MAX_LIST_IDS = 50
+MAX_MEMBERSHIP_CONTACTS = 500
+# Set by Constant Contact, not writable: left out of a PUT.
+_SYSTEM_FIELDS = frozenset(
+    {"contact_id", "create_source", "created_at", "updated_at", "deleted_at"}
+)
+_EMAIL_SYSTEM_FIELDS = frozenset(
+    {"created_at", "updated_at", "opt_in_date", "opt_out_source", "opt_out_date", "confirm_status"}
+)
+
+PROVIDER = Provider(
+    name="Constant Contact",
+    error=ConstantContactError,
+    unauthorized=Unauthorized,
+    transient=TransientError,
+    error_for=error_for,
+)
+
+
+def _csv(values: Sequence[str] | None) -> str | None:
+    return ",".join(values) if values else None
+
+
+def _time(value: datetime | None) -> str | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("Constant Contact times need a timezone")
+    return value.isoformat() if value is not None else None
+
+
+def _next_href(body: dict) -> str | None:
+    links = body.get("_links")
+    following = links.get("next") if isinstance(links, dict) else None
+    href = following.get("href") if isinstance(following, dict) else None
+    return href if isinstance(href, str) and href else None
+
+
+def resolve_link(href: str) -> str:
+    """A `_links` href ("/v3/contacts?cursor=...", relative to the API host) as a URL under
+    CONSTANTCONTACT_API_BASE, whatever path prefix the base has (e.g. ".../cc/v3")."""
+    base = settings.CONSTANTCONTACT_API_BASE
+    base_path = urlsplit(base).path.rstrip("/")
+    parts = urlsplit(href)
+    if base_path and (parts.path == base_path or parts.path.startswith(base_path + "/")):
+        rest = parts.path[len(base_path) :]
+    elif parts.path.startswith("/v3/"):
+        rest = parts.path[len("/v3") :]
+    else:
+        raise ConstantContactError("Constant Contact: unexpected link in a page")
+    return base + rest + (f"?{parts.query}" if parts.query else "")
+
+
+class ConstantContactClient:
+    def __init__(
+        self,
+        *,
+        tokens: TokenSource,
+        before_request: BeforeRequest | None = None,
+        session: requests.Session | None = None,
+    ):
+        self._transport = Transport(
+            provider=PROVIDER, tokens=tokens, before_request=before_request, session=session
+        )
+
+    def account_summary(self) -> dict:
+        return self._call("GET", "/account/summary", endpoint="account_summary")
+
+    def all_lists(self) -> list[dict]:
+        """Every list of the account, all pages."""
+        lists: list[dict] = []
+        for page in self._pages("/contact_lists", endpoint="contact_lists", params={"limit": 1000}):
+            lists += _items(page, "lists")
+        return lists
+
+    def create_list(self, *, name: str) -> dict:
+        """A new list; Conflict if the name is taken."""
+        return self._call("POST", "/contact_lists", endpoint="create_list", json={"name": name})
+
+    def iter_contacts(
+        self,
+        *,
+        status: str | None = None,
+        email: str | None = None,
+        lists: Sequence[str] | None = None,
+        updated_after: datetime | None = None,
+        optout_after: datetime | None = None,
+        include: Sequence[str] | None = None,
+        limit: int = 500,
+    ) -> Iterator[dict]:
+        """Contacts matching the filters, following `_links.next` through every page."""
+        params = {
+            "status": status,
+            "email": email,
+            "lists": _csv(lists),
+            "updated_after": _time(updated_after),
+            "optout_after": _time(optout_after),
+            "include": _csv(include),
+            "limit": limit,
+        }
+        for page in self._pages(
+            "/contacts",
+            endpoint="contacts",
+            params={name: value for name, value in params.items() if value is not None},
+        ):
+            yield from _items(page, "contacts")
+
+    def find_contact(self, *, email: str) -> dict | None:
+        """The contact with this address in any status (unsubscribed and deleted included),
+        with its list memberships; None if there is none."""
+        wanted = email.strip().lower()
+        for contact in self.iter_contacts(status="all", email=email, include=["list_memberships"]):
+            address = contact.get("email_address")
+            if isinstance(address, dict) and str(address.get("address", "")).lower() == wanted:
+                return contact
+        return None
+
+    def get_contact(self, *, contact_id: str, include: Sequence[str] = ()) -> dict:
+        params = {"include": _csv(include)} if include else None
+        return self._call(
+            "GET", f"/contacts/{quote(contact_id, safe='')}", endpoint="get_contact", params=params
+        )
+
+    def put_contact(self, *, contact_id: str, contact: dict) -> dict:
+        """Replace the contact (omitted top-level fields become null; omitted sub-resources
+        such as list_memberships stay). System fields of `contact` are left out, so a
+        fetched contact can be edited and sent back."""
+        body = {key: value for key, value in contact.items() if key not in _SYSTEM_FIELDS}
+        if isinstance(body.get("email_address"), dict):
+            body["email_address"] = {
+                key: value
+                for key, value in body["email_address"].items()
+                if key not in _EMAIL_SYSTEM_FIELDS
+            }
+        body["update_source"] = "Account"
+        return self._call(
+            "PUT", f"/contacts/{quote(contact_id, safe='')}", endpoint="put_contact", json=body
+        )
+
+    def import_contacts(self, *, rows: list[dict], list_ids: Sequence[str]) -> dict:
+        """Start a JSON import activity (create or update by email, add to the lists)."""
+        if not rows or len(rows) > MAX_IMPORT_ROWS:
+            raise ValueError(f"an import takes 1 to {MAX_IMPORT_ROWS} contacts")
+        _check_list_ids(list_ids)
+        body = {"import_data": rows, "list_ids": list(list_ids)}
+        if len(json.dumps(body).encode()) >= MAX_IMPORT_BYTES:
+            raise ValueError("import too large: Constant Contact would silently drop data")
+        return self._call(
+            "POST", "/activities/contacts_json_import", endpoint="contacts_json_import", json=body
+        )
+
+    def get_activity(self, *, activity_id: str) -> dict:
+        return self._call(
+            "GET", f"/activities/{quote(activity_id, safe='')}", endpoint="get_activity"
+        )
+
+    def add_list_memberships(self, *, contact_ids: Sequence[str], list_ids: Sequence[str]) -> dict:
+        """Start an activity adding these contacts to these lists."""
+        if not contact_ids or len(contact_ids) > MAX_MEMBERSHIP_CONTACTS:
+            raise ValueError(f"add_list_memberships takes 1 to {MAX_MEMBERSHIP_CONTACTS} contacts")
+        _check_list_ids(list_ids)
+        return self._call(
+            "POST",
+            "/activities/add_list_memberships",
+            endpoint="add_list_memberships",
+            json={"source": {"contact_ids": list(contact_ids)}, "list_ids": list(list_ids)},
+        )
+
+    def _pages(self, path: str, *, endpoint: str, params: Mapping[str, Any]) -> Iterator[dict]:
+        body = self._call("GET", path, endpoint=endpoint, params=params)
+        yield body
+        while (href := _next_href(body)) is not None:
+            body = self._call("GET", resolve_link(href), endpoint=endpoint)
+            yield body
+
+    def _call(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        endpoint: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> dict:
+        url = (
+            path_or_url
+            if path_or_url.startswith(("http://", "https://"))
+            else settings.CONSTANTCONTACT_API_BASE + path_or_url
+        )
+        body = self._transport.call(method, url, endpoint=endpoint, params=params, json=json)
+        if not isinstance(body, dict):
+            raise ConstantContactError(f"Constant Contact {endpoint}: unexpected answer shape")
+        return body
+
+
+def _items(page: dict, key: str) -> list[dict]:
+    items = page.get(key, [])
+    if not isinstance(items, list):
+        raise ConstantContactError(f"Constant Contact {key}: unexpected answer shape")
+    return items
+
+
+def _check_list_ids(list_ids: Sequence[str]) -> None:
+    if not list_ids or len(list_ids) > MAX_LIST_IDS:
+        raise ValueError(f"1 to {MAX_LIST_IDS} list ids")

@@ -1,0 +1,123 @@
+"""The HTTP transport shared by the provider clients.
+
+Each client owns one `Transport` (one requests.Session, so connections are pooled). The
+transport adds the bearer token and the timeouts, calls the rate-limiter hook before every
+request, renews the token once after a 401 and turns answers into the provider's errors
+through the provider's own `error_for`. It never retries anything else: the Celery layer
+decides what to retry and when.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from integrations.tokens import TokenSource
+
+BeforeRequest = Callable[[str], None]
+
+
+class ProviderError(Exception):
+    """Base of both providers' errors. Messages never hold tokens or email addresses."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Provider:
+    """What the transport needs to know about one provider's errors."""
+
+    name: str
+    error: type[ProviderError]  # the provider's base error
+    unauthorized: type[ProviderError]  # answered by renewing the token once
+    transient: type[ProviderError]  # timeouts and dropped connections
+    # The error an answer carries (status, parsed JSON body or None), or None if it is fine.
+    error_for: Callable[[int, Any], ProviderError | None]
+
+
+# Failures of the connection itself; anything else from requests is a programming error.
+CONNECTION_FAILURES = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+def response_json(response: requests.Response) -> Any:
+    """The parsed JSON body, or None when there is none or it is not JSON."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class Transport:
+    def __init__(
+        self,
+        *,
+        provider: Provider,
+        tokens: TokenSource,
+        before_request: BeforeRequest | None = None,
+        session: requests.Session | None = None,
+    ):
+        self.provider = provider
+        self.tokens = tokens
+        self.before_request = before_request
+        self.session = session or requests.Session()
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send one request and return its JSON body; raise the provider's error otherwise."""
+        token = self.tokens.access_token()
+        status, body, error = self._attempt(method, url, endpoint, token, params, json)
+        if isinstance(error, self.provider.unauthorized):
+            token = self.tokens.renew(rejected=token)
+            status, body, error = self._attempt(method, url, endpoint, token, params, json)
+        if error is not None:
+            raise error
+        if body is None:
+            raise self.provider.error(
+                f"{self.provider.name} {endpoint}: answer without a JSON body", status=status
+            )
+        return body
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        endpoint: str,
+        token: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+    ) -> tuple[int, Any, ProviderError | None]:
+        if self.before_request is not None:
+            self.before_request(endpoint)
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                timeout=settings.PROVIDER_TIMEOUT,
+            )
+        except CONNECTION_FAILURES as exc:
+            # `from None`: requests' message repeats the URL, whose query may hold an email.
+            raise self.provider.transient(
+                f"{self.provider.name} {endpoint}: {type(exc).__name__}"
+            ) from None
+        body = response_json(response)
+        return response.status_code, body, self.provider.error_for(response.status_code, body)

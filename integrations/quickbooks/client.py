@@ -1,0 +1,162 @@
+"""QuickBooks Online Accounting API: the Customer reads the sync needs.
+
+Endpoint names given to `before_request`: "query", "read_customer", "cdc".
+"""
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote as quote_path
+
+import requests
+from django.conf import settings
+
+from integrations.http import BeforeRequest, Provider, Transport
+from integrations.quickbooks.errors import QuickBooksError, TransientError, Unauthorized, error_for
+from integrations.tokens import TokenSource
+
+MAX_RESULTS = 1000  # QuickBooks' largest page
+IDS_PER_QUERY = 500  # keeps every Id IN (...) query to one page and a short URL
+
+PROVIDER = Provider(
+    name="QuickBooks",
+    error=QuickBooksError,
+    unauthorized=Unauthorized,
+    transient=TransientError,
+    error_for=error_for,
+)
+
+
+def quote(value: str | datetime) -> str:
+    """A query literal: backslash and single quote escaped with a backslash, as QuickBooks
+    expects; a datetime (timezone-aware) in ISO 8601."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("QuickBooks query times need a timezone")
+        value = value.isoformat()
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _customers(body: Any, *, where: str) -> list[dict]:
+    rows = body.get("Customer", []) if isinstance(body, dict) else None
+    if not isinstance(rows, list):
+        raise QuickBooksError(f"QuickBooks {where}: unexpected answer shape")
+    return rows
+
+
+class QuickBooksClient:
+    def __init__(
+        self,
+        *,
+        realm_id: str,
+        tokens: TokenSource,
+        before_request: BeforeRequest | None = None,
+        session: requests.Session | None = None,
+    ):
+        self.realm_id = realm_id
+        self._transport = Transport(
+            provider=PROVIDER, tokens=tokens, before_request=before_request, session=session
+        )
+
+    def query_customers(
+        self,
+        *,
+        where: str = "",
+        order_by: str = "Id",
+        start_position: int = 1,
+        max_results: int = MAX_RESULTS,
+    ) -> list[dict]:
+        """One page of `SELECT * FROM Customer`; `where` is trusted text (build it with quote)."""
+        if not 1 <= max_results <= MAX_RESULTS or start_position < 1:
+            raise ValueError("start_position >= 1 and 1 <= max_results <= 1000")
+        text = _select("*", where)
+        if order_by:
+            text += f" ORDERBY {order_by}"
+        text += f" STARTPOSITION {start_position} MAXRESULTS {max_results}"
+        return _customers(self._query(text), where="query")
+
+    def iter_customer_pages(
+        self, *, where: str = "", page_size: int = MAX_RESULTS, start_position: int = 1
+    ) -> Iterator[tuple[int, list[dict]]]:
+        """(start position, customers) for every non-empty page, ordered by Id; stops after
+        the first short page."""
+        position = start_position
+        while True:
+            page = self.query_customers(where=where, start_position=position, max_results=page_size)
+            if page:
+                yield position, page
+            if len(page) < page_size:
+                return
+            position += len(page)
+
+    def count_customers(self, *, where: str = "") -> int:
+        response = self._query(_select("COUNT(*)", where))
+        count = response.get("totalCount")
+        if not isinstance(count, int):
+            raise QuickBooksError("QuickBooks count: unexpected answer shape")
+        return count
+
+    def customers_by_ids(self, *, ids: Sequence[str]) -> list[dict]:
+        """The customers with these Ids, active or not (unknown Ids are simply missing)."""
+        unique = list(dict.fromkeys(ids))
+        customers: list[dict] = []
+        for start in range(0, len(unique), IDS_PER_QUERY):
+            chunk = unique[start : start + IDS_PER_QUERY]
+            listed = ", ".join(quote(customer_id) for customer_id in chunk)
+            customers += self.query_customers(
+                where=f"Active IN (true, false) AND Id IN ({listed})", max_results=MAX_RESULTS
+            )
+        return customers
+
+    def read_customer(self, *, customer_id: str) -> dict:
+        body = self._get(f"customer/{quote_path(customer_id, safe='')}", endpoint="read_customer")
+        customer = body.get("Customer")
+        if not isinstance(customer, dict):
+            raise QuickBooksError("QuickBooks read_customer: unexpected answer shape")
+        return customer
+
+    def changed_customers(self, *, since: datetime) -> list[dict]:
+        """Customers changed since `since` (Change Data Capture, at most 30 days back);
+        deleted ones come as {"status": "Deleted", "Id": ..., "MetaData": ...}."""
+        if since.tzinfo is None:
+            raise ValueError("changed_customers needs a timezone-aware time")
+        body = self._get(
+            "cdc",
+            endpoint="cdc",
+            params={"entities": "Customer", "changedSince": since.isoformat()},
+        )
+        sections = body.get("CDCResponse")
+        if not isinstance(sections, list):
+            raise QuickBooksError("QuickBooks cdc: unexpected answer shape")
+        customers: list[dict] = []
+        for section in sections:
+            responses = section.get("QueryResponse", []) if isinstance(section, dict) else None
+            if not isinstance(responses, list):
+                raise QuickBooksError("QuickBooks cdc: unexpected answer shape")
+            for response in responses:
+                customers += _customers(response, where="cdc")
+        return customers
+
+    def _query(self, text: str) -> dict:
+        body = self._get("query", endpoint="query", params={"query": text})
+        response = body.get("QueryResponse")
+        if not isinstance(response, dict):
+            raise QuickBooksError("QuickBooks query: unexpected answer shape")
+        return response
+
+    def _get(self, path: str, *, endpoint: str, params: dict | None = None) -> dict:
+        realm = quote_path(self.realm_id, safe="")
+        body = self._transport.call(
+            "GET",
+            f"{settings.QUICKBOOKS_API_BASE}/v3/company/{realm}/{path}",
+            endpoint=endpoint,
+            params={**(params or {}), "minorversion": settings.QUICKBOOKS_MINOR_VERSION},
+        )
+        if not isinstance(body, dict):
+            raise QuickBooksError(f"QuickBooks {endpoint}: unexpected answer shape")
+        return body
+
+
+def _select(what: str, where: str) -> str:
+    # A QuickBooks query, not SQL; `where` is the caller's own text, its values quote()d.
+    return f"SELECT {what} FROM Customer" + (f" WHERE {where}" if where else "")  # noqa: S608
