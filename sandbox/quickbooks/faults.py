@@ -47,3 +47,45 @@ def authentication_failed() -> JsonResponse:
         detail="Token expired or invalid",
         fault_type="AUTHENTICATION",
     )
+
+
+def query_parser_error(*, detail: str) -> JsonResponse:
+    return fault(
+        status=400,
+        code="4000",
+        message="Error parsing query",
+        detail=detail,
+        fault_type="ValidationFault",
+    )
+
+
+def query_validation_error(*, detail: str) -> JsonResponse:
+    return fault(
+        status=400,
+        code="4001",
+        message="Invalid query",
+        detail=detail,
+        fault_type="ValidationFault",
+    )
+
+
+def object_not_found() -> JsonResponse:
+    return fault(
+        status=400,
+        code="610",
+        message="Object Not Found",
+        detail="Object Not Found : Something you're trying to use has been made inactive. "
+        "Check the fields with accounts, customers, items, vendors or employees.",
+        fault_type="ValidationFault",
+    )
+
+
+def invalid_request(*, detail: str, element: str = "") -> JsonResponse:
+    return fault(
+        status=400,
+        code="2010",
+        message="Request has invalid or unsupported property",
+        detail=detail,
+        fault_type="ValidationFault",
+        element=element,
+    )

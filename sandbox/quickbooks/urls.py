@@ -1,1 +1,33 @@
-urlpatterns: list = []
+from django.urls import path
+
+from sandbox.quickbooks import control, pages, views
+
+app_name = "quickbooks"
+
+API = "quickbooks/v3/company/<str:realm_id>/"
+CONTROL = "_sandbox/quickbooks/<str:realm_id>/customers"
+
+urlpatterns = [
+    # The Accounting API.
+    path(f"{API}query", views.query, name="query"),
+    path(f"{API}customer/<str:customer_id>", views.read_customer, name="read"),
+    path(f"{API}cdc", views.cdc, name="cdc"),
+    # The Customers page.
+    path("qbo/customers/", pages.customer_list, name="customers"),
+    path("qbo/customers/new/", pages.customer_new, name="customer-new"),
+    path("qbo/customers/<str:customer_id>/", pages.customer_edit, name="customer"),
+    path(
+        "qbo/customers/<str:customer_id>/<str:action>/",
+        pages.customer_action,
+        name="customer-action",
+    ),
+    # Control API.
+    path("_sandbox/quickbooks/webhooks", control.webhooks, name="control-webhooks"),
+    path("_sandbox/quickbooks/<str:realm_id>/seed", control.seed, name="control-seed"),
+    path(CONTROL, control.customers, name="control-customers"),
+    path(f"{CONTROL}/<str:customer_id>", control.update, name="control-update"),
+    path(f"{CONTROL}/<str:customer_id>/deactivate", control.deactivate),
+    path(f"{CONTROL}/<str:customer_id>/reactivate", control.reactivate),
+    path(f"{CONTROL}/<str:customer_id>/delete", control.delete),
+    path(f"{CONTROL}/<str:customer_id>/merge-into/<str:into_id>", control.merge),
+]

@@ -1,0 +1,126 @@
+"""The QuickBooks Customers page: list, add, edit, make inactive, merge and delete."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from sandbox.intuit.session import qbo_login_required, signed_in_company
+from sandbox.quickbooks import selectors, services
+from sandbox.quickbooks.forms import CustomerForm
+
+PAGE_SIZE = 50
+
+
+def _realm_id(request: HttpRequest) -> str:
+    company = signed_in_company(request)
+    assert company is not None  # qbo_login_required saw to it
+    return company.realm_id
+
+
+@qbo_login_required
+@require_http_methods(["GET"])
+def customer_list(request: HttpRequest) -> HttpResponse:
+    realm_id = _realm_id(request)
+    search = request.GET.get("q", "").strip()
+    show_inactive = request.GET.get("inactive") == "1"
+    customers = selectors.live_customers(realm_id=realm_id)
+    if not show_inactive:
+        customers = customers.filter(active=True)
+    if search:
+        customers = customers.filter(
+            Q(display_name__icontains=search)
+            | Q(company_name__icontains=search)
+            | Q(email__icontains=search)
+        )
+    page = Paginator(customers.order_by("display_name", "number"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "quickbooks/customers.html",
+        {
+            "page": page,
+            "rows": [selectors.customer_json(customer) for customer in page],
+            "search": search,
+            "show_inactive": show_inactive,
+        },
+    )
+
+
+@qbo_login_required
+@require_http_methods(["GET", "POST"])
+def customer_new(request: HttpRequest) -> HttpResponse:
+    realm_id = _realm_id(request)
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.create_customer(realm_id=realm_id, fields=form.customer_fields())
+        except services.CustomerError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Customer {customer.display_name} saved.")
+            return redirect("quickbooks:customers")
+    return render(request, "quickbooks/customer_form.html", {"form": form, "customer": None})
+
+
+@qbo_login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
+    realm_id = _realm_id(request)
+    customer = selectors.read_customer(realm_id=realm_id, customer_id=customer_id)
+    if customer is None:
+        raise Http404("no such customer")
+    form = CustomerForm(request.POST or None, initial=CustomerForm.initial_from(customer.data))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_customer(
+                realm_id=realm_id,
+                customer_id=customer_id,
+                changes=form.customer_fields(existing=customer.data),
+            )
+        except services.CustomerError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Customer saved.")
+            return redirect("quickbooks:customers")
+    return render(
+        request,
+        "quickbooks/customer_form.html",
+        {"form": form, "customer": selectors.customer_json(customer)},
+    )
+
+
+@qbo_login_required
+@require_POST
+def customer_action(request: HttpRequest, customer_id: str, action: str) -> HttpResponse:
+    """Make inactive / active, delete, or merge into another customer (POST only)."""
+    realm_id = _realm_id(request)
+    try:
+        if action == "deactivate":
+            services.set_active(realm_id=realm_id, customer_id=customer_id, active=False)
+            messages.success(request, f"Customer {customer_id} is now inactive.")
+        elif action == "reactivate":
+            services.set_active(realm_id=realm_id, customer_id=customer_id, active=True)
+            messages.success(request, f"Customer {customer_id} is active again.")
+        elif action == "delete":
+            services.delete_customer(realm_id=realm_id, customer_id=customer_id)
+            messages.success(request, f"Customer {customer_id} deleted.")
+        elif action == "merge":
+            into_id = request.POST.get("into", "").strip()
+            survivor = services.merge_customer(
+                realm_id=realm_id, customer_id=customer_id, into_id=into_id
+            )
+            messages.success(
+                request, f"Customer {customer_id} merged into {survivor.display_name}."
+            )
+        else:
+            raise Http404("no such action")
+    except services.CustomerNotFound as error:
+        messages.error(request, str(error))
+    except services.CustomerError as error:
+        messages.error(request, str(error))
+        return redirect("quickbooks:customer", customer_id=customer_id)
+    return redirect("quickbooks:customers")

@@ -1,0 +1,315 @@
+"""The sandbox's Accounting API over HTTP: query, read, CDC, authentication, throttling."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.sandbox
+
+
+def fault_of(answer: requests.Response) -> dict:
+    body = answer.json()
+    assert "time" in body
+    return body["Fault"]
+
+
+def ids(customers: list[dict]) -> list[str]:
+    return [customer["Id"] for customer in customers]
+
+
+def test_paging_through_every_active_customer(company, unthrottled):
+    company.seed(2500)
+    customers = company.all_customers()
+    active = sorted((c for c in customers if c["Active"]), key=lambda c: int(c["Id"]))
+    assert 0 < len(active) < 2500  # the seed has inactive customers
+
+    total = company.query("select count(*) from Customer").json()["QueryResponse"]["totalCount"]
+    everyone = company.query("SELECT COUNT(*) FROM Customer WHERE Active IN (true, false)")
+    assert total == len(active)
+    assert everyone.json()["QueryResponse"] == {"totalCount": 2500}
+
+    pages, start = [], 1
+    while True:
+        answer = company.query(
+            f"select * from Customer ORDERBY Id STARTPOSITION {start} MAXRESULTS 1000"
+        ).json()
+        assert "time" in answer
+        page = answer["QueryResponse"]
+        if not page:
+            break
+        assert page["startPosition"] == start
+        assert page["maxResults"] == len(page["Customer"]) <= 1000
+        pages.append(page["Customer"])
+        start += len(page["Customer"])
+    assert [len(page) for page in pages[:-1]] == [1000] * (len(pages) - 1)
+    assert ids([c for page in pages for c in page]) == ids(active)
+
+    default = company.query("select * from Customer").json()["QueryResponse"]
+    assert default["maxResults"] == 100
+    capped = company.query("select * from Customer maxresults 5000").json()["QueryResponse"]
+    assert capped["maxResults"] == 1000
+
+
+def test_orderby_is_stable_across_pages(company, unthrottled):
+    company.seed(300)
+    whole = company.query(
+        "select * from Customer where Active in (true, false) orderby FamilyName desc "
+        "maxresults 1000"
+    ).json()["QueryResponse"]["Customer"]
+    family = [c.get("FamilyName", "") for c in whole]
+    assert family == sorted(family, reverse=True)
+    paged = []
+    for start in range(1, len(whole) + 1, 37):
+        answer = company.query(
+            "select * from Customer where Active in (true, false) orderby FamilyName desc "
+            f"startposition {start} maxresults 37"
+        )
+        paged += answer.json()["QueryResponse"]["Customer"]
+    assert ids(paged) == ids(whole)
+
+
+def test_where_active_id_in_and_last_updated(company, unthrottled):
+    amy, bob, cat = company.create(
+        [
+            {"DisplayName": "Amy's Bird Sanctuary", "PrimaryEmailAddr": {"Address": "a@x.com"}},
+            {"GivenName": "Bob", "FamilyName": "Lee"},
+            {"DisplayName": "Cat Café", "CompanyName": "Cats Inc"},
+        ]
+    )
+    assert bob["DisplayName"] == "Bob Lee"
+    assert company.change(f"{bob['Id']}/deactivate").status_code == 200
+
+    active = company.query("select * from Customer").json()["QueryResponse"]["Customer"]
+    assert ids(active) == [amy["Id"], cat["Id"]]
+    inactive = company.query("select * from Customer where active = false").json()
+    assert ids(inactive["QueryResponse"]["Customer"]) == [bob["Id"]]
+
+    chosen = company.query(
+        f"select * from Customer where Id in ('{amy['Id']}', '{bob['Id']}') "
+        "and Active in (true, false)"
+    ).json()["QueryResponse"]["Customer"]
+    assert ids(chosen) == [amy["Id"], bob["Id"]]
+
+    escaped = company.query(r"select * from Customer where DisplayName = 'Amy\'s Bird Sanctuary'")
+    assert ids(escaped.json()["QueryResponse"]["Customer"]) == [amy["Id"]]
+    like = company.query("select * from Customer where DisplayName LIKE '%caf%'")
+    assert ids(like.json()["QueryResponse"]["Customer"]) == [cat["Id"]]
+    by_email = company.query("select * from Customer where PrimaryEmailAddr = 'a@x.com'")
+    assert ids(by_email.json()["QueryResponse"]["Customer"]) == [amy["Id"]]
+
+    since = datetime.now(UTC).isoformat()
+    edited = company.change(cat["Id"], {"Notes": "VIP"}).json()
+    assert edited["SyncToken"] == "1"
+    changed = company.query(
+        f"select * from Customer where MetaData.LastUpdatedTime > '{since}'"
+    ).json()["QueryResponse"]["Customer"]
+    assert ids(changed) == [cat["Id"]]
+    assert changed[0]["Notes"] == "VIP"
+    later = datetime.now(UTC).isoformat()
+    nothing = company.query(f"select * from Customer where MetaData.LastUpdatedTime > '{later}'")
+    assert nothing.json()["QueryResponse"] == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("select * from Customer where", "4000"),
+        ("select * form Customer", "4000"),
+        ("select * from Customer where Id = '1' or Id = '2'", "4000"),
+        ("select * from Customer startposition x", "4000"),
+        ("delete from Customer", "4000"),
+        ("select * from Customer where Notes = 'x'", "4001"),
+        ("select * from Customer where Id = 'abc'", "4001"),
+        ("select * from Invoice", "4001"),
+    ],
+)
+def test_bad_queries_answer_a_validation_fault(company, unthrottled, text, code):
+    answer = company.query(text)
+    assert answer.status_code == 400
+    fault = fault_of(answer)
+    assert fault["type"] == "ValidationFault"
+    assert fault["Error"][0]["code"] == code
+    if code == "4000":
+        assert fault["Error"][0]["Message"] == "Error parsing query"
+        assert fault["Error"][0]["Detail"].startswith("QueryParserError:")
+
+
+def test_selecting_some_properties(company, unthrottled):
+    company.create({"DisplayName": "Only Name", "PrimaryEmailAddr": {"Address": "o@x.com"}})
+    row = company.query("select Id, PrimaryEmailAddr from Customer").json()["QueryResponse"]
+    assert set(row["Customer"][0]) == {"Id", "SyncToken", "domain", "sparse", "PrimaryEmailAddr"}
+
+
+def test_read_a_customer(company, unthrottled):
+    created = company.create(
+        {
+            "GivenName": "Amy",
+            "FamilyName": "Lauterbach",
+            "CompanyName": "Amy's Bird Sanctuary",
+            "PrimaryPhone": {"FreeFormNumber": "(650) 555-3311"},
+            "BillAddr": {"Line1": "4581 Finch St.", "City": "Bayshore", "PostalCode": "94326"},
+        }
+    )
+    answer = company.get(f"customer/{created['Id']}")
+    assert answer.status_code == 200
+    customer = answer.json()["Customer"]
+    assert customer == created
+    assert customer["SyncToken"] == "0"
+    assert customer["FullyQualifiedName"] == "Amy Lauterbach"
+    assert customer["Active"] is True and customer["Job"] is False
+    create_time = datetime.fromisoformat(customer["MetaData"]["CreateTime"])
+    assert create_time.utcoffset() in (timedelta(hours=-7), timedelta(hours=-8))
+
+    company.change(f"{created['Id']}/deactivate")
+    assert company.get(f"customer/{created['Id']}").json()["Customer"]["Active"] is False
+
+    for missing in ("999999", "abc"):
+        answer = company.get(f"customer/{missing}")
+        assert answer.status_code == 400
+        assert fault_of(answer)["Error"][0]["code"] == "610"
+        assert fault_of(answer)["Error"][0]["Message"] == "Object Not Found"
+
+
+def test_sub_customers_and_merge(company, unthrottled):
+    parent, other = company.create([{"DisplayName": "Parent"}, {"DisplayName": "Other"}])
+    child = company.create({"DisplayName": "Child", "ParentRef": {"value": parent["Id"]}})
+    assert (child["Job"], child["Level"], child["FullyQualifiedName"]) == (
+        True,
+        1,
+        "Parent:Child",
+    )
+    refused = company.change(f"{parent['Id']}/delete")
+    assert refused.status_code == 400
+    renamed = company.change(parent["Id"], {"DisplayName": "Mother"})
+    assert renamed.status_code == 200
+    assert company.get(f"customer/{child['Id']}").json()["Customer"]["FullyQualifiedName"] == (
+        "Mother:Child"
+    )
+    merged = company.change(f"{parent['Id']}/merge-into/{other['Id']}")
+    assert merged.status_code == 200 and merged.json()["Id"] == other["Id"]
+    moved = company.get(f"customer/{child['Id']}").json()["Customer"]
+    assert moved["ParentRef"] == {"value": other["Id"]}
+    assert moved["FullyQualifiedName"] == "Other:Child"
+    assert company.get(f"customer/{parent['Id']}").status_code == 400
+    duplicate = requests.post(
+        f"{company.control}/customers", json={"DisplayName": "other"}, timeout=10
+    )
+    assert duplicate.status_code == 400
+
+
+def test_cdc_reports_changes_and_deleted_customers(company, unthrottled):
+    company.seed(20)
+    since = datetime.now(UTC).isoformat()
+    kept, gone, merged, survivor = company.create(
+        [{"DisplayName": name} for name in ("Kept", "Gone", "Merged", "Survivor")]
+    )
+    company.change(f"{kept['Id']}/deactivate")
+    company.change(f"{gone['Id']}/delete")
+    company.change(f"{merged['Id']}/merge-into/{survivor['Id']}")
+
+    answer = company.get("cdc", entities="Customer", changedSince=since)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert "time" in body
+    result = body["CDCResponse"][0]["QueryResponse"][0]
+    assert result["startPosition"] == 1 and result["maxResults"] == 4
+    by_id = {row["Id"]: row for row in result["Customer"]}
+    assert set(by_id) == {kept["Id"], gone["Id"], merged["Id"], survivor["Id"]}
+    assert by_id[kept["Id"]]["Active"] is False
+    for deleted in (gone["Id"], merged["Id"]):
+        assert by_id[deleted]["status"] == "Deleted"
+        assert set(by_id[deleted]) == {"domain", "status", "Id", "MetaData"}
+        assert "LastUpdatedTime" in by_id[deleted]["MetaData"]
+    assert by_id[survivor["Id"]]["DisplayName"] == "Survivor"
+
+    everything = company.get(
+        "cdc",
+        entities="Customer",
+        changedSince=(datetime.now(UTC) - timedelta(days=29)).isoformat(),
+    )
+    rows = everything.json()["CDCResponse"][0]["QueryResponse"][0]["Customer"]
+    assert {kept["Id"], gone["Id"]} <= {row["Id"] for row in rows}
+
+    too_old = company.get(
+        "cdc",
+        entities="Customer",
+        changedSince=(datetime.now(UTC) - timedelta(days=31)).isoformat(),
+    )
+    assert too_old.status_code == 400
+    assert fault_of(too_old)["type"] == "ValidationFault"
+    assert company.get("cdc", entities="Invoice", changedSince=since).status_code == 400
+
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    empty = company.get("cdc", entities="Customer", changedSince=future).json()
+    assert empty["CDCResponse"] == [{"QueryResponse": [{"startPosition": 1, "maxResults": 0}]}]
+
+
+def assert_authentication_failed(answer: requests.Response) -> None:
+    assert answer.status_code == 401
+    fault = fault_of(answer)
+    assert fault["Error"][0]["code"] == "3200"
+
+
+def test_bad_missing_or_foreign_tokens_fail_authentication(
+    sandbox, company, connect_company, unthrottled
+):
+    assert_authentication_failed(company.query("select * from Customer", token="not-a-token"))
+    assert_authentication_failed(
+        requests.get(f"{company.api}/customer/1", timeout=10)  # no Authorization at all
+    )
+    other = connect_company()
+    assert other.query("select count(*) from Customer").status_code == 200
+    assert_authentication_failed(company.query("select * from Customer", token=other.access_token))
+    assert_authentication_failed(company.get("cdc", token=other.access_token))
+
+
+def test_expired_token_fails_authentication(sandbox, connect_company, knobs):
+    knobs(intuit_access_token_ttl=1, enforce_rate_limits=False)
+    company = connect_company()
+    time.sleep(1.5)
+    assert_authentication_failed(company.query("select * from Customer"))
+
+
+def test_ten_requests_a_second_per_company(company, connect_company):
+    answers = [company.query("select count(*) from Customer") for _ in range(15)]
+    statuses = [answer.status_code for answer in answers]
+    assert statuses[:10] == [200] * 10
+    assert 429 in statuses[10:]
+    throttled = [answer for answer in answers if answer.status_code == 429]
+    assert all(fault_of(answer)["Error"][0]["code"] == "3001" for answer in throttled)
+    # Per company: another company is not held back.
+    assert connect_company().query("select count(*) from Customer").status_code == 200
+    time.sleep(1.1)
+    assert company.query("select count(*) from Customer").status_code == 200
+
+
+def test_requests_a_minute_per_company(company, knobs):
+    knobs(quickbooks_per_second=100, quickbooks_per_minute=12)
+    statuses = [company.query("select count(*) from Customer").status_code for _ in range(14)]
+    assert statuses == [200] * 12 + [429] * 2
+
+
+def test_control_api_refuses_what_quickbooks_refuses(company):
+    for body in ([1], {"DisplayName": 5}, {"DisplayName": "x", "ParentRef": "1"}, {}, "x"):
+        answer = requests.post(f"{company.control}/customers", json=body, timeout=10)
+        assert answer.status_code == 400, body
+    assert requests.post(f"{company.control}/customers", data=b"{", timeout=10).status_code == 400
+    assert company.change("999/delete").status_code == 404
+    assert company.change("abc", {"Notes": "x"}).status_code == 404
+    assert company.all_customers() == []
+
+
+def test_query_may_come_as_a_post_body(company, unthrottled):
+    company.create({"DisplayName": "Posted"})
+    answer = requests.post(
+        f"{company.api}/query?minorversion=75",
+        data="select count(*) from Customer",
+        headers={
+            "Authorization": f"Bearer {company.access_token}",
+            "Content-Type": "application/text",
+        },
+        timeout=10,
+    )
+    assert answer.json()["QueryResponse"] == {"totalCount": 1}
