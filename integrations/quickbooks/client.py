@@ -137,6 +137,15 @@ class QuickBooksClient:
                 customers += _customers(response, where="cdc")
         return customers
 
+    def company_info(self) -> dict:
+        """The company's CompanyInfo (its name, for people who reach several companies)."""
+        realm = quote_path(self.realm_id, safe="")
+        body = self._get(f"companyinfo/{realm}", endpoint="company_info")
+        info = body.get("CompanyInfo")
+        if not isinstance(info, dict):
+            raise QuickBooksError("QuickBooks company_info: unexpected answer shape")
+        return info
+
     def _query(self, text: str) -> dict:
         body = self._get("query", endpoint="query", params={"query": text})
         response = body.get("QueryResponse")

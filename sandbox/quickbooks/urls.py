@@ -12,6 +12,7 @@ urlpatterns = [
     path(f"{API}query", views.query, name="query"),
     path(f"{API}customer/<str:customer_id>", views.read_customer, name="read"),
     path(f"{API}cdc", views.cdc, name="cdc"),
+    path(f"{API}companyinfo/<str:company_id>", views.company_info, name="companyinfo"),
     # The Customers page.
     path("qbo/customers/", pages.customer_list, name="customers"),
     path("qbo/customers/new/", pages.customer_new, name="customer-new"),

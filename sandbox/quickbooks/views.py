@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sandbox.control import knobs
+from sandbox.intuit.models import Company
 from sandbox.intuit.services import realm_for_access_token
 from sandbox.quickbooks import faults, selectors, throttle
 from sandbox.quickbooks.query import (
@@ -102,3 +103,25 @@ def cdc(request: HttpRequest, realm_id: str) -> HttpResponse:
             element="changedSince",
         )
     return answer({"CDCResponse": selectors.cdc_response(realm_id=realm_id, since=since)})
+
+
+@require_GET
+@accounting_api
+def company_info(request: HttpRequest, realm_id: str, company_id: str) -> HttpResponse:
+    company = Company.objects.filter(realm_id=realm_id).first()
+    if company is None or company_id != realm_id:
+        return faults.object_not_found()
+    return answer(
+        {
+            "CompanyInfo": {
+                "Id": "1",
+                "SyncToken": "0",
+                "domain": "QBO",
+                "CompanyName": company.name,
+                "LegalName": company.name,
+                "Country": "US",
+                "SupportedLanguages": "en",
+                "MetaData": {"CreateTime": selectors.response_time()},
+            }
+        }
+    )

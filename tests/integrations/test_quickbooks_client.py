@@ -178,6 +178,22 @@ def test_read_customer(client, mocked):
     assert "minorversion=75" in mocked.calls[0].request.url
 
 
+def test_company_info(client, mocked):
+    mocked.get(
+        f"{QB_BASE}/v3/company/4620816365/companyinfo/4620816365",
+        json={"CompanyInfo": {"CompanyName": "Craig's Design"}, "time": "x"},
+    )
+
+    assert client.company_info()["CompanyName"] == "Craig's Design"
+
+
+def test_company_info_of_an_unexpected_shape_is_an_error(client, mocked):
+    mocked.get(f"{QB_BASE}/v3/company/4620816365/companyinfo/4620816365", json={"time": "x"})
+
+    with pytest.raises(QuickBooksError):
+        client.company_info()
+
+
 def test_read_customer_quotes_the_path(client, mocked):
     mocked.get(
         f"{QB_BASE}/v3/company/4620816365/customer/..%2Fquery",

@@ -313,3 +313,11 @@ def test_query_may_come_as_a_post_body(company, unthrottled):
         timeout=10,
     )
     assert answer.json()["QueryResponse"] == {"totalCount": 1}
+
+
+def test_company_info_names_the_company(company, unthrottled):
+    answer = company.get(f"companyinfo/{company.realm_id}")
+    assert answer.status_code == 200
+    assert answer.json()["CompanyInfo"]["CompanyName"].startswith("Books ")
+    assert company.get("companyinfo/1").status_code == 400
+    assert company.get(f"companyinfo/{company.realm_id}", token="nope").status_code == 401
