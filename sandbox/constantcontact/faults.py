@@ -28,3 +28,38 @@ def unauthorized() -> JsonResponse:
         key="unauthorized",
         message="The access token used is invalid.",
     )
+
+
+def forbidden() -> JsonResponse:
+    return errors(
+        status=403,
+        key="forbidden",
+        message="Forbidden request. You lack the necessary scopes, you lack the necessary user "
+        "privileges, or the application is deactivated.",
+    )
+
+
+class ApiError(Exception):
+    """Raised by the V3 services; the API views answer it in the documented error shape."""
+
+    def __init__(self, status: int, key: str, *messages: str) -> None:
+        super().__init__(key)
+        self.status = status
+        self.key = key
+        self.messages = messages
+
+    def response(self) -> JsonResponse:
+        body = [{"error_key": self.key, "error_message": message} for message in self.messages]
+        return JsonResponse(body, status=self.status, safe=False)
+
+
+def bad_request(*messages: str) -> ApiError:
+    return ApiError(400, "contacts.api.validation.error", *messages)
+
+
+def not_found(message: str = "The requested resource was not found.") -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+def conflict(message: str) -> ApiError:
+    return ApiError(409, "conflict", message)

@@ -1,0 +1,285 @@
+"""The V3 API (base /cc/v3, standing for https://api.cc.email/v3): thin views over the
+services, behind Bearer tokens, scopes and the app-wide rate limits."""
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from sandbox.constantcontact import activities, faults, limits, oauth
+from sandbox.constantcontact import contacts as cc
+from sandbox.constantcontact.faults import ApiError, bad_request
+from sandbox.constantcontact.models import Account
+from sandbox.control import knobs
+
+View = Callable[..., HttpResponse]
+
+
+def endpoint(*, methods: tuple[str, ...], scope: str = "contact_data") -> Callable[[View], View]:
+    """Authenticate the Bearer token, check its scope, apply the rate limits, then call the
+    view with the token's account; ApiError becomes the documented error array."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            auth = request.headers.get("Authorization", "")
+            scheme, _, token = auth.partition(" ")
+            grant = (
+                oauth.grant_for_access_token(token=token.strip()) if scheme == "Bearer" else None
+            )
+            if grant is None:
+                return faults.unauthorized()
+            if scope not in grant.scope.split():
+                return faults.forbidden()
+            values = knobs.current()
+            verdict = limits.admit(
+                per_second=values["constantcontact_per_second"],
+                per_day=values["constantcontact_per_day"],
+                enforce=values["enforce_rate_limits"],
+            )
+            if verdict == "throttled":
+                return faults.throttled()
+            if verdict == "quota_exceeded":
+                return faults.quota_exceeded()
+            if request.method not in methods:
+                return faults.errors(
+                    status=405, key="method_not_allowed", message="Method not allowed."
+                )
+            try:
+                return view(request, grant.account, **kwargs)
+            except ApiError as error:
+                return error.response()
+
+        return wrapped
+
+    return decorate
+
+
+def _json(body: Any, status: int = 200) -> JsonResponse:
+    return JsonResponse(body, status=status, safe=False)
+
+
+def _body(request: HttpRequest) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        raise bad_request("The request body is not valid JSON.") from None
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value in (None, "", "false"):
+        return False
+    if value == "true":
+        return True
+    raise bad_request(f"'{name}' must be true or false.")
+
+
+def _limit(value: str | None, *, default: int, top: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= top:
+        raise bad_request(f"'limit' must be an integer from 1 to {top}.")
+    return limit
+
+
+def _query(request: HttpRequest) -> dict[str, str]:
+    """The request's query, or the one its paging cursor stands for."""
+    if request.GET.get("cursor"):
+        return cc.decode_cursor(request.GET["cursor"])
+    # Positions come only from our own cursors.
+    return {key: value for key, value in request.GET.items() if key not in cc.CURSOR_POSITIONS}
+
+
+def _next_link(path: str, query: dict[str, Any]) -> dict:
+    return {"next": {"href": f"/v3/{path}?{urlencode({'cursor': cc.encode_cursor(query)})}"}}
+
+
+# --- Account -----------------------------------------------------------------------------
+
+
+@endpoint(methods=("GET",), scope="account_read")
+def account_summary(request: HttpRequest, account: Account) -> HttpResponse:
+    return _json(
+        {
+            key: value
+            for key, value in {
+                "organization_name": account.organization_name,
+                "contact_email": account.contact_email,
+                "first_name": account.first_name,
+                "last_name": account.last_name,
+                "encoded_account_id": account.encoded_account_id,
+                "country_code": "US",
+                "state_code": "MA",
+                "time_zone_id": "US/Eastern",
+            }.items()
+            if value
+        }
+    )
+
+
+# --- Lists -------------------------------------------------------------------------------
+
+
+@endpoint(methods=("GET", "POST"))
+def contact_lists(request: HttpRequest, account: Account) -> HttpResponse:
+    if request.method == "POST":
+        body = _body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            raise bad_request("'name' is required.")
+        created = cc.create_list(
+            account=account,
+            name=body["name"],
+            description=str(body.get("description") or ""),
+            favorite=bool(body.get("favorite", False)),
+        )
+        return _json(cc.list_json(created), status=201)
+    query = _query(request)
+    limit = _limit(query.get("limit"), default=50, top=1000)
+    counting = query.get("include_membership_count")
+    if counting not in (None, "", "all", "active"):
+        raise bad_request("'include_membership_count' must be all or active.")
+    status = query.get("status") or "active"
+    found = cc.lists_of(account=account, status=status, name=query.get("name"))
+    offset = int(query.get("offset", 0))
+    page = list(found[offset : offset + limit + 1])
+    more, page = len(page) > limit, page[:limit]
+    counts = cc.membership_counts(page, active_only=counting == "active") if counting else {}
+    answer: dict[str, Any] = {
+        "lists": [cc.list_json(item, membership_count=counts.get(item.pk)) for item in page]
+    }
+    if _flag(query.get("include_count"), "include_count"):
+        answer["lists_count"] = found.count()
+    if more:
+        answer["_links"] = _next_link("contact_lists", {**query, "offset": offset + limit})
+    return _json(answer)
+
+
+@endpoint(methods=("GET", "PUT", "DELETE"))
+def contact_list(request: HttpRequest, account: Account, list_id: str) -> HttpResponse:
+    found = cc.get_list(account=account, list_id=list_id)
+    if request.method == "PUT":
+        body = _body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            raise bad_request("'name' is required.")
+        updated = cc.update_list(
+            contact_list=found,
+            name=body["name"],
+            description=body.get("description"),
+            favorite=body.get("favorite"),
+        )
+        return _json(cc.list_json(updated))
+    if request.method == "DELETE":
+        return _json(
+            activities.activity_json(activities.delete_list(contact_list=found)), status=202
+        )
+    counting = request.GET.get("include_membership_count")
+    counts = cc.membership_counts([found], active_only=counting == "active") if counting else {}
+    return _json(cc.list_json(found, membership_count=counts.get(found.pk)))
+
+
+# --- Contacts ----------------------------------------------------------------------------
+
+
+@endpoint(methods=("GET", "POST"))
+def contacts(request: HttpRequest, account: Account) -> HttpResponse:
+    if request.method == "POST":
+        created = cc.create_contact(account=account, body=_body(request))
+        return _json(cc.contact_json(created, include=cc.INCLUDES), status=201)
+    activities.advance(account=account)
+    query = _query(request)
+    limit = _limit(query.get("limit"), default=50, top=500)
+    include = cc.csv_param(query.get("include"), allowed=cc.INCLUDES, name="include")
+    found = cc.contacts_query(
+        account=account,
+        status=cc.csv_param(query.get("status"), allowed=cc.CONTACT_STATUSES, name="status"),
+        email=query.get("email"),
+        list_ids=[item for item in (query.get("lists") or "").split(",") if item],
+        updated_after=cc.parse_moment(query.get("updated_after"), name="updated_after"),
+        optout_after=cc.parse_moment(query.get("optout_after"), name="optout_after"),
+    )
+    after = int(query.get("after", 0))
+    page = found.filter(id__gt=after)
+    if "list_memberships" in include:
+        page = page.prefetch_related("lists")
+    rows = list(page[: limit + 1])
+    more, rows = len(rows) > limit, rows[:limit]
+    answer: dict[str, Any] = {"contacts": [cc.contact_json(c, include=include) for c in rows]}
+    if _flag(query.get("include_count"), "include_count"):
+        answer["contacts_count"] = found.count()
+    if more:
+        answer["_links"] = _next_link("contacts", {**query, "after": rows[-1].id})
+    return _json(answer)
+
+
+@endpoint(methods=("GET", "PUT", "DELETE"))
+def contact(request: HttpRequest, account: Account, contact_id: str) -> HttpResponse:
+    if request.method == "PUT":
+        updated = cc.replace_contact(account=account, contact_id=contact_id, body=_body(request))
+        return _json(cc.contact_json(updated, include=cc.INCLUDES))
+    if request.method == "DELETE":
+        cc.delete_contact(account=account, contact_id=contact_id)
+        return HttpResponse(status=204)
+    activities.advance(account=account)
+    include = cc.csv_param(request.GET.get("include"), allowed=cc.INCLUDES, name="include")
+    return _json(
+        cc.contact_json(cc.find_contact(account=account, contact_id=contact_id), include=include)
+    )
+
+
+@endpoint(methods=("POST",))
+def sign_up_form(request: HttpRequest, account: Account) -> HttpResponse:
+    found, created = cc.sign_up(account=account, body=_body(request))
+    return _json(
+        {"contact_id": str(found.contact_id), "action": "created" if created else "updated"},
+        status=201 if created else 200,
+    )
+
+
+# --- Activities --------------------------------------------------------------------------
+
+
+@endpoint(methods=("POST",))
+def contacts_json_import(request: HttpRequest, account: Account) -> HttpResponse:
+    # Constant Contact silently drops data past 4 MB; the sandbox refuses such a request
+    # instead (400, a code the spec documents), so a client that sends one is caught.
+    if int(request.headers.get("Content-Length") or 0) >= activities.MAX_IMPORT_BYTES:
+        raise bad_request("The request body exceeds the 4 MB limit.")
+    created = activities.create_import(account=account, body=_body(request))
+    return _json(activities.activity_json(created), status=201)
+
+
+@endpoint(methods=("POST",))
+def add_list_memberships(request: HttpRequest, account: Account) -> HttpResponse:
+    created = activities.create_add_list_memberships(account=account, body=_body(request))
+    return _json(activities.activity_json(created), status=201)
+
+
+@endpoint(methods=("GET",))
+def activity(request: HttpRequest, account: Account, activity_id: str) -> HttpResponse:
+    found = activities.get_activity(account=account, activity_id=activity_id)
+    return _json(activities.activity_json(found))
+
+
+@endpoint(methods=("GET",))
+def activity_list(request: HttpRequest, account: Account) -> HttpResponse:
+    query = _query(request)
+    limit = _limit(query.get("limit"), default=50, top=500)
+    found = activities.list_activities(account=account, state=query.get("state"))
+    before = int(query.get("before", 0))
+    if before:
+        found = found.filter(id__lt=before)
+    rows = list(found[: limit + 1])
+    more, rows = len(rows) > limit, rows[:limit]
+    answer: dict[str, Any] = {"activities": [activities.activity_json(item) for item in rows]}
+    if more:
+        answer["_links"] = _next_link("activities", {**query, "before": rows[-1].id})
+    return _json(answer)

@@ -1,0 +1,180 @@
+"""Bulk activities: the JSON import processed progressively, its semantics and limits, and
+add_list_memberships; every call checked against the spec."""
+
+import json
+import time
+
+import requests
+
+
+def _wait_completed(api, activity_id: str, *, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        activity = api.get(f"/activities/{activity_id}").json()
+        if activity["state"] == "completed" or time.monotonic() > deadline:
+            return activity
+        time.sleep(0.2)
+
+
+def _contacts_by_email(sandbox, username: str) -> dict[str, dict]:
+    answer = requests.get(f"{sandbox.url}/_sandbox/cc/accounts/{username}/contacts", timeout=30)
+    answer.raise_for_status()
+    return {item["email"]: item for item in answer.json()["contacts"]}
+
+
+def test_import_progresses_over_time(api, cc_account, knobs):
+    knobs(cc_import_rate_per_second=10)
+    customers = cc_account["lists"]["Customers"]
+    rows = [{"email": f"r{number}@example.com", "first_name": f"R{number}"} for number in range(38)]
+    rows += [{"email": "not-an-email"}, {"first_name": "no email"}]
+    created = api.post(
+        "/activities/contacts_json_import", json={"import_data": rows, "list_ids": [customers]}
+    )
+    assert created.status_code == 201
+    activity = created.json()
+    assert activity["state"] == "initialized"
+    assert activity["percent_done"] == 0
+    assert activity["status"]["items_total_count"] == 40
+    assert activity["_links"]["self"]["href"] == f"/v3/activities/{activity['activity_id']}"
+
+    time.sleep(1.0)
+    midway = api.get(f"/activities/{activity['activity_id']}").json()
+    assert midway["state"] == "processing"
+    done = midway["status"]["items_completed_count"]
+    assert 0 < done < 40
+    assert 0 < midway["percent_done"] < 100
+    visible = api.get(f"/contacts?lists={customers}&limit=500").json()["contacts"]
+    assert 0 < len(visible) < 38
+
+    finished = _wait_completed(api, activity["activity_id"])
+    assert finished["state"] == "completed" and finished["percent_done"] == 100
+    status = finished["status"]
+    assert status["items_completed_count"] == 40
+    assert status["person_count"] == 38
+    assert status["error_count"] == 2 and len(finished["activity_errors"]) == 2
+    assert status["list_count"] == 1 and status["cannot_add_to_list_count"] == 0
+    assert all(isinstance(error, str) for error in finished["activity_errors"])
+    members = api.all_contacts(f"lists={customers}&limit=10")
+    assert len(members) == 38
+    listed = api.get("/activities?limit=1").json()
+    assert listed["activities"][0]["activity_id"] == activity["activity_id"]
+    assert "_links" not in listed  # the account's only activity
+
+
+def test_import_semantics(api, sandbox, cc_account):
+    customers = cc_account["lists"]["Customers"]
+    existing = api.post(
+        "/contacts",
+        json={
+            "email_address": {"address": "known@example.com"},
+            "create_source": "Contact",
+            "first_name": "Kim",
+            "job_title": "Owner",
+            "list_memberships": [cc_account["lists"]["Donors"]],
+        },
+    ).json()
+    rows = [
+        {"email": "known@example.com", "last_name": "Lee", "work_phone": "555-1"},
+        {"email": "gone@example.com", "first_name": "Gone"},
+        {
+            "email": "fresh@example.com",
+            "company_name": "Acme",
+            "mobile_phone": "555-2",
+            "home_street": "1 Elm",
+            "home_street2": "Apt 2",
+            "home_city": "Salem",
+            "home_zip": "01970",
+        },
+    ]
+    activity = api.post(
+        "/activities/contacts_json_import", json={"import_data": rows, "list_ids": [customers]}
+    ).json()
+    finished = _wait_completed(api, activity["activity_id"])
+    assert finished["status"]["cannot_add_to_list_count"] == 1
+    assert finished["status"]["person_count"] == 3
+
+    contacts = _contacts_by_email(sandbox, cc_account["username"])
+    known = contacts["known@example.com"]
+    assert known["contact_id"] == existing["contact_id"]
+    assert (known["first_name"], known["last_name"], known["job_title"]) == ("Kim", "Lee", "Owner")
+    assert known["permission"] == "implicit"
+    assert known["list_names"] == ["Customers", "Donors"]
+    assert known["phone_numbers"][0]["kind"] == "work"
+    gone = contacts["gone@example.com"]
+    assert gone["permission"] == "unsubscribed" and gone["list_names"] == []
+    assert gone["first_name"] == "Gone"  # fields are updated, the opt-out is not touched
+    fresh = contacts["fresh@example.com"]
+    assert fresh["permission"] == "implicit"
+    assert fresh["create_source"] == "Account"
+    assert fresh["email_address"]["opt_in_source"] == "Account"
+    assert fresh["list_names"] == ["Customers"]
+    assert fresh["phone_numbers"][0] == {**fresh["phone_numbers"][0], "kind": "mobile"}
+    address = fresh["street_addresses"][0]
+    assert address["kind"] == "home" and address["street"] == "1 Elm Apt 2"
+    assert address["postal_code"] == "01970"
+
+
+def test_import_limits(api, cc_account, contract):
+    customers = cc_account["lists"]["Customers"]
+    too_many = [{"email": f"{number}@x.co"} for number in range(40_001)]
+    street = "s" * 250
+    big = [{"email": f"{number}@x.co", "street": street} for number in range(16_000)]
+    body = json.dumps({"import_data": big, "list_ids": [customers]})
+    assert len(body) >= 4 * 1024 * 1024
+    with contract.sampled_imports():
+        answer = api.post(
+            "/activities/contacts_json_import",
+            json={"import_data": too_many, "list_ids": [customers]},
+        )
+        assert answer.status_code == 400 and "40000" in answer.json()[0]["error_message"]
+        answer = api.post(
+            "/activities/contacts_json_import",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+    assert answer.status_code == 400 and "4 MB" in answer.json()[0]["error_message"]
+    unknown = api.post(
+        "/activities/contacts_json_import",
+        json={"import_data": [{"email": "a@x.co"}], "list_ids": [customers[:-4] + "0000"]},
+    )
+    assert unknown.status_code == 400
+    with contract.expect_invalid_request():
+        no_lists = api.post(
+            "/activities/contacts_json_import",
+            json={"import_data": [{"email": "a@x.co"}], "list_ids": []},
+        )
+    assert no_lists.status_code == 400
+    assert api.get("/contacts?email=a@x.co").json()["contacts"] == []
+
+
+def test_add_list_memberships_skips_unsubscribed(api, cc_account):
+    customers, donors = cc_account["lists"]["Customers"], cc_account["lists"]["Donors"]
+    ids = []
+    for email in ("m1@example.com", "m2@example.com"):
+        created = api.post(
+            "/contacts",
+            json={
+                "email_address": {"address": email},
+                "create_source": "Account",
+                "list_memberships": [customers],
+            },
+        )
+        ids.append(created.json()["contact_id"])
+    gone = api.get("/contacts?email=gone@example.com").json()["contacts"][0]
+    answer = api.post(
+        "/activities/add_list_memberships",
+        json={"source": {"contact_ids": [*ids, gone["contact_id"]]}, "list_ids": [donors]},
+    )
+    assert answer.status_code == 201
+    finished = _wait_completed(api, answer.json()["activity_id"])
+    assert finished["status"]["items_total_count"] == 3
+    members = {c["contact_id"] for c in api.all_contacts(f"lists={donors}")}
+    assert members == set(ids)
+
+    third = api.post("/contact_lists", json={"name": "Third"}).json()["list_id"]
+    by_list = api.post(
+        "/activities/add_list_memberships",
+        json={"source": {"list_ids": [customers]}, "list_ids": [third]},
+    )
+    _wait_completed(api, by_list.json()["activity_id"])
+    assert {c["contact_id"] for c in api.all_contacts(f"lists={third}")} == set(ids)
