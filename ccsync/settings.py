@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tenants.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "ccsync.urls"
@@ -84,18 +85,43 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# People sign in through Intuit: pages that need a session send them to Launch.
+LOGIN_URL = "tenants:launch"
+
+# Lax (not Strict): the OAuth callbacks are top-level GETs from Intuit and Constant Contact
+# and must carry the session that holds their state and PKCE verifier.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Production serves HTTPS only (Intuit requires it). Behind a TLS-terminating proxy or a
+# PaaS router, set SECURE_PROXY_SSL_HEADER_ENABLED=true so Django trusts the proxy's
+# X-Forwarded-Proto: only when that proxy always sets or strips the header itself,
+# otherwise a client could claim HTTPS. SECURE_SSL_REDIRECT is for deployments where no
+# proxy redirects http to https already.
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A Content-Security-Policy and Cache-Control: no-store are added to every page by
+# tenants.middleware.SecurityHeadersMiddleware.
 
 # --- Intuit (OpenID Connect + QuickBooks Online Accounting API) ---
 # 'sandbox', 'production' or the URL of a discovery document (intuit-oauth accepts all three).
@@ -165,10 +191,42 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Redis for the shared rate limiters; empty means an in-process limiter (demo, one worker).
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# --- The sync engine ---
+# Constant Contact: 4 requests/s and 10,000/day for the whole app (one API key); the app
+# takes SYNC_CC_DAILY_SHARE of the day, leaving room for anything else using the key.
+SYNC_CC_PER_SECOND = env.int("SYNC_CC_PER_SECOND", default=4)
+SYNC_CC_DAILY_SHARE = env.int("SYNC_CC_DAILY_SHARE", default=9_500)
+# QuickBooks: per company (realm).
+SYNC_QB_PER_SECOND = env.int("SYNC_QB_PER_SECOND", default=10)
+SYNC_QB_PER_MINUTE = env.int("SYNC_QB_PER_MINUTE", default=500)
+# Fairness: a tenant's recent Constant Contact use halves every this many seconds.
+SYNC_FAIRNESS_HALF_LIFE = env.float("SYNC_FAIRNESS_HALF_LIFE", default=10.0)
+SYNC_CUSTOMER_CAP = env.int("SYNC_CUSTOMER_CAP", default=10_000)
+SYNC_PAGE_SIZE = env.int("SYNC_PAGE_SIZE", default=1_000)  # QuickBooks' maximum
+# Rows per contacts_json_import: fewer rows show contacts sooner, more cost fewer calls.
+SYNC_IMPORT_CHUNK_ROWS = env.int("SYNC_IMPORT_CHUNK_ROWS", default=2_500)
+SYNC_IMPORT_MAX_BYTES = env.int("SYNC_IMPORT_MAX_BYTES", default=3_900_000)
+# Webhook events of one tenant are gathered this long before one incremental sync.
+SYNC_COALESCE_SECONDS = env.float("SYNC_COALESCE_SECONDS", default=2.0)
+SYNC_WEBHOOK_MAX_BYTES = env.int("SYNC_WEBHOOK_MAX_BYTES", default=1_000_000)
+# A run whose worker has not checked in for this long is taken over.
+SYNC_STALE_RUN_SECONDS = env.int("SYNC_STALE_RUN_SECONDS", default=300)
+SYNC_UNSUBSCRIBE_MAX_AGE = env.int("SYNC_UNSUBSCRIBE_MAX_AGE", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1_800)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1_740)
+CELERY_BEAT_SCHEDULE = {
+    "sync-reconcile": {"task": "sync.reconcile_all", "schedule": 15 * 60.0},
+    "sync-unsubscribes": {"task": "sync.refresh_unsubscribes_all", "schedule": 10 * 60.0},
+    "sync-tokens": {"task": "sync.refresh_tokens_all", "schedule": 10 * 60.0},
+    "sync-recover": {"task": "sync.recover_runs", "schedule": 60.0},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # At DEBUG these log token values and URLs that can hold email addresses.
+    "loggers": {name: {"level": "INFO"} for name in ("requests_oauthlib", "oauthlib", "urllib3")},
 }

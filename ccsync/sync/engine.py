@@ -1,0 +1,736 @@
+"""The sync: QuickBooks customers read, judged by the rules and sent to Constant Contact.
+
+Every run works in steps that each end with a checkpoint saved in the same transaction as
+the customers' outcomes, so a run killed anywhere resumes without losing or repeating
+anyone (Constant Contact identifies contacts by email: re-sending a chunk whose answer was
+lost updates the same contacts, it creates none).
+
+- First sync and full check: unsubscribed addresses, then every customer page by page
+  (`Active IN (true, false)` so the inactive ones are reported too, ordered by Id), then
+  the rules over all of them at once (the cap and the duplicate winner need everyone),
+  then the sends.
+- Changes (webhooks, CDC): the changed customers in one `Id IN (...)` query, the rules over
+  them and every customer sharing their addresses, then the sends.
+- Sends: email changes of synced contacts one by one (find the contact by its old address,
+  PUT it with the new one), everything else in contacts_json_import chunks under 4 MB,
+  each activity polled with backoff. Never sign_up_form: it re-subscribes.
+"""
+
+import logging
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import GeneratorType
+from typing import Any, cast
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from ccsync.sync import services
+from ccsync.sync.limiter import QuotaPaused, get_limiter, next_utc_midnight
+from ccsync.sync.mapping import chunk_rows, contact_update, import_row, row_hash
+from ccsync.sync.models import (
+    CustomerRecord,
+    Run,
+    TenantSync,
+    UnsubscribedAddress,
+    WebhookEvent,
+)
+from ccsync.sync.rules import (
+    Candidate,
+    EmailChoice,
+    SkipReason,
+    Verdict,
+    created_at,
+    customer_email,
+    decide,
+    is_active,
+    is_top_level,
+)
+from integrations.constantcontact import errors as cc_errors
+from integrations.constantcontact.client import ConstantContactClient
+from integrations.quickbooks import errors as qb_errors
+from integrations.quickbooks.client import QuickBooksClient
+from integrations.quickbooks.webhooks import CustomerEvent
+from tenants import selectors as tenant_selectors
+from tenants.clients import constantcontact_client, quickbooks_client
+from tenants.models import Connection, Tenant
+from tenants.tokens import ConnectionUnavailable, mark_broken
+
+logger = logging.getLogger(__name__)
+
+ALL_CUSTOMERS = "Active IN (true, false)"
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+ACTIVITY_DONE = {"completed", "failed", "cancelled", "timed_out"}
+THROTTLE_BACKOFF = (1.0, 2.0, 4.0)
+_LINE = re.compile(r"\s*Line (\d+)\b")
+POLL_FIRST_SECONDS = 0.3
+POLL_MAX_SECONDS = 8.0
+POLL_GIVE_UP = timedelta(minutes=30)
+CLOCK_OVERLAP = timedelta(minutes=5)  # read a little further back than needed: clocks differ
+FACT_FIELDS = [
+    "display_name",
+    "email",
+    "email_from_several",
+    "email_problem",
+    "active",
+    "top_level",
+    "deleted",
+    "created_in_quickbooks",
+    "row",
+    "row_hash",
+    "seen_at",
+]
+RETRYABLE = (
+    qb_errors.TransientError,
+    qb_errors.Throttled,
+    cc_errors.TransientError,
+    cc_errors.Throttled,
+)
+# The connection is gone until the user reconnects: the run fails, the page shows a banner.
+BROKEN = (
+    ConnectionUnavailable,
+    qb_errors.InvalidGrant,
+    qb_errors.Unauthorized,
+    cc_errors.InvalidGrant,
+    cc_errors.Unauthorized,
+    cc_errors.Forbidden,
+)
+
+
+class Stop(Exception):
+    """The run was cancelled or taken over (leave it as it is), or paused by the user."""
+
+    def __init__(self, *, paused: bool = False) -> None:
+        super().__init__("paused" if paused else "stopped")
+        self.paused = paused
+
+
+@dataclass
+class Sync:
+    run: Run
+    worker: str
+    list_id: str
+    qb: QuickBooksClient
+    cc: ConstantContactClient
+    calls: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.run.tenant
+
+
+def _counting(provider: str, acquire: Callable[[str], None], calls: Counter[str]):
+    def before_request(endpoint: str) -> None:
+        acquire(endpoint)
+        calls[provider] += 1
+
+    return before_request
+
+
+class _Patient:
+    """A Constant Contact client that waits and tries again after a 429 throttled (it comes
+    without a Retry-After); anything else, and a throttle that lasts, goes to the caller."""
+
+    def __init__(self, client: ConstantContactClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._client, name)
+
+        def patiently(*args: Any, **kwargs: Any) -> Any:
+            for delay in (*THROTTLE_BACKOFF, None):
+                try:
+                    result = method(*args, **kwargs)
+                    return list(result) if isinstance(result, GeneratorType) else result
+                except cc_errors.Throttled:
+                    if delay is None:
+                        raise
+                    time.sleep(delay)
+            raise AssertionError("unreachable")
+
+        return patiently
+
+
+def clients_for(
+    *, tenant: Tenant, calls: Counter[str]
+) -> tuple[QuickBooksClient, ConstantContactClient]:
+    """Both clients of a tenant, behind the shared limiter, counting their calls."""
+    limiter = get_limiter()
+    qb_hook = limiter.quickbooks_hook(realm_id=tenant.realm_id)
+    cc_hook = limiter.constantcontact_hook(tenant=str(tenant.pk))
+    return (
+        quickbooks_client(tenant=tenant, before_request=_counting("quickbooks", qb_hook, calls)),
+        cast(
+            ConstantContactClient,
+            _Patient(
+                constantcontact_client(
+                    tenant=tenant, before_request=_counting("constantcontact", cc_hook, calls)
+                )
+            ),
+        ),
+    )
+
+
+# --- running a run --------------------------------------------------------------------------
+
+
+def execute(*, run_id: int, worker: str) -> Run | None:
+    """Claim the run and work on it until it is done, paused or stopped.
+
+    Passing errors (RETRYABLE) propagate with the claim kept, for the caller to retry."""
+    if not services.claim(run_id=run_id, worker=worker):
+        return None
+    run = Run.objects.select_related("tenant").get(pk=run_id)
+    selection = tenant_selectors.current_list(tenant=run.tenant)
+    if selection is None:
+        return _finish(run, worker, Run.State.FAILED, error="No Constant Contact list chosen.")
+    calls: Counter[str] = Counter()
+    qb, cc = clients_for(tenant=run.tenant, calls=calls)
+    sync = Sync(run=run, worker=worker, list_id=selection.list_id, qb=qb, cc=cc, calls=calls)
+    logger.info("sync run started: tenant=%s run=%s kind=%s", run.tenant_id, run.pk, run.kind)
+    try:
+        if run.kind == Run.Kind.INCREMENTAL:
+            sync_changes(sync)
+        else:
+            full_scan(sync)
+    except Stop as stop:
+        if stop.paused:  # recorded here: the step that noticed it was rolled back
+            Run.objects.filter(pk=run.pk, claimed_by=worker).update(
+                state=Run.State.PAUSED, claimed_by=""
+            )
+            run.state = Run.State.PAUSED
+        return run
+    except (QuotaPaused, cc_errors.QuotaExceeded) as error:
+        if isinstance(error, cc_errors.QuotaExceeded):
+            get_limiter().exhaust_constantcontact_today()
+        return _pause_for_quota(sync)
+    except BROKEN as error:
+        _mark_connection_broken(sync, error)
+        return _finish(run, worker, Run.State.FAILED, error=_broken_message(error), sync=sync)
+    except RETRYABLE:
+        _save_calls(sync)
+        raise
+    except Exception as error:
+        logger.exception("sync run failed: tenant=%s run=%s", run.tenant_id, run.pk)
+        return _finish(run, worker, Run.State.FAILED, error=_describe(error), sync=sync)
+    if run.kind != Run.Kind.INCREMENTAL:
+        TenantSync.objects.filter(tenant=run.tenant).update(reconciled_at=run.started_at)
+    finished = _finish(run, worker, Run.State.COMPLETED, sync=sync)
+    if services.has_pending_events(tenant=run.tenant):
+        services.schedule_changes(tenant_id=run.tenant_id)
+    return finished
+
+
+def fail(*, run_id: int, worker: str, error: Exception) -> None:
+    """Give up on a run after its retries (passing errors that did not pass)."""
+    run = Run.objects.get(pk=run_id)
+    _finish(run, worker, Run.State.FAILED, error=_describe(error))
+
+
+def _describe(error: Exception) -> str:
+    # Provider errors say what failed without personal data; others only by their type.
+    if isinstance(error, qb_errors.QuickBooksError | cc_errors.ConstantContactError):
+        return str(error)[:500]
+    return f"Unexpected error ({type(error).__name__})."
+
+
+def _broken_message(error: Exception) -> str:
+    provider = "QuickBooks" if isinstance(error, qb_errors.QuickBooksError) else "Constant Contact"
+    if isinstance(error, ConnectionUnavailable):
+        return "A connection is broken or disconnected: reconnect it to resume syncing."
+    return f"{provider} refused the app's authorization: reconnect it to resume syncing."
+
+
+def _mark_connection_broken(sync: Sync, error: Exception) -> None:
+    if isinstance(error, ConnectionUnavailable | qb_errors.InvalidGrant | cc_errors.InvalidGrant):
+        return  # the token source has recorded it already
+    tenant = sync.tenant
+    if isinstance(error, qb_errors.QuickBooksError):
+        connection: Connection | None = tenant_selectors.intuit_connection(tenant=tenant)
+    else:
+        connection = tenant_selectors.constantcontact_connection(tenant=tenant)
+    if connection is not None and connection.is_connected:
+        mark_broken(connection, reason=_broken_message(error))
+
+
+def _run_fields(run: Run) -> dict[str, Any]:
+    return {
+        name: getattr(run, name)
+        for name in ("total", "done", "synced", "unchanged", "skipped", "failed", "checkpoint")
+    }
+
+
+def _save_calls(sync: Sync) -> dict[str, int]:
+    run = sync.run
+    run.quickbooks_calls += sync.calls.pop("quickbooks", 0)
+    run.constantcontact_calls += sync.calls.pop("constantcontact", 0)
+    Run.objects.filter(pk=run.pk).update(
+        quickbooks_calls=run.quickbooks_calls, constantcontact_calls=run.constantcontact_calls
+    )
+    return {}
+
+
+def _finish(run: Run, worker: str, state: str, *, error: str = "", sync: Sync | None = None) -> Run:
+    if sync is not None:
+        _save_calls(sync)
+    run.state, run.error, run.finished_at = state, error, timezone.now()
+    Run.objects.filter(pk=run.pk, claimed_by=worker).update(
+        state=state, error=error, finished_at=run.finished_at, claimed_by="", **_run_fields(run)
+    )
+    logger.info("sync run %s: tenant=%s run=%s", state, run.tenant_id, run.pk)
+    return run
+
+
+def _pause_for_quota(sync: Sync) -> Run:
+    run = sync.run
+    _save_calls(sync)
+    run.state, run.paused_until = Run.State.PAUSED, next_utc_midnight()
+    run.error = "Constant Contact's daily request quota is used up: paused until 00:00 UTC."
+    Run.objects.filter(pk=run.pk, claimed_by=sync.worker).update(
+        state=run.state, paused_until=run.paused_until, error=run.error, claimed_by=""
+    )
+    logger.warning("sync run paused for the daily quota: tenant=%s run=%s", run.tenant_id, run.pk)
+    return run
+
+
+def checkpoint(sync: Sync, **changes: Any) -> None:
+    """Save progress (call it inside the transaction that saved the outcomes) and make sure
+    the run is still ours to continue: paused, cancelled or taken over runs stop here."""
+    run = sync.run
+    run.checkpoint = {**run.checkpoint, **changes}
+    _save_calls(sync)
+    still_ours = Run.objects.filter(
+        pk=run.pk, claimed_by=sync.worker, state=Run.State.RUNNING
+    ).update(heartbeat_at=timezone.now(), **_run_fields(run))
+    if not still_ours:
+        raise Stop
+    if Tenant.objects.filter(pk=run.tenant_id, paused=True).exists():
+        raise Stop(paused=True)
+
+
+# --- what we know of customers ----------------------------------------------------------------
+
+
+def observe(*, tenant: Tenant, customers: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Record what QuickBooks says about these customers; returns their ids.
+
+    Deleted ones (CDC) are only marked: their contact, if any, is left as it is."""
+    now = timezone.now()
+    records, deleted = [], []
+    for customer in customers:
+        customer_id = str(customer["Id"])
+        if customer.get("status") == "Deleted":
+            deleted.append(customer_id)
+            continue
+        records.append(_record(tenant, customer, now))
+    CustomerRecord.objects.bulk_create(
+        records,
+        update_conflicts=True,
+        unique_fields=["tenant", "customer_id"],
+        update_fields=FACT_FIELDS,
+        batch_size=1000,
+    )
+    mark_deleted(tenant=tenant, customer_ids=deleted)
+    return [record.customer_id for record in records] + deleted
+
+
+def mark_deleted(*, tenant: Tenant, customer_ids: Iterable[str]) -> None:
+    CustomerRecord.objects.filter(tenant=tenant, customer_id__in=list(customer_ids)).update(
+        deleted=True, active=False
+    )
+
+
+def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> CustomerRecord:
+    choice = customer_email(customer)
+    row = import_row(customer, email=choice.address) if choice.address else {}
+    return CustomerRecord(
+        tenant=tenant,
+        customer_id=str(customer["Id"]),
+        display_name=str(customer.get("DisplayName") or "")[:500],
+        email=choice.address or "",
+        email_from_several=choice.from_several,
+        email_problem=choice.reason or "",
+        active=is_active(customer),
+        top_level=is_top_level(customer),
+        deleted=False,
+        created_in_quickbooks=min(created_at(customer), FAR_FUTURE),
+        row=row,
+        row_hash=row_hash(row) if row else "",
+        seen_at=now,
+    )
+
+
+def unchanged_in_quickbooks(*, tenant: Tenant, customers: list[Mapping[str, Any]]) -> set[str]:
+    """Ids of these customers whose recorded facts already match (nothing to do for them)."""
+    fresh = {str(c["Id"]): _record(tenant, c, timezone.now()) for c in customers}
+    known = CustomerRecord.objects.filter(tenant=tenant, customer_id__in=list(fresh)).values_list(
+        "customer_id", "row_hash", "active", "email", "email_problem"
+    )
+    return {
+        cid
+        for cid, hashed, active, email, problem in known
+        if (hashed, active, email, problem)
+        == (fresh[cid].row_hash, fresh[cid].active, fresh[cid].email, fresh[cid].email_problem)
+    }
+
+
+def reconcile_changes(*, tenant: Tenant, since: datetime) -> int:
+    """CDC: customers changed since `since` that we have not seen as they are now become
+    events for the next incremental run (as if their webhook had arrived). Returns how many."""
+    started = timezone.now()
+    qb, _ = clients_for(tenant=tenant, calls=Counter())
+    changed = qb.changed_customers(since=since - CLOCK_OVERLAP)
+    deleted = [str(c["Id"]) for c in changed if c.get("status") == "Deleted"]
+    alive = [c for c in changed if c.get("status") != "Deleted"]
+    known = unchanged_in_quickbooks(tenant=tenant, customers=alive)
+    events = [
+        CustomerEvent(
+            event_id=f"cdc:{c['Id']}:{(c.get('MetaData') or {}).get('LastUpdatedTime', '')}",
+            realm_id=tenant.realm_id,
+            customer_id=str(c["Id"]),
+            operation="update",
+            occurred_at=started,
+        )
+        for c in alive
+        if str(c["Id"]) not in known
+    ]
+    with transaction.atomic():
+        mark_deleted(tenant=tenant, customer_ids=deleted)
+        services.record_events(events=events)
+        TenantSync.objects.filter(tenant=tenant).update(reconciled_at=started)
+    return len(events)
+
+
+def judge(
+    *, tenant: Tenant, list_id: str, customer_ids: list[str] | None, ensure_list: bool
+) -> Counter[str]:
+    """Apply the rules to these customers (None: all of them) and everyone sharing their
+    addresses; save each outcome. Those to send become PENDING. Returns counts for the run."""
+    records = CustomerRecord.objects.filter(tenant=tenant).defer("row")
+    if customer_ids is not None:
+        scope = records.filter(customer_id__in=customer_ids)
+        emails = {e for pair in scope.values_list("email", "sent_email") for e in pair if e}
+        records = records.filter(Q(customer_id__in=customer_ids) | Q(email__in=emails))
+    records = list(records)
+    in_scope = set(customer_ids) if customer_ids is not None else None
+    candidates = [
+        Candidate(
+            customer_id=r.customer_id,
+            email=EmailChoice(
+                r.email or None, r.email_from_several, SkipReason(r.email_problem or "no_email")
+            ),
+            active=r.active and not r.deleted,
+            top_level=r.top_level,
+            created=r.created_in_quickbooks,
+            in_list=r.in_list,
+        )
+        for r in records
+    ]
+    unsubscribed = set(
+        UnsubscribedAddress.objects.filter(
+            tenant=tenant, email__in=[r.email for r in records if r.email]
+        ).values_list("email", flat=True)
+    )
+    places = CustomerRecord.objects.filter(tenant=tenant, in_list=True).count()
+    decisions = decide(
+        candidates,
+        unsubscribed=unsubscribed,
+        places_taken=places,
+        cap=settings.SYNC_CUSTOMER_CAP,
+    )
+    counts: Counter[str] = Counter()
+    changed: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for record in records:
+        decision = decisions[record.customer_id]
+        outcome, reason = _outcome(record, decision.verdict, list_id, ensure_list), ""
+        if decision.verdict is Verdict.SKIP:
+            reason = decision.reason.value if decision.reason else ""
+        if in_scope is None or record.customer_id in in_scope:
+            counts[outcome if outcome != CustomerRecord.Outcome.SYNCED else "unchanged"] += 1
+        if (record.outcome, record.reason, record.detail) != (outcome, reason, decision.detail):
+            changed[(outcome, reason, decision.detail)].append(record.pk)
+    for (outcome, reason, detail), pks in changed.items():
+        _update(pks, outcome=outcome, reason=reason, detail=detail)
+    return counts
+
+
+def _update(pks: list[int], **values: Any) -> None:
+    """One UPDATE per thousand records that take the same values (bulk_update is slow)."""
+    for start in range(0, len(pks), 1000):
+        CustomerRecord.objects.filter(pk__in=pks[start : start + 1000]).update(**values)
+
+
+def _outcome(record: CustomerRecord, verdict: Verdict, list_id: str, ensure_list: bool) -> str:
+    if verdict is Verdict.SKIP:
+        return CustomerRecord.Outcome.SKIPPED
+    if verdict is Verdict.KEEP:
+        return CustomerRecord.Outcome.SYNCED
+    needs_send = (
+        not record.in_list
+        or record.outcome in (CustomerRecord.Outcome.FAILED, CustomerRecord.Outcome.PENDING)
+        or record.sent_hash != record.row_hash
+        or record.sent_email != record.email
+        or (ensure_list and list_id not in record.list_ids)
+    )
+    return CustomerRecord.Outcome.PENDING if needs_send else CustomerRecord.Outcome.SYNCED
+
+
+def _count(sync: Sync, counts: Counter[str]) -> None:
+    run = sync.run
+    run.skipped += counts["skipped"]
+    run.unchanged += counts["unchanged"]
+    run.done += counts["skipped"] + counts["unchanged"]
+
+
+# --- unsubscribed addresses -------------------------------------------------------------------
+
+
+def refresh_unsubscribes(*, tenant: Tenant, cc: ConstantContactClient) -> int:
+    """Read the account's unsubscribed addresses (all of them the first time, then those
+    opted out since the last read) and re-judge customers using them. Returns how many."""
+    state = services.sync_state(tenant=tenant)
+    started = timezone.now()
+    since = state.unsubscribes_read_at - CLOCK_OVERLAP if state.unsubscribes_read_at else None
+    emails = {
+        str((contact.get("email_address") or {}).get("address", "")).lower()
+        for contact in cc.iter_contacts(status="unsubscribed", optout_after=since, limit=500)
+    } - {""}
+    with transaction.atomic():
+        UnsubscribedAddress.objects.bulk_create(
+            [UnsubscribedAddress(tenant=tenant, email=email) for email in emails],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        state.unsubscribes_read_at = started
+        state.save(update_fields=["unsubscribes_read_at"])
+        affected = list(
+            CustomerRecord.objects.filter(tenant=tenant, email__in=emails)
+            .exclude(reason=SkipReason.UNSUBSCRIBED)
+            .values_list("customer_id", flat=True)
+        )
+        selection = tenant_selectors.current_list(tenant=tenant)
+        if affected and selection is not None:
+            judge(
+                tenant=tenant, list_id=selection.list_id, customer_ids=affected, ensure_list=False
+            )
+    return len(emails)
+
+
+def _unsubscribes_fresh(tenant: Tenant) -> bool:
+    read_at = services.sync_state(tenant=tenant).unsubscribes_read_at
+    max_age = timedelta(seconds=settings.SYNC_UNSUBSCRIBE_MAX_AGE)
+    return read_at is not None and timezone.now() - read_at < max_age
+
+
+# --- the kinds of run ----------------------------------------------------------------------------
+
+
+def full_scan(sync: Sync) -> None:
+    """First sync and full check: every customer of the company."""
+    run, tenant = sync.run, sync.tenant
+    if not run.checkpoint.get("unsubscribes"):
+        refresh_unsubscribes(tenant=tenant, cc=sync.cc)
+        with transaction.atomic():
+            checkpoint(sync, unsubscribes=True)
+    if "expected" not in run.checkpoint:
+        expected = sync.qb.count_customers(where=ALL_CUSTOMERS)
+        with transaction.atomic():
+            checkpoint(sync, expected=expected, phase="read", position=1)
+    if run.checkpoint["phase"] == "read":
+        pages = sync.qb.iter_customer_pages(
+            where=ALL_CUSTOMERS,
+            page_size=settings.SYNC_PAGE_SIZE,
+            start_position=run.checkpoint["position"],
+        )
+        for position, page in pages:
+            with transaction.atomic():
+                observe(tenant=tenant, customers=page)
+                run.total += len(page)
+                checkpoint(sync, position=position + len(page))
+        with transaction.atomic():
+            _count(
+                sync,
+                judge(
+                    tenant=tenant,
+                    list_id=sync.list_id,
+                    customer_ids=None,
+                    ensure_list=run.kind == Run.Kind.FIRST,
+                ),
+            )
+            checkpoint(sync, phase="send")
+    send_pending(sync)
+
+
+def sync_changes(sync: Sync) -> None:
+    """The customers named by webhook (or CDC) events waiting for this tenant."""
+    run, tenant = sync.run, sync.tenant
+    if "events_upto" not in run.checkpoint:
+        waiting = WebhookEvent.objects.filter(tenant=tenant, processed_at__isnull=True)
+        upto = waiting.aggregate(upto=Max("pk"))["upto"] or 0
+        with transaction.atomic():
+            checkpoint(sync, events_upto=upto, phase="read")
+    events = WebhookEvent.objects.filter(
+        tenant=tenant, processed_at__isnull=True, pk__lte=run.checkpoint["events_upto"]
+    )
+    if run.checkpoint["phase"] == "read":
+        if not _unsubscribes_fresh(tenant):
+            refresh_unsubscribes(tenant=tenant, cc=sync.cc)
+        pairs = set(events.values_list("customer_id", "deleted_id"))
+        ids = sorted({cid for cid, _ in pairs})
+        merged_away = {deleted for _, deleted in pairs if deleted}
+        customers = sync.qb.customers_by_ids(ids=ids) if ids else []
+        with transaction.atomic():
+            observe(tenant=tenant, customers=customers)
+            found = {str(c["Id"]) for c in customers}
+            mark_deleted(tenant=tenant, customer_ids=(set(ids) - found) | merged_away)
+            run.total += len(customers)
+            run.checkpoint["expected"] = len(ids)
+            counts = judge(tenant=tenant, list_id=sync.list_id, customer_ids=ids, ensure_list=False)
+            _count(sync, counts)
+            checkpoint(sync, phase="send")
+    send_pending(sync)
+    events.update(processed_at=timezone.now())
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+def send_pending(sync: Sync) -> None:
+    """Send every PENDING customer: email changes by PUT, the rest by bulk import."""
+    inflight = sync.run.checkpoint.get("inflight")
+    if inflight:
+        _finish_import(sync, inflight)
+    pending = CustomerRecord.objects.filter(
+        tenant=sync.tenant, outcome=CustomerRecord.Outcome.PENDING
+    )
+    email_changes = (
+        pending.filter(in_list=True).exclude(sent_email="").exclude(sent_email=F("email"))
+    )
+    for record in email_changes.order_by("pk"):
+        _change_email(sync, record)
+    while True:
+        batch = list(
+            pending.order_by("created_in_quickbooks", "pk").values_list("pk", "row")[
+                : settings.SYNC_IMPORT_CHUNK_ROWS
+            ]
+        )
+        if not batch:
+            return
+        chunk = next(
+            chunk_rows(
+                batch,
+                list_ids=[sync.list_id],
+                max_bytes=settings.SYNC_IMPORT_MAX_BYTES,
+                max_rows=settings.SYNC_IMPORT_CHUNK_ROWS,
+            )
+        )
+        activity = sync.cc.import_contacts(rows=[row for _, row in chunk], list_ids=[sync.list_id])
+        inflight = {"activity_id": str(activity["activity_id"]), "ids": [pk for pk, _ in chunk]}
+        with transaction.atomic():
+            checkpoint(sync, inflight=inflight)
+        _finish_import(sync, inflight)
+
+
+def _finish_import(sync: Sync, inflight: dict[str, Any]) -> None:
+    activity = _poll(sync, inflight["activity_id"])
+    state = activity.get("state")
+    ids: list[int] = inflight["ids"]
+    errors = _errors_by_line(activity, ids)
+    records = CustomerRecord.objects.filter(pk__in=ids, outcome=CustomerRecord.Outcome.PENDING)
+    sent: dict[tuple[str, ...], list[int]] = defaultdict(list)  # by the lists they were in
+    with transaction.atomic():
+        for pk, list_ids in records.values_list("pk", "list_ids"):
+            problem = errors.get(pk) or (
+                None if state == "completed" else f"Constant Contact's import ended {state}."
+            )
+            if problem:
+                _update([pk], outcome=CustomerRecord.Outcome.FAILED, detail=problem[:500])
+                sync.run.failed += 1
+            else:
+                sent[tuple(list_ids)].append(pk)
+                sync.run.synced += 1
+            sync.run.done += 1
+        for list_ids, pks in sent.items():
+            _update(pks, **_sent_values(list(list_ids), sync.list_id))
+        checkpoint(sync, inflight=None)
+
+
+def _sent_values(list_ids: list[str], list_id: str) -> dict[str, Any]:
+    """What a record becomes once Constant Contact has what it was sent."""
+    return {
+        "outcome": CustomerRecord.Outcome.SYNCED,
+        "reason": "",
+        "detail": "",
+        "in_list": True,
+        "sent_email": F("email"),
+        "sent_hash": F("row_hash"),
+        "list_ids": list_ids if list_id in list_ids else [*list_ids, list_id],
+        "synced_at": timezone.now(),
+    }
+
+
+def _errors_by_line(activity: Mapping[str, Any], ids: list[int]) -> dict[int, str]:
+    """Per-row errors of an activity, by record pk (rows are numbered from 1 in send order).
+
+    An error is an object with `line_number` and `message`, or a message "Line N: ..."."""
+    found: dict[int, str] = {}
+    for error in activity.get("activity_errors") or []:
+        message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
+        line = error.get("line_number") if isinstance(error, dict) else None
+        if not isinstance(line, int) and (match := _LINE.match(message)):
+            line = int(match[1])
+        if isinstance(line, int) and 1 <= line <= len(ids):
+            found[ids[line - 1]] = message or "Constant Contact refused it."
+    return found
+
+
+def _poll(sync: Sync, activity_id: str) -> dict[str, Any]:
+    delay, give_up = POLL_FIRST_SECONDS, timezone.now() + POLL_GIVE_UP
+    while True:
+        activity = sync.cc.get_activity(activity_id=activity_id)
+        if activity.get("state") in ACTIVITY_DONE:
+            return activity
+        if timezone.now() > give_up:
+            raise cc_errors.TransientError("Constant Contact import still running: retry later")
+        time.sleep(delay)
+        delay = min(delay * 2, POLL_MAX_SECONDS)
+        Run.objects.filter(pk=sync.run.pk, claimed_by=sync.worker).update(
+            heartbeat_at=timezone.now()
+        )
+
+
+def _change_email(sync: Sync, record: CustomerRecord) -> None:
+    """A synced customer's new address: the same contact gets it (no duplicate)."""
+    contact = sync.cc.find_contact(email=record.sent_email)
+    permission = ((contact or {}).get("email_address") or {}).get("permission_to_send")
+    if contact is None or contact.get("deleted_at") or permission == "unsubscribed":
+        # Nothing to update (or an opted-out contact we never touch): a new contact it is.
+        CustomerRecord.objects.filter(pk=record.pk).update(sent_email="", contact_id="")
+        return
+    body = contact_update(record.row, existing=contact, list_ids=[sync.list_id])
+    try:
+        sync.cc.put_contact(contact_id=str(contact["contact_id"]), contact=body)
+    except cc_errors.Conflict:
+        # The new address is another contact already: the import updates that one.
+        CustomerRecord.objects.filter(pk=record.pk).update(sent_email="", contact_id="")
+        return
+    except cc_errors.BadRequest as error:
+        with transaction.atomic():
+            record.outcome, record.detail = CustomerRecord.Outcome.FAILED, str(error)[:500]
+            record.save(update_fields=["outcome", "detail"])
+            sync.run.failed += 1
+            sync.run.done += 1
+            checkpoint(sync)
+        return
+    with transaction.atomic():
+        values = _sent_values(record.list_ids, sync.list_id)
+        _update([record.pk], contact_id=str(contact["contact_id"]), **values)
+        sync.run.synced += 1
+        sync.run.done += 1
+        checkpoint(sync)

@@ -1,0 +1,175 @@
+"""A QuickBooks Customer as a Constant Contact contact.
+
+Stated mapping (values are trimmed, cut to Constant Contact's lengths, empty ones omitted):
+- email: the address the rules chose (rules.choose_email).
+- first_name / last_name: GivenName / FamilyName; when both are empty, DisplayName split at
+  its first space (one word: first_name only).
+- company_name: CompanyName. job_title: Title, unless it is an honorific (QuickBooks' Title
+  holds "Mr.", "Dr.", ...), which is not a job title.
+- phones: PrimaryPhone -> work_phone, Mobile -> mobile_phone, AlternatePhone -> other_phone
+  (Constant Contact has no fax kind; Fax is not sent).
+- addresses: BillAddr -> work_* (the business address), ShipAddr -> other_*. Line1 is the
+  street, Line2-Line5 joined into street2 (Constant Contact appends it to the street: the
+  two together are cut to 255); CountrySubDivisionCode is the state.
+- The QuickBooks identity is kept in our database (customer id <-> email <-> contact id), not in
+  a custom field, which would have to exist in every account first.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+NAME_MAX = 50  # first_name, last_name, company_name, job_title
+PHONE_MAX = 25
+STREET_MAX = 255
+PLACE_MAX = 50  # city, state, zip, country
+
+IMPORT_MAX_BYTES = 4_000_000  # contacts_json_import silently drops anything past 4 MB
+IMPORT_MAX_ROWS = 40_000
+
+_HONORIFICS = {
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir", "madam", "dame", "lord",
+    "lady", "fr", "hon", "mstr", "master",
+}  # fmt: skip
+_PHONES = (("PrimaryPhone", "work"), ("Mobile", "mobile"), ("AlternatePhone", "other"))
+_ADDRESSES = (("BillAddr", "work"), ("ShipAddr", "other"))
+_LINES = ("Line2", "Line3", "Line4", "Line5")  # street2
+
+
+def _clean(value: Any, limit: int) -> str:
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text[:limit].rstrip()
+
+
+def names(customer: Mapping[str, Any]) -> tuple[str, str]:
+    first = _clean(customer.get("GivenName"), NAME_MAX)
+    last = _clean(customer.get("FamilyName"), NAME_MAX)
+    if first or last:
+        return first, last
+    display, _, rest = _clean(customer.get("DisplayName"), 10_000).partition(" ")
+    return display[:NAME_MAX].rstrip(), rest[:NAME_MAX].rstrip()
+
+
+def job_title(customer: Mapping[str, Any]) -> str:
+    title = _clean(customer.get("Title"), NAME_MAX)
+    return "" if title.lower().strip(".") in _HONORIFICS else title
+
+
+def import_row(customer: Mapping[str, Any], *, email: str) -> dict[str, str]:
+    """One row of contacts_json_import's import_data."""
+    first, last = names(customer)
+    row = {
+        "email": email,
+        "first_name": first,
+        "last_name": last,
+        "company_name": _clean(customer.get("CompanyName"), NAME_MAX),
+        "job_title": job_title(customer),
+    }
+    for field, kind in _PHONES:
+        row[f"{kind}_phone"] = _clean((customer.get(field) or {}).get("FreeFormNumber"), PHONE_MAX)
+    for field, kind in _ADDRESSES:
+        address = customer.get(field) or {}
+        street = _clean(address.get("Line1"), STREET_MAX)
+        more = ", ".join(
+            line for line in (_clean(address.get(n), STREET_MAX) for n in _LINES) if line
+        )
+        row[f"{kind}_street"] = street
+        # Constant Contact appends street2 to street: together they must fit.
+        row[f"{kind}_street2"] = _clean(more, max(STREET_MAX - len(street) - 1, 0))
+        row[f"{kind}_city"] = _clean(address.get("City"), PLACE_MAX)
+        row[f"{kind}_state"] = _clean(address.get("CountrySubDivisionCode"), PLACE_MAX)
+        row[f"{kind}_zip"] = _clean(address.get("PostalCode"), PLACE_MAX)
+        row[f"{kind}_country"] = _clean(address.get("Country"), PLACE_MAX)
+    return {key: value for key, value in row.items() if value}
+
+
+def row_hash(row: Mapping[str, str]) -> str:
+    """A stable fingerprint of what is sent: same fields, same hash, whatever their order."""
+    canonical = json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def contact_update(
+    row: Mapping[str, str], *, existing: Mapping[str, Any], list_ids: Sequence[str]
+) -> dict[str, Any]:
+    """A PUT /contacts/{id} body: `existing` (the contact as read) with `row`'s values.
+
+    PUT replaces every top-level field, so what we do not manage (custom fields, notes,
+    birthday...) is carried over from `existing`; the permission is never changed, and the
+    lists are the existing ones plus ours (nothing is removed).
+    """
+    keep = ("custom_fields", "birthday_month", "birthday_day", "anniversary", "notes", "taggings")
+    body: dict[str, Any] = {key: existing[key] for key in keep if existing.get(key)}
+    permission = (existing.get("email_address") or {}).get("permission_to_send")
+    body["email_address"] = {"address": row["email"]}
+    if permission:
+        body["email_address"]["permission_to_send"] = permission
+    for field in ("first_name", "last_name", "company_name", "job_title"):
+        body[field] = row.get(field, "")
+    body["phone_numbers"] = [
+        {"kind": kind, "phone_number": row[f"{kind}_phone"]}
+        for _, kind in _PHONES
+        if row.get(f"{kind}_phone")
+    ]
+    body["street_addresses"] = [
+        _street_address(row, kind) for _, kind in _ADDRESSES if _has_address(row, kind)
+    ]
+    lists = list(existing.get("list_memberships") or [])
+    body["list_memberships"] = lists + [list_id for list_id in list_ids if list_id not in lists]
+    body["update_source"] = "Account"
+    return body
+
+
+def _has_address(row: Mapping[str, str], kind: str) -> bool:
+    return any(key.startswith(f"{kind}_") and not key.endswith("_phone") for key in row)
+
+
+def _street_address(row: Mapping[str, str], kind: str) -> dict[str, str]:
+    street = ", ".join(v for v in (row.get(f"{kind}_street"), row.get(f"{kind}_street2")) if v)
+    address = {
+        "kind": kind,
+        "street": street[:STREET_MAX].rstrip(),
+        "city": row.get(f"{kind}_city", ""),
+        "state": row.get(f"{kind}_state", ""),
+        "postal_code": row.get(f"{kind}_zip", ""),
+        "country": row.get(f"{kind}_country", ""),
+    }
+    return {key: value for key, value in address.items() if value}
+
+
+T = TypeVar("T")
+
+
+def _json_size(value: Any) -> int:
+    # As requests' json= encodes it (default separators, ASCII escapes): the larger form.
+    return len(json.dumps(value).encode())
+
+
+def import_body_size(rows: Sequence[Mapping[str, str]], list_ids: Sequence[str]) -> int:
+    return _json_size({"import_data": list(rows), "list_ids": list(list_ids)})
+
+
+def chunk_rows(
+    items: Iterable[tuple[T, Mapping[str, str]]],
+    *,
+    list_ids: Sequence[str],
+    max_bytes: int = IMPORT_MAX_BYTES,
+    max_rows: int = IMPORT_MAX_ROWS,
+) -> Iterator[list[tuple[T, Mapping[str, str]]]]:
+    """Group (key, row) pairs into import requests whose JSON body stays under `max_bytes`
+    and holds at most `max_rows` rows."""
+    envelope = import_body_size([], list_ids)
+    chunk: list[tuple[T, Mapping[str, str]]] = []
+    size = envelope
+    for key, row in items:
+        row_size = _json_size(row) + 2  # and its ", "
+        if envelope + row_size >= max_bytes:
+            raise ValueError("one contact is larger than an import request may be")
+        if chunk and (size + row_size >= max_bytes or len(chunk) >= max_rows):
+            yield chunk
+            chunk, size = [], envelope
+        chunk.append((key, row))
+        size += row_size
+    if chunk:
+        yield chunk

@@ -1,0 +1,189 @@
+"""The sync rules of product.md, as pure functions.
+
+Stated choices (the status page and the tests rely on them):
+- Email: QuickBooks' PrimaryEmailAddr may hold several addresses separated by commas,
+  semicolons or spaces; the first valid one is taken (and we remember it came from several).
+  Addresses are compared and sent in lower case. An address longer than 50 characters is
+  invalid: Constant Contact's bulk import does not accept it.
+- The 10,000 cap is filled oldest first: MetaData.CreateTime, then the numeric Id. Customers
+  that already hold a place in the list keep it; newcomers take what is left.
+- One contact per email. The winner among customers sharing an address: a top-level
+  customer beats a sub-customer (Job / ParentRef), then the oldest (same order as the cap).
+- Synced once, never taken back: a customer deactivated, deleted, merged away or emptied of
+  its email after it was synced keeps its contact as it is (nothing is sent, nothing removed).
+- Unsubscribed in Constant Contact: never sent again, synced before or not.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+CUSTOMER_CAP = 10_000
+EMAIL_MAX_LENGTH = 50  # contacts_json_import's limit for `email`
+
+_SEPARATORS = re.compile(r"[,;\s]+")
+_LOCAL = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_EMAIL = re.compile(rf"{_LOCAL}@(?:{_LABEL}\.)+[a-z]{{2,63}}")
+_UNKNOWN_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+class SkipReason(StrEnum):
+    NO_EMAIL = "no_email"
+    INVALID_EMAIL = "invalid_email"
+    INACTIVE = "inactive"
+    UNSUBSCRIBED = "unsubscribed"
+    OVER_CAP = "over_cap"
+    DUPLICATE_EMAIL = "duplicate_email"
+
+    @property
+    def label(self) -> str:
+        return SKIP_LABELS[self]
+
+
+SKIP_LABELS: dict[SkipReason, str] = {
+    SkipReason.NO_EMAIL: "No email address",
+    SkipReason.INVALID_EMAIL: "No valid email address",
+    SkipReason.INACTIVE: "Inactive in QuickBooks before it was synced",
+    SkipReason.UNSUBSCRIBED: "Unsubscribed in Constant Contact",
+    SkipReason.OVER_CAP: "Over the 10,000 customer limit",
+    SkipReason.DUPLICATE_EMAIL: "Same email as another customer",
+}
+
+
+@dataclass(frozen=True)
+class EmailChoice:
+    address: str | None
+    from_several: bool = False
+    reason: SkipReason | None = None  # set when address is None
+
+
+def is_valid_email(address: str) -> bool:
+    address = address.lower()
+    return len(address) <= EMAIL_MAX_LENGTH and _EMAIL.fullmatch(address) is not None
+
+
+def choose_email(raw: str | None) -> EmailChoice:
+    """The first valid address of QuickBooks' PrimaryEmailAddr.Address."""
+    candidates = [part for part in _SEPARATORS.split(raw or "") if part]
+    if not candidates:
+        return EmailChoice(address=None, reason=SkipReason.NO_EMAIL)
+    several = len(candidates) > 1
+    for candidate in candidates:
+        if is_valid_email(candidate):
+            return EmailChoice(address=candidate.lower(), from_several=several)
+    return EmailChoice(address=None, from_several=several, reason=SkipReason.INVALID_EMAIL)
+
+
+def customer_email(customer: Mapping[str, Any]) -> EmailChoice:
+    return choose_email((customer.get("PrimaryEmailAddr") or {}).get("Address"))
+
+
+def created_at(customer: Mapping[str, Any]) -> datetime:
+    raw = (customer.get("MetaData") or {}).get("CreateTime")
+    if not raw:
+        return _UNKNOWN_TIME
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return _UNKNOWN_TIME
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def is_top_level(customer: Mapping[str, Any]) -> bool:
+    return not customer.get("Job") and not customer.get("ParentRef")
+
+
+def is_active(customer: Mapping[str, Any]) -> bool:
+    # CDC's deleted rows carry status "Deleted" and often no Active field at all.
+    return customer.get("status") != "Deleted" and customer.get("Active", True) is not False
+
+
+def age_key(created: datetime, customer_id: str) -> tuple[datetime, int, str]:
+    """Oldest first: creation time, then the numeric QuickBooks Id."""
+    numeric = int(customer_id) if customer_id.isdigit() else 2**63
+    return (created, numeric, customer_id)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the rules need to know about one QuickBooks customer."""
+
+    customer_id: str
+    email: EmailChoice
+    active: bool
+    top_level: bool
+    created: datetime
+    in_list: bool = False  # sent to Constant Contact at least once: holds a place in the cap
+
+    @property
+    def age(self) -> tuple[datetime, int, str]:
+        return age_key(self.created, self.customer_id)
+
+
+class Verdict(StrEnum):
+    SEND = "send"  # should be in Constant Contact with its current fields
+    KEEP = "keep"  # in the list already, and left exactly as it is
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: SkipReason | None = None
+    detail: str = ""
+
+
+def decide(
+    candidates: Iterable[Candidate],
+    *,
+    unsubscribed: set[str],
+    places_taken: int,
+    cap: int = CUSTOMER_CAP,
+) -> dict[str, Decision]:
+    """Apply every rule to a set of customers.
+
+    `candidates` must hold every customer sharing an email with any one of them (the
+    duplicate rule compares them); `places_taken` is how many customers already hold a
+    place in the list, counting those among `candidates` with `in_list`.
+    """
+    decisions: dict[str, Decision] = {}
+    by_email: dict[str, list[Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        email = candidate.email.address
+        if not candidate.active or email is None:
+            reason = SkipReason.INACTIVE if not candidate.active else candidate.email.reason
+            decisions[candidate.customer_id] = (
+                Decision(Verdict.KEEP) if candidate.in_list else Decision(Verdict.SKIP, reason)
+            )
+        elif email in unsubscribed:
+            decisions[candidate.customer_id] = Decision(Verdict.SKIP, SkipReason.UNSUBSCRIBED)
+        else:
+            by_email[email].append(candidate)
+
+    newcomers: list[Candidate] = []
+    for group in by_email.values():
+        winner = min(group, key=lambda c: (not c.top_level, c.age))
+        for loser in group:
+            if loser is not winner:
+                decisions[loser.customer_id] = Decision(
+                    Verdict.SKIP,
+                    SkipReason.DUPLICATE_EMAIL,
+                    detail=f"synced as customer {winner.customer_id}",
+                )
+        # The contact of this email already holds a place, whichever customer sent it.
+        if any(c.in_list for c in group):
+            decisions[winner.customer_id] = Decision(Verdict.SEND)
+        else:
+            newcomers.append(winner)
+
+    free = max(cap - places_taken, 0)
+    for index, newcomer in enumerate(sorted(newcomers, key=lambda c: c.age)):
+        decisions[newcomer.customer_id] = (
+            Decision(Verdict.SEND) if index < free else Decision(Verdict.SKIP, SkipReason.OVER_CAP)
+        )
+    return decisions

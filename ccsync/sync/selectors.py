@@ -1,0 +1,130 @@
+"""Reads for the status page: the run, counts by outcome, history, customers not in the list."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+
+from ccsync.sync.models import CustomerRecord, Run, TenantSync
+from ccsync.sync.rules import SKIP_LABELS
+from tenants.models import Tenant
+
+HISTORY_LENGTH = 10
+NOT_IN_LIST_PREVIEW = 20
+NOT_IN_LIST = (CustomerRecord.Outcome.SKIPPED, CustomerRecord.Outcome.FAILED)
+
+
+def open_run(*, tenant: Tenant) -> Run | None:
+    return Run.objects.filter(tenant=tenant, state__in=Run.OPEN_STATES).first()
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    expected = int(run.checkpoint.get("expected") or 0)
+    percent = 100 if run.state == Run.State.COMPLETED else 0
+    if run.is_open and expected:
+        percent = min(99, run.done * 100 // expected)
+    return {
+        "id": run.pk,
+        "kind": run.kind,
+        "kind_label": run.get_kind_display(),
+        "state": run.state,
+        "state_label": run.get_state_display(),
+        "percent": percent,
+        "expected": expected,
+        "total": run.total,
+        "done": run.done,
+        "synced": run.synced,
+        "unchanged": run.unchanged,
+        "skipped": run.skipped,
+        "failed": run.failed,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "paused_until": run.paused_until,
+        "error": run.error,
+    }
+
+
+def outcome_counts(*, tenant: Tenant) -> dict[str, int]:
+    rows = CustomerRecord.objects.filter(tenant=tenant).values("outcome").annotate(n=Count("id"))
+    counts = {outcome.value: 0 for outcome in CustomerRecord.Outcome}
+    counts |= {row["outcome"]: row["n"] for row in rows}
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def skip_reason_counts(*, tenant: Tenant) -> list[dict[str, Any]]:
+    rows = (
+        CustomerRecord.objects.filter(tenant=tenant, outcome=CustomerRecord.Outcome.SKIPPED)
+        .values("reason")
+        .annotate(n=Count("id"))
+    )
+    found = {row["reason"]: row["n"] for row in rows}
+    return [
+        {"reason": reason.value, "label": label, "count": found[reason.value]}
+        for reason, label in SKIP_LABELS.items()
+        if found.get(reason.value)
+    ]
+
+
+def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
+    """Everything the status panel shows; the JSON endpoint serves the same."""
+    runs = list(Run.objects.filter(tenant=tenant)[:HISTORY_LENGTH])
+    current = next((run for run in runs if run.is_open), runs[0] if runs else None)
+    state = TenantSync.objects.filter(tenant=tenant).first()
+    return {
+        "run": run_summary(current) if current else None,
+        "running": bool(current and current.is_open),
+        "paused": tenant.paused,
+        "counts": outcome_counts(tenant=tenant),
+        "reasons": skip_reason_counts(tenant=tenant),
+        "history": [run_summary(run) for run in runs],
+        "last_change_at": state.last_change_at if state else None,
+        "not_in_list": [
+            customer_row(record)
+            for record in customers_not_in_list(tenant=tenant)[:NOT_IN_LIST_PREVIEW]
+        ],
+        "urls": {
+            "status": reverse("sync:status_json"),
+            "pause": reverse("sync:pause"),
+            "resume": reverse("sync:resume"),
+            "sync_now": reverse("sync:sync_now"),
+            "customers": reverse("sync:customers"),
+            "csv": reverse("sync:customers_csv"),
+        },
+    }
+
+
+def customers_not_in_list(*, tenant: Tenant, query: str = "") -> QuerySet[CustomerRecord]:
+    """Customers that are not in the list, and why; `query` matches name, email or id."""
+    records = CustomerRecord.objects.filter(tenant=tenant, outcome__in=NOT_IN_LIST)
+    query = query.strip()
+    if query:
+        records = records.filter(
+            Q(display_name__icontains=query)
+            | Q(email__icontains=query)
+            | Q(customer_id=query)
+            | Q(reason__icontains=query.replace(" ", "_"))
+        )
+    return records.order_by("reason", "display_name", "customer_id")
+
+
+def customer_row(record: CustomerRecord) -> dict[str, str]:
+    failed = record.outcome == CustomerRecord.Outcome.FAILED
+    notes = [record.detail] if record.detail else []
+    if record.email_from_several:
+        notes.append("the first valid of several addresses")
+    return {
+        "customer_id": record.customer_id,
+        "name": record.display_name,
+        "email": record.email,
+        "outcome": record.get_outcome_display(),
+        "reason": "Constant Contact refused it" if failed else record.reason_label,
+        "detail": "; ".join(notes),
+    }
+
+
+def not_in_list_rows(*, tenant: Tenant, query: str = "") -> Iterator[dict[str, str]]:
+    for record in customers_not_in_list(tenant=tenant, query=query).iterator(chunk_size=2000):
+        yield customer_row(record)

@@ -1,0 +1,195 @@
+"""Starting, stopping and claiming syncs; storing webhook events. The work is in engine.py."""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ccsync.sync.models import Run, TenantSync, WebhookEvent
+from ccsync.sync.selectors import open_run
+from integrations.quickbooks.webhooks import CustomerEvent
+from tenants import selectors as tenant_selectors
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue(run: Run) -> None:
+    from ccsync.sync import tasks  # tasks imports the engine, which imports this module
+
+    transaction.on_commit(lambda: tasks.run_sync.delay(run.pk))
+
+
+def sync_state(*, tenant: Tenant) -> TenantSync:
+    state, _ = TenantSync.objects.get_or_create(tenant=tenant)
+    return state
+
+
+def create_run(*, tenant: Tenant, kind: str) -> Run | None:
+    """A queued run of this kind, enqueued on commit; None if the tenant already has one open."""
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(tenant=tenant, kind=kind)
+    except IntegrityError:
+        return None  # one sync at a time: the open run will pick up whatever is pending
+    _enqueue(run)
+    logger.info("sync run queued: tenant=%s run=%s kind=%s", tenant.pk, run.pk, kind)
+    return run
+
+
+def start_first_sync(*, tenant: Tenant) -> Run:
+    """Connect's first sync: a queued run, started once the caller's transaction commits.
+
+    A tenant that already has an open run keeps it (its first sync resumes where it was)."""
+    run = create_run(tenant=tenant, kind=Run.Kind.FIRST)
+    return run or open_run(tenant=tenant)
+
+
+def stop_syncs(*, tenant: Tenant) -> int:
+    """Cancel every open run (disconnect): a running worker stops at its next checkpoint."""
+    cancelled = Run.objects.filter(tenant=tenant, state__in=Run.OPEN_STATES).update(
+        state=Run.State.CANCELLED, finished_at=timezone.now(), claimed_by=""
+    )
+    TenantSync.objects.filter(tenant=tenant).update(incremental_scheduled=False)
+    return cancelled
+
+
+def pause(*, tenant: Tenant) -> None:
+    """The Pause button: the running sync stops at its next checkpoint, nothing new starts."""
+    Tenant.objects.filter(pk=tenant.pk).update(paused=True)
+    tenant.paused = True
+
+
+def resume(*, tenant: Tenant) -> Run | None:
+    """The Resume button: a paused run goes on from its checkpoint; waiting changes follow."""
+    Tenant.objects.filter(pk=tenant.pk).update(paused=False)
+    tenant.paused = False
+    run = open_run(tenant=tenant)
+    if run is not None and run.state != Run.State.RUNNING:
+        return requeue(run=run)
+    if run is None and has_pending_events(tenant=tenant):
+        return create_run(tenant=tenant, kind=Run.Kind.INCREMENTAL)
+    return run
+
+
+def sync_now(*, tenant: Tenant) -> Run | None:
+    """The Sync now button: the first sync if it never finished, else a full check."""
+    if tenant.paused or not tenant.is_connected:
+        return None
+    run = open_run(tenant=tenant)
+    if run is not None:
+        return requeue(run=run) if run.state == Run.State.PAUSED else run
+    first_done = Run.objects.filter(
+        tenant=tenant, kind=Run.Kind.FIRST, state=Run.State.COMPLETED
+    ).exists()
+    return create_run(tenant=tenant, kind=Run.Kind.RECONCILE if first_done else Run.Kind.FIRST)
+
+
+def requeue(*, run: Run) -> Run:
+    """Queue an open run again (after a pause, or when its worker died); it resumes from its
+    checkpoint."""
+    Run.objects.filter(pk=run.pk, state__in=Run.OPEN_STATES).update(
+        state=Run.State.QUEUED, claimed_by="", paused_until=None
+    )
+    run.refresh_from_db()
+    if run.state == Run.State.QUEUED:
+        _enqueue(run)
+    return run
+
+
+def claim(*, run_id: int, worker: str) -> bool:
+    """Take a queued run, or a running one whose worker went quiet, for `worker`.
+
+    A conditional UPDATE: two workers racing for the same run cannot both win.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SYNC_STALE_RUN_SECONDS)
+    claimable = Q(state=Run.State.QUEUED) | Q(
+        Q(state=Run.State.RUNNING)
+        & (Q(claimed_by=worker) | Q(claimed_by="") | Q(heartbeat_at__lt=stale))
+    )
+    return bool(
+        Run.objects.filter(claimable, pk=run_id, tenant__paused=False).update(
+            state=Run.State.RUNNING,
+            claimed_by=worker,
+            heartbeat_at=now,
+            started_at=Coalesce("started_at", now),
+        )
+    )
+
+
+def has_pending_events(*, tenant: Tenant) -> bool:
+    return WebhookEvent.objects.filter(tenant=tenant, processed_at__isnull=True).exists()
+
+
+def schedule_changes(*, tenant_id: int) -> bool:
+    """Gather this tenant's changes for a short while, then sync them in one run.
+
+    Only the first change of a window schedules anything (a conditional UPDATE)."""
+    TenantSync.objects.get_or_create(tenant_id=tenant_id)
+    claimed = TenantSync.objects.filter(tenant_id=tenant_id, incremental_scheduled=False).update(
+        incremental_scheduled=True
+    )
+    if claimed:
+        from ccsync.sync import tasks
+
+        transaction.on_commit(
+            lambda: tasks.sync_changes.apply_async(
+                args=[tenant_id], countdown=settings.SYNC_COALESCE_SECONDS
+            )
+        )
+    return bool(claimed)
+
+
+def start_changes(*, tenant: Tenant) -> Run | None:
+    """The end of a coalescing window: one incremental run for everything waiting."""
+    TenantSync.objects.filter(tenant=tenant).update(incremental_scheduled=False)
+    if tenant.paused or not tenant.is_connected or not has_pending_events(tenant=tenant):
+        return None
+    if tenant_selectors.current_list(tenant=tenant) is None:
+        return None  # not set up yet: the first sync will take the changes along
+    return create_run(tenant=tenant, kind=Run.Kind.INCREMENTAL)
+
+
+def record_events(*, events: Sequence[CustomerEvent]) -> int:
+    """Store webhook events of connected tenants (others are ignored) and schedule their sync.
+
+    Returns how many events belonged to a connected tenant; duplicates (the same event id
+    for the same company) are dropped by the database."""
+    tenants = {
+        tenant.realm_id: tenant
+        for tenant in Tenant.objects.filter(
+            realm_id__in={event.realm_id for event in events}, state=Tenant.State.CONNECTED
+        )
+    }
+    rows = [
+        WebhookEvent(
+            tenant=tenants[event.realm_id],
+            event_id=event.event_id,
+            realm_id=event.realm_id,
+            customer_id=event.customer_id,
+            operation=event.operation,
+            deleted_id=event.deleted_id or "",
+            occurred_at=event.occurred_at,
+        )
+        for event in events
+        if event.realm_id in tenants
+    ]
+    latest: dict[Tenant, datetime] = {}
+    for row in rows:
+        latest[row.tenant] = max(latest.get(row.tenant, row.occurred_at), row.occurred_at)
+    with transaction.atomic():
+        WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        for tenant, when in latest.items():
+            TenantSync.objects.get_or_create(tenant=tenant)
+            TenantSync.objects.filter(
+                Q(last_change_at__lt=when) | Q(last_change_at__isnull=True), tenant=tenant
+            ).update(last_change_at=when)
+            if not tenant.paused:
+                schedule_changes(tenant_id=tenant.pk)
+    return len(rows)

@@ -1,0 +1,138 @@
+"""The QuickBooks webhook endpoint and the status panel's JSON, buttons and CSV."""
+
+import csv
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from ccsync.sync import selectors, services
+from integrations.quickbooks.webhooks import MalformedWebhook, parse_events, verify_signature
+from tenants.views import tenant_required
+
+logger = logging.getLogger(__name__)
+
+CSV_COLUMNS = ("customer_id", "name", "email", "outcome", "reason", "detail")
+CSV_HEADER = ("QuickBooks customer id", "Name", "Email", "Outcome", "Why", "Detail")
+PAGE_SIZE = 50
+
+
+@csrf_exempt  # Intuit signs the body instead
+@require_POST
+def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
+    """Verify, store, answer: the sync itself happens later, in a worker."""
+    limit = settings.SYNC_WEBHOOK_MAX_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponse(status=400)
+    if declared > limit:
+        return HttpResponse(status=413)
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return HttpResponse(status=413)
+    if len(body) > limit:
+        return HttpResponse(status=413)
+    if not verify_signature(
+        body=body,
+        signature=request.headers.get("intuit-signature"),
+        verifier_token=settings.INTUIT_WEBHOOK_VERIFIER_TOKEN,
+    ):
+        logger.warning("webhook refused: bad signature")
+        return HttpResponse(status=401)
+    try:
+        events = parse_events(body=body)
+    except MalformedWebhook:
+        logger.warning("webhook refused: malformed")
+        return HttpResponse(status=400)
+    accepted = services.record_events(events=events)
+    logger.info("webhook stored: events=%s accepted=%s", len(events), accepted)
+    return HttpResponse(status=200)
+
+
+@require_GET
+@tenant_required
+def status_json(request: HttpRequest) -> JsonResponse:
+    status = selectors.tenant_sync_status(tenant=request.tenant)
+    return JsonResponse(status, encoder=DjangoJSONEncoder)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    return redirect(reverse("tenants:status"))
+
+
+@require_POST
+@tenant_required
+def pause(request: HttpRequest) -> HttpResponse:
+    services.pause(tenant=request.tenant)
+    return _back(request)
+
+
+@require_POST
+@tenant_required
+def resume(request: HttpRequest) -> HttpResponse:
+    services.resume(tenant=request.tenant)
+    return _back(request)
+
+
+@require_POST
+@tenant_required
+def sync_now(request: HttpRequest) -> HttpResponse:
+    services.sync_now(tenant=request.tenant)
+    return _back(request)
+
+
+@require_GET
+@tenant_required
+def customers(request: HttpRequest) -> HttpResponse:
+    """Every customer not in the list and why, searchable."""
+    query = request.GET.get("q", "")[:200]
+    records = selectors.customers_not_in_list(tenant=request.tenant, query=query)
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "sync/customers.html",
+        {
+            "tenant": request.tenant,
+            "query": query,
+            "page": page,
+            "rows": [selectors.customer_row(record) for record in page.object_list],
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@tenant_required
+def customers_csv(request: HttpRequest) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    rows = selectors.not_in_list_rows(tenant=request.tenant, query=request.GET.get("q", "")[:200])
+    lines = (writer.writerow([_safe_cell(row[column]) for column in CSV_COLUMNS]) for row in rows)
+    header = writer.writerow(
+        ["QuickBooks customer id", "Name", "Email", "Outcome", "Why", "Detail"]
+    )
+    response = StreamingHttpResponse(_chain(header, lines), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="customers-not-in-the-list.csv"'
+    return response
+
+
+def _chain(first: str, rest):
+    yield first
+    yield from rest
+
+
+def _safe_cell(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,0 +1,39 @@
+"""Provider clients for a tenant, wired to its stored, self-refreshing tokens.
+
+Without a `before_request` hook of the caller's, every call waits its turn in the app's
+shared rate limiter: Constant Contact's 4 requests a second count the web pages' calls too.
+"""
+
+from collections.abc import Callable
+
+from ccsync.sync.limiter import get_limiter
+from integrations.constantcontact.client import ConstantContactClient
+from integrations.quickbooks.client import QuickBooksClient
+from integrations.tokens import TokenSource
+from tenants.models import Tenant
+from tenants.tokens import ConstantContactTokenSource, IntuitTokenSource
+
+BeforeRequest = Callable[[str], None]
+
+
+def quickbooks_client(
+    *, tenant: Tenant, before_request: BeforeRequest | None = None
+) -> QuickBooksClient:
+    return QuickBooksClient(
+        realm_id=tenant.realm_id,
+        tokens=IntuitTokenSource(tenant=tenant),
+        before_request=before_request or get_limiter().quickbooks_hook(realm_id=tenant.realm_id),
+    )
+
+
+def constantcontact_client(
+    *,
+    tenant: Tenant,
+    before_request: BeforeRequest | None = None,
+    tokens: TokenSource | None = None,
+) -> ConstantContactClient:
+    """`tokens` replaces the stored ones (new tokens, read before they are saved)."""
+    return ConstantContactClient(
+        tokens=tokens or ConstantContactTokenSource(tenant=tenant),
+        before_request=before_request or get_limiter().constantcontact_hook(tenant=str(tenant.pk)),
+    )

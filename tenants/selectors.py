@@ -1,0 +1,80 @@
+"""Reads about tenants, scoped to the people allowed to see them."""
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from tenants.clients import constantcontact_client
+from tenants.models import (
+    ConstantContactConnection,
+    IntuitConnection,
+    ListSelection,
+    Tenant,
+    User,
+)
+
+# Constant Contact allows 10,000 calls a day for the whole app: list reads are cached and
+# the Settings page's refresh button asks again.
+LISTS_CACHE_SECONDS = 300
+
+
+def tenants_for(*, user: User) -> QuerySet[Tenant]:
+    if not user.is_authenticated:
+        return Tenant.objects.none()
+    return Tenant.objects.filter(membership__user=user)
+
+
+def tenant_for(*, user: User, tenant_id: object) -> Tenant | None:
+    """The tenant with this id if the user is a member of it, else None."""
+    try:
+        pk = int(str(tenant_id))
+    except ValueError:
+        return None
+    return tenants_for(user=user).filter(pk=pk).first()
+
+
+def intuit_connection(*, tenant: Tenant) -> IntuitConnection | None:
+    return IntuitConnection.objects.filter(tenant=tenant).first()
+
+
+def constantcontact_connection(*, tenant: Tenant) -> ConstantContactConnection | None:
+    return ConstantContactConnection.objects.filter(tenant=tenant).first()
+
+
+def current_list(*, tenant: Tenant) -> ListSelection | None:
+    """The list new contacts go to: the newest choice."""
+    return ListSelection.objects.filter(tenant=tenant).order_by("-chosen_at", "-id").first()
+
+
+def list_history(*, tenant: Tenant) -> QuerySet[ListSelection]:
+    return ListSelection.objects.filter(tenant=tenant).order_by("-chosen_at", "-id")
+
+
+def needs_first_sync(*, tenant: Tenant) -> bool:
+    """No list has been chosen since this install began: Connect starts the first sync."""
+    return not ListSelection.objects.filter(
+        tenant=tenant, chosen_at__gte=tenant.installed_at
+    ).exists()
+
+
+def _lists_cache_key(tenant: Tenant) -> str:
+    return f"tenants:cc-lists:{tenant.pk}"
+
+
+def constantcontact_lists(*, tenant: Tenant, refresh: bool = False) -> list[dict[str, str]]:
+    """Every list of the tenant's Constant Contact account as {list_id, name}, by name."""
+    key = _lists_cache_key(tenant)
+    lists = None if refresh else cache.get(key)
+    if lists is None:
+        lists = sorted(
+            (
+                {"list_id": str(item["list_id"]), "name": str(item.get("name", ""))}
+                for item in constantcontact_client(tenant=tenant).all_lists()
+            ),
+            key=lambda item: item["name"].casefold(),
+        )
+        cache.set(key, lists, LISTS_CACHE_SECONDS)
+    return lists
+
+
+def forget_constantcontact_lists(*, tenant: Tenant) -> None:
+    cache.delete(_lists_cache_key(tenant))

@@ -1,0 +1,276 @@
+"""Writes: installing, connecting Constant Contact, choosing the list, disconnecting."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from ccsync.sync import services as sync_services
+from integrations.constantcontact import errors as cc_errors
+from integrations.constantcontact import oauth as cc_oauth
+from integrations.quickbooks import errors as qb_errors
+from integrations.quickbooks import oauth as intuit_oauth
+from tenants import selectors
+from tenants.clients import constantcontact_client, quickbooks_client
+from tenants.models import (
+    Connection,
+    ConstantContactConnection,
+    IntuitConnection,
+    ListSelection,
+    Membership,
+    Tenant,
+    User,
+)
+from tenants.tokens import (
+    ConnectionUnavailable,
+    FreshConstantContactTokens,
+    IntuitTokenSource,
+    store_constantcontact_tokens,
+    store_intuit_tokens,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class InstallError(Exception):
+    """An Intuit answer we cannot install from; the message is fit for the user."""
+
+
+@dataclass(frozen=True)
+class IntuitIdentity:
+    sub: str
+    email: str
+    given_name: str
+    family_name: str
+
+
+@sensitive_variables()
+def intuit_identity(*, tokens: intuit_oauth.IntuitTokens, realm_id: str) -> IntuitIdentity:
+    """Who signed in, from the validated ID token and userinfo; checks they agree on the realm."""
+    if not tokens.id_token:
+        raise InstallError("Intuit did not confirm who signed in.")
+    claims = intuit_oauth.id_token_claims(id_token=tokens.id_token)
+    claimed_realm = claims.get("realmid")
+    if claimed_realm is not None and str(claimed_realm) != realm_id:
+        raise InstallError("Intuit signed you in to a different QuickBooks company.")
+    info = intuit_oauth.user_info(access_token=tokens.access_token)
+    sub = str(claims.get("sub") or "")
+    if not sub or str(info.get("sub") or "") != sub:
+        raise InstallError("Intuit did not confirm who signed in.")
+    return IntuitIdentity(
+        sub=sub,
+        email=str(info.get("email") or claims.get("email") or ""),
+        given_name=str(info.get("givenName") or ""),
+        family_name=str(info.get("familyName") or ""),
+    )
+
+
+@sensitive_variables()
+@transaction.atomic
+def install(
+    *, realm_id: str, tokens: intuit_oauth.IntuitTokens, identity: IntuitIdentity
+) -> tuple[Tenant, User]:
+    """Creates or finds the tenant and the person, and stores the QuickBooks connection.
+
+    Installing again after a disconnect reuses the tenant and starts a new install.
+    """
+    now = timezone.now()
+    tenant, created = Tenant.objects.select_for_update().get_or_create(realm_id=realm_id)
+    if not created and not tenant.is_connected:
+        tenant.state = Tenant.State.CONNECTED
+        tenant.installed_at = now
+        tenant.disconnected_at = None
+        tenant.save(update_fields=["state", "installed_at", "disconnected_at"])
+
+    user, _ = User.objects.get_or_create(
+        intuit_sub=identity.sub, defaults={"username": f"intuit-{identity.sub}"[:150]}
+    )
+    user.email = identity.email
+    user.first_name = identity.given_name[:150]
+    user.last_name = identity.family_name[:150]
+    user.save(update_fields=["email", "first_name", "last_name"])
+    Membership.objects.update_or_create(
+        user=user, tenant=tenant, defaults={"last_signed_in_at": now}
+    )
+
+    connection = IntuitConnection.objects.filter(tenant=tenant).first() or IntuitConnection(
+        tenant=tenant
+    )
+    store_intuit_tokens(connection, tokens)
+    connection.state = IntuitConnection.State.CONNECTED
+    connection.reason = ""
+    connection.connected_at = now
+    connection.save()
+    logger.info("tenant installed: tenant=%s new=%s", tenant.pk, created)
+    return tenant, user
+
+
+def refresh_company_name(*, tenant: Tenant) -> None:
+    """Names the tenant after its QuickBooks company; people with several companies pick by it.
+
+    Best effort: a company without a name is still a working install.
+    """
+    try:
+        name = str(quickbooks_client(tenant=tenant).company_info().get("CompanyName") or "")
+    except qb_errors.QuickBooksError as error:
+        logger.warning("company name not read: tenant=%s cause=%s", tenant.pk, type(error).__name__)
+        return
+    if name and name != tenant.company_name:
+        tenant.company_name = name[:255]
+        tenant.save(update_fields=["company_name"])
+
+
+@sensitive_variables()
+def read_constantcontact_account(
+    *, tenant: Tenant, tokens: cc_oauth.CCTokens
+) -> tuple[cc_oauth.CCTokens, dict]:
+    """The account the new tokens open (GET /account/summary), and the tokens after any renew."""
+    source = FreshConstantContactTokens(tokens)
+    summary = constantcontact_client(tenant=tenant, tokens=source).account_summary()
+    return source.tokens, summary
+
+
+@sensitive_variables()
+@transaction.atomic
+def connect_constantcontact(
+    *, tenant: Tenant, tokens: cc_oauth.CCTokens, account: dict[str, Any]
+) -> ConstantContactConnection:
+    connection = ConstantContactConnection.objects.select_for_update().filter(
+        tenant=tenant
+    ).first() or ConstantContactConnection(tenant=tenant)
+    store_constantcontact_tokens(connection, tokens)
+    connection.account_id = str(account.get("encoded_account_id") or "")[:64]
+    connection.account_name = str(
+        account.get("organization_name") or connection.account_id or "Constant Contact account"
+    )[:255]
+    connection.state = ConstantContactConnection.State.CONNECTED
+    connection.reason = ""
+    connection.connected_at = timezone.now()
+    connection.save()
+    selectors.forget_constantcontact_lists(tenant=tenant)
+    logger.info("constant contact connected: tenant=%s", tenant.pk)
+    return connection
+
+
+def create_constantcontact_list(*, tenant: Tenant, name: str) -> dict[str, str]:
+    """Creates a list in the tenant's Constant Contact account (409 raises Conflict)."""
+    created = constantcontact_client(tenant=tenant).create_list(name=name)
+    selectors.forget_constantcontact_lists(tenant=tenant)
+    logger.info("constant contact list created: tenant=%s", tenant.pk)
+    return {"list_id": str(created["list_id"]), "name": str(created.get("name") or name)}
+
+
+@dataclass(frozen=True)
+class ListChoice:
+    selection: ListSelection
+    first_sync_started: bool
+
+
+@transaction.atomic
+def choose_list(*, tenant: Tenant, list_id: str, list_name: str, user: User | None) -> ListChoice:
+    """Saves the list new contacts go to; the first choice of an install starts the first sync.
+
+    Older choices stay: the sync engine adds an updated contact to the current list, and
+    nothing is ever removed from an earlier one.
+    """
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    first = selectors.needs_first_sync(tenant=tenant)
+    current = selectors.current_list(tenant=tenant)
+    if current is not None and current.list_id == list_id and not first:
+        return ListChoice(selection=current, first_sync_started=False)
+    selection = ListSelection.objects.create(
+        tenant=tenant, list_id=list_id, list_name=list_name[:255], chosen_by=user
+    )
+    if first:
+        sync_services.start_first_sync(tenant=tenant)
+    logger.info("list chosen: tenant=%s first_sync=%s", tenant.pk, first)
+    return ListChoice(selection=selection, first_sync_started=first)
+
+
+def intuit_disconnect_confirmed(*, tenant: Tenant) -> bool:
+    """Whether Intuit has ended the app's grant: a refresh answers invalid_grant.
+
+    A visit to the Disconnect URL proves nothing by itself; Intuit's answer does.
+    """
+    connection = selectors.intuit_connection(tenant=tenant)
+    if connection is None or not tenant.is_connected:
+        return True
+    if not connection.is_connected:
+        return connection.is_broken
+    try:
+        IntuitTokenSource(tenant=tenant).renew(rejected=connection.access_token)
+    except (qb_errors.InvalidGrant, ConnectionUnavailable):
+        return True
+    except qb_errors.QuickBooksError as error:
+        # No answer either way: keep everything until Intuit or the person confirms.
+        logger.warning(
+            "disconnect check failed: tenant=%s cause=%s", tenant.pk, type(error).__name__
+        )
+    return False
+
+
+def disconnect(*, tenant: Tenant, reason: str) -> None:
+    """Revokes both sides' tokens best-effort, forgets them and stops syncing.
+
+    The tenant stays, disconnected (its webhooks are ignored from now on); nothing is
+    removed from Constant Contact.
+    """
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        intuit = IntuitConnection.objects.select_for_update().filter(tenant=tenant).first()
+        cc = ConstantContactConnection.objects.select_for_update().filter(tenant=tenant).first()
+        if intuit is not None:
+            _revoke(
+                tenant=tenant,
+                provider="quickbooks",
+                revoke=intuit_oauth.revoke,
+                errors=qb_errors.QuickBooksError,
+                connection=intuit,
+            )
+        if cc is not None:
+            _revoke(
+                tenant=tenant,
+                provider="constantcontact",
+                revoke=cc_oauth.revoke,
+                errors=cc_errors.ConstantContactError,
+                connection=cc,
+            )
+        for connection in (intuit, cc):
+            if connection is not None:
+                connection.forget_tokens()
+                connection.state = connection.State.DISCONNECTED
+                connection.reason = reason
+                connection.save()
+        tenant.state = Tenant.State.DISCONNECTED
+        tenant.disconnected_at = timezone.now()
+        tenant.save(update_fields=["state", "disconnected_at"])
+        sync_services.stop_syncs(tenant=tenant)
+    selectors.forget_constantcontact_lists(tenant=tenant)
+    logger.info("tenant disconnected: tenant=%s", tenant.pk)
+
+
+@sensitive_variables()
+def _revoke(
+    *,
+    tenant: Tenant,
+    provider: str,
+    revoke: Callable[..., None],
+    errors: type[Exception],
+    connection: Connection,
+) -> None:
+    tokens = [t for t in (connection.refresh_token, connection.access_token) if t]
+    for token in tokens:
+        try:
+            revoke(token=token)
+        except (errors, OSError) as error:
+            # Best effort: our copy is deleted either way.
+            logger.warning(
+                "token revoke failed: tenant=%s provider=%s cause=%s",
+                tenant.pk,
+                provider,
+                type(error).__name__,
+            )

@@ -1,0 +1,164 @@
+"""Token sources for the provider clients, backed by a tenant's stored connection.
+
+Both providers rotate refresh tokens: a refresh token works once. Refreshing therefore runs
+under a row lock, re-reads the row once it holds the lock (another worker may have
+refreshed already) and stores the new tokens before anyone uses them.
+"""
+
+import logging
+from abc import ABC, abstractmethod
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from integrations.constantcontact import errors as cc_errors
+from integrations.constantcontact import oauth as cc_oauth
+from integrations.quickbooks import errors as qb_errors
+from integrations.quickbooks import oauth as intuit_oauth
+from tenants.models import Connection, ConstantContactConnection, IntuitConnection, Tenant
+
+logger = logging.getLogger(__name__)
+
+# Refresh this long before the access token expires, so a request never starts with a
+# token about to die.
+REFRESH_MARGIN = timedelta(minutes=5)
+# Constant Contact refresh tokens expire after 180 days unused; it does not say when.
+CC_REFRESH_TOKEN_LIFETIME = timedelta(days=180)
+
+
+class ConnectionUnavailable(Exception):
+    """The connection is broken or disconnected: nothing to sync with until reconnected."""
+
+    def __init__(self, connection: Connection) -> None:
+        name = connection._meta.verbose_name
+        super().__init__(f"{name} of tenant {connection.tenant_id} is {connection.state}")
+        self.state = connection.state
+
+
+def store_intuit_tokens(connection: IntuitConnection, tokens: intuit_oauth.IntuitTokens) -> None:
+    connection.access_token = tokens.access_token
+    connection.refresh_token = tokens.refresh_token
+    connection.access_expires_at = tokens.access_expires_at
+    connection.refresh_expires_at = tokens.refresh_expires_at
+
+
+def store_constantcontact_tokens(
+    connection: ConstantContactConnection, tokens: cc_oauth.CCTokens
+) -> None:
+    connection.access_token = tokens.access_token
+    connection.refresh_token = tokens.refresh_token
+    connection.access_expires_at = tokens.expires_at
+    connection.refresh_expires_at = timezone.now() + CC_REFRESH_TOKEN_LIFETIME
+
+
+def mark_broken(connection: Connection, *, reason: str) -> None:
+    """Saves the connection as broken: the user sees a banner and a reconnect button."""
+    connection.state = Connection.State.BROKEN
+    connection.reason = reason
+    connection.save(update_fields=["state", "reason", "updated_at"])
+    logger.warning(
+        "connection broken: tenant=%s provider=%s cause=%s",
+        connection.tenant_id,
+        connection._meta.model_name,
+        reason,
+    )
+
+
+class ConnectionTokenSource(ABC):
+    """integrations.tokens.TokenSource over one tenant's stored connection."""
+
+    model: type[Connection]
+    invalid_grant: type[Exception]
+    broken_reason: str
+
+    def __init__(self, *, tenant: Tenant) -> None:
+        self.tenant_id = tenant.pk
+
+    @sensitive_variables()
+    def access_token(self) -> str:
+        connection = self.model.objects.get(tenant_id=self.tenant_id)
+        self._check(connection)
+        if not _expiring(connection):
+            return connection.access_token
+        return self._refresh(rejected=connection.access_token)
+
+    def renew(self, *, rejected: str) -> str:
+        return self._refresh(rejected=rejected)
+
+    @sensitive_variables()
+    def _refresh(self, *, rejected: str) -> str:
+        with transaction.atomic():
+            connection = self.model.objects.select_for_update().get(tenant_id=self.tenant_id)
+            self._check(connection)
+            current = connection.access_token
+            if current != rejected and not _expiring(connection):
+                return current  # another worker refreshed while we waited for the lock
+            try:
+                tokens = self._call_refresh(connection.refresh_token)
+            except self.invalid_grant as error:
+                failure = error
+                mark_broken(connection, reason=self.broken_reason)
+            else:
+                self._store(connection, tokens)
+                connection.refreshed_at = timezone.now()
+                connection.save()
+                return connection.access_token
+        raise failure  # after the commit, so the broken state is kept
+
+    def _check(self, connection: Connection) -> None:
+        if not connection.is_connected:
+            raise ConnectionUnavailable(connection)
+
+    @abstractmethod
+    def _call_refresh(self, refresh_token: str) -> Any: ...
+
+    @abstractmethod
+    def _store(self, connection: Any, tokens: Any) -> None: ...
+
+
+class IntuitTokenSource(ConnectionTokenSource):
+    model = IntuitConnection
+    invalid_grant = qb_errors.InvalidGrant
+    broken_reason = "QuickBooks no longer accepts the app's authorization. Reconnect QuickBooks."
+
+    def _call_refresh(self, refresh_token: str) -> intuit_oauth.IntuitTokens:
+        return intuit_oauth.refresh(refresh_token=refresh_token)
+
+    def _store(self, connection: IntuitConnection, tokens: intuit_oauth.IntuitTokens) -> None:
+        store_intuit_tokens(connection, tokens)
+
+
+class ConstantContactTokenSource(ConnectionTokenSource):
+    model = ConstantContactConnection
+    invalid_grant = cc_errors.InvalidGrant
+    broken_reason = (
+        "Constant Contact no longer accepts the app's authorization. Reconnect Constant Contact."
+    )
+
+    def _call_refresh(self, refresh_token: str) -> cc_oauth.CCTokens:
+        return cc_oauth.refresh(refresh_token=refresh_token)
+
+    def _store(self, connection: ConstantContactConnection, tokens: cc_oauth.CCTokens) -> None:
+        store_constantcontact_tokens(connection, tokens)
+
+
+class FreshConstantContactTokens:
+    """Tokens just obtained and not yet saved (reading the account before saving anything)."""
+
+    def __init__(self, tokens: cc_oauth.CCTokens) -> None:
+        self.tokens = tokens
+
+    def access_token(self) -> str:
+        return self.tokens.access_token
+
+    def renew(self, *, rejected: str) -> str:
+        self.tokens = cc_oauth.refresh(refresh_token=self.tokens.refresh_token)
+        return self.tokens.access_token
+
+
+def _expiring(connection: Connection) -> bool:
+    expires_at = connection.access_expires_at
+    return expires_at is None or expires_at - timezone.now() <= REFRESH_MARGIN

@@ -1,0 +1,214 @@
+"""Incremental sync: webhooks in, changes out, against the sandbox over real HTTP."""
+
+import json
+
+import pytest
+
+from ccsync.sync import services
+from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from tenants.models import ListSelection, Tenant
+from tests.sync.conftest import cloud_events, person, sign
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture
+def synced(install):
+    """A company whose first sync is done: Ann and Bo in the list "Customers"."""
+    company = install(
+        person("Ann Lee", "ann@example.com", PrimaryPhone={"FreeFormNumber": "111"}),
+        person("Bo Li", "bo@example.com"),
+        person("Inactive Ivy", "ivy@example.com", Active=False),
+    )
+    run = company.run()
+    assert run.state == Run.State.COMPLETED and run.synced == 2
+    return company
+
+
+def record(company, name: str) -> CustomerRecord:
+    return CustomerRecord.objects.get(tenant=company.tenant, display_name=name)
+
+
+def test_an_edit_is_sent_and_an_unchanged_customer_is_not(synced):
+    ann = synced.customer_id("Ann Lee")
+    bo = synced.customer_id("Bo Li")
+    synced.change(ann, PrimaryPhone={"FreeFormNumber": "222"})
+    assert synced.webhook(("updated", ann), ("updated", bo)) == 200
+    run = synced.sync_changes()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert (run.synced, run.unchanged) == (1, 1)
+    assert run.quickbooks_calls == 1  # one Id IN (...) query for both
+    phones = synced.contacts()["ann@example.com"]["phone_numbers"]
+    assert [p["phone_number"] for p in phones] == ["222"]
+    assert not WebhookEvent.objects.filter(tenant=synced.tenant, processed_at=None).exists()
+
+
+def test_a_new_customer_goes_to_the_list(synced):
+    [created] = synced.add(person("Cy New", "cy@example.com"))
+    synced.webhook(("created", created["Id"]))
+    run = synced.sync_changes()
+    assert run.synced == 1
+    assert synced.contacts()["cy@example.com"]["list_names"] == ["Customers"]
+
+
+def test_an_email_change_updates_the_same_contact(synced):
+    before = synced.contacts()["ann@example.com"]
+    ann = synced.customer_id("Ann Lee")
+    synced.change(ann, PrimaryEmailAddr={"Address": "ann.lee@example.com"})
+    synced.webhook(("updated", ann))
+    run = synced.sync_changes()
+    assert run.state == Run.State.COMPLETED, run.error
+    contacts = synced.contacts()
+    assert "ann@example.com" not in contacts
+    after = contacts["ann.lee@example.com"]
+    assert after["contact_id"] == before["contact_id"]
+    assert after["list_names"] == ["Customers"]
+    assert len(contacts) == 2
+    assert record(synced, "Ann Lee").contact_id == before["contact_id"]
+
+
+def test_after_a_list_change_new_contacts_go_to_the_new_list_and_edits_to_both(synced):
+    ListSelection.objects.create(
+        tenant=synced.tenant, list_id=synced.lists["Donors"], list_name="Donors"
+    )
+    ann = synced.customer_id("Ann Lee")
+    synced.change(ann, FamilyName="Lee-Smith")
+    [created] = synced.add(person("Di New", "di@example.com"))
+    synced.webhook(("updated", ann), ("created", created["Id"]))
+    run = synced.sync_changes()
+    assert run.synced == 2
+    contacts = synced.contacts()
+    assert contacts["ann@example.com"]["list_names"] == ["Customers", "Donors"]
+    assert contacts["ann@example.com"]["last_name"] == "Lee-Smith"
+    assert contacts["di@example.com"]["list_names"] == ["Donors"]
+    assert contacts["bo@example.com"]["list_names"] == ["Customers"]  # nothing else moves
+
+
+def test_deactivating_deleting_or_merging_after_the_sync_removes_nothing(synced):
+    ann, bo = synced.customer_id("Ann Lee"), synced.customer_id("Bo Li")
+    before = synced.contacts()
+    synced.change(ann, "deactivate")
+    synced.change(bo, f"merge-into/{ann}")
+    synced.webhook(("updated", ann), ("merged", ann), deleted_id=bo)
+    run = synced.sync_changes()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.synced == 0
+    after = synced.contacts()
+    assert after.keys() == before.keys()
+    assert all(after[e]["list_names"] == ["Customers"] for e in after)
+    assert record(synced, "Ann Lee").outcome == CustomerRecord.Outcome.SYNCED
+    assert record(synced, "Bo Li").deleted
+
+
+def test_inactive_before_the_first_sync_stays_out_until_reactivated(synced):
+    ivy = synced.customer_id("Inactive Ivy")
+    synced.change(ivy, FamilyName="Still Inactive")
+    synced.webhook(("updated", ivy))
+    synced.sync_changes()
+    assert "ivy@example.com" not in synced.contacts()
+    assert record(synced, "Inactive Ivy").reason == "inactive"
+    synced.change(ivy, "reactivate")
+    synced.webhook(("updated", ivy))
+    synced.sync_changes()
+    assert synced.contacts()["ivy@example.com"]["list_names"] == ["Customers"]
+
+
+def test_an_address_unsubscribed_after_the_sync_is_never_sent_again(synced, settings):
+    settings.SYNC_UNSUBSCRIBE_MAX_AGE = 0  # read the opt-outs before this change
+    synced.unsubscribe("bo@example.com")
+    bo = synced.customer_id("Bo Li")
+    synced.change(bo, FamilyName="Changed")
+    synced.webhook(("updated", bo))
+    run = synced.sync_changes()
+    assert run.synced == 0 and run.skipped == 1
+    contact = synced.contacts()["bo@example.com"]
+    assert contact["permission"] == "unsubscribed"
+    assert contact["last_name"] == "Li"
+    assert record(synced, "Bo Li").reason == "unsubscribed"
+
+
+def test_events_are_coalesced_into_one_run(synced, django_capture_on_commit_callbacks):
+    ann, bo = synced.customer_id("Ann Lee"), synced.customer_id("Bo Li")
+    with django_capture_on_commit_callbacks() as scheduled:
+        synced.webhook(("updated", ann))
+        synced.webhook(("updated", bo))
+        synced.webhook(("updated", ann))
+    assert len(scheduled) == 1  # one incremental run for the window, not three
+    assert WebhookEvent.objects.filter(tenant=synced.tenant, processed_at=None).count() == 3
+
+
+# --- the webhook endpoint ------------------------------------------------------------------------
+
+
+def post(client, body: bytes, signature: str | None = None, **headers):
+    if signature is not None:
+        headers["HTTP_INTUIT_SIGNATURE"] = signature
+    return client.post(
+        "/webhooks/quickbooks/", data=body, content_type="application/json", **headers
+    )
+
+
+def test_webhook_refusals_store_nothing(synced, client, settings):
+    body = cloud_events(synced.realm_id, ("updated", "1"))
+    assert post(client, body).status_code == 401
+    assert post(client, body, sign(body, "forged")).status_code == 401
+    assert post(client, b"[{]", sign(b"[{]")).status_code == 400
+    not_events = json.dumps({"hello": "world"}).encode()
+    assert post(client, not_events, sign(not_events)).status_code == 400
+    settings.SYNC_WEBHOOK_MAX_BYTES = 100
+    assert post(client, body, sign(body)).status_code == 413
+    assert client.get("/webhooks/quickbooks/").status_code == 405
+    assert not WebhookEvent.objects.exists()
+
+
+def test_webhook_stores_once_and_ignores_unknown_and_disconnected_companies(synced, client):
+    other = Tenant.objects.create(realm_id="999000111", state=Tenant.State.DISCONNECTED)
+    body = json.dumps(
+        json.loads(cloud_events(synced.realm_id, ("updated", "1"), ("created", "2")))
+        + json.loads(cloud_events("123456789", ("updated", "1")))
+        + json.loads(cloud_events(other.realm_id, ("updated", "1")))
+    ).encode()
+    assert post(client, body, sign(body)).status_code == 200
+    assert post(client, body, sign(body)).status_code == 200  # Intuit delivers it again
+    stored = WebhookEvent.objects.all()
+    assert sorted(stored.values_list("realm_id", "customer_id")) == [
+        (synced.realm_id, "1"),
+        (synced.realm_id, "2"),
+    ]
+
+
+def test_webhook_accepts_the_legacy_format(synced, client):
+    body = json.dumps(
+        {
+            "eventNotifications": [
+                {
+                    "realmId": synced.realm_id,
+                    "dataChangeEvent": {
+                        "entities": [
+                            {
+                                "name": "Customer",
+                                "id": "7",
+                                "operation": "Update",
+                                "lastUpdated": "2025-10-05T14:42:19-0700",
+                            }
+                        ]
+                    },
+                }
+            ]
+        }
+    ).encode()
+    assert post(client, body, sign(body)).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.customer_id, event.operation) == ("7", "update")
+
+
+def test_paused_tenant_keeps_its_events_for_later(synced):
+    services.pause(tenant=synced.tenant)
+    ann = synced.customer_id("Ann Lee")
+    synced.change(ann, FamilyName="Later")
+    synced.webhook(("updated", ann))
+    assert services.start_changes(tenant=synced.tenant) is None
+    run = services.resume(tenant=synced.tenant)
+    assert run is not None and run.kind == Run.Kind.INCREMENTAL
+    synced.run(run)
+    assert synced.contacts()["ann@example.com"]["last_name"] == "Later"

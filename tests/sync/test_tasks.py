@@ -1,0 +1,89 @@
+"""Celery tasks (run eagerly in process) and beat jobs against the sandbox."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from ccsync.sync import services, tasks
+from ccsync.sync.models import Run, TenantSync, WebhookEvent
+from tenants.models import ConstantContactConnection, IntuitConnection
+from tests.sync.conftest import person
+
+pytestmark = pytest.mark.sandbox
+
+
+def test_run_task_syncs_and_is_idempotent(install):
+    company = install(person("Ann Lee", "ann@example.com"))
+    run = services.open_run(tenant=company.tenant)
+    tasks.run_sync.apply(args=[run.pk])
+    tasks.run_sync.apply(args=[run.pk])  # delivered twice: the second finds nothing to do
+    run.refresh_from_db()
+    assert run.state == Run.State.COMPLETED and run.synced == 1
+    assert list(company.contacts()) == ["ann@example.com"]
+
+
+def test_passing_errors_are_retried_then_the_run_fails(install, knobs, monkeypatch):
+    company = install(person("Ann Lee", "ann@example.com"))
+    monkeypatch.setattr(tasks, "backoff", lambda error, retries: 0)
+    knobs(quickbooks_error_rate=1.0)
+    run = services.open_run(tenant=company.tenant)
+    tasks.run_sync.apply(args=[run.pk])
+    run.refresh_from_db()
+    assert run.state == Run.State.FAILED
+    assert "QuickBooks" in run.error
+    assert run.quickbooks_calls == tasks.MAX_RETRIES + 1
+
+
+def test_reconcile_catches_a_missed_webhook(install):
+    company = install(person("Ann Lee", "ann@example.com"))
+    company.run()
+    assert TenantSync.objects.get(tenant=company.tenant).reconciled_at is not None
+    company.change(company.customer_id("Ann Lee"), FamilyName="Missed")  # no webhook reaches us
+    tasks.reconcile_tenant.apply(args=[company.tenant.pk])
+    assert WebhookEvent.objects.filter(tenant=company.tenant, processed_at=None).count() == 1
+    company.sync_changes()
+    assert company.contacts()["ann@example.com"]["last_name"] == "Missed"
+    tasks.reconcile_tenant.apply(args=[company.tenant.pk])  # nothing new: nothing queued
+    assert not WebhookEvent.objects.filter(tenant=company.tenant, processed_at=None).exists()
+
+
+def test_reconcile_past_thirty_days_is_a_full_check(install):
+    company = install(person("Ann Lee", "ann@example.com"))
+    company.run()
+    TenantSync.objects.filter(tenant=company.tenant).update(
+        reconciled_at=timezone.now() - timedelta(days=31)
+    )
+    tasks.reconcile_tenant.apply(args=[company.tenant.pk])
+    assert services.open_run(tenant=company.tenant).kind == Run.Kind.RECONCILE
+
+
+def test_recover_requeues_runs_whose_worker_died(
+    install, settings, django_capture_on_commit_callbacks
+):
+    company = install(person("Ann Lee", "ann@example.com"))
+    run = services.open_run(tenant=company.tenant)
+    assert services.claim(run_id=run.pk, worker="dead")
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks() as enqueued:
+        tasks.recover_runs.apply()
+    run.refresh_from_db()
+    assert run.state == Run.State.QUEUED and run.claimed_by == ""
+    assert len(enqueued) == 1
+
+
+def test_tokens_are_refreshed_before_they_expire(install):
+    company = install(person("Ann Lee", "ann@example.com"))
+    soon = timezone.now() + timedelta(minutes=5)
+    for model in (IntuitConnection, ConstantContactConnection):
+        model.objects.filter(tenant=company.tenant).update(access_expires_at=soon)
+    before = {
+        model: model.objects.get(tenant=company.tenant).access_token
+        for model in (IntuitConnection, ConstantContactConnection)
+    }
+    tasks.refresh_tokens_all.apply()
+    for model, token in before.items():
+        connection = model.objects.get(tenant=company.tenant)
+        assert connection.access_token != token
+        assert connection.access_expires_at > soon
+    assert company.run().state == Run.State.COMPLETED  # and the new tokens work

@@ -1,0 +1,82 @@
+"""The status panel, its JSON, its buttons and the CSV of customers not in the list."""
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+
+from ccsync.sync.models import Run
+from tests.sync.conftest import person
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture
+def company(install):
+    company = install(
+        person("Ann Lee", "ann@example.com"),
+        person("No Email"),
+        person("=Formula Fred", "not-an-email"),
+        person("Several", "x, s@example.com"),
+    )
+    company.run()
+    return company
+
+
+def test_status_page_shows_the_panel(company):
+    page = company.journey.client.get("/status/").content.decode()
+    assert 'id="sync-panel"' in page
+    assert "No email address" in page and "No valid email address" in page
+    assert "First sync: Completed" in page
+    assert "Download as CSV" in page
+    assert "/static/sync/panel.js" in page
+
+
+def test_status_json(company):
+    status = company.journey.client.get("/sync/status.json").json()
+    assert status["counts"]["synced"] == 2 and status["counts"]["skipped"] == 2
+    assert status["run"]["state"] == "completed" and status["run"]["percent"] == 100
+    assert {r["reason"] for r in status["reasons"]} == {"no_email", "invalid_email"}
+    assert status["history"][0]["kind"] == "first"
+
+
+def test_csv_lists_every_customer_not_in_the_list_and_why(company):
+    answer = company.journey.client.get("/sync/customers.csv")
+    assert answer["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
+    assert rows[0][:2] == ["QuickBooks customer id", "Name"]
+    by_name = {row[1]: row for row in rows[1:]}
+    assert set(by_name) == {"No Email", "'=Formula Fred"}  # no formula injection
+    assert by_name["No Email"][4] == "No email address"
+
+
+def test_customers_page_searches(company):
+    page = company.journey.client.get("/sync/customers/", {"q": "formula"}).content.decode()
+    assert "Formula Fred" in page and "No Email" not in page
+    assert "1 customer." in page
+
+
+def test_buttons_need_csrf_and_act(company):
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = company.journey.client.cookies
+    assert strict.post("/sync/pause/").status_code == 403
+    client = company.journey.client
+    assert client.get("/sync/pause/").status_code == 405  # no state change on GET
+    assert client.post("/sync/pause/").status_code == 302
+    company.tenant.refresh_from_db()
+    assert company.tenant.paused
+    assert client.get("/sync/status.json").json()["paused"] is True
+    client.post("/sync/resume/")
+    client.post("/sync/now/")
+    run = Run.objects.filter(tenant=company.tenant).first()
+    assert run.kind == Run.Kind.RECONCILE and run.state == Run.State.QUEUED
+
+
+def test_pages_need_a_signed_in_member(company):
+    stranger = Client()
+    assert stranger.get("/sync/status.json").status_code == 302
+    assert stranger.get("/sync/customers.csv").status_code == 302
+    assert stranger.post("/sync/pause/").status_code == 302
+    company.tenant.refresh_from_db()
+    assert not company.tenant.paused

@@ -1,0 +1,133 @@
+"""Journey 1 (Get App Now → Intuit → our app), Launch, and accountants with several companies."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.utils.html import escape
+
+from tenants.models import IntuitConnection, Membership, Tenant, User
+
+pytestmark = pytest.mark.sandbox
+
+
+def test_connect_url_starts_intuit_sign_in_with_openid_and_accounting(journey, sandbox):
+    location = journey.start_install()
+    parts = urlsplit(location)
+    query = parse_qs(parts.query)
+    assert location.startswith(f"{sandbox.url}/intuit/connect/oauth2")
+    assert set(query["scope"][0].split()) == {
+        "com.intuit.quickbooks.accounting",
+        "openid",
+        "profile",
+        "email",
+    }
+    state = query["state"][0]
+    assert len(state) >= 32
+    # The state is bound to this session, and a second start makes a new one.
+    assert journey.client.session["oauth_intuit"]["state"] == state
+    again = parse_qs(urlsplit(journey.start_install()).query)["state"][0]
+    assert again != state
+
+
+def test_install_creates_tenant_user_membership_and_signs_in(journey):
+    identity = journey.new_identity("Craig's Design")
+    answer = journey.install(identity)
+
+    # Straight on to Constant Contact: nothing connected there yet.
+    assert answer.status_code == 302
+    assert answer["Location"] == "/constantcontact/connect/"
+    tenant = Tenant.objects.get(realm_id=identity.realm_id)
+    assert tenant.state == Tenant.State.CONNECTED
+    # Named after the QuickBooks company (CompanyInfo), as the sandbox knows it.
+    assert tenant.company_name.startswith("Craig's Design ")
+    user = Membership.objects.get(tenant=tenant).user
+    assert user.intuit_sub and user.first_name == "Pat"
+    connection = IntuitConnection.objects.get(tenant=tenant)
+    assert connection.is_connected and connection.access_token and connection.refresh_token
+    assert journey.client.session["_auth_user_id"] == str(user.pk)
+
+    status = journey.client.get("/status/")
+    assert status.status_code == 200
+    assert escape(tenant.company_name) in status.content.decode()
+
+
+def test_installing_twice_finds_the_same_tenant_and_user(journey):
+    identity = journey.new_identity()
+    journey.install(identity)
+    journey.install(identity)
+    assert Tenant.objects.filter(realm_id=identity.realm_id).count() == 1
+    assert Membership.objects.filter(tenant__realm_id=identity.realm_id).count() == 1
+    assert User.objects.filter(membership__tenant__realm_id=identity.realm_id).count() == 1
+
+
+def test_intuit_cancel_ends_on_a_clear_page_with_nothing_saved(journey):
+    identity = journey.new_identity()
+    back = journey.browser.intuit_authorize(journey.start_install(), identity, allow=False)
+    answer = journey.get(back)
+    assert answer.status_code == 400
+    assert "QuickBooks was not connected" in answer.content.decode()
+    assert 'href="/connect/"' in answer.content.decode()
+    assert not Tenant.objects.filter(realm_id=identity.realm_id).exists()
+    assert "_auth_user_id" not in journey.client.session
+
+
+def test_accountant_switches_between_their_companies_only(journey, new_journey):
+    accountant = journey.new_identity("Books One", "Books Two")
+    one, two = (company["realm_id"] for company in accountant.companies)
+    journey.install(accountant, realm_id=one)
+    journey.install(accountant, realm_id=two)
+    stranger = new_journey()
+    other = stranger.new_identity("Someone Else")
+    stranger.install(other)
+
+    user = User.objects.get(membership__tenant__realm_id=one)
+    assert set(user.tenants.values_list("realm_id", flat=True)) == {one, two}
+    tenant_one = Tenant.objects.get(realm_id=one)
+    tenant_two = Tenant.objects.get(realm_id=two)
+    foreign = Tenant.objects.get(realm_id=other.realm_id)
+
+    # The last install is the current company; the switcher lists exactly their two.
+    page = journey.client.get("/status/").content.decode()
+    assert f'value="{tenant_one.pk}"' in page and f'value="{tenant_two.pk}"' in page
+    assert f'value="{foreign.pk}"' not in page
+    assert journey.client.session["tenant_id"] == tenant_two.pk
+
+    answer = journey.client.post("/companies/switch/", {"tenant_id": tenant_one.pk})
+    assert answer.status_code == 302 and answer["Location"] == "/status/"
+    assert journey.client.session["tenant_id"] == tenant_one.pk
+
+    # Somebody else's company cannot be switched to.
+    answer = journey.client.post("/companies/switch/", {"tenant_id": foreign.pk})
+    assert answer.status_code == 404
+    assert journey.client.session["tenant_id"] == tenant_one.pk
+
+
+def test_launch_without_session_signs_in_through_intuit_and_lands_on_status(journey, new_journey):
+    identity = journey.new_identity()
+    journey.install(identity)
+
+    later = new_journey()  # another day, another browser: no session in our app
+    later.browser = journey.browser  # but still signed in to QuickBooks
+    answer = later.client.get("/launch/")
+    assert answer.status_code == 302
+    assert answer["Location"].startswith(journey.sandbox.url)
+    back = later.browser.intuit_authorize(answer["Location"], identity)
+    answer = later.get(back)
+    assert answer.status_code == 302 and answer["Location"] == "/status/"
+    assert later.client.get("/status/").status_code == 200
+
+    # With a session, Launch goes straight to the status page.
+    answer = later.client.get("/launch/")
+    assert answer.status_code == 302 and answer["Location"] == "/status/"
+
+
+def test_a_page_without_session_comes_back_to_it_after_sign_in(journey, new_journey):
+    identity = journey.new_identity()
+    journey.install(identity)
+    later = new_journey()
+    later.browser = journey.browser
+    answer = later.client.get("/settings/")
+    assert answer.status_code == 302 and answer["Location"] == "/launch/?next=/settings/"
+    answer = later.client.get(answer["Location"])
+    back = later.browser.intuit_authorize(answer["Location"], identity)
+    assert later.get(back)["Location"] == "/settings/"
