@@ -17,6 +17,7 @@ demo: $(VENV)/.installed
 ## The whole test suite, against real PostgreSQL and Redis (started if they are not up).
 test: $(VENV)/.installed
 	scripts/services.sh
+	scripts/browser.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,338 @@
+"""What the journeys share: a seeded world (a QuickBooks company and a Constant Contact
+account), a camera for the screenshots, and the steps a person clicks through."""
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.stack import Stack, wait_for
+
+APP_NAME = "Constant Contact for QuickBooks Online"
+SYNC_TIMEOUT = 60.0
+# The Constant Contact account's lists before the journey; the app is told to use LIST.
+LIST = "Customers"
+SEEDED_LISTS = ("Newsletter", LIST)
+
+
+class Camera:
+    """Saves one numbered, full-page screenshot per step of a journey."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    def __call__(self, page: Page, step: str) -> None:
+        self.count += 1
+        page.screenshot(path=self.folder / f"{self.count:02d}-{step}.png", full_page=True)
+
+
+@dataclass
+class World:
+    """One journey's QuickBooks company and Constant Contact account, seeded through the
+    sandbox's control API; `eligible` are the addresses that belong in the list."""
+
+    stack: Stack
+    tag: str
+    intuit_email: str
+    intuit_password: str
+    company_name: str
+    realm_id: str
+    cc_username: str
+    cc_password: str
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    eligible: set[str] = field(default_factory=set)
+
+    def address(self, name: str) -> str:
+        return f"{name}.{self.tag}@example.com"
+
+    def add_customer(self, key: str, *, eligible: bool, **fields: Any) -> dict[str, Any]:
+        created = self.stack.control(
+            "POST", f"/_sandbox/quickbooks/{self.realm_id}/customers", fields
+        )
+        self.customers[key] = created
+        if eligible:
+            self.eligible.add(_first_address(fields["PrimaryEmailAddr"]["Address"]))
+        return created
+
+    def contacts(self) -> list[dict[str, Any]]:
+        return self.stack.contacts(self.cc_username)
+
+    def list_members(self, list_name: str) -> list[str]:
+        """The addresses in a list, one entry per contact (so duplicates show)."""
+        return sorted(
+            contact["email"].lower()
+            for contact in self.contacts()
+            if list_name in contact["list_names"] and not contact["deleted"]
+        )
+
+
+def _first_address(value: str) -> str:
+    return value.split(",")[0].strip().lower()
+
+
+def seed_world(stack: Stack) -> World:
+    """A company with customers of every kind, and a Constant Contact account with lists."""
+    tag = uuid.uuid4().hex[:8]
+    intuit_email, intuit_password = f"owner.{tag}@example.com", "demo-password"
+    company_name = f"Browser Bakery {tag}"
+    companies = stack.control(
+        "POST",
+        "/_sandbox/intuit/companies",
+        {
+            "email": intuit_email,
+            "password": intuit_password,
+            "name": "Olive Owner",
+            "company_names": [company_name],
+        },
+    )["companies"]
+    cc_username = f"cc-{tag}"
+    unsubscribed = f"gone.{tag}@example.com"
+    stack.control(
+        "POST",
+        "/_sandbox/cc/accounts",
+        {
+            "username": cc_username,
+            "password": "demo-password",
+            "list_names": list(SEEDED_LISTS),
+            "unsubscribed_emails": [unsubscribed],
+        },
+    )
+    world = World(
+        stack=stack,
+        tag=tag,
+        intuit_email=intuit_email,
+        intuit_password=intuit_password,
+        company_name=company_name,
+        realm_id=companies[0]["realm_id"],
+        cc_username=cc_username,
+        cc_password="demo-password",
+    )
+    for given, family in (("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing")):
+        world.add_customer(
+            given.lower(),
+            eligible=True,
+            GivenName=given,
+            FamilyName=family,
+            CompanyName=f"{family} Ltd",
+            PrimaryEmailAddr={"Address": world.address(given.lower())},
+            PrimaryPhone={"FreeFormNumber": "(555) 010-0001"},
+        )
+    # QuickBooks takes several addresses in one field: the first one is synced.
+    several = f"{world.address('edsger')}, {world.address('dijkstra')}"
+    world.add_customer(
+        "edsger",
+        eligible=True,
+        DisplayName=f"Edsger Dijkstra {tag}",
+        PrimaryEmailAddr={"Address": several},
+    )
+    world.add_customer("nomail", eligible=False, GivenName="Nora", FamilyName="Nomail")
+    world.add_customer(
+        "inactive",
+        eligible=False,
+        GivenName="Ivan",
+        FamilyName="Inactive",
+        PrimaryEmailAddr={"Address": world.address("ivan")},
+        Active=False,
+    )
+    world.add_customer(
+        "unsubscribed",
+        eligible=False,
+        GivenName="Gary",
+        FamilyName="Gone",
+        PrimaryEmailAddr={"Address": unsubscribed},
+    )
+    return world
+
+
+def wait_for_list(world: World, list_name: str, expected: set[str]) -> list[str]:
+    """Waits until the list holds exactly `expected`, each address once."""
+
+    def settled() -> list[str] | None:
+        members = world.list_members(list_name)
+        return members if members == sorted(expected) else None
+
+    try:
+        return wait_for(settled, timeout=SYNC_TIMEOUT, what=f"the list {list_name!r} to settle")
+    except AssertionError:
+        members = world.list_members(list_name)
+        raise AssertionError(
+            f"list {list_name!r}: expected {sorted(expected)}, found {members}"
+        ) from None
+
+
+def reload_until(page: Page, text: str, *, what: str) -> None:
+    """Reloads the page until `text` shows (the status page also updates itself)."""
+
+    def shown() -> bool:
+        page.reload()
+        return page.get_by_text(text).count() > 0
+
+    wait_for(shown, timeout=SYNC_TIMEOUT, what=what, interval=0.5)
+
+
+def assert_no_duplicates(world: World) -> None:
+    addresses = [contact["email"].lower() for contact in world.contacts()]
+    doubled = sorted({address for address in addresses if addresses.count(address) > 1})
+    assert not doubled, f"duplicate contacts: {doubled}"
+
+
+# --- The steps, clicked in the sandbox's QuickBooks and Constant Contact pages and ours ---
+
+
+def sign_in_to_quickbooks(page: Page, world: World, camera: Camera) -> None:
+    """Opens the Apps tab; QuickBooks asks to sign in and to pick the company first."""
+    page.goto(f"{world.stack.sandbox.url}/qbo/apps/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Email or user ID").fill(world.intuit_email)
+    page.get_by_label("Password").fill(world.intuit_password)
+    camera(page, "intuit-sign-in")
+    page.get_by_role("button", name="Sign in").click()
+    apps_tab = page.get_by_role("heading", name="Apps", exact=True)
+    choose = page.get_by_role("button", name="Open")
+    expect(apps_tab.or_(choose)).to_be_visible()
+    if choose.is_visible():  # QuickBooks asks which company when it cannot tell
+        choose.click()
+    expect(apps_tab).to_be_visible()
+    expect(page.get_by_text(world.company_name).first).to_be_visible()
+
+
+def open_app_card(page: Page, camera: Camera) -> None:
+    """Apps tab -> search -> the app's card."""
+    camera(page, "apps-tab")
+    page.get_by_placeholder("Search apps").fill(APP_NAME)
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name=f'Results for "{APP_NAME}"')).to_be_visible()
+    camera(page, "search-results")
+    page.get_by_role("link", name=APP_NAME).click()
+    expect(page.get_by_role("link", name="Get App Now")).to_be_visible()
+    camera(page, "app-card")
+
+
+def allow_intuit(page: Page, world: World, camera: Camera) -> None:
+    """Get App Now -> Intuit's consent (already signed in to QuickBooks) -> Allow."""
+    page.get_by_role("link", name="Get App Now").click()
+    expect(
+        page.get_by_role("heading", name=f"{APP_NAME} wants to connect to {world.company_name}")
+    ).to_be_visible()
+    camera(page, "intuit-consent")
+    page.get_by_role("button", name="Allow").click()
+
+
+def log_in_to_constantcontact(page: Page, world: World, camera: Camera) -> None:
+    expect(page.get_by_role("heading", name="Log In")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign up")).to_be_visible()
+    page.get_by_label("Username", exact=True).fill(world.cc_username)
+    page.get_by_label("Password", exact=True).fill(world.cc_password)
+    page.get_by_label("Remember my username").check()
+    camera(page, "constantcontact-login")
+    page.get_by_role("button", name="Log In").click()
+
+
+def constantcontact_consent(page: Page, camera: Camera, *, decision: str) -> None:
+    expect(page.get_by_role("heading", name="Allow Access?")).to_be_visible()
+    expect(
+        page.get_by_text(
+            f"{APP_NAME} would like to access and/or update your Constant Contact account."
+        )
+    ).to_be_visible()
+    camera(page, "constantcontact-consent")
+    page.get_by_role("button", name=decision).click()
+
+
+def expect_settings_page(page: Page, camera: Camera, step: str = "settings") -> None:
+    expect(
+        page.get_by_role(
+            "heading", name="Set Up and Connect the Constant Contact App for QuickBooks Online"
+        )
+    ).to_be_visible()
+    camera(page, step)
+
+
+def choose_list(page: Page, list_name: str) -> None:
+    page.get_by_label("Constant Contact list").select_option(label=list_name)
+
+
+def install(page: Page, world: World, camera: Camera) -> None:
+    """Journeys 1 and 2: from the Apps tab to our Settings page."""
+    sign_in_to_quickbooks(page, world, camera)
+    open_app_card(page, camera)
+    allow_intuit(page, world, camera)
+    log_in_to_constantcontact(page, world, camera)
+    constantcontact_consent(page, camera, decision="Allow")
+    expect_settings_page(page, camera)
+
+
+def connect(page: Page, camera: Camera, *, list_name: str) -> None:
+    """Journeys 3 and 4: pick the list, Connect, the success page."""
+    choose_list(page, list_name)
+    camera(page, "settings-list-chosen")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.get_by_role("heading", name="You're done!")).to_be_visible()
+    expect(
+        page.get_by_text(f"{APP_NAME} is successfully installed and configured.")
+    ).to_be_visible()
+    camera(page, "success")
+
+
+def install_and_sync(page: Page, world: World, camera: Camera, *, list_name: str) -> None:
+    """An installed company whose first sync has filled the list."""
+    install(page, world, camera)
+    connect(page, camera, list_name=list_name)
+    wait_for_list(world, list_name, world.eligible)
+
+
+def fill_customer_form(page: Page, **labelled: str) -> None:
+    for label, value in labelled.items():
+        # Django's labels end with a colon.
+        page.get_by_label(re.compile(rf"^{re.escape(label)}:?$")).fill(value)
+
+
+def add_customer_in_quickbooks(
+    page: Page, world: World, camera: Camera, *, given: str, family: str, email: str
+) -> None:
+    page.goto(f"{world.stack.sandbox.url}/qbo/customers/")
+    page.get_by_role("link", name="New customer").click()
+    expect(page.get_by_role("heading", name="New customer")).to_be_visible()
+    fill_customer_form(page, **{"First name": given, "Last name": family, "Email": email})
+    camera(page, "quickbooks-new-customer")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(email)).to_be_visible()
+    world.eligible.add(email.lower())
+
+
+def edit_customer_in_quickbooks(
+    page: Page, world: World, camera: Camera, *, key: str, **labelled: str
+) -> None:
+    customer_id = world.customers[key]["Id"]
+    page.goto(f"{world.stack.sandbox.url}/qbo/customers/")
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=customer_id, exact=True))
+    row.get_by_role("link", name="Edit").click()
+    heading = re.compile(f"^Customer {customer_id}:")
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    fill_customer_form(page, **labelled)
+    camera(page, "quickbooks-edit-customer")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Customer saved.")).to_be_visible()
+
+
+def open_my_apps(page: Page, world: World, camera: Camera) -> Locator:
+    """QuickBooks' My Apps page; the answer is the app's card (Launch, Settings, Disconnect)."""
+    page.goto(f"{world.stack.sandbox.url}/qbo/")
+    page.get_by_role("navigation").get_by_role("link", name="My Apps").click()
+    expect(page.get_by_role("heading", name="My Apps")).to_be_visible()
+    camera(page, "my-apps")
+    card = page.locator(".my-app").filter(has_text=APP_NAME)
+    expect(card).to_be_visible()
+    return card
+
+
+def open_constantcontact_list(page: Page, world: World, camera: Camera, list_name: str) -> None:
+    """The sandbox's Constant Contact lists, then one list, as the account's owner sees it."""
+    page.goto(f"{world.stack.sandbox.url}/cc/account/")
+    page.get_by_role("link", name=list_name, exact=True).click()
+    expect(page.get_by_role("heading", name=list_name, exact=True)).to_be_visible()
+    camera(page, f"constantcontact-list-{list_name.lower().replace(' ', '-')}")
