@@ -6,6 +6,9 @@ worker_class = "gthread"
 threads = 32
 timeout = 120
 accesslog = None
+# gunicorn's control socket lives at one path per user: several servers on one machine
+# (the app, the sandbox, test runs) would take it from each other.
+control_socket_disable = True
 
 
 def post_worker_init(worker):
