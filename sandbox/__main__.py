@@ -3,7 +3,8 @@
 import os
 import sys
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+# Always the sandbox's own settings, even when started from a process of the app.
+os.environ["DJANGO_SETTINGS_MODULE"] = "sandbox.settings"
 
 from django.core.management import execute_from_command_line  # noqa: E402
 

@@ -2,5 +2,6 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+# Always the sandbox's own settings, even when started from a process of the app.
+os.environ["DJANGO_SETTINGS_MODULE"] = "sandbox.settings"
 application = get_wsgi_application()
