@@ -1,8 +1,7 @@
 """Helpers to click through the sandbox's Intuit and QuickBooks pages like a browser."""
 
 import uuid
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -10,65 +9,12 @@ import requests
 from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 
+from tests.html_page import Page
+
 APP_BASE = "http://127.0.0.1:8000"
 REDIRECT_URI = f"{APP_BASE}/auth/intuit/callback/"
 SCOPES = [Scopes.ACCOUNTING, Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL]
 PASSWORD = "correct horse"
-
-
-@dataclass
-class Form:
-    action: str
-    fields: dict[str, str] = field(default_factory=dict)
-    buttons: list[tuple[str, str, str]] = field(default_factory=list)  # name, value, text
-    radios: list[str] = field(default_factory=list)
-
-
-class Page(HTMLParser):
-    """The forms and links of a page."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.forms: list[Form] = []
-        self.links: list[tuple[str, str]] = []  # text, href
-        self._form: Form | None = None
-        self._button: list[str] | None = None
-        self._link: list[str] | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self._form = Form(action=attrs.get("action", ""))
-            self.forms.append(self._form)
-        elif tag == "input" and self._form is not None:
-            if attrs.get("type") == "radio":
-                self._form.radios.append(attrs["value"])
-            elif "name" in attrs:
-                self._form.fields[attrs["name"]] = attrs.get("value", "")
-        elif tag == "button" and self._form is not None:
-            self._button = [attrs.get("name", ""), attrs.get("value", ""), ""]
-        elif tag == "a":
-            self._link = [attrs.get("href", ""), ""]
-
-    def handle_data(self, data):
-        if self._button is not None:
-            self._button[2] += data
-        if self._link is not None:
-            self._link[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-        elif tag == "button" and self._button is not None and self._form is not None:
-            self._form.buttons.append(tuple(self._button))
-            self._button = None
-        elif tag == "a" and self._link is not None:
-            self.links.append((self._link[1].strip(), self._link[0]))
-            self._link = None
-
-    def link(self, text: str) -> str:
-        return next(href for label, href in self.links if label == text)
 
 
 class Browser:
