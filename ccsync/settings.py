@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from ccsync.database import database_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CCSYNC_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -65,15 +67,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'ccsync.sqlite3'}"),
+    "default": database_from_env(
+        env=env, variable="DATABASE_URL", sqlite_path=VAR_DIR / "ccsync.sqlite3"
+    ),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo's web, worker and beat share one SQLite file: wait for locks, don't fail.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL;",
-    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS: list[dict] = []  # people sign in with Intuit, never a password

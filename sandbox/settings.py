@@ -8,6 +8,8 @@ from pathlib import Path
 
 import environ
 
+from ccsync.database import database_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 VAR_DIR = Path(env.str("CCSYNC_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -70,14 +72,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db("SANDBOX_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"),
+    "default": database_from_env(
+        env=env, variable="SANDBOX_DATABASE_URL", sqlite_path=VAR_DIR / "sandbox.sqlite3"
+    ),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL;",
-    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The app and the sandbox both run on 127.0.0.1: keep their cookies apart.
