@@ -10,8 +10,10 @@ COPY tenants tenants
 COPY sandbox sandbox
 COPY templates templates
 COPY manage.py ./
+# collectstatic runs only the static files checks: no secrets are needed at build time.
 RUN pip install --no-cache-dir . && python manage.py collectstatic --noinput
 RUN useradd --create-home ccsync && mkdir -p /app/var && chown ccsync /app/var
 USER ccsync
 EXPOSE 8000
-CMD ["gunicorn", "ccsync.wsgi", "-b", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]
+# The config runs the settings checks first: the container exits on an unsafe configuration.
+CMD ["gunicorn", "ccsync.wsgi", "-c", "python:ccsync.gunicorn_conf", "-b", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]

@@ -9,8 +9,10 @@ sandbox, any other fake) by setting its variable.
 from pathlib import Path
 
 import environ
+from kombu import Exchange, Queue
 
 from ccsync.database import database_from_env
+from ccsync.ops import queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CCSYNC_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -32,11 +34,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "tenants",
     "ccsync.sync",
+    "ccsync.ops",
 ]
 
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
+    # /healthz, /readyz, /metrics: answered before the Host header check and https redirect.
+    "ccsync.ops.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,6 +182,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),  # its default is the current folder
         "store_processed": False,
     }
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # the filesystem transport has no fanout
@@ -185,6 +191,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Queues by kind of work (ccsync/ops/queues.py, docs/operating.md): a worker started without
+# -Q consumes all of them; each can get workers of its own on any host.
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in queues.ALL]
+CELERY_TASK_DEFAULT_QUEUE = queues.MAINTENANCE
+CELERY_TASK_ROUTES = ("ccsync.ops.queues.route_task",)
+# Workers log through LOGGING below (JSON, scrubbed), not Celery's own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Redis for the shared rate limiters; empty means an in-process limiter (demo, one worker).
 REDIS_URL = env.str("REDIS_URL", default="")
 
@@ -216,14 +229,51 @@ CELERY_BEAT_SCHEDULE = {
     "sync-unsubscribes": {"task": "sync.refresh_unsubscribes_all", "schedule": 10 * 60.0},
     "sync-tokens": {"task": "sync.refresh_tokens_all", "schedule": 10 * 60.0},
     "sync-recover": {"task": "sync.recover_runs", "schedule": 60.0},
+    "datacare-purge-disconnected": {"task": "sync.purge_disconnected", "schedule": 3600.0},
+    "datacare-prune-history": {"task": "sync.prune_history", "schedule": 3600.0},
 }
 
+# --- Data care (docs/datacare.md) ---
+# A disconnected tenant's customer data (per-customer records, cached unsubscribed addresses,
+# webhook events) is deleted this many days after the disconnect; reinstalling before cancels.
+DATA_RETENTION_AFTER_DISCONNECT_DAYS = env.int("DATA_RETENTION_AFTER_DISCONNECT_DAYS", default=30)
+# Processed webhook events and finished runs older than this are pruned (a tenant's latest
+# runs stay for its status page).
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
+RUN_HISTORY_RETENTION_DAYS = env.int("RUN_HISTORY_RETENTION_DAYS", default=90)
+
+# --- Operations (docs/operating.md) ---
+# /metrics answers a request with `Authorization: Bearer <METRICS_TOKEN>` or from an address
+# in METRICS_ALLOWED_NETWORKS (CIDRs, matched against REMOTE_ADDR); neither set: 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# Every worker stamps a heartbeat this often; /readyz wants one younger than the max age.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=15.0)
+WORKER_HEARTBEAT_MAX_AGE = env.float("WORKER_HEARTBEAT_MAX_AGE", default=60.0)
+
+# One JSON object per line in production, readable lines with DEBUG; both carry the tenant
+# and run of a sync and go through the scrubber (ccsync/ops/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "ccsync.ops.logs.ContextFilter"},
+        "scrub": {"()": "ccsync.ops.logs.ScrubFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s %(message)s"},
+        "json": {"()": "ccsync.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "scrub"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # At DEBUG these log token values and URLs that can hold email addresses.
+    # At DEBUG these log token values and URLs that can hold email addresses (the scrubber
+    # would catch them; this keeps them from being written at all).
     "loggers": {name: {"level": "INFO"} for name in ("requests_oauthlib", "oauthlib", "urllib3")},
 }

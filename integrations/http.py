@@ -14,6 +14,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from ccsync.ops import metrics
 from integrations.tokens import TokenSource
 
 BeforeRequest = Callable[[str], None]
@@ -115,9 +116,15 @@ class Transport:
                 timeout=settings.PROVIDER_TIMEOUT,
             )
         except CONNECTION_FAILURES as exc:
+            self._count(endpoint, None)
             # `from None`: requests' message repeats the URL, whose query may hold an email.
             raise self.provider.transient(
                 f"{self.provider.name} {endpoint}: {type(exc).__name__}"
             ) from None
+        self._count(endpoint, response.status_code)
         body = response_json(response)
         return response.status_code, body, self.provider.error_for(response.status_code, body)
+
+    def _count(self, endpoint: str, status: int | None) -> None:
+        provider = self.provider.name.lower().replace(" ", "")  # quickbooks, constantcontact
+        metrics.provider_answered(provider=provider, endpoint=endpoint, status=status)

@@ -1,8 +1,16 @@
 """Operators' admin: states and expiry times, never a token."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html_join
 
+from ccsync.sync import operations
+from ccsync.sync import services as sync_services
+from ccsync.sync.admin import report_retry
+from ccsync.sync.models import CustomerRecord
 from tenants.models import (
     ConstantContactConnection,
     IntuitConnection,
@@ -37,8 +45,45 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ("company_name", "realm_id", "state", "paused", "installed_at", "created_at")
     list_filter = ("state", "paused")
     search_fields = ("realm_id", "company_name")
-    readonly_fields = ("created_at", "installed_at", "disconnected_at")
+    readonly_fields = ("created_at", "installed_at", "disconnected_at", "sync_records")
     inlines = [MembershipInline, ListSelectionInline]
+    actions = ["resync", "retry_failed"]
+
+    @admin.display(description="Sync")
+    def sync_records(self, tenant: Tenant) -> str:
+        """Links to this tenant's runs, customers' outcomes and webhook events."""
+        if tenant.pk is None:
+            return "-"
+        links = [
+            (reverse(f"admin:sync_{name}_changelist"), tenant.pk, label)
+            for name, label in (
+                ("run", "Runs"),
+                ("customerrecord", "Customers"),
+                ("webhookevent", "Webhook events"),
+            )
+        ]
+        return format_html_join(" | ", '<a href="{}?tenant__id__exact={}">{}</a>', links)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        # Deleting here would leave live grants and people behind: `erase_company` does it right.
+        return False
+
+    @admin.action(description="Resync: start a full sync", permissions=["change"])
+    def resync(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        started = [tenant for tenant in queryset if sync_services.sync_now(tenant=tenant)]
+        self.message_user(request, f"{len(started)} companies syncing.", messages.SUCCESS)
+        if skipped := queryset.count() - len(started):
+            self.message_user(
+                request, f"{skipped} not synced: paused or disconnected.", messages.WARNING
+            )
+
+    @admin.action(description="Send failed customers again", permissions=["change"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        failed = CustomerRecord.objects.filter(
+            tenant__in=queryset, outcome=CustomerRecord.Outcome.FAILED
+        ).count()
+        queued = sum(operations.retry_failed(tenant=tenant) for tenant in queryset)
+        report_retry(self, request, queued=queued, failed=failed)
 
 
 class ConnectionAdmin(admin.ModelAdmin):

@@ -100,13 +100,26 @@ def install(
     connection = IntuitConnection.objects.filter(tenant=tenant).first() or IntuitConnection(
         tenant=tenant
     )
+    mended = connection.is_broken
     store_intuit_tokens(connection, tokens)
     connection.state = IntuitConnection.State.CONNECTED
     connection.reason = ""
     connection.connected_at = now
     connection.save()
     logger.info("tenant installed: tenant=%s new=%s", tenant.pk, created)
+    if mended:
+        _resume_syncing(tenant=tenant)
     return tenant, user
+
+
+def _resume_syncing(*, tenant: Tenant) -> None:
+    """A broken connection was just reconnected: the sync it stopped starts again (the
+    first sync if it never finished, else a full check for what changed meanwhile)."""
+    intuit = selectors.intuit_connection(tenant=tenant)
+    cc = selectors.constantcontact_connection(tenant=tenant)
+    both = intuit is not None and cc is not None and intuit.is_connected and cc.is_connected
+    if both and not selectors.needs_first_sync(tenant=tenant):
+        sync_services.sync_now(tenant=tenant)
 
 
 def refresh_company_name(*, tenant: Tenant) -> None:
@@ -142,6 +155,7 @@ def connect_constantcontact(
     connection = ConstantContactConnection.objects.select_for_update().filter(
         tenant=tenant
     ).first() or ConstantContactConnection(tenant=tenant)
+    mended = connection.is_broken
     store_constantcontact_tokens(connection, tokens)
     connection.account_id = str(account.get("encoded_account_id") or "")[:64]
     connection.account_name = str(
@@ -153,6 +167,8 @@ def connect_constantcontact(
     connection.save()
     selectors.forget_constantcontact_lists(tenant=tenant)
     logger.info("constant contact connected: tenant=%s", tenant.pk)
+    if mended:
+        _resume_syncing(tenant=tenant)
     return connection
 
 
@@ -217,7 +233,9 @@ def disconnect(*, tenant: Tenant, reason: str) -> None:
     """Revokes both sides' tokens best-effort, forgets them and stops syncing.
 
     The tenant stays, disconnected (its webhooks are ignored from now on); nothing is
-    removed from Constant Contact.
+    removed from Constant Contact. Its stored customer data is deleted once
+    DATA_RETENTION_AFTER_DISCONNECT_DAYS have passed since the first disconnect, unless
+    the company installs again before (ccsync.datacare.retention).
     """
     with transaction.atomic():
         tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
@@ -245,8 +263,10 @@ def disconnect(*, tenant: Tenant, reason: str) -> None:
                 connection.state = connection.State.DISCONNECTED
                 connection.reason = reason
                 connection.save()
+        if tenant.is_connected or tenant.disconnected_at is None:
+            # The grace period runs from the first disconnect: a repeat does not extend it.
+            tenant.disconnected_at = timezone.now()
         tenant.state = Tenant.State.DISCONNECTED
-        tenant.disconnected_at = timezone.now()
         tenant.save(update_fields=["state", "disconnected_at"])
         sync_services.stop_syncs(tenant=tenant)
     selectors.forget_constantcontact_lists(tenant=tenant)

@@ -123,7 +123,9 @@ def _finish_flow(request: HttpRequest, key: str) -> dict[str, Any] | None:
         return None
     if time.time() - float(flow.get("created", 0)) > FLOW_MAX_AGE_SECONDS:
         return None
-    if not secrets.compare_digest(str(flow.get("state", "")), state):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a forged state may
+    # hold any).
+    if not secrets.compare_digest(str(flow.get("state", "")).encode(), state.encode()):
         return None
     return flow
 

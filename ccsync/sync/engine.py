@@ -23,14 +23,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import GeneratorType
-from typing import Any, cast
+from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from ccsync.ops import metrics
+from ccsync.ops.logs import log_context
 from ccsync.sync import services
 from ccsync.sync.limiter import QuotaPaused, get_limiter, next_utc_midnight
 from ccsync.sync.mapping import chunk_rows, contact_update, import_row, row_hash
@@ -67,7 +69,6 @@ logger = logging.getLogger(__name__)
 ALL_CUSTOMERS = "Active IN (true, false)"
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 ACTIVITY_DONE = {"completed", "failed", "cancelled", "timed_out"}
-THROTTLE_BACKOFF = (1.0, 2.0, 4.0)
 _LINE = re.compile(r"\s*Line (\d+)\b")
 POLL_FIRST_SECONDS = 0.3
 POLL_MAX_SECONDS = 8.0
@@ -91,6 +92,9 @@ RETRYABLE = (
     qb_errors.Throttled,
     cc_errors.TransientError,
     cc_errors.Throttled,
+    # Redis (the shared limiter) restarting: a passing error too.
+    redis.ConnectionError,
+    redis.TimeoutError,
 )
 # The connection is gone until the user reconnects: the run fails, the page shows a banner.
 BROKEN = (
@@ -133,30 +137,6 @@ def _counting(provider: str, acquire: Callable[[str], None], calls: Counter[str]
     return before_request
 
 
-class _Patient:
-    """A Constant Contact client that waits and tries again after a 429 throttled (it comes
-    without a Retry-After); anything else, and a throttle that lasts, goes to the caller."""
-
-    def __init__(self, client: ConstantContactClient) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._client, name)
-
-        def patiently(*args: Any, **kwargs: Any) -> Any:
-            for delay in (*THROTTLE_BACKOFF, None):
-                try:
-                    result = method(*args, **kwargs)
-                    return list(result) if isinstance(result, GeneratorType) else result
-                except cc_errors.Throttled:
-                    if delay is None:
-                        raise
-                    time.sleep(delay)
-            raise AssertionError("unreachable")
-
-        return patiently
-
-
 def clients_for(
     *, tenant: Tenant, calls: Counter[str]
 ) -> tuple[QuickBooksClient, ConstantContactClient]:
@@ -166,13 +146,8 @@ def clients_for(
     cc_hook = limiter.constantcontact_hook(tenant=str(tenant.pk))
     return (
         quickbooks_client(tenant=tenant, before_request=_counting("quickbooks", qb_hook, calls)),
-        cast(
-            ConstantContactClient,
-            _Patient(
-                constantcontact_client(
-                    tenant=tenant, before_request=_counting("constantcontact", cc_hook, calls)
-                )
-            ),
+        constantcontact_client(
+            tenant=tenant, before_request=_counting("constantcontact", cc_hook, calls)
         ),
     )
 
@@ -183,7 +158,14 @@ def clients_for(
 def execute(*, run_id: int, worker: str) -> Run | None:
     """Claim the run and work on it until it is done, paused or stopped.
 
-    Passing errors (RETRYABLE) propagate with the claim kept, for the caller to retry."""
+    Passing errors (RETRYABLE) propagate with the claim kept, for the caller to retry.
+    Every log line meanwhile carries the tenant and the run."""
+    tenant_id = Run.objects.filter(pk=run_id).values_list("tenant_id", flat=True).first()
+    with log_context(tenant=tenant_id, run=run_id):
+        return _execute(run_id=run_id, worker=worker)
+
+
+def _execute(*, run_id: int, worker: str) -> Run | None:
     if not services.claim(run_id=run_id, worker=worker):
         return None
     run = Run.objects.select_related("tenant").get(pk=run_id)
@@ -280,9 +262,11 @@ def _finish(run: Run, worker: str, state: str, *, error: str = "", sync: Sync | 
     if sync is not None:
         _save_calls(sync)
     run.state, run.error, run.finished_at = state, error, timezone.now()
-    Run.objects.filter(pk=run.pk, claimed_by=worker).update(
+    ended = Run.objects.filter(pk=run.pk, claimed_by=worker).update(
         state=state, error=error, finished_at=run.finished_at, claimed_by="", **_run_fields(run)
     )
+    if ended:  # counted once, by the worker that held the run
+        metrics.run_ended(kind=run.kind, outcome=state, synced=run.synced, failed=run.failed)
     logger.info("sync run %s: tenant=%s run=%s", state, run.tenant_id, run.pk)
     return run
 
@@ -292,9 +276,10 @@ def _pause_for_quota(sync: Sync) -> Run:
     _save_calls(sync)
     run.state, run.paused_until = Run.State.PAUSED, next_utc_midnight()
     run.error = "Constant Contact's daily request quota is used up: paused until 00:00 UTC."
-    Run.objects.filter(pk=run.pk, claimed_by=sync.worker).update(
+    if Run.objects.filter(pk=run.pk, claimed_by=sync.worker).update(
         state=run.state, paused_until=run.paused_until, error=run.error, claimed_by=""
-    )
+    ):
+        metrics.run_ended(kind=run.kind, outcome=run.state)
     logger.warning("sync run paused for the daily quota: tenant=%s run=%s", run.tenant_id, run.pk)
     return run
 
@@ -411,7 +396,8 @@ def judge(
     *, tenant: Tenant, list_id: str, customer_ids: list[str] | None, ensure_list: bool
 ) -> Counter[str]:
     """Apply the rules to these customers (None: all of them) and everyone sharing their
-    addresses; save each outcome. Those to send become PENDING. Returns counts for the run."""
+    addresses; save each outcome. Those to send become PENDING. Returns counts for the run:
+    by outcome, and by "reason:<why>" for those skipped."""
     records = CustomerRecord.objects.filter(tenant=tenant).defer("row")
     if customer_ids is not None:
         scope = records.filter(customer_id__in=customer_ids)
@@ -453,6 +439,8 @@ def judge(
             reason = decision.reason.value if decision.reason else ""
         if in_scope is None or record.customer_id in in_scope:
             counts[outcome if outcome != CustomerRecord.Outcome.SYNCED else "unchanged"] += 1
+            if reason:
+                counts[f"reason:{reason}"] += 1
         if (record.outcome, record.reason, record.detail) != (outcome, reason, decision.detail):
             changed[(outcome, reason, decision.detail)].append(record.pk)
     for (outcome, reason, detail), pks in changed.items():
@@ -486,6 +474,11 @@ def _count(sync: Sync, counts: Counter[str]) -> None:
     run.skipped += counts["skipped"]
     run.unchanged += counts["unchanged"]
     run.done += counts["skipped"] + counts["unchanged"]
+    reasons = {
+        key.removeprefix("reason:"): n for key, n in counts.items() if key.startswith("reason:")
+    }
+    # Counted when the decisions (and the checkpoint past them) commit: once per run.
+    transaction.on_commit(lambda: metrics.customers_skipped(reasons))
 
 
 # --- unsubscribed addresses -------------------------------------------------------------------
@@ -595,7 +588,10 @@ def sync_changes(sync: Sync) -> None:
             _count(sync, counts)
             checkpoint(sync, phase="send")
     send_pending(sync)
-    events.update(processed_at=timezone.now())
+    now = timezone.now()
+    received = list(events.values_list("received_at", flat=True))
+    events.update(processed_at=now)
+    metrics.webhook_events_processed((now - at).total_seconds() for at in received)
 
 
 # --- sending -------------------------------------------------------------------------------------

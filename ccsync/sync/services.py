@@ -93,8 +93,9 @@ def sync_now(*, tenant: Tenant) -> Run | None:
 def requeue(*, run: Run) -> Run:
     """Queue an open run again (after a pause, or when its worker died); it resumes from its
     checkpoint."""
+    # The heartbeat marks when it was queued again: recovery waits as long before the next try.
     Run.objects.filter(pk=run.pk, state__in=Run.OPEN_STATES).update(
-        state=Run.State.QUEUED, claimed_by="", paused_until=None
+        state=Run.State.QUEUED, claimed_by="", paused_until=None, heartbeat_at=timezone.now()
     )
     run.refresh_from_db()
     if run.state == Run.State.QUEUED:

@@ -8,12 +8,14 @@ import logging
 import random
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from ccsync.datacare import retention
 from ccsync.sync import engine, services
 from ccsync.sync.limiter import QuotaPaused
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
@@ -38,16 +40,28 @@ def backoff(error: Exception, retries: int) -> float:
     return min(2.0**retries, 300.0) * random.uniform(0.8, 1.2)
 
 
-@shared_task(name="sync.run", bind=True, max_retries=MAX_RETRIES, **RELIABLE)
-def run_sync(self, run_id: int) -> None:
+def _progress(run_id: int) -> tuple[Any, ...]:
+    return tuple(
+        Run.objects.filter(pk=run_id).values_list("done", "total", "checkpoint").first() or ()
+    )
+
+
+@shared_task(name="sync.run", bind=True, max_retries=None, **RELIABLE)
+def run_sync(self, run_id: int, failures: int = 0) -> None:
+    """Passing errors are retried with backoff. `failures` counts the tries in a row that
+    made no progress: a long run under a steady error rate still finishes, a run that never
+    gets further fails after MAX_RETRIES."""
     worker = self.request.id or f"local-{run_id}"
+    before = _progress(run_id)
     try:
         engine.execute(run_id=run_id, worker=worker)
     except engine.RETRYABLE as error:
-        if self.request.retries >= self.max_retries:
+        failures = 1 if _progress(run_id) != before else failures + 1
+        if failures > MAX_RETRIES:
             engine.fail(run_id=run_id, worker=worker, error=error)
             return
-        raise self.retry(countdown=backoff(error, self.request.retries)) from None
+        countdown = backoff(error, failures - 1)
+        raise self.retry(kwargs={"failures": failures}, countdown=countdown) from None
 
 
 @shared_task(name="sync.changes", **RELIABLE)
@@ -137,7 +151,8 @@ def recover_runs() -> None:
     stale = now - timedelta(seconds=settings.SYNC_STALE_RUN_SECONDS)
     lost = Run.objects.filter(
         Q(state=Run.State.RUNNING, heartbeat_at__lt=stale)
-        | Q(state=Run.State.QUEUED, created_at__lt=stale)
+        | Q(state=Run.State.QUEUED, heartbeat_at__lt=stale)
+        | Q(state=Run.State.QUEUED, heartbeat_at__isnull=True, created_at__lt=stale)
         | Q(state=Run.State.PAUSED, paused_until__lte=now),
         tenant__paused=False,
         tenant__state=Tenant.State.CONNECTED,
@@ -154,3 +169,16 @@ def recover_runs() -> None:
     for row in forgotten:
         TenantSync.objects.filter(tenant_id=row["tenant_id"]).update(incremental_scheduled=False)
         services.schedule_changes(tenant_id=row["tenant_id"])
+
+
+@shared_task(name="sync.purge_disconnected", **RELIABLE)
+def purge_disconnected() -> None:
+    """Delete the customer data of tenants disconnected longer than the grace period."""
+    retention.purge_disconnected()
+
+
+@shared_task(name="sync.prune_history", **RELIABLE)
+def prune_history() -> None:
+    """Delete processed webhook events and finished runs past their retention."""
+    retention.prune_webhook_events()
+    retention.prune_runs()

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +48,7 @@ class Stack:
     app_url: str
     env: dict[str, str]
     log_dir: Path
+    celery_app: str = "ccsync"
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     # --- the sandbox's control API ---
@@ -77,10 +78,10 @@ class Stack:
         return "\n".join(parts)
 
 
-def _stack_database_url() -> str:
-    """The test run's DATABASE_URL with `_stack` added to the database name."""
+def _stack_database_url(name: str) -> str:
+    """The test run's DATABASE_URL with `_<name>` added to the database name."""
     parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_stack"))
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{name}"))
 
 
 def _administer_database(url: str, *, create: bool) -> None:
@@ -157,7 +158,37 @@ def _app_answers(stack: Stack) -> bool:
         return False
 
 
-def start_stack(var_dir: Path) -> Stack:
+def spawn_worker(stack: Stack, name: str = "worker") -> subprocess.Popen:
+    """A Celery worker (threads, 4 at once) of the stack's app, logging to `<name>.log`."""
+    _spawn(
+        stack,
+        name,
+        "-m",
+        "celery",
+        "-A",
+        stack.celery_app,
+        "worker",
+        "--pool",
+        "threads",
+        "-c",
+        "4",
+        "-l",
+        "warning",
+        "-n",
+        f"{name}-{urlsplit(stack.app_url).port}@%h",
+    )
+    return stack.processes[name]
+
+
+def start_stack(
+    var_dir: Path,
+    *,
+    name: str = "stack",
+    extra_env: Mapping[str, str] | None = None,
+    celery_app: str = "ccsync",
+) -> Stack:
+    """The stack on free ports; `name` suffixes its database, `extra_env` adds to (or
+    overrides) the app's environment, `celery_app` is the module the worker and beat run."""
     app_port = free_port()
     app_url = f"http://127.0.0.1:{app_port}"
     log_dir = var_dir / "logs"
@@ -165,12 +196,14 @@ def start_stack(var_dir: Path) -> Stack:
     # The sandbox registers the app (connect, launch, settings, disconnect, redirect and
     # webhook URLs) from SANDBOX_APP_BASE_URL.
     sandbox = start_sandbox(var_dir / "sandbox", SANDBOX_APP_BASE_URL=app_url)
-    database_url = _stack_database_url()
+    database_url = _stack_database_url(name)
+    env = _app_env(sandbox=sandbox, app_url=app_url, var_dir=var_dir, database_url=database_url)
     stack = Stack(
         sandbox=sandbox,
         app_url=app_url,
-        env=_app_env(sandbox=sandbox, app_url=app_url, var_dir=var_dir, database_url=database_url),
+        env={**env, **(extra_env or {})},
         log_dir=log_dir,
+        celery_app=celery_app,
     )
     try:
         _administer_database(database_url, create=True)
@@ -197,30 +230,14 @@ def start_stack(var_dir: Path) -> Stack:
             "-b",
             f"127.0.0.1:{app_port}",
         )
-        _spawn(
-            stack,
-            "worker",
-            "-m",
-            "celery",
-            "-A",
-            "ccsync",
-            "worker",
-            "--pool",
-            "threads",
-            "-c",
-            "4",
-            "-l",
-            "warning",
-            "-n",
-            f"browser-{app_port}@%h",
-        )
+        spawn_worker(stack)
         _spawn(
             stack,
             "beat",
             "-m",
             "celery",
             "-A",
-            "ccsync",
+            celery_app,
             "beat",
             "-l",
             "warning",

@@ -71,6 +71,16 @@ def test_recover_requeues_runs_whose_worker_died(
     assert run.state == Run.State.QUEUED and run.claimed_by == ""
     assert len(enqueued) == 1
 
+    # Queued again just now: the next recovery leaves it to its message, it sends no other.
+    with django_capture_on_commit_callbacks() as enqueued:
+        tasks.recover_runs.apply()
+    assert enqueued == []
+    # A queued run whose message was lost is sent again once it has waited too long.
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks() as enqueued:
+        tasks.recover_runs.apply()
+    assert len(enqueued) == 1
+
 
 def test_tokens_are_refreshed_before_they_expire(install):
     company = install(person("Ann Lee", "ann@example.com"))

@@ -74,3 +74,12 @@ def test_connection_pages_show_state_and_expiry_never_tokens(operator, tenant):
         assert connection.refresh_token_encrypted not in page
     page = operator.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
     assert "Customers" in page and "secret" not in page
+
+
+def test_tenants_cannot_be_deleted_from_the_admin(operator, tenant):
+    # Deleting a tenant is erase_company's job: it revokes the grants and removes its people.
+    answer = operator.get(f"/admin/tenants/tenant/{tenant.pk}/delete/")
+    assert answer.status_code == 403
+    changelist = operator.get("/admin/tenants/tenant/").content.decode()
+    assert "delete_selected" not in changelist
+    assert Tenant.objects.filter(pk=tenant.pk).exists()

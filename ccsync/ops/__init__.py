@@ -1,0 +1,1 @@
+"""Running ccsync in production: settings checks, health probes, metrics, logs, queues."""

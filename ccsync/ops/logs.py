@@ -1,0 +1,118 @@
+"""Structured logs: one JSON object per line, the tenant and run of the sync on every line,
+and a last line of defence that scrubs tokens and email addresses from every record.
+
+settings.LOGGING puts `ContextFilter` and `ScrubFilter` on the console handler, so they
+apply to every record that reaches it, the libraries' included (urllib3, oauthlib, Celery).
+"""
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from datetime import UTC, datetime
+from typing import Any
+
+_context: ContextVar[dict[str, Any]] = ContextVar("ccsync_log_context", default={})  # noqa: B039
+
+
+def bind(*, tenant: int | None = None, run: int | None = None) -> Token:
+    """Add these to the log context until `unbind(token)`."""
+    fields = {name: value for name, value in (("tenant", tenant), ("run", run)) if value}
+    return _context.set({**_context.get(), **fields})
+
+
+def unbind(token: Token) -> None:
+    _context.reset(token)
+
+
+@contextmanager
+def log_context(*, tenant: int | None = None, run: int | None = None) -> Iterator[None]:
+    """Every log line inside carries this tenant and run (contextvars: per thread and task)."""
+    token = bind(tenant=tenant, run=run)
+    try:
+        yield
+    finally:
+        unbind(token)
+
+
+class ContextFilter(logging.Filter):
+    """Adds `tenant_id` and `run_id` (None outside a sync) and `context`, their plain text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = _context.get()
+        record.tenant_id = context.get("tenant")
+        record.run_id = context.get("run")
+        pairs = (("tenant", record.tenant_id), ("run", record.run_id))
+        record.context = "".join(f" {name}={value}" for name, value in pairs if value)
+        return True
+
+
+_SECRET_PARAMETER = re.compile(
+    r"""(?P<name>["']?\b(?:access_token|refresh_token|id_token|client_secret|code_verifier|"""
+    r"""password)\b["']?\s*[:=]\s*["']?)[^"'&\s,;}]+""",
+    re.IGNORECASE,
+)
+_AUTHORIZATION = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+")
+# Plain or url-encoded (%40) addresses, as they appear in logged URLs.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Opaque tokens (OAuth tokens, JWT parts, Fernet texts): long runs of url-safe characters.
+_LONG_RUN = re.compile(r"[A-Za-z0-9_-]{32,}")
+_HEX_OR_UUID = re.compile(r"[0-9a-f-]+|[0-9A-F-]+")
+
+
+def _opaque(match: re.Match[str]) -> str:
+    text = match[0]
+    mixed = any(c.islower() for c in text) and any(c.isupper() or c.isdigit() for c in text)
+    # Hex digests and uuids (task ids, hashes) are kept: they are not secrets.
+    return "[redacted]" if mixed and not _HEX_OR_UUID.fullmatch(text) else text
+
+
+def scrub(text: str) -> str:
+    """The text without anything that looks like a token, a secret or an email address."""
+    text = _AUTHORIZATION.sub(lambda m: f"{m[1]} [redacted]", text)
+    text = _SECRET_PARAMETER.sub(lambda m: f"{m['name']}[redacted]", text)
+    text = _EMAIL.sub("[email]", text)
+    return _LONG_RUN.sub(_opaque, text)
+
+
+class ScrubFilter(logging.Filter):
+    """Rewrites the record's message, exception and stack text through `scrub`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not break the caller's log call
+            message = f"{record.msg!s} {record.args!r}"
+        record.msg, record.args = scrub(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, tenant_id, run_id, and the
+    exception or stack when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "tenant_id": getattr(record, "tenant_id", None),
+            "run_id": getattr(record, "run_id", None),
+            "process": record.process,
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            payload["exception"] = record.exc_text
+        if record.stack_info:
+            payload["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(payload, default=str)

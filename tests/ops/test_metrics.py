@@ -1,0 +1,150 @@
+"""Metrics after real syncs against the sandbox: what /metrics says matches what happened."""
+
+import pytest
+import redis
+from django.conf import settings
+from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
+
+from ccsync.ops import queues
+from ccsync.sync import services, tasks
+from ccsync.sync.models import Run
+from integrations.constantcontact import errors as cc_errors
+from tenants import clients as tenant_clients
+from tests.sync.conftest import person
+
+Samples = dict[tuple[str, frozenset], float]
+
+
+def scrape(token: str) -> Samples:
+    answer = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert answer.status_code == 200
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(answer.content.decode())
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def grew(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+@pytest.mark.sandbox
+def test_metrics_after_a_first_sync_and_a_change(
+    install, metrics_token, django_capture_on_commit_callbacks
+):
+    company = install(
+        person("Ann Lee", "ann@example.com"),
+        person("Bo Li", "bo@example.com"),
+        person("No Email"),
+        person("Inactive Ivy", "ivy@example.com", Active=False),
+    )
+    before = scrape(metrics_token)
+    assert value(before, "ccsync_runs_open", kind="first", state="queued") >= 1
+
+    # Skip decisions are counted when they commit (the test's transaction never does).
+    with django_capture_on_commit_callbacks(execute=True):
+        run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    after = scrape(metrics_token)
+    assert grew(before, after, "ccsync_runs_total", kind="first", outcome="completed") == 1
+    assert grew(before, after, "ccsync_contacts_synced_total", kind="first") == 2
+    assert grew(before, after, "ccsync_customers_skipped_total", reason="no_email") == 1
+    assert grew(before, after, "ccsync_customers_skipped_total", reason="inactive") == 1
+    assert grew(before, after, "ccsync_customers_skipped_total", reason="over_cap") == 0
+    # Every call the run made was counted, by provider, endpoint and status.
+    qb_calls = sum(
+        v - before.get(k, 0.0)
+        for k, v in after.items()
+        if k[0] == "ccsync_provider_requests_total" and ("provider", "quickbooks") in k[1]
+    )
+    cc_calls = sum(
+        v - before.get(k, 0.0)
+        for k, v in after.items()
+        if k[0] == "ccsync_provider_requests_total" and ("provider", "constantcontact") in k[1]
+    )
+    assert (qb_calls, cc_calls) == (run.quickbooks_calls, run.constantcontact_calls)
+    imports = grew(
+        before,
+        after,
+        "ccsync_provider_requests_total",
+        provider="constantcontact",
+        endpoint="contacts_json_import",
+        status="201",
+    ) + grew(
+        before,
+        after,
+        "ccsync_provider_requests_total",
+        provider="constantcontact",
+        endpoint="contacts_json_import",
+        status="202",
+    )
+    assert imports == 1
+    used = value(after, "ccsync_constantcontact_daily_requests_used")
+    assert used - value(before, "ccsync_constantcontact_daily_requests_used") == cc_calls
+    assert value(after, "ccsync_constantcontact_daily_requests_limit") == (
+        settings.SYNC_CC_DAILY_SHARE
+    )
+    assert value(after, "ccsync_runs_open", kind="first", state="queued") == 0
+
+    ann = company.customer_id("Ann Lee")
+    company.change(ann, FamilyName="Lee-Smith")
+    assert company.webhook(("updated", ann)) == 200
+    waiting = scrape(metrics_token)
+    assert value(waiting, "ccsync_webhook_events_pending") >= 1
+    assert value(waiting, "ccsync_webhook_oldest_pending_seconds") > 0
+
+    change = company.sync_changes()
+    assert change.state == Run.State.COMPLETED, change.error
+    done = scrape(metrics_token)
+    assert grew(waiting, done, "ccsync_runs_total", kind="incremental", outcome="completed") == 1
+    assert grew(waiting, done, "ccsync_contacts_synced_total", kind="incremental") == 1
+    assert grew(waiting, done, "ccsync_webhook_lag_seconds_count") == 1
+    assert grew(waiting, done, "ccsync_webhook_lag_seconds_bucket", le="+Inf") == 1
+    assert grew(waiting, done, "ccsync_webhook_lag_seconds_sum") > 0
+    assert value(done, "ccsync_webhook_events_pending") == 0
+    assert value(done, "ccsync_tenants", state="connected") >= 1
+
+
+@pytest.mark.sandbox
+def test_429s_are_counted(install, sandbox, metrics_token, monkeypatch):
+    monkeypatch.setattr(tenant_clients, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0))
+    company = install(person("Ann Lee", "ann@example.com"))
+    before = scrape(metrics_token)
+    client = tenant_clients.constantcontact_client(tenant=company.tenant)
+    with sandbox.knobs(constantcontact_throttle_rate=1.0), pytest.raises(cc_errors.Throttled):
+        client.account_summary()
+    after = scrape(metrics_token)
+    labels = {"provider": "constantcontact", "endpoint": "account_summary"}
+    # The first answer and every patient try again.
+    tries = 1 + len(tenant_clients.THROTTLE_BACKOFF)
+    assert grew(before, after, "ccsync_provider_throttled_total", **labels) == tries
+    assert grew(before, after, "ccsync_provider_requests_total", status="429", **labels) == tries
+
+
+@pytest.mark.sandbox
+def test_tasks_go_to_their_queues_and_queue_depth_is_measured(
+    install, metrics_token, django_capture_on_commit_callbacks
+):
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete(*queues.ALL)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            company = install(person("Ann Lee", "ann@example.com"))  # enqueues its first sync
+        first = services.open_run(tenant=company.tenant)
+        Run.objects.filter(pk=first.pk).update(state=Run.State.CANCELLED)
+        incremental = Run.objects.create(tenant=company.tenant, kind=Run.Kind.INCREMENTAL)
+        tasks.run_sync.delay(incremental.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.schedule_changes(tenant_id=company.tenant.pk)
+        tasks.recover_runs.delay()
+        samples = scrape(metrics_token)
+        for queue in queues.ALL:
+            assert value(samples, "ccsync_queue_length", queue=queue) == 1, queue
+    finally:
+        broker.delete(*queues.ALL)

@@ -1,0 +1,48 @@
+"""A tenant's Constant Contact client waits out a passing 429 throttled, web pages included."""
+
+import pytest
+import responses
+
+from integrations.constantcontact import errors as cc_errors
+from tenants import clients
+from tests.tenants.test_tokens import make_tenant
+
+API = "https://api.cc.test/v3"
+THROTTLED = [{"error_key": "throttled", "error_message": "Too Many Requests"}]
+LISTS = {"lists": [{"list_id": "l-1", "name": "Customers"}], "lists_count": 1}
+
+
+@pytest.fixture
+def api(settings, monkeypatch):
+    settings.CONSTANTCONTACT_API_BASE = API
+    monkeypatch.setattr(clients, "THROTTLE_BACKOFF", (0.01, 0.01, 0.01))
+    with responses.RequestsMock() as mocked:
+        yield mocked
+
+
+@pytest.mark.django_db
+def test_a_passing_throttle_is_waited_out(api):
+    api.get(f"{API}/contact_lists", json=THROTTLED, status=429)
+    api.get(f"{API}/contact_lists", json=LISTS)
+    client = clients.constantcontact_client(tenant=make_tenant(), before_request=lambda _: None)
+    assert [item["name"] for item in client.all_lists()] == ["Customers"]
+    assert len(api.calls) == 2
+
+
+@pytest.mark.django_db
+def test_a_throttle_that_lasts_and_the_daily_quota_go_to_the_caller(api):
+    for _ in range(4):
+        api.get(f"{API}/contact_lists", json=THROTTLED, status=429)
+    client = clients.constantcontact_client(tenant=make_tenant(), before_request=lambda _: None)
+    with pytest.raises(cc_errors.Throttled):
+        client.all_lists()
+    assert len(api.calls) == 4
+
+    api.get(
+        f"{API}/contact_lists",
+        json=[{"error_key": "quota_exceeded", "error_message": "Limit Exceeded"}],
+        status=429,
+    )
+    with pytest.raises(cc_errors.QuotaExceeded):
+        client.all_lists()
+    assert len(api.calls) == 5
