@@ -25,3 +25,13 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+## Every benchmark against the sandbox (about 10 minutes): prints one table of figures and
+## targets and writes it to bench/results/latest.md. Its stack gets the database
+## <BENCH_DATABASE_URL>_bench (made anew) and the Redis database BENCH_REDIS_URL (flushed).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ccsync
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
+bench: $(VENV)/.installed
+	scripts/services.sh
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+		CELERY_BROKER_URL=$(BENCH_REDIS_URL) $(PY) -m bench $(BENCH_ARGS)

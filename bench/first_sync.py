@@ -1,115 +1,138 @@
-"""Benchmark: the first sync of a 12,000-customer company against the sandbox.
+"""First sync: a company of 12,000 customers (more than 10,000 distinct eligible addresses,
+so the cap bites), installed through both consents, synced by one worker process with 150 ms
+on every provider call and the real limits. Figures: wall time, calls per synced contact to
+each provider, and the worker's peak memory compared with a first sync of 3,000 customers.
 
-    .venv/bin/python bench/first_sync.py [--customers 12000] [--latency-ms 150]
-
-Starts its own sandbox (fresh database), seeds the company (about 13% of the seeded
-customers are not eligible: no email, invalid, inactive; sub-customers share emails),
-installs the app through the real OAuth journey, injects the latency into every provider
-call, then runs the first sync in this process as one worker would and prints the wall
-time and the calls per synced contact to each provider. The app's database is a temporary
-SQLite file unless DATABASE_URL is set; the rate limiter is in process unless REDIS_URL is.
+The run is executed by `python -m bench.sync_worker` (a fresh process doing what a worker
+does), so its peak memory is the sync's own.
 """
 
-import argparse
-import os
+import json
+import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench import provision
+from bench.harness import Bench
+from bench.report import Row
+from tests.sandbox_server import ROOT
+
+NAME = "First sync"
+MEMORY_MARGIN = 1.10  # "flat": the bigger company's peak within 10% of the smaller one's
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=12_000)
-    parser.add_argument("--latency-ms", type=int, default=150)
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class FirstSync:
+    customers: int
+    seconds: float
+    baseline_mib: float
+    peak_mib: float
+    run: Any  # ccsync.sync.models.Run, as it ended
+    over_cap: int
+    contacts: int
+    usage: dict[str, Any]
 
-    work = Path(tempfile.mkdtemp(prefix="ccsync-bench-"))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{work / 'app.sqlite3'}")
-    os.environ.setdefault("REDIS_URL", "")
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    os.environ["HTTPS"] = "false"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 
-    import django
+def first_sync(bench: Bench, customers: int) -> FirstSync:
+    from ccsync.sync.models import CustomerRecord, Run
+    from ccsync.sync.rules import SkipReason
 
-    django.setup()
+    stack = bench.stack
+    identity = provision.new_identity(stack, [f"First Sync {customers}"])
+    distinct = customers // 4
+    provision.add_customers(
+        stack, identity.realm_id, seeded=customers - distinct, distinct=distinct
+    )
+    with provision.first_syncs_held():
+        installed = provision.install(stack, identity, identity.realm_id)
+    bench.reset_usage()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.sync_worker", str(installed.run_id)],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    usage = bench.usage()
+    run = Run.objects.get(pk=installed.run_id)
+    over_cap = CustomerRecord.objects.filter(
+        tenant_id=installed.tenant_id, reason=SkipReason.OVER_CAP
+    ).count()
+    in_list = [
+        contact
+        for contact in bench.contacts(installed.cc_username)
+        if provision.LIST_NAME in contact["list_names"]
+    ]
+    return FirstSync(
+        customers=customers,
+        seconds=measured["seconds"],
+        baseline_mib=measured["baseline_kib"] / 1024,
+        peak_mib=measured["peak_kib"] / 1024,
+        run=run,
+        over_cap=over_cap,
+        contacts=len(in_list),
+        usage=usage,
+    )
 
-    import requests
-    from django.conf import settings
-    from django.core.management import call_command
 
-    from ccsync.sync import engine, services
-    from ccsync.sync.models import Run
-    from tests.sandbox_server import start_sandbox, stop_sandbox
-    from tests.tenants.conftest import Journey
+def run(bench: Bench) -> list[Row]:
+    small = first_sync(bench, bench.sizes.memory_customers)
+    big = first_sync(bench, bench.sizes.first_sync_customers)
+    return rows(big, small, latency_ms=bench.sizes.latency_ms)
 
-    call_command("migrate", verbosity=0)
-    sandbox = start_sandbox(work / "sandbox")
-    try:
-        for name, value in {
-            "INTUIT_ENVIRONMENT": sandbox.discovery_url,
-            "QUICKBOOKS_API_BASE": sandbox.quickbooks_api_base,
-            "CONSTANTCONTACT_AUTHORIZE_URL": f"{sandbox.cc_oauth_base}/authorize",
-            "CONSTANTCONTACT_TOKEN_URL": f"{sandbox.cc_oauth_base}/token",
-            "CONSTANTCONTACT_REVOKE_URL": f"{sandbox.cc_oauth_base}/revoke",
-            "CONSTANTCONTACT_API_BASE": sandbox.cc_api_base,
-        }.items():
-            setattr(settings, name, value)
-        # The first sync runs below, in this process, not through a broker.
-        services._enqueue = lambda run: None
 
-        journey = Journey(sandbox)
-        identity = journey.new_identity("Bench Co")
-        account = journey.new_account("Customers")
-        seeded = requests.post(
-            f"{sandbox.url}/_sandbox/quickbooks/{identity.realm_id}/seed",
-            json={"count": args.customers, "random_seed": 0},
-            timeout=600,
-        )
-        seeded.raise_for_status()
-        journey.full_install(identity, account, "Customers")
-        run = Run.objects.get(tenant__realm_id=identity.realm_id)
-
-        sandbox.set_knobs(
-            quickbooks_latency_ms=args.latency_ms, constantcontact_latency_ms=args.latency_ms
-        )
-        requests.post(f"{sandbox.url}/_sandbox/cc/usage/reset", timeout=10).raise_for_status()
-        started = time.monotonic()
-        engine.execute(run_id=run.pk, worker="bench")
-        wall = time.monotonic() - started
-        run.refresh_from_db()
-        usage = requests.get(f"{sandbox.url}/_sandbox/cc/usage", timeout=10).json()
-        contacts = requests.get(
-            f"{sandbox.url}/_sandbox/cc/accounts/{account.username}/contacts", timeout=120
-        ).json()["contacts"]
-    finally:
-        stop_sandbox(sandbox)
-
+def rows(big: FirstSync, small: FirstSync, *, latency_ms: int) -> list[Row]:
+    run = big.run
     synced = max(run.synced, 1)
     qb, cc = run.quickbooks_calls, run.constantcontact_calls
-    for label, value in [
-        ("customers in QuickBooks", args.customers),
-        ("latency per provider call", f"{args.latency_ms} ms"),
-        ("run state", f"{run.state} {run.error}".rstrip()),
-        ("synced / skipped / failed", f"{run.synced} / {run.skipped} / {run.failed}"),
-        ("contacts in Constant Contact", len(contacts)),
-        ("wall time", f"{wall:.1f} s"),
-        ("QuickBooks calls", f"{qb} ({qb / synced:.4f} per synced contact)"),
-        ("Constant Contact calls", f"{cc} ({cc / synced:.4f} per synced contact)"),
-        (
-            "  as the sandbox counted",
-            f"{usage['calls_total']} (peak {usage['peak_per_second']}/s, "
-            f"throttled {usage['throttled']})",
+    name = f"{NAME} ({big.customers:,} customers, {latency_ms} ms per call)"
+    return [
+        Row(name, "run", f"{run.state} {run.error}".strip(), "completed", run.state == "completed"),
+        Row(
+            name,
+            "synced / over the cap / other skips / failed",
+            f"{run.synced:,} / {big.over_cap:,} / {run.skipped - big.over_cap:,} / {run.failed:,}",
+            "the cap: 10,000 synced",
+            run.synced == min(10_000, run.synced + big.over_cap) and run.failed == 0,
         ),
-    ]:
-        print(f"{label:<30}{value}")
-
-
-if __name__ == "__main__":
-    main()
+        Row(
+            name,
+            "contacts in the Constant Contact list",
+            f"{big.contacts:,}",
+            "= synced",
+            big.contacts == run.synced,
+        ),
+        Row(
+            name,
+            "wall time, one worker",
+            f"{big.seconds:.1f} s",
+            "well under 60 s",
+            big.seconds < 60,
+        ),
+        Row(
+            name,
+            "QuickBooks calls per synced contact",
+            f"{qb / synced:.4f} ({qb} calls)",
+            "≤ 0.002",
+            qb / synced <= 0.002,
+        ),
+        Row(
+            name,
+            "Constant Contact calls per synced contact",
+            f"{cc / synced:.4f} ({cc} calls; the sandbox counted {big.usage['calls_total']}, "
+            f"{big.usage['throttled']} throttled)",
+            "≤ 0.005",
+            cc / synced <= 0.005,
+        ),
+        Row(
+            name,
+            "worker peak memory (RSS)",
+            f"{big.peak_mib:.0f} MiB at {big.customers:,} customers, {small.peak_mib:.0f} MiB "
+            f"at {small.customers:,} (the process before the run: {big.baseline_mib:.0f} MiB)",
+            "flat (within 10%)",
+            big.peak_mib <= small.peak_mib * MEMORY_MARGIN,
+        ),
+    ]

@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
 from sandbox.constantcontact import contacts as cc
-from sandbox.constantcontact.identity import create_account
+from sandbox.constantcontact.identity import create_account, hash_password
 from sandbox.constantcontact.models import Account, Contact
 
 
@@ -28,7 +28,7 @@ def seed_account(
             contact_email=username if "@" in username else f"{username}@example.com",
         )
     elif not check_password(password, account.password):
-        account.password = make_password(password)
+        account.password = hash_password(password)
         account.save(update_fields=["password"])
     for name in list_names:
         if not cc.live_lists(account).filter(name__iexact=name).exists():

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -66,6 +67,27 @@ def update(request: HttpRequest, realm_id: str, customer_id: str) -> Any:
         realm_id=realm_id, customer_id=customer_id, changes=_body(request)
     )
     return selectors.customer_json(customer)
+
+
+@require_POST
+@control_api
+def update_many(request: HttpRequest, realm_id: str) -> Any:
+    """Many edits at once, as an import or a batch of API calls makes them: a JSON list of
+    {"Id": <customer id>, <properties to change>}; all or none, one event per edit. Answers
+    the customers as they now are."""
+    body = _body(request)
+    if not isinstance(body, list) or not all(isinstance(e, dict) and "Id" in e for e in body):
+        raise services.CustomerError('send a list of {"Id": <customer id>, <properties>}')
+    with transaction.atomic():
+        updated = [
+            services.update_customer(
+                realm_id=realm_id,
+                customer_id=str(edit["Id"]),
+                changes={name: value for name, value in edit.items() if name != "Id"},
+            )
+            for edit in body
+        ]
+    return {"Customer": [selectors.customer_json(customer) for customer in updated]}
 
 
 @require_POST

@@ -26,6 +26,7 @@ urlpatterns = [
     path("_sandbox/quickbooks/webhooks", control.webhooks, name="control-webhooks"),
     path("_sandbox/quickbooks/<str:realm_id>/seed", control.seed, name="control-seed"),
     path(CONTROL, control.customers, name="control-customers"),
+    path(f"{CONTROL}/batch", control.update_many, name="control-update-many"),
     path(f"{CONTROL}/<str:customer_id>", control.update, name="control-update"),
     path(f"{CONTROL}/<str:customer_id>/deactivate", control.deactivate),
     path(f"{CONTROL}/<str:customer_id>/reactivate", control.reactivate),

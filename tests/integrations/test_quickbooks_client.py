@@ -146,18 +146,18 @@ def test_count_customers(client, mocked):
 
 def test_customers_by_ids_chunks_and_quotes(client, mocked):
     ids = [str(i) for i in range(1, 1102)] + ["5", "x'y"]  # a duplicate and a quote
-    mocked.get(QUERY_URL, json=query_answer(customers(1)))
-    mocked.get(QUERY_URL, json=query_answer(customers(600)))
-    mocked.get(QUERY_URL, json=query_answer(customers(1101)))
+    for found_in_chunk in ([1], [], [600], [], [], [1101]):
+        mocked.get(QUERY_URL, json=query_answer(customers(*found_in_chunk)))
 
     found = client.customers_by_ids(ids=ids)
 
     assert [row["Id"] for row in found] == ["1", "600", "1101"]
     sent = [sent_query(call) for call in mocked.calls]
     listed = [re.search(r"Id IN \((.*)\)", text).group(1).split(", ") for text in sent]
-    assert [len(chunk) for chunk in listed] == [500, 500, 102]
+    assert [len(chunk) for chunk in listed] == [200, 200, 200, 200, 200, 102]
+    assert max(len(call.request.url) for call in mocked.calls) < 4000
     assert listed[0][:2] == ["'1'", "'2'"]
-    assert listed[2][-1] == "'x\\'y'"
+    assert listed[-1][-1] == "'x\\'y'"
     assert sum(len(chunk) for chunk in listed) == 1102  # the duplicate went once
     for text in sent:
         assert text.startswith("SELECT * FROM Customer WHERE Active IN (true, false) AND Id IN (")

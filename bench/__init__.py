@@ -1,0 +1,1 @@
+"""Benchmarks of ccsync against the sandbox: `python -m bench` (or `make bench`)."""

@@ -1,0 +1,45 @@
+"""One sync run in a fresh process, as a worker runs it:
+
+    python -m bench.sync_worker <run id>
+
+prints JSON: the run's wall time, and the process's peak resident memory before the run
+(Django and the engine loaded) and after it. The environment is the stack's."""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import django
+
+
+def peak_kib() -> int:
+    """The process's peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux carries
+    that over from the forking parent through exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def main() -> None:
+    run_id = int(sys.argv[1])
+    django.setup()
+    from django.conf import settings
+
+    from ccsync.sync import engine
+
+    # The stack runs with DEBUG on (see bench/harness.py), which keeps every query's SQL in
+    # memory; a production worker does not.
+    settings.DEBUG = False
+
+    before = peak_kib()
+    started = time.monotonic()
+    engine.execute(run_id=run_id, worker=f"bench-{os.getpid()}")
+    seconds = time.monotonic() - started
+    print(json.dumps({"seconds": seconds, "baseline_kib": before, "peak_kib": peak_kib()}))
+
+
+if __name__ == "__main__":
+    main()
