@@ -16,4 +16,9 @@ def database_from_env(*, env: environ.Env, variable: str, sqlite_path: Path) -> 
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL;",
         }
+    else:
+        # A new PostgreSQL connection per request costs more than the webhook endpoint's
+        # whole work: keep them, checked before reuse.
+        database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+        database["CONN_HEALTH_CHECKS"] = True
     return database

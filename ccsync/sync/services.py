@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -128,13 +129,23 @@ def has_pending_events(*, tenant: Tenant) -> bool:
     return WebhookEvent.objects.filter(tenant=tenant, processed_at__isnull=True).exists()
 
 
+def update_tenant_sync(*, tenant_id: int, where: Q, **values: Any) -> int:
+    """A conditional UPDATE of the tenant's sync state, its row made first if it has none.
+
+    One query on the webhook path's usual case, where get_or_create would cost two."""
+    updated = TenantSync.objects.filter(where, tenant_id=tenant_id).update(**values)
+    if updated or TenantSync.objects.filter(tenant_id=tenant_id).exists():
+        return updated
+    TenantSync.objects.get_or_create(tenant_id=tenant_id)
+    return TenantSync.objects.filter(where, tenant_id=tenant_id).update(**values)
+
+
 def schedule_changes(*, tenant_id: int) -> bool:
     """Gather this tenant's changes for a short while, then sync them in one run.
 
     Only the first change of a window schedules anything (a conditional UPDATE)."""
-    TenantSync.objects.get_or_create(tenant_id=tenant_id)
-    claimed = TenantSync.objects.filter(tenant_id=tenant_id, incremental_scheduled=False).update(
-        incremental_scheduled=True
+    claimed = update_tenant_sync(
+        tenant_id=tenant_id, where=Q(incremental_scheduled=False), incremental_scheduled=True
     )
     if claimed:
         from ccsync.sync import tasks
@@ -184,13 +195,16 @@ def record_events(*, events: Sequence[CustomerEvent]) -> int:
     latest: dict[Tenant, datetime] = {}
     for row in rows:
         latest[row.tenant] = max(latest.get(row.tenant, row.occurred_at), row.occurred_at)
-    with transaction.atomic():
-        WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
-        for tenant, when in latest.items():
-            TenantSync.objects.get_or_create(tenant=tenant)
-            TenantSync.objects.filter(
-                Q(last_change_at__lt=when) | Q(last_change_at__isnull=True), tenant=tenant
-            ).update(last_change_at=when)
-            if not tenant.paused:
-                schedule_changes(tenant_id=tenant.pk)
+    # No transaction around these: a burst of deliveries for one company would queue on its
+    # TenantSync row lock. Stored events are never lost: scheduling that did not happen is
+    # caught by beat's recover_runs.
+    WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    for tenant, when in latest.items():
+        update_tenant_sync(
+            tenant_id=tenant.pk,
+            where=Q(last_change_at__lt=when) | Q(last_change_at__isnull=True),
+            last_change_at=when,
+        )
+        if not tenant.paused:
+            schedule_changes(tenant_id=tenant.pk)
     return len(rows)
