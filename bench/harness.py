@@ -4,18 +4,14 @@ injected by the sandbox; and this process, set up as the app (same database, bro
 keys) to provision tenants and read results."""
 
 import os
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import django
 import requests
 
 from tests.browser.stack import Stack, start_stack, stop_stack
-
-T = TypeVar("T")
 
 # The stack's settings are the journeys' (DEBUG on: the production checks refuse the
 # sandbox's plain-http URLs otherwise), except: changes are gathered for the product's
@@ -57,17 +53,6 @@ TINY = Sizes(
     tenants=3,
     tenant_customers=(5, 8),
 )
-
-
-def wait(condition: Callable[[], T | None], *, timeout: float, what: str, every: float = 0.5) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
 
 
 class Bench:

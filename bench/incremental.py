@@ -19,9 +19,10 @@ from typing import Any
 from django.db.models import Min, Sum
 
 from bench import provision
-from bench.harness import Bench, wait
+from bench.harness import Bench
 from bench.report import Row, median, percentile
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from tests.browser.stack import wait_for
 
 NAME = "Incremental"
 SETTLE_SECONDS = 180
@@ -52,7 +53,7 @@ def _settled(tenant_id: int, expected: dict[str, str]) -> bool:
 
 
 def _settle(tenant_id: int, expected: dict[str, str]) -> None:
-    wait(
+    wait_for(
         lambda: _settled(tenant_id, expected),
         timeout=SETTLE_SECONDS,
         what="the edits to reach Constant Contact",
@@ -137,7 +138,7 @@ def run(bench: Bench) -> list[Row]:
     identity = provision.new_identity(bench.stack, ["Incremental"])
     provision.add_customers(bench.stack, identity.realm_id, seeded=sizes.incremental_customers)
     installed = provision.install(bench.stack, identity, identity.realm_id)
-    wait(
+    wait_for(
         lambda: Run.objects.filter(pk=installed.run_id, state=Run.State.COMPLETED).exists(),
         timeout=300,
         what="the first sync",

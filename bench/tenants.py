@@ -10,10 +10,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from bench import provision
-from bench.harness import Bench, wait
+from bench.harness import Bench
 from bench.report import Row, median
 from ccsync.sync.limiter import get_limiter
 from ccsync.sync.models import Run
+from tests.browser.stack import wait_for
 
 NAME = "Many tenants"
 SECONDS_PER_TENANT = 3.0  # give up waiting after this (Constant Contact's 4/s bounds it)
@@ -38,11 +39,11 @@ def run(bench: Bench) -> list[Row]:
     began = timezone.now()
     provision.start(run_ids)
     runs = Run.objects.filter(pk__in=run_ids)
-    wait(
+    wait_for(
         lambda: not runs.filter(state__in=Run.OPEN_STATES).exists(),
         timeout=60 + SECONDS_PER_TENANT * len(run_ids),
         what="every tenant's first sync",
-        every=1.0,
+        interval=1.0,
     )
     usage = bench.usage()
     finished = [

@@ -8,9 +8,10 @@ import subprocess
 import sys
 
 from bench import provision
-from bench.harness import Bench, wait
+from bench.harness import Bench
 from bench.report import Row, percentile
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from tests.browser.stack import wait_for
 from tests.sandbox_server import ROOT
 
 NAME = "Webhook endpoint"
@@ -24,7 +25,7 @@ def run(bench: Bench) -> list[Row]:
     identity = provision.new_identity(stack, ["Webhooks"])
     provision.add_customers(stack, identity.realm_id, seeded=COMPANY_CUSTOMERS)
     installed = provision.install(stack, identity, identity.realm_id)
-    wait(
+    wait_for(
         lambda: Run.objects.filter(pk=installed.run_id, state=Run.State.COMPLETED).exists(),
         timeout=120,
         what="the first sync",
