@@ -589,9 +589,16 @@ def sync_changes(sync: Sync) -> None:
             checkpoint(sync, phase="send")
     send_pending(sync)
     now = timezone.now()
-    received = list(events.values_list("received_at", flat=True))
+    times = list(events.values_list("received_at", "occurred_at"))
     events.update(processed_at=now)
-    metrics.webhook_events_processed((now - at).total_seconds() for at in received)
+    if times:
+        latest = max(occurred for _, occurred in times)
+        services.update_tenant_sync(
+            tenant_id=tenant.pk,
+            where=Q(last_change_at__lt=latest) | Q(last_change_at__isnull=True),
+            last_change_at=latest,
+        )
+    metrics.webhook_events_processed((now - received).total_seconds() for received, _ in times)
 
 
 # --- sending -------------------------------------------------------------------------------------

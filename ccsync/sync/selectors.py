@@ -1,12 +1,13 @@
 """Reads for the status page: the run, counts by outcome, history, customers not in the list."""
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
-from ccsync.sync.models import CustomerRecord, Run, TenantSync
+from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from ccsync.sync.rules import SKIP_LABELS
 from tenants.models import Tenant
 
@@ -68,6 +69,16 @@ def skip_reason_counts(*, tenant: Tenant) -> list[dict[str, Any]]:
     ]
 
 
+def last_change_at(*, tenant: Tenant, state: TenantSync | None) -> datetime | None:
+    """The latest change seen in QuickBooks: synced ones are on the sync state, those still
+    waiting only in their events (the webhook endpoint writes nothing else)."""
+    waiting = WebhookEvent.objects.filter(tenant=tenant, processed_at__isnull=True).aggregate(
+        latest=Max("occurred_at")
+    )["latest"]
+    seen = [at for at in (waiting, state.last_change_at if state else None) if at is not None]
+    return max(seen, default=None)
+
+
 def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
     """Everything the status panel shows; the JSON endpoint serves the same."""
     runs = list(Run.objects.filter(tenant=tenant)[:HISTORY_LENGTH])
@@ -80,7 +91,7 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
         "counts": outcome_counts(tenant=tenant),
         "reasons": skip_reason_counts(tenant=tenant),
         "history": [run_summary(run) for run in runs],
-        "last_change_at": state.last_change_at if state else None,
+        "last_change_at": last_change_at(tenant=tenant, state=state),
         "not_in_list": [
             customer_row(record)
             for record in customers_not_in_list(tenant=tenant)[:NOT_IN_LIST_PREVIEW]

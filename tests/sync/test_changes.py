@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ccsync.sync import services
-from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from ccsync.sync import selectors, services
+from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from tenants.models import ListSelection, Tenant
 from tests.sync.conftest import cloud_events, person, sign
 
@@ -135,6 +135,23 @@ def test_events_are_coalesced_into_one_run(synced, django_capture_on_commit_call
         synced.webhook(("updated", ann))
     assert len(scheduled) == 1  # one incremental run for the window, not three
     assert WebhookEvent.objects.filter(tenant=synced.tenant, processed_at=None).count() == 3
+
+
+def test_the_last_change_seen_counts_waiting_and_synced_events(synced):
+    assert selectors.tenant_sync_status(tenant=synced.tenant)["last_change_at"] is None
+    ann = synced.customer_id("Ann Lee")
+    synced.webhook(("updated", ann))
+    event = WebhookEvent.objects.get(tenant=synced.tenant)
+    # Waiting: only the event knows it.
+    assert TenantSync.objects.get(tenant=synced.tenant).last_change_at is None
+    assert selectors.tenant_sync_status(tenant=synced.tenant)["last_change_at"] == (
+        event.occurred_at
+    )
+    synced.sync_changes()
+    assert TenantSync.objects.get(tenant=synced.tenant).last_change_at == event.occurred_at
+    assert selectors.tenant_sync_status(tenant=synced.tenant)["last_change_at"] == (
+        event.occurred_at
+    )
 
 
 # --- the webhook endpoint ------------------------------------------------------------------------
