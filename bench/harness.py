@@ -32,9 +32,10 @@ class Sizes:
     edits: int = 200
     edits_per_second: float = 4.0
     burst: int = 1_000
-    # Webhook endpoint: deliveries offered per second, for so long.
+    # Webhook endpoint: deliveries offered per second, for so long, after a warm-up.
     webhook_rate: int = 200
     webhook_seconds: float = 10.0
+    webhook_warmup_seconds: float = 2.0
     # Many tenants: this many, each with between these numbers of customers.
     tenants: int = 200
     tenant_customers: tuple[int, int] = (20, 50)
@@ -50,6 +51,7 @@ TINY = Sizes(
     burst=20,
     webhook_rate=40,
     webhook_seconds=1.0,
+    webhook_warmup_seconds=0.5,
     tenants=3,
     tenant_customers=(5, 8),
 )

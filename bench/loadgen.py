@@ -1,12 +1,15 @@
 """A webhook load generator, run as its own process on loopback:
 
     python -m bench.loadgen --url URL --verifier TOKEN --realm ID --customers 1,2,3
-        [--rate 300] [--seconds 10] [--threads 32]
+        [--rate 300] [--seconds 10] [--warmup 2] [--threads 32]
 
-Offers `rate` deliveries a second for `seconds` (open loop: each thread sends on a fixed
-schedule, whatever the answers' pace), each a signed CloudEvents body with one customer
-event of a new id, as Intuit sends them. Prints JSON: answers by status, latencies (from
-sending to the full answer, connecting included) and how far behind schedule sending fell.
+Offers `rate` deliveries a second for `warmup` then `seconds` (open loop: each thread sends
+on a fixed schedule, whatever the answers' pace), each a signed CloudEvents body with one
+customer event of a new id, as Intuit sends them. Prints JSON: answers by status, latencies
+(from sending to the full answer, connecting included) and how far behind schedule sending
+fell, for the measured `seconds`; and the warm-up's answers by status. The warm-up is the
+server's first second or two, when each of its threads opens its database connection: a
+deployment serving all day is measured, not its start.
 """
 
 import argparse
@@ -16,6 +19,7 @@ import random
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -42,6 +46,7 @@ class Answer:
     seconds: float
     status: int | None  # None: no answer (connection refused, reset, timed out)
     behind: float  # how late it was sent
+    measured: bool  # sent after the warm-up
 
 
 def delivery(*, realm_id: str, customer_id: str, verifier: str, source: str) -> tuple[bytes, dict]:
@@ -59,7 +64,7 @@ def sender(args: argparse.Namespace, index: int, began: float, answers: list[Ans
     source = events.event_source(target_url=args.url)
     customers = args.customers.split(",")
     connection: http.client.HTTPConnection | None = None
-    for number in range(index, int(args.rate * args.seconds), args.threads):
+    for number in range(index, int(args.rate * (args.warmup + args.seconds)), args.threads):
         due = began + number / args.rate
         time.sleep(max(0.0, due - time.perf_counter()))
         body, headers = delivery(
@@ -86,7 +91,8 @@ def sender(args: argparse.Namespace, index: int, began: float, answers: list[Ans
             if connection is not None:
                 connection.close()
             connection = None
-        answers.append(Answer(time.perf_counter() - sent, status, sent - due))
+        measured = due - began >= args.warmup
+        answers.append(Answer(time.perf_counter() - sent, status, sent - due, measured))
     if connection is not None:
         connection.close()
 
@@ -99,6 +105,7 @@ def main() -> None:
     parser.add_argument("--customers", required=True, help="customer ids, comma separated")
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--threads", type=int, default=32)
     args = parser.parse_args()
 
@@ -112,20 +119,23 @@ def main() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
-    statuses: dict[str, int] = {}
-    for answer in answers:
-        statuses[str(answer.status)] = statuses.get(str(answer.status), 0) + 1
+    elapsed = time.perf_counter() - began - args.warmup
+    measured = [answer for answer in answers if answer.measured]
     print(
         json.dumps(
             {
                 "elapsed": elapsed,
-                "statuses": statuses,
-                "latencies": sorted(a.seconds for a in answers if a.status is not None),
-                "behind": sorted(a.behind for a in answers),
+                "statuses": _statuses(measured),
+                "warmup_statuses": _statuses([a for a in answers if not a.measured]),
+                "latencies": sorted(a.seconds for a in measured if a.status is not None),
+                "behind": sorted(a.behind for a in measured),
             }
         )
     )
+
+
+def _statuses(answers: list[Answer]) -> dict[str, int]:
+    return dict(Counter(str(answer.status) for answer in answers))
 
 
 if __name__ == "__main__":
