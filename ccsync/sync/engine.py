@@ -20,15 +20,16 @@ import logging
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from itertools import groupby
+from typing import Any, ClassVar
 
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from ccsync.ops import metrics
@@ -45,12 +46,14 @@ from ccsync.sync.models import (
 )
 from ccsync.sync.rules import (
     Candidate,
+    Decision,
     EmailChoice,
     SkipReason,
     Verdict,
+    admit,
     created_at,
     customer_email,
-    decide,
+    decide_address,
     is_active,
     is_top_level,
 )
@@ -397,76 +400,167 @@ def judge(
 ) -> Counter[str]:
     """Apply the rules to these customers (None: all of them) and everyone sharing their
     addresses; save each outcome. Those to send become PENDING. Returns counts for the run:
-    by outcome, and by "reason:<why>" for those skipped."""
-    records = CustomerRecord.objects.filter(tenant=tenant).defer("row")
+    by outcome, and by "reason:<why>" for those skipped.
+
+    The records are read as a stream, address by address, and outcomes are written a
+    thousand at a time: a worker's memory does not grow with the company. Only the newcomers
+    waiting for the cap's free places are held until the end."""
+    records = CustomerRecord.objects.filter(tenant=tenant)
     if customer_ids is not None:
         scope = records.filter(customer_id__in=customer_ids)
         emails = {e for pair in scope.values_list("email", "sent_email") for e in pair if e}
         records = records.filter(Q(customer_id__in=customer_ids) | Q(email__in=emails))
-    records = list(records)
-    in_scope = set(customer_ids) if customer_ids is not None else None
-    candidates = [
-        Candidate(
-            customer_id=r.customer_id,
-            email=EmailChoice(
-                r.email or None, r.email_from_several, SkipReason(r.email_problem or "no_email")
-            ),
-            active=r.active and not r.deleted,
-            top_level=r.top_level,
-            created=r.created_in_quickbooks,
-            in_list=r.in_list,
-        )
-        for r in records
-    ]
-    unsubscribed = set(
-        UnsubscribedAddress.objects.filter(
-            tenant=tenant, email__in=[r.email for r in records if r.email]
-        ).values_list("email", flat=True)
-    )
     places = CustomerRecord.objects.filter(tenant=tenant, in_list=True).count()
-    decisions = decide(
-        candidates,
-        unsubscribed=unsubscribed,
-        places_taken=places,
-        cap=settings.SYNC_CUSTOMER_CAP,
+    rows = (
+        records.annotate(
+            unsubscribed=Exists(
+                UnsubscribedAddress.objects.filter(tenant=tenant, email=OuterRef("email"))
+            )
+        )
+        .order_by("email", "pk")
+        .values_list(*_Standing.FIELDS)
+        .iterator(chunk_size=JUDGE_CHUNK)
     )
-    counts: Counter[str] = Counter()
-    changed: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-    for record in records:
-        decision = decisions[record.customer_id]
-        outcome, reason = _outcome(record, decision.verdict, list_id, ensure_list), ""
-        if decision.verdict is Verdict.SKIP:
-            reason = decision.reason.value if decision.reason else ""
-        if in_scope is None or record.customer_id in in_scope:
-            counts[outcome if outcome != CustomerRecord.Outcome.SYNCED else "unchanged"] += 1
+    outcomes = _Outcomes(in_scope=set(customer_ids) if customer_ids is not None else None)
+    newcomers: dict[str, _Standing] = {}
+    for address in _by_address(_Standing.read(row, list_id, ensure_list) for row in rows):
+        decisions, newcomer = decide_address(
+            [standing.candidate for standing in address], unsubscribed=address[0].unsubscribed
+        )
+        for standing in address:
+            if standing.candidate is newcomer:
+                newcomers[newcomer.customer_id] = standing
+            else:
+                outcomes.add(standing, decisions[standing.candidate.customer_id])
+    admitted = admit(
+        [standing.candidate for standing in newcomers.values()],
+        free=max(settings.SYNC_CUSTOMER_CAP - places, 0),
+    )
+    for customer_id, decision in admitted.items():
+        outcomes.add(newcomers[customer_id], decision)
+    outcomes.save()
+    return outcomes.counts
+
+
+JUDGE_CHUNK = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """A customer record as the rules see it, and where it stands now."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "pk",
+        "customer_id",
+        "email",
+        "email_from_several",
+        "email_problem",
+        "active",
+        "deleted",
+        "top_level",
+        "created_in_quickbooks",
+        "in_list",
+        "outcome",
+        "reason",
+        "detail",
+        "sent_email",
+        "sent_hash",
+        "row_hash",
+        "list_ids",
+        "unsubscribed",
+    )
+
+    pk: int
+    candidate: Candidate
+    unsubscribed: bool
+    outcome: str
+    reason: str
+    detail: str
+    needs_send: bool  # what it would send differs from what Constant Contact has
+
+    @classmethod
+    def read(cls, row: tuple[Any, ...], list_id: str, ensure_list: bool) -> "_Standing":
+        (pk, customer_id, email, several, problem, active, deleted, top_level, created) = row[:9]
+        (in_list, outcome, reason, detail, sent_email, sent_hash, row_hash, list_ids) = row[9:17]
+        return cls(
+            pk=pk,
+            candidate=Candidate(
+                customer_id=customer_id,
+                email=EmailChoice(email or None, several, SkipReason(problem or "no_email")),
+                active=active and not deleted,
+                top_level=top_level,
+                created=created,
+                in_list=in_list,
+            ),
+            unsubscribed=row[17],
+            outcome=outcome,
+            reason=reason,
+            detail=detail,
+            needs_send=(
+                not in_list
+                or outcome in (CustomerRecord.Outcome.FAILED, CustomerRecord.Outcome.PENDING)
+                or sent_hash != row_hash
+                or sent_email != email
+                or (ensure_list and list_id not in list_ids)
+            ),
+        )
+
+    def outcome_for(self, verdict: Verdict) -> str:
+        if verdict is Verdict.SKIP:
+            return CustomerRecord.Outcome.SKIPPED
+        if verdict is Verdict.SEND and self.needs_send:
+            return CustomerRecord.Outcome.PENDING
+        return CustomerRecord.Outcome.SYNCED
+
+
+def _by_address(standings: Iterable[_Standing]) -> Iterator[list[_Standing]]:
+    """Records sharing an address together (they come sorted by it); each one without an
+    address alone."""
+    for email, group in groupby(standings, key=lambda standing: standing.candidate.email.address):
+        if email is None:
+            yield from ([standing] for standing in group)
+        else:
+            yield list(group)
+
+
+class _Outcomes:
+    """Decided outcomes: the run's counts, and the changed ones saved a thousand at a time
+    (one UPDATE for each set of values)."""
+
+    def __init__(self, *, in_scope: set[str] | None) -> None:
+        self.in_scope = in_scope
+        self.counts: Counter[str] = Counter()
+        self.changed: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+
+    def add(self, standing: _Standing, decision: Decision) -> None:
+        outcome = standing.outcome_for(decision.verdict)
+        reason = (
+            decision.reason.value if decision.verdict is Verdict.SKIP and decision.reason else ""
+        )
+        if self.in_scope is None or standing.candidate.customer_id in self.in_scope:
+            self.counts[outcome if outcome != CustomerRecord.Outcome.SYNCED else "unchanged"] += 1
             if reason:
-                counts[f"reason:{reason}"] += 1
-        if (record.outcome, record.reason, record.detail) != (outcome, reason, decision.detail):
-            changed[(outcome, reason, decision.detail)].append(record.pk)
-    for (outcome, reason, detail), pks in changed.items():
-        _update(pks, outcome=outcome, reason=reason, detail=detail)
-    return counts
+                self.counts[f"reason:{reason}"] += 1
+        values = (outcome, reason, decision.detail)
+        if (standing.outcome, standing.reason, standing.detail) != values:
+            pks = self.changed[values]
+            pks.append(standing.pk)
+            if len(pks) >= 1000:
+                self._write(values)
+
+    def save(self) -> None:
+        for values in list(self.changed):
+            self._write(values)
+
+    def _write(self, values: tuple[str, str, str]) -> None:
+        outcome, reason, detail = values
+        _update(self.changed.pop(values), outcome=outcome, reason=reason, detail=detail)
 
 
 def _update(pks: list[int], **values: Any) -> None:
     """One UPDATE per thousand records that take the same values (bulk_update is slow)."""
     for start in range(0, len(pks), 1000):
         CustomerRecord.objects.filter(pk__in=pks[start : start + 1000]).update(**values)
-
-
-def _outcome(record: CustomerRecord, verdict: Verdict, list_id: str, ensure_list: bool) -> str:
-    if verdict is Verdict.SKIP:
-        return CustomerRecord.Outcome.SKIPPED
-    if verdict is Verdict.KEEP:
-        return CustomerRecord.Outcome.SYNCED
-    needs_send = (
-        not record.in_list
-        or record.outcome in (CustomerRecord.Outcome.FAILED, CustomerRecord.Outcome.PENDING)
-        or record.sent_hash != record.row_hash
-        or record.sent_email != record.email
-        or (ensure_list and list_id not in record.list_ids)
-    )
-    return CustomerRecord.Outcome.PENDING if needs_send else CustomerRecord.Outcome.SYNCED
 
 
 def _count(sync: Sync, counts: Counter[str]) -> None:

@@ -55,7 +55,7 @@ SKIP_LABELS: dict[SkipReason, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EmailChoice:
     address: str | None
     from_several: bool = False
@@ -109,7 +109,7 @@ def age_key(created: datetime, customer_id: str) -> tuple[datetime, int, str]:
     return (created, numeric, customer_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """What the rules need to know about one QuickBooks customer."""
 
@@ -151,39 +151,62 @@ def decide(
     duplicate rule compares them); `places_taken` is how many customers already hold a
     place in the list, counting those among `candidates` with `in_list`.
     """
-    decisions: dict[str, Decision] = {}
-    by_email: dict[str, list[Candidate]] = defaultdict(list)
+    by_email: dict[str | None, list[Candidate]] = defaultdict(list)
     for candidate in candidates:
-        email = candidate.email.address
-        if not candidate.active or email is None:
+        by_email[candidate.email.address].append(candidate)
+    decisions: dict[str, Decision] = {}
+    newcomers: list[Candidate] = []
+    for email, group in by_email.items():
+        found, newcomer = decide_address(group, unsubscribed=email in unsubscribed)
+        decisions.update(found)
+        if newcomer is not None:
+            newcomers.append(newcomer)
+    decisions.update(admit(newcomers, free=max(cap - places_taken, 0)))
+    return decisions
+
+
+def decide_address(
+    group: Iterable[Candidate], *, unsubscribed: bool
+) -> tuple[dict[str, Decision], Candidate | None]:
+    """Every rule but the cap, for the customers sharing one address (or for customers with
+    none): their decisions, and the one customer that still needs a place in the list (the
+    cap decides it: see `admit`), if any.
+
+    Deciding address by address lets a first sync of any size stream its customers."""
+    decisions: dict[str, Decision] = {}
+    contenders: list[Candidate] = []
+    for candidate in group:
+        if not candidate.active or candidate.email.address is None:
             reason = SkipReason.INACTIVE if not candidate.active else candidate.email.reason
             decisions[candidate.customer_id] = (
                 Decision(Verdict.KEEP) if candidate.in_list else Decision(Verdict.SKIP, reason)
             )
-        elif email in unsubscribed:
+        elif unsubscribed:
             decisions[candidate.customer_id] = Decision(Verdict.SKIP, SkipReason.UNSUBSCRIBED)
         else:
-            by_email[email].append(candidate)
+            contenders.append(candidate)
+    if not contenders:
+        return decisions, None
+    winner = min(contenders, key=lambda c: (not c.top_level, c.age))
+    for loser in contenders:
+        if loser is not winner:
+            decisions[loser.customer_id] = Decision(
+                Verdict.SKIP,
+                SkipReason.DUPLICATE_EMAIL,
+                detail=f"synced as customer {winner.customer_id}",
+            )
+    # The contact of this email already holds a place, whichever customer sent it.
+    if any(c.in_list for c in contenders):
+        decisions[winner.customer_id] = Decision(Verdict.SEND)
+        return decisions, None
+    return decisions, winner
 
-    newcomers: list[Candidate] = []
-    for group in by_email.values():
-        winner = min(group, key=lambda c: (not c.top_level, c.age))
-        for loser in group:
-            if loser is not winner:
-                decisions[loser.customer_id] = Decision(
-                    Verdict.SKIP,
-                    SkipReason.DUPLICATE_EMAIL,
-                    detail=f"synced as customer {winner.customer_id}",
-                )
-        # The contact of this email already holds a place, whichever customer sent it.
-        if any(c.in_list for c in group):
-            decisions[winner.customer_id] = Decision(Verdict.SEND)
-        else:
-            newcomers.append(winner)
 
-    free = max(cap - places_taken, 0)
-    for index, newcomer in enumerate(sorted(newcomers, key=lambda c: c.age)):
-        decisions[newcomer.customer_id] = (
+def admit(newcomers: Iterable[Candidate], *, free: int) -> dict[str, Decision]:
+    """The cap: the oldest newcomers take the free places, the others wait outside."""
+    return {
+        newcomer.customer_id: (
             Decision(Verdict.SEND) if index < free else Decision(Verdict.SKIP, SkipReason.OVER_CAP)
         )
-    return decisions
+        for index, newcomer in enumerate(sorted(newcomers, key=lambda c: c.age))
+    }
