@@ -442,7 +442,8 @@ def judge(
     return outcomes.counts
 
 
-JUDGE_CHUNK = 2000
+JUDGE_CHUNK = 2000  # records read from the database at a time
+RECORDS_PER_UPDATE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,7 +546,7 @@ class _Outcomes:
         if (standing.outcome, standing.reason, standing.detail) != values:
             pks = self.changed[values]
             pks.append(standing.pk)
-            if len(pks) >= 1000:
+            if len(pks) >= RECORDS_PER_UPDATE:
                 self._write(values)
 
     def save(self) -> None:
@@ -559,8 +560,10 @@ class _Outcomes:
 
 def _update(pks: list[int], **values: Any) -> None:
     """One UPDATE per thousand records that take the same values (bulk_update is slow)."""
-    for start in range(0, len(pks), 1000):
-        CustomerRecord.objects.filter(pk__in=pks[start : start + 1000]).update(**values)
+    for start in range(0, len(pks), RECORDS_PER_UPDATE):
+        CustomerRecord.objects.filter(pk__in=pks[start : start + RECORDS_PER_UPDATE]).update(
+            **values
+        )
 
 
 def _count(sync: Sync, counts: Counter[str]) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ccsync.sync import services
+from ccsync.sync import engine, services
 from ccsync.sync.models import CustomerRecord, Run
 from tests.sync.conftest import person
 
@@ -17,8 +17,12 @@ def outcomes(company) -> dict[str, tuple[str, str]]:
     }
 
 
-def test_first_sync_follows_every_rule(install, settings):
+# The records are judged as a stream: the same outcomes whatever its chunks' sizes.
+@pytest.mark.parametrize("chunk", [engine.JUDGE_CHUNK, 1])
+def test_first_sync_follows_every_rule(install, settings, monkeypatch, chunk):
     settings.SYNC_CUSTOMER_CAP = 5
+    monkeypatch.setattr(engine, "JUDGE_CHUNK", chunk)
+    monkeypatch.setattr(engine, "RECORDS_PER_UPDATE", max(chunk, 2))
     company = install(
         person(
             "Amy Lauterbach",
