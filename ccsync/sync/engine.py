@@ -7,13 +7,14 @@ lost updates the same contacts, it creates none).
 
 - First sync and full check: unsubscribed addresses, then every customer page by page
   (`Active IN (true, false)` so the inactive ones are reported too, ordered by Id), then
-  the rules over all of them at once (the cap and the duplicate winner need everyone),
-  then the sends.
+  the rules over all of them (the cap and the duplicate winner need everyone: they are
+  read as a stream, address by address), then the sends.
 - Changes (webhooks, CDC): the changed customers in one `Id IN (...)` query, the rules over
   them and every customer sharing their addresses, then the sends.
-- Sends: email changes of synced contacts one by one (find the contact by its old address,
-  PUT it with the new one), everything else in contacts_json_import chunks under 4 MB,
-  each activity polled with backoff. Never sign_up_form: it re-subscribes.
+- Sends: synced contacts with a new address or an emptied field one by one (find the
+  contact by its old address, PUT its whole row), everything else in contacts_json_import
+  chunks under 4 MB, each activity polled with backoff. Never sign_up_form: it
+  re-subscribes.
 """
 
 import logging
@@ -29,7 +30,7 @@ from typing import Any, ClassVar
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ccsync.ops import metrics
@@ -702,18 +703,16 @@ def sync_changes(sync: Sync) -> None:
 
 
 def send_pending(sync: Sync) -> None:
-    """Send every PENDING customer: email changes by PUT, the rest by bulk import."""
+    """Send every PENDING customer: new addresses and emptied fields by PUT, the rest by bulk
+    import."""
     inflight = sync.run.checkpoint.get("inflight")
     if inflight:
         _finish_import(sync, inflight)
     pending = CustomerRecord.objects.filter(
         tenant=sync.tenant, outcome=CustomerRecord.Outcome.PENDING
     )
-    email_changes = (
-        pending.filter(in_list=True).exclude(sent_email="").exclude(sent_email=F("email"))
-    )
-    for record in email_changes.order_by("pk"):
-        _change_email(sync, record)
+    for record in CustomerRecord.objects.filter(pk__in=_to_replace(pending)).order_by("pk"):
+        _replace_contact(sync, record)
     while True:
         batch = list(
             pending.order_by("created_in_quickbooks", "pk").values_list("pk", "row")[
@@ -770,6 +769,7 @@ def _sent_values(list_ids: list[str], list_id: str) -> dict[str, Any]:
         "in_list": True,
         "sent_email": F("email"),
         "sent_hash": F("row_hash"),
+        "sent_row": F("row"),
         "list_ids": list_ids if list_id in list_ids else [*list_ids, list_id],
         "synced_at": timezone.now(),
     }
@@ -805,8 +805,22 @@ def _poll(sync: Sync, activity_id: str) -> dict[str, Any]:
         )
 
 
-def _change_email(sync: Sync, record: CustomerRecord) -> None:
-    """A synced customer's new address: the same contact gets it (no duplicate)."""
+def _to_replace(pending: QuerySet[CustomerRecord]) -> list[int]:
+    """Sent customers whose contact the import cannot update: a new address (the import
+    would make a second contact) or a field emptied (the import leaves unsent fields)."""
+    changed = pending.filter(in_list=True).exclude(sent_email="").exclude(sent_hash=F("row_hash"))
+    return [
+        pk
+        for pk, email, sent_email, row, sent_row in changed.values_list(
+            "pk", "email", "sent_email", "row", "sent_row"
+        ).iterator()
+        if email != sent_email or not sent_row.keys() <= row.keys()
+    ]
+
+
+def _replace_contact(sync: Sync, record: CustomerRecord) -> None:
+    """A synced customer's new address or emptied fields: the same contact gets its whole
+    row by PUT (no duplicate, nothing left behind)."""
     contact = sync.cc.find_contact(email=record.sent_email)
     permission = ((contact or {}).get("email_address") or {}).get("permission_to_send")
     if contact is None or contact.get("deleted_at") or permission == "unsubscribed":

@@ -1,6 +1,8 @@
 """A QuickBooks Customer as a Constant Contact contact.
 
-Stated mapping (values are trimmed, cut to Constant Contact's lengths, empty ones omitted):
+Stated mapping (values are trimmed, cut to Constant Contact's lengths, empty ones omitted;
+a value emptied after it was sent is emptied in Constant Contact by a PUT of the contact,
+as the import leaves the fields it is not sent as they are):
 - email: the address the rules chose (rules.choose_email).
 - first_name / last_name: GivenName / FamilyName; when both are empty, DisplayName split at
   its first space (one word: first_name only).

@@ -101,6 +101,8 @@ class CustomerRecord(models.Model):
     in_list = models.BooleanField(default=False)
     sent_email = models.CharField(max_length=100, blank=True)
     sent_hash = models.CharField(max_length=64, blank=True)
+    # The row last sent: a field emptied since must be emptied in Constant Contact too.
+    sent_row = models.JSONField(default=dict, blank=True)
     list_ids = models.JSONField(default=list, blank=True)  # every list it was sent to
     contact_id = models.CharField(max_length=64, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)

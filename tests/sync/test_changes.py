@@ -67,6 +67,31 @@ def test_an_email_change_updates_the_same_contact(synced):
     assert record(synced, "Ann Lee").contact_id == before["contact_id"]
 
 
+def test_a_field_emptied_in_quickbooks_is_emptied_in_constant_contact(synced):
+    before = synced.contacts()["ann@example.com"]
+    assert [p["phone_number"] for p in before["phone_numbers"]] == ["111"]
+    ann, bo = synced.customer_id("Ann Lee"), synced.customer_id("Bo Li")
+    synced.change(ann, PrimaryPhone=None, CompanyName="Lee Florists")
+    synced.change(bo, FamilyName="Li-Wu")
+    synced.webhook(("updated", ann), ("updated", bo))
+    run = synced.sync_changes()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert (run.synced, run.failed) == (2, 0)
+    contacts = synced.contacts()
+    after = contacts["ann@example.com"]
+    assert after["phone_numbers"] == []
+    assert after["company_name"] == "Lee Florists"
+    assert after["contact_id"] == before["contact_id"]
+    assert after["list_names"] == ["Customers"]
+    assert contacts["bo@example.com"]["last_name"] == "Li-Wu"  # nothing emptied: imported
+    assert record(synced, "Ann Lee").sent_row == record(synced, "Ann Lee").row
+    # Sent as it is now: the next change of Ann is imported again.
+    synced.change(ann, FamilyName="Lee-Smith")
+    synced.webhook(("updated", ann))
+    assert synced.sync_changes().synced == 1
+    assert synced.contacts()["ann@example.com"]["last_name"] == "Lee-Smith"
+
+
 def test_after_a_list_change_new_contacts_go_to_the_new_list_and_edits_to_both(synced):
     ListSelection.objects.create(
         tenant=synced.tenant, list_id=synced.lists["Donors"], list_name="Donors"
