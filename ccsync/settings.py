@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
+    # First, so that everything logged for a request (its 500 too) can carry its tenant.
+    "ccsync.ops.logs.RequestContextMiddleware",
     # /healthz, /readyz, /metrics: answered before the Host header check and https redirect.
     "ccsync.ops.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",

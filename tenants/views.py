@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ccsync.ops.logs import bind
 from ccsync.sync.selectors import tenant_sync_status
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
@@ -106,6 +107,7 @@ def tenant_required(view: View) -> View:
                 action_label="Connect QuickBooks",
             )
         request.tenant = tenant
+        bind(tenant=tenant.pk)  # until the end of the request (RequestContextMiddleware)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,5 +1,6 @@
-"""Structured logs: one JSON object per line, the tenant and run of the sync on every line,
-and a last line of defence that scrubs tokens and email addresses from every record.
+"""Structured logs: one JSON object per line, the tenant and run of the sync (or the tenant
+of the page) on every line, and a last line of defence that scrubs tokens and email
+addresses from every record.
 
 settings.LOGGING puts `ContextFilter` and `ScrubFilter` on the console handler, so they
 apply to every record that reaches it, the libraries' included (urllib3, oauthlib, Celery).
@@ -8,11 +9,14 @@ apply to every record that reaches it, the libraries' included (urllib3, oauthli
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar, Token
+from contextvars import ContextVar, Token, copy_context
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
 
 _context: ContextVar[dict[str, Any]] = ContextVar("ccsync_log_context", default={})  # noqa: B039
 
@@ -35,6 +39,17 @@ def log_context(*, tenant: int | None = None, run: int | None = None) -> Iterato
         yield
     finally:
         unbind(token)
+
+
+class RequestContextMiddleware:
+    """Each request logs in a context of its own: the tenant a page binds stays on all of its
+    lines (Django's line for a 500 included) and never on the thread's next request's."""
+
+    def __init__(self, get_response: Callable[["HttpRequest"], "HttpResponse"]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: "HttpRequest") -> "HttpResponse":
+        return copy_context().run(self.get_response, request)
 
 
 class ContextFilter(logging.Filter):

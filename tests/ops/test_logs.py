@@ -154,3 +154,21 @@ def test_no_token_address_or_name_in_the_logs_of_a_full_run(
     assert sync_lines
     for line in map(json.loads, sync_lines):
         assert (line["tenant_id"], line["run_id"]) == (company.tenant.pk, run.pk), line
+
+
+@pytest.mark.sandbox
+def test_a_page_logs_with_its_tenant_and_the_next_request_without(
+    install, knobs, captured_logs, settings
+):
+    company = install(person("Ann Lee", "ann@example.com"))
+    client = company.journey.client
+    knobs(constantcontact_error_rate=1.0)
+    assert client.get("/settings/?refresh=1").status_code == 503
+    settings.INTUIT_WEBHOOK_VERIFIER_TOKEN = "not-what-signed-it"
+    answer = client.post("/webhooks/quickbooks/", data=b"[]", content_type="application/json")
+    assert answer.status_code == 401
+    lines = [json.loads(line) for line in captured_logs.getvalue().splitlines()]
+    [unavailable] = [line for line in lines if "constant contact unavailable" in line["message"]]
+    assert unavailable["tenant_id"] == company.tenant.pk
+    [refused] = [line for line in lines if line["message"] == "webhook refused: bad signature"]
+    assert refused["tenant_id"] is None
