@@ -176,6 +176,16 @@ PROVIDER_TIMEOUT = (
 # Fernet keys, newest first; older ones still decrypt until `rotate_token_keys` has run.
 TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[])
 
+# --- Email: a company's people are told when a connection breaks ---
+# EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587, ...); with DEBUG
+# the messages are files under var/mail.
+vars().update(
+    env.email_url(
+        "EMAIL_URL", default=f"filemail:///{VAR_DIR / 'mail'}" if DEBUG else "smtp://localhost:25"
+    )
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ccsync <no-reply@localhost>")
+
 # --- Celery and the shared rate limiters ---
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -18,6 +18,7 @@ from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks import oauth as intuit_oauth
+from tenants import tasks
 from tenants.models import Connection, ConstantContactConnection, IntuitConnection, Tenant
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ def store_constantcontact_tokens(
 
 
 def mark_broken(connection: Connection, *, reason: str) -> None:
-    """Saves the connection as broken: the user sees a banner and a reconnect button."""
+    """Saves the connection as broken: the user sees a banner and a reconnect button, and
+    the company's people get an email."""
     connection.state = Connection.State.BROKEN
     connection.reason = reason
     connection.save(update_fields=["state", "reason", "updated_at"])
@@ -65,6 +67,8 @@ def mark_broken(connection: Connection, *, reason: str) -> None:
         connection._meta.model_name,
         reason,
     )
+    tenant_id, model = connection.tenant_id, connection._meta.model_name
+    transaction.on_commit(lambda: tasks.email_connection_broken.delay(tenant_id, model))
 
 
 class ConnectionTokenSource(ABC):

@@ -12,8 +12,14 @@ from django.utils import timezone
 
 from integrations.constantcontact import errors as cc_errors
 from integrations.quickbooks import errors as qb_errors
+from tenants import tasks
 from tenants.models import ConstantContactConnection, IntuitConnection, Membership, Tenant, User
-from tenants.tokens import ConnectionUnavailable, ConstantContactTokenSource, IntuitTokenSource
+from tenants.tokens import (
+    ConnectionUnavailable,
+    ConstantContactTokenSource,
+    IntuitTokenSource,
+    mark_broken,
+)
 
 DISCOVERY = "https://intuit.test/.well-known/openid_configuration"
 INTUIT_TOKEN = "https://intuit.test/oauth2/v1/tokens/bearer"
@@ -186,3 +192,59 @@ def test_constant_contact_refresh_rotates_the_stored_refresh_token(intuit):
     stored = ConstantContactConnection.objects.get(tenant=tenant)
     assert stored.refresh_token == "cc-refresh-new"
     assert stored.access_expires_at > timezone.now() + timedelta(hours=23)
+
+
+@pytest.mark.django_db
+def test_a_broken_connection_emails_each_person_of_the_company_once(
+    intuit, mailoutbox, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    settings.PUBLIC_BASE_URL = "https://ccsync.example"
+    tenant, other = make_tenant(), make_tenant("9130350002")
+    for name, email, company in (
+        ("pat", "pat@example.com", tenant),
+        ("lee", "lee@example.com", tenant),
+        ("sam", "", tenant),  # no address: nobody to write to
+        ("kim", "kim@example.com", other),
+    ):
+        user = User.objects.create(username=name, intuit_sub=f"sub-{name}", email=email)
+        Membership.objects.create(user=user, tenant=company)
+    queued = []
+    monkeypatch.setattr(tasks.email_connection_broken, "delay", lambda *a: queued.append(a))
+    intuit.post(CC_TOKEN, status=400, json={"error": "invalid_grant"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(cc_errors.InvalidGrant):
+            ConstantContactTokenSource(tenant=tenant).renew(rejected="access-old")
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(ConnectionUnavailable):
+            ConstantContactTokenSource(tenant=tenant).access_token()
+    assert queued == [(tenant.pk, "constantcontactconnection")]  # once, when it broke
+
+    tasks.email_connection_broken.apply(args=queued[0])
+    assert sorted(message.to[0] for message in mailoutbox) == ["lee@example.com", "pat@example.com"]
+    assert all(len(message.to) == 1 for message in mailoutbox)
+    message = mailoutbox[0]
+    assert message.subject == "Reconnect Constant Contact: syncing has stopped for Craig's Design"
+    assert "Syncing has stopped for Craig's Design: Constant Contact is not connected." in (
+        message.body
+    )
+    assert "https://ccsync.example/constantcontact/connect/" in message.body
+    assert "https://ccsync.example/status/" in message.body
+    assert "refresh-old" not in message.body and "access-old" not in message.body
+
+
+@pytest.mark.django_db
+def test_no_email_once_the_connection_is_back(intuit, mailoutbox):
+    tenant = make_tenant()
+    user = User.objects.create(username="pat", intuit_sub="sub-1", email="pat@example.com")
+    Membership.objects.create(user=user, tenant=tenant)
+    connection = IntuitConnection.objects.get(tenant=tenant)
+    mark_broken(connection, reason="QuickBooks no longer accepts the app's authorization.")
+    IntuitConnection.objects.filter(pk=connection.pk).update(state=IntuitConnection.State.CONNECTED)
+    tasks.email_connection_broken.apply(args=[tenant.pk, "intuitconnection"])
+    assert mailoutbox == []
+    IntuitConnection.objects.filter(pk=connection.pk).update(state=IntuitConnection.State.BROKEN)
+    tasks.email_connection_broken.apply(args=[tenant.pk, "intuitconnection"])
+    [message] = mailoutbox
+    assert message.subject == "Reconnect QuickBooks: syncing has stopped for Craig's Design"
+    assert "/connect/" in message.body

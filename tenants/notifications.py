@@ -1,0 +1,48 @@
+"""Telling a company's people, by email, that syncing has stopped (product.md: a broken
+connection is never a silent stop)."""
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from tenants.models import ConstantContactConnection, IntuitConnection, Tenant, User
+
+# By model name (what a task carries): the provider's name and where it is reconnected.
+PROVIDERS = {
+    IntuitConnection._meta.model_name: (IntuitConnection, "QuickBooks", "tenants:connect"),
+    ConstantContactConnection._meta.model_name: (
+        ConstantContactConnection,
+        "Constant Contact",
+        "tenants:constantcontact_connect",
+    ),
+}
+
+
+def email_connection_broken(*, tenant_id: int, connection_model: str) -> int:
+    """Email each person of the company that this connection broke, with the link that
+    reconnects it; nothing if it was reconnected or the company disconnected meanwhile.
+    One message per person: nobody sees another's address. Returns how many were sent."""
+    model, provider, reconnect = PROVIDERS[connection_model]
+    tenant = Tenant.objects.filter(pk=tenant_id, state=Tenant.State.CONNECTED).first()
+    connection = model.objects.filter(tenant_id=tenant_id).first()
+    if tenant is None or connection is None or not connection.is_broken:
+        return 0
+    addresses = (
+        User.objects.filter(membership__tenant=tenant, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    context = {
+        "company": tenant.company_name or "your QuickBooks company",
+        "provider": provider,
+        "reason": connection.reason,
+        "reconnect_url": settings.PUBLIC_BASE_URL + reverse(reconnect),
+        "status_url": settings.PUBLIC_BASE_URL + reverse("tenants:status"),
+    }
+    subject = render_to_string("tenants/email/connection_broken_subject.txt", context).strip()
+    body = render_to_string("tenants/email/connection_broken.txt", context)
+    return send_mass_mail(
+        [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
+    )

@@ -1,0 +1,35 @@
+"""Celery tasks of the tenants app: thin wrappers around its services."""
+
+import logging
+import smtplib
+
+from celery import shared_task
+
+from tenants import notifications
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="tenants.email_connection_broken",
+    bind=True,
+    max_retries=6,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def email_connection_broken(self, tenant_id: int, connection_model: str) -> None:
+    try:
+        sent = notifications.email_connection_broken(
+            tenant_id=tenant_id, connection_model=connection_model
+        )
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning(
+            "broken connection email not sent: tenant=%s cause=%s", tenant_id, type(error).__name__
+        )
+        raise self.retry(countdown=60 * 2**self.request.retries) from None
+    logger.info(
+        "broken connection email sent: tenant=%s connection=%s people=%s",
+        tenant_id,
+        connection_model,
+        sent,
+    )
