@@ -11,10 +11,10 @@ lost updates the same contacts, it creates none).
   read as a stream, address by address), then the sends.
 - Changes (webhooks, CDC): the changed customers in one `Id IN (...)` query, the rules over
   them and every customer sharing their addresses, then the sends.
-- Sends: synced contacts with a new address or an emptied field one by one (find the
-  contact by its old address, PUT its whole row), everything else in contacts_json_import
-  chunks under 4 MB, each activity polled with backoff. Never sign_up_form: it
-  re-subscribes.
+- Sends: email changes of synced contacts one by one (find the contact by its old address,
+  PUT it with the new one), everything else in contacts_json_import chunks under 4 MB
+  (a field emptied since the last send is sent empty), each activity polled with backoff.
+  Never sign_up_form: it re-subscribes.
 """
 
 import logging
@@ -30,14 +30,14 @@ from typing import Any, ClassVar
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from ccsync.ops import metrics
 from ccsync.ops.logs import log_context
 from ccsync.sync import services
 from ccsync.sync.limiter import QuotaPaused, get_limiter, next_utc_midnight
-from ccsync.sync.mapping import chunk_rows, contact_update, import_row, row_hash
+from ccsync.sync.mapping import chunk_rows, contact_update, import_row, import_update, row_hash
 from ccsync.sync.models import (
     CustomerRecord,
     Run,
@@ -703,22 +703,25 @@ def sync_changes(sync: Sync) -> None:
 
 
 def send_pending(sync: Sync) -> None:
-    """Send every PENDING customer: new addresses and emptied fields by PUT, the rest by bulk
-    import."""
+    """Send every PENDING customer: email changes by PUT, the rest by bulk import."""
     inflight = sync.run.checkpoint.get("inflight")
     if inflight:
         _finish_import(sync, inflight)
     pending = CustomerRecord.objects.filter(
         tenant=sync.tenant, outcome=CustomerRecord.Outcome.PENDING
     )
-    for record in CustomerRecord.objects.filter(pk__in=_to_replace(pending)).order_by("pk"):
-        _replace_contact(sync, record)
+    email_changes = (
+        pending.filter(in_list=True).exclude(sent_email="").exclude(sent_email=F("email"))
+    )
+    for record in email_changes.order_by("pk"):
+        _change_email(sync, record)
     while True:
-        batch = list(
-            pending.order_by("created_in_quickbooks", "pk").values_list("pk", "row")[
-                : settings.SYNC_IMPORT_CHUNK_ROWS
-            ]
-        )
+        batch = [
+            (pk, import_update(row, sent=sent_row))
+            for pk, row, sent_row in pending.order_by("created_in_quickbooks", "pk").values_list(
+                "pk", "row", "sent_row"
+            )[: settings.SYNC_IMPORT_CHUNK_ROWS]
+        ]
         if not batch:
             return
         chunk = next(
@@ -805,22 +808,9 @@ def _poll(sync: Sync, activity_id: str) -> dict[str, Any]:
         )
 
 
-def _to_replace(pending: QuerySet[CustomerRecord]) -> list[int]:
-    """Sent customers whose contact the import cannot update: a new address (the import
-    would make a second contact) or a field emptied (the import leaves unsent fields)."""
-    changed = pending.filter(in_list=True).exclude(sent_email="").exclude(sent_hash=F("row_hash"))
-    return [
-        pk
-        for pk, email, sent_email, row, sent_row in changed.values_list(
-            "pk", "email", "sent_email", "row", "sent_row"
-        ).iterator()
-        if email != sent_email or not sent_row.keys() <= row.keys()
-    ]
-
-
-def _replace_contact(sync: Sync, record: CustomerRecord) -> None:
-    """A synced customer's new address or emptied fields: the same contact gets its whole
-    row by PUT (no duplicate, nothing left behind)."""
+def _change_email(sync: Sync, record: CustomerRecord) -> None:
+    """A synced customer's new address: the same contact gets it (no duplicate), and its
+    whole row with it (PUT)."""
     contact = sync.cc.find_contact(email=record.sent_email)
     permission = ((contact or {}).get("email_address") or {}).get("permission_to_send")
     if contact is None or contact.get("deleted_at") or permission == "unsubscribed":

@@ -1,8 +1,8 @@
 """A QuickBooks Customer as a Constant Contact contact.
 
 Stated mapping (values are trimmed, cut to Constant Contact's lengths, empty ones omitted;
-a value emptied after it was sent is emptied in Constant Contact by a PUT of the contact,
-as the import leaves the fields it is not sent as they are):
+a value emptied after it was sent is sent empty: an import updates the properties it is
+sent, and only those):
 - email: the address the rules chose (rules.choose_email).
 - first_name / last_name: GivenName / FamilyName; when both are empty, DisplayName split at
   its first space (one word: first_name only).
@@ -84,6 +84,12 @@ def import_row(customer: Mapping[str, Any], *, email: str) -> dict[str, str]:
         row[f"{kind}_zip"] = _clean(address.get("PostalCode"), PLACE_MAX)
         row[f"{kind}_country"] = _clean(address.get("Country"), PLACE_MAX)
     return {key: value for key, value in row.items() if value}
+
+
+def import_update(row: Mapping[str, str], *, sent: Mapping[str, str]) -> dict[str, str]:
+    """`row` for an import, with every field of the row last `sent` that is empty now sent
+    empty, so that Constant Contact empties it too (it leaves alone what it is not sent)."""
+    return {**{key: "" for key in sent if key not in row}, **row}
 
 
 def row_hash(row: Mapping[str, str]) -> str:

@@ -237,8 +237,10 @@ def _link(members: Sequence[Contact], lists: Sequence[ContactList]) -> None:
 class _Row:
     line: int
     email: str
+    # "Importing an existing contact only updates the contact properties you include": a
+    # property included empty empties it.
     values: dict[str, Any] = field(default_factory=dict)  # contact fields sent
-    phones: dict[str, str] = field(default_factory=dict)  # kind -> number
+    phones: dict[str, str] = field(default_factory=dict)  # kind -> number ("": none)
     addresses: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> fields
 
 
@@ -259,15 +261,23 @@ def _parse_row(line: int, raw: Any) -> _Row | str:
     row = _Row(line=line, email=email.strip())
     row.values = {name: raw[name] for name in cc.NAME_FIELDS if raw.get(name) is not None}
     for column, kind in PHONE_COLUMN_ORDER:
-        if raw.get(column):
+        # Two columns name the "other" kind: an empty one does not undo the other.
+        if raw.get(column) is not None and (raw[column] or kind not in row.phones):
             row.phones[kind] = raw[column]
     for prefix, kind in ADDRESS_PREFIXES:
         address = _address(raw, prefix)
         if isinstance(address, str):
             return f"Line {line}: {address}"
-        if address:
+        if address or (kind not in row.addresses and _includes_address(raw, prefix)):
             row.addresses[kind] = address
     return row
+
+
+def _includes_address(raw: dict, prefix: str) -> bool:
+    columns = ("street", "street2", *ADDRESS_COLUMNS)
+    return any(raw.get(f"{prefix}{column}") is not None for column in columns) or (
+        prefix == "home_" and raw.get("home country") is not None
+    )
 
 
 def _address(raw: dict, prefix: str) -> dict[str, str] | str:
@@ -384,13 +394,15 @@ def _apply(contact: Contact, row: _Row, *, now: datetime) -> None:
         setattr(contact, name, value)
     if row.phones:
         kept = [p for p in contact.phone_numbers if p.get("kind") not in row.phones]
-        sent = [{"phone_number": number, "kind": kind} for kind, number in row.phones.items()]
+        sent = [
+            {"phone_number": number, "kind": kind} for kind, number in row.phones.items() if number
+        ]
         contact.phone_numbers = (
             cc.stamp_items(sent, "phone_number_id", source="Account", now=now) + kept
         )[:3]
     if row.addresses:
         kept = [a for a in contact.street_addresses if a.get("kind") not in row.addresses]
-        sent = [{"kind": kind, **fields} for kind, fields in row.addresses.items()]
+        sent = [{"kind": kind, **fields} for kind, fields in row.addresses.items() if fields]
         contact.street_addresses = (
             cc.stamp_items(sent, "street_address_id", source="Account", now=now) + kept
         )[:3]

@@ -9,6 +9,7 @@ from ccsync.sync.mapping import (
     contact_update,
     import_body_size,
     import_row,
+    import_update,
     names,
     row_hash,
 )
@@ -118,6 +119,19 @@ def test_street2_takes_the_room_street_leaves():
 def test_display_name_split_is_cut_too():
     first, last = names({"DisplayName": "A" * 70 + " " + "B" * 70})
     assert (len(first), len(last)) == (50, 50)
+
+
+def test_an_import_update_sends_the_fields_emptied_since_the_last_send_empty():
+    sent = {"email": "a@example.com", "last_name": "Li", "work_phone": "111", "work_city": "X"}
+    row = {"email": "a@example.com", "first_name": "Bo", "work_city": "Y"}
+    assert import_update(row, sent=sent) == {
+        "email": "a@example.com",
+        "first_name": "Bo",
+        "work_city": "Y",
+        "last_name": "",
+        "work_phone": "",
+    }
+    assert import_update(row, sent={}) == row  # never sent: nothing to empty
 
 
 def test_hash_is_stable_and_sensitive():

@@ -114,6 +114,44 @@ def test_import_semantics(api, sandbox, cc_account):
     assert address["postal_code"] == "01970"
 
 
+def test_import_empties_the_properties_it_includes_empty(api, sandbox, cc_account):
+    customers = cc_account["lists"]["Customers"]
+    full = {
+        "email": "full@example.com",
+        "first_name": "Kim",
+        "last_name": "Lee",
+        "job_title": "Owner",
+        "work_phone": "555-1",
+        "mobile_phone": "555-2",
+        "work_street": "1 Elm",
+        "work_city": "Salem",
+        "other_city": "Boston",
+    }
+    emptied = {
+        "email": "full@example.com",
+        "first_name": "Kim",
+        "last_name": "",  # included empty: emptied
+        "work_phone": "",
+        "work_street": "",
+        "work_city": "",
+        "other_city": "Boston",
+    }  # job_title, mobile_phone not included: left as they are
+    for rows in ([full], [emptied]):
+        activity = api.post(
+            "/activities/contacts_json_import", json={"import_data": rows, "list_ids": [customers]}
+        ).json()
+        assert _wait_completed(api, activity["activity_id"])["status"]["error_count"] == 0
+    contact = _contacts_by_email(sandbox, cc_account["username"])["full@example.com"]
+    names = [contact.get(name) or "" for name in ("first_name", "last_name", "job_title")]
+    assert names == ["Kim", "", "Owner"]
+    assert [(p["kind"], p["phone_number"]) for p in contact["phone_numbers"]] == [
+        ("mobile", "555-2")
+    ]
+    assert [(a["kind"], a.get("city")) for a in contact["street_addresses"]] == [
+        ("other", "Boston")
+    ]
+
+
 def test_import_limits(api, cc_account, contract):
     customers = cc_account["lists"]["Customers"]
     too_many = [{"email": f"{number}@x.co"} for number in range(40_001)]
