@@ -24,7 +24,6 @@ from sandbox.control import knobs
 
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 MAX_IMPORT_CONTACTS = 40_000
-MAX_QUEUED = 1_000
 MAX_SOURCE_CONTACTS = 500
 MAX_TARGET_LISTS = 50
 UNFINISHED = ("initialized", "processing")
@@ -98,11 +97,12 @@ def _queue(
     account: Account, kind: str, payload: dict, lists: list[ContactList], *, total: int
 ) -> Activity:
     advance(account=account)
-    if Activity.objects.filter(account=account, state__in=UNFINISHED).count() >= MAX_QUEUED:
+    limit = knobs.get("cc_max_queued_activities")
+    if Activity.objects.filter(account=account, state__in=UNFINISHED).count() >= limit:
         raise ApiError(
             429,
             "too_many_requests",
-            "Too many requests. You exceeded 1,000 queued activities for this user account.",
+            f"Too many requests. You exceeded {limit:,} queued activities for this user account.",
         )
     now = timezone.now()
     return Activity.objects.create(

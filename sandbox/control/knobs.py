@@ -35,8 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "webhooks_enabled": True,
     # Multiplies Intuit's retry schedule (10 s, 20 s, 30 s, 5 min, ...): tests shrink it.
     "webhook_retry_scale": 1.0,
-    # Bulk imports: contacts processed per second of wall time.
+    # Bulk imports: contacts processed per second of wall time, and how many activities an
+    # account may have waiting before a new one is refused (429).
     "cc_import_rate_per_second": 5000,
+    "cc_max_queued_activities": 1_000,
 }
 
 

@@ -4,6 +4,8 @@ import pytest
 
 from ccsync.sync import engine, services
 from ccsync.sync.models import CustomerRecord, Run
+from integrations.constantcontact import errors as cc_errors
+from tenants import clients as tenant_clients
 from tests.sync.conftest import person
 
 pytestmark = pytest.mark.sandbox
@@ -130,3 +132,16 @@ def test_running_twice_changes_and_sends_nothing(install):
     assert (again.synced, again.unchanged, again.skipped) == (0, 2, 0)
     assert again.constantcontact_calls == 1  # the unsubscribed addresses, nothing sent
     assert company.contacts() == before
+
+
+def test_an_account_with_too_many_imports_waiting_is_tried_again_later(install, knobs, monkeypatch):
+    monkeypatch.setattr(tenant_clients, "THROTTLE_BACKOFF", (0.01, 0.01, 0.01))
+    company = install(person("Ann Lee", "ann@example.com"))
+    knobs(cc_max_queued_activities=0)  # Constant Contact answers 429 to every import
+    with pytest.raises(cc_errors.Throttled):  # a passing error: the task retries with backoff
+        company.run()
+    knobs(cc_max_queued_activities=1_000)
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.synced == 1
+    assert list(company.contacts()) == ["ann@example.com"]

@@ -152,6 +152,24 @@ def test_import_empties_the_properties_it_includes_empty(api, sandbox, cc_accoun
     ]
 
 
+def test_an_account_may_have_so_many_activities_waiting(api, cc_account, knobs):
+    knobs(cc_import_rate_per_second=0, cc_max_queued_activities=2)  # the real limit: 1,000
+    body = {
+        "import_data": [{"email": "wait@example.com"}],
+        "list_ids": [cc_account["lists"]["Customers"]],
+    }
+    queued = [api.post("/activities/contacts_json_import", json=body) for _ in range(2)]
+    assert [answer.status_code for answer in queued] == [201, 201]
+    refused = api.post("/activities/contacts_json_import", json=body)
+    assert refused.status_code == 429
+    assert refused.json()[0]["error_key"] == "too_many_requests"
+    assert "2 queued activities" in refused.json()[0]["error_message"]
+    knobs(cc_import_rate_per_second=5000)  # the waiting ones finish: room again
+    for answer in queued:
+        _wait_completed(api, answer.json()["activity_id"])
+    assert api.post("/activities/contacts_json_import", json=body).status_code == 201
+
+
 def test_import_limits(api, cc_account, contract):
     customers = cc_account["lists"]["Customers"]
     too_many = [{"email": f"{number}@x.co"} for number in range(40_001)]
