@@ -184,6 +184,8 @@ def record_events(*, events: Sequence[CustomerEvent]) -> int:
     happen is caught by beat's recover_runs."""
     if not events:
         return 0
+    if connection.vendor != "postgresql":
+        return record_events_portably(events=events)
     with connection.cursor() as cursor:
         cursor.execute(
             _RECORD_EVENTS,
@@ -202,6 +204,44 @@ def record_events(*, events: Sequence[CustomerEvent]) -> int:
     for tenant_id in claimed:
         _end_window_later(tenant_id)
     return stored
+
+
+def record_events_portably(*, events: Sequence[CustomerEvent]) -> int:
+    """record_events in several ORM queries, for databases without PostgreSQL's unnest and
+    data-modifying CTEs: the demo's SQLite, one writer at a time."""
+    tenants = dict(
+        Tenant.objects.filter(
+            realm_id__in={event.realm_id for event in events}, state=Tenant.State.CONNECTED
+        ).values_list("realm_id", "pk")
+    )
+    known = set(
+        WebhookEvent.objects.filter(
+            realm_id__in=tenants, event_id__in={event.event_id for event in events}
+        ).values_list("realm_id", "event_id")
+    )
+    rows: dict[tuple[str, str], WebhookEvent] = {}
+    for event in events:
+        key = (event.realm_id, event.event_id)
+        if event.realm_id in tenants and key not in known:
+            rows.setdefault(
+                key,
+                WebhookEvent(
+                    tenant_id=tenants[event.realm_id],
+                    event_id=event.event_id,
+                    realm_id=event.realm_id,
+                    customer_id=event.customer_id,
+                    operation=event.operation,
+                    deleted_id=event.deleted_id or "",
+                    occurred_at=event.occurred_at,
+                ),
+            )
+    WebhookEvent.objects.bulk_create(rows.values(), ignore_conflicts=True)
+    changed = {row.tenant_id for row in rows.values()}
+    for tenant_id in Tenant.objects.filter(pk__in=changed, paused=False).values_list(
+        "pk", flat=True
+    ):
+        schedule_changes(tenant_id=tenant_id)
+    return len(rows)
 
 
 # PostgreSQL's: unnest turns the columns into rows, a data-modifying CTE feeds the claim.

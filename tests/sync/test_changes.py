@@ -3,9 +3,11 @@
 import json
 
 import pytest
+from django.utils import timezone
 
 from ccsync.sync import selectors, services
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
+from integrations.quickbooks.webhooks import CustomerEvent
 from tenants.models import ListSelection, Tenant
 from tests.sync.conftest import cloud_events, person, sign
 
@@ -177,6 +179,46 @@ def test_the_last_change_seen_counts_waiting_and_synced_events(synced):
     assert selectors.tenant_sync_status(tenant=synced.tenant)["last_change_at"] == (
         event.occurred_at
     )
+
+
+BOTH_WAYS = pytest.mark.parametrize(
+    "record",
+    [services.record_events, services.record_events_portably],
+    ids=["postgresql", "portable"],  # the portable one is the demo's SQLite's
+)
+
+
+@BOTH_WAYS
+def test_events_are_stored_once_and_their_window_scheduled_once(
+    synced, record, django_capture_on_commit_callbacks
+):
+    gone = Tenant.objects.create(realm_id="999000111", state=Tenant.State.DISCONNECTED)
+    now = timezone.now()
+    events = [
+        CustomerEvent("e1", synced.realm_id, "1", "update", now),
+        CustomerEvent("e1", synced.realm_id, "1", "update", now),  # twice in one delivery
+        CustomerEvent("e2", synced.realm_id, "2", "create", now),
+        CustomerEvent("e3", gone.realm_id, "1", "update", now),
+        CustomerEvent("e4", "123456789", "1", "update", now),  # not a company of ours
+    ]
+    with django_capture_on_commit_callbacks() as scheduled:
+        assert record(events=events) == 2
+        assert record(events=events) == 0  # delivered again
+    assert len(scheduled) == 1
+    stored = WebhookEvent.objects.values_list("tenant_id", "event_id", "customer_id")
+    assert sorted(stored) == [(synced.tenant.pk, "e1", "1"), (synced.tenant.pk, "e2", "2")]
+
+
+@BOTH_WAYS
+def test_a_paused_tenants_events_are_stored_not_scheduled(
+    synced, record, django_capture_on_commit_callbacks
+):
+    services.pause(tenant=synced.tenant)
+    event = CustomerEvent("e1", synced.realm_id, "1", "update", timezone.now())
+    with django_capture_on_commit_callbacks() as scheduled:
+        assert record(events=[event]) == 1
+    assert scheduled == []
+    assert WebhookEvent.objects.filter(tenant=synced.tenant, processed_at=None).count() == 1
 
 
 # --- the webhook endpoint ------------------------------------------------------------------------
