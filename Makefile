@@ -14,13 +14,16 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) -m ccsync.demo
 
-## The whole test suite, against real PostgreSQL and Redis (started if they are not up).
+## The whole test suite, against real PostgreSQL and Redis (started if they are not up);
+## then the sync again on SQLite, the demo's embedded database, where some paths differ.
 test: $(VENV)/.installed
 	scripts/services.sh
 	scripts/browser.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///$(CURDIR)/var/tests.sqlite3 $(PY) -m pytest -q \
+		tests/sync/test_first_sync.py tests/sync/test_changes.py tests/sync/test_resume.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
