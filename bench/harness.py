@@ -66,9 +66,6 @@ class Bench:
     def sandbox_url(self) -> str:
         return self.stack.sandbox.url
 
-    def knobs(self, **values: Any) -> dict[str, Any]:
-        return self.stack.sandbox.set_knobs(**values)
-
     def usage(self) -> dict[str, Any]:
         """Constant Contact's count of the app's API calls (every tenant, since the reset)."""
         return requests.get(f"{self.sandbox_url}/_sandbox/cc/usage", timeout=10).json()

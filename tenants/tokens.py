@@ -36,7 +36,6 @@ class ConnectionUnavailable(Exception):
     def __init__(self, connection: Connection) -> None:
         name = connection._meta.verbose_name
         super().__init__(f"{name} of tenant {connection.tenant_id} is {connection.state}")
-        self.state = connection.state
 
 
 def store_intuit_tokens(connection: IntuitConnection, tokens: intuit_oauth.IntuitTokens) -> None:

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.browser.stack import Stack
 from tests.sandbox_server import Sandbox, start_sandbox, stop_sandbox
 
 
@@ -34,3 +35,15 @@ def sandbox_settings(settings, sandbox):
     settings.CONSTANTCONTACT_API_BASE = sandbox.cc_api_base
     settings.CONSTANTCONTACT_ACCOUNT_URL = f"{sandbox.url}/cc/account/"
     return settings
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """A failed test that ran the whole stack (browser journeys, faults) shows its logs."""
+    report = yield
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, Stack):
+                report.sections.append(("logs of the stack", value.logs()))
+                break
+    return report

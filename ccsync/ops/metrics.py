@@ -95,9 +95,16 @@ WEBHOOK_LAG_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
 # --- where counts are kept -----------------------------------------------------------------
 
 
+@functools.cache
+def redis_client(url: str) -> redis.Redis:
+    """One client (and connection pool) per Redis URL for the process: metrics, the broker's
+    queue lengths, the readiness probe."""
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
 class RedisStore:
     def __init__(self, url: str) -> None:
-        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.client = redis_client(url)
 
     def add(self, key: str, amounts: Mapping[str, float]) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -277,7 +284,7 @@ def queue_lengths() -> dict[str, int]:
         return {}
     from kombu.transport.redis import PRIORITY_STEPS, Channel
 
-    client = _broker_client(url)
+    client = redis_client(url)
     pipe = client.pipeline(transaction=False)
     names = [queue.name for queue in settings.CELERY_TASK_QUEUES]
     for name in names:
@@ -286,11 +293,6 @@ def queue_lengths() -> dict[str, int]:
     lengths = pipe.execute()
     steps = len(PRIORITY_STEPS)
     return {name: sum(lengths[i * steps : (i + 1) * steps]) for i, name in enumerate(names)}
-
-
-@functools.cache
-def _broker_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
 def _redis_metrics() -> Iterator[Metric]:

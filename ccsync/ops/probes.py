@@ -55,7 +55,7 @@ def _redis() -> str:
     import redis
 
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+        metrics.redis_client(settings.REDIS_URL).ping()
         return OK
     except redis.RedisError:
         return FAILED

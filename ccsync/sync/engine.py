@@ -61,7 +61,7 @@ from ccsync.sync.rules import (
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.quickbooks import errors as qb_errors
-from integrations.quickbooks.client import QuickBooksClient
+from integrations.quickbooks.client import ALL_CUSTOMERS, QuickBooksClient
 from integrations.quickbooks.webhooks import CustomerEvent
 from tenants import selectors as tenant_selectors
 from tenants.clients import constantcontact_client, quickbooks_client
@@ -70,7 +70,6 @@ from tenants.tokens import ConnectionUnavailable, mark_broken
 
 logger = logging.getLogger(__name__)
 
-ALL_CUSTOMERS = "Active IN (true, false)"
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 ACTIVITY_DONE = {"completed", "failed", "cancelled", "timed_out"}
 _LINE = re.compile(r"\s*Line (\d+)\b")
@@ -252,14 +251,13 @@ def _run_fields(run: Run) -> dict[str, Any]:
     }
 
 
-def _save_calls(sync: Sync) -> dict[str, int]:
+def _save_calls(sync: Sync) -> None:
     run = sync.run
     run.quickbooks_calls += sync.calls.pop("quickbooks", 0)
     run.constantcontact_calls += sync.calls.pop("constantcontact", 0)
     Run.objects.filter(pk=run.pk).update(
         quickbooks_calls=run.quickbooks_calls, constantcontact_calls=run.constantcontact_calls
     )
-    return {}
 
 
 def _finish(run: Run, worker: str, state: str, *, error: str = "", sync: Sync | None = None) -> Run:
@@ -306,8 +304,8 @@ def checkpoint(sync: Sync, **changes: Any) -> None:
 # --- what we know of customers ----------------------------------------------------------------
 
 
-def observe(*, tenant: Tenant, customers: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Record what QuickBooks says about these customers; returns their ids.
+def observe(*, tenant: Tenant, customers: Iterable[Mapping[str, Any]]) -> None:
+    """Record what QuickBooks says about these customers.
 
     Deleted ones (CDC) are only marked: their contact, if any, is left as it is."""
     now = timezone.now()
@@ -326,7 +324,6 @@ def observe(*, tenant: Tenant, customers: Iterable[Mapping[str, Any]]) -> list[s
         batch_size=1000,
     )
     mark_deleted(tenant=tenant, customer_ids=deleted)
-    return [record.customer_id for record in records] + deleted
 
 
 def mark_deleted(*, tenant: Tenant, customer_ids: Iterable[str]) -> None:
@@ -746,20 +743,23 @@ def _finish_import(sync: Sync, inflight: dict[str, Any]) -> None:
     errors = _errors_by_line(activity, ids)
     records = CustomerRecord.objects.filter(pk__in=ids, outcome=CustomerRecord.Outcome.PENDING)
     sent: dict[tuple[str, ...], list[int]] = defaultdict(list)  # by the lists they were in
+    failed: dict[str, list[int]] = defaultdict(list)  # by their problem
+    for pk, list_ids in records.values_list("pk", "list_ids"):
+        problem = errors.get(pk) or (
+            None if state == "completed" else f"Constant Contact's import ended {state}."
+        )
+        if problem:
+            failed[problem[:500]].append(pk)
+        else:
+            sent[tuple(list_ids)].append(pk)
     with transaction.atomic():
-        for pk, list_ids in records.values_list("pk", "list_ids"):
-            problem = errors.get(pk) or (
-                None if state == "completed" else f"Constant Contact's import ended {state}."
-            )
-            if problem:
-                _update([pk], outcome=CustomerRecord.Outcome.FAILED, detail=problem[:500])
-                sync.run.failed += 1
-            else:
-                sent[tuple(list_ids)].append(pk)
-                sync.run.synced += 1
-            sync.run.done += 1
+        for problem, pks in failed.items():
+            _update(pks, outcome=CustomerRecord.Outcome.FAILED, detail=problem)
         for list_ids, pks in sent.items():
             _update(pks, **_sent_values(list(list_ids), sync.list_id))
+        sync.run.failed += sum(map(len, failed.values()))
+        sync.run.synced += sum(map(len, sent.values()))
+        sync.run.done += sum(map(len, failed.values())) + sum(map(len, sent.values()))
         checkpoint(sync, inflight=None)
 
 

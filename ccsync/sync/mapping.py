@@ -22,13 +22,13 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+from integrations.constantcontact.client import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
+
 NAME_MAX = 50  # first_name, last_name, company_name, job_title
 PHONE_MAX = 25
 STREET_MAX = 255
 PLACE_MAX = 50  # city, state, zip, country
 
-IMPORT_MAX_BYTES = 4_000_000  # contacts_json_import silently drops anything past 4 MB
-IMPORT_MAX_ROWS = 40_000
 
 _HONORIFICS = {
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir", "madam", "dame", "lord",
@@ -162,8 +162,8 @@ def chunk_rows(
     items: Iterable[tuple[T, Mapping[str, str]]],
     *,
     list_ids: Sequence[str],
-    max_bytes: int = IMPORT_MAX_BYTES,
-    max_rows: int = IMPORT_MAX_ROWS,
+    max_bytes: int = MAX_IMPORT_BYTES,
+    max_rows: int = MAX_IMPORT_ROWS,
 ) -> Iterator[list[tuple[T, Mapping[str, str]]]]:
     """Group (key, row) pairs into import requests whose JSON body stays under `max_bytes`
     and holds at most `max_rows` rows."""

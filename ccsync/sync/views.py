@@ -120,9 +120,7 @@ def customers_csv(request: HttpRequest) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     rows = selectors.not_in_list_rows(tenant=request.tenant, query=request.GET.get("q", "")[:200])
     lines = (writer.writerow([_safe_cell(row[column]) for column in CSV_COLUMNS]) for row in rows)
-    header = writer.writerow(
-        ["QuickBooks customer id", "Name", "Email", "Outcome", "Why", "Detail"]
-    )
+    header = writer.writerow(CSV_HEADER)
     response = StreamingHttpResponse(_chain(header, lines), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="customers-not-in-the-list.csv"'
     return response

@@ -1,6 +1,6 @@
 """QuickBooks Online Accounting API: the Customer reads the sync needs.
 
-Endpoint names given to `before_request`: "query", "read_customer", "cdc".
+Endpoint names given to `before_request`: "query", "cdc".
 """
 
 from collections.abc import Iterator, Sequence
@@ -16,6 +16,8 @@ from integrations.quickbooks.errors import QuickBooksError, TransientError, Unau
 from integrations.tokens import TokenSource
 
 MAX_RESULTS = 1000  # QuickBooks' largest page
+# Active and inactive alike: a query without it returns active customers only.
+ALL_CUSTOMERS = "Active IN (true, false)"
 # Every Id IN (...) query fits one page, and its URL (the query is URL-encoded: about 16
 # characters per Id of 6 digits) stays under the 4 KB request line that servers commonly
 # accept: 500 Ids made 7 KB URLs, refused with 414.
@@ -65,7 +67,6 @@ class QuickBooksClient:
         self,
         *,
         where: str = "",
-        order_by: str = "Id",
         start_position: int = 1,
         max_results: int = MAX_RESULTS,
     ) -> list[dict]:
@@ -73,9 +74,7 @@ class QuickBooksClient:
         if not 1 <= max_results <= MAX_RESULTS or start_position < 1:
             raise ValueError("start_position >= 1 and 1 <= max_results <= 1000")
         text = _select("*", where)
-        if order_by:
-            text += f" ORDERBY {order_by}"
-        text += f" STARTPOSITION {start_position} MAXRESULTS {max_results}"
+        text += f" ORDERBY Id STARTPOSITION {start_position} MAXRESULTS {max_results}"
         return _customers(self._query(text), where="query")
 
     def iter_customer_pages(
@@ -106,17 +105,8 @@ class QuickBooksClient:
         for start in range(0, len(unique), IDS_PER_QUERY):
             chunk = unique[start : start + IDS_PER_QUERY]
             listed = ", ".join(quote(customer_id) for customer_id in chunk)
-            customers += self.query_customers(
-                where=f"Active IN (true, false) AND Id IN ({listed})", max_results=MAX_RESULTS
-            )
+            customers += self.query_customers(where=f"{ALL_CUSTOMERS} AND Id IN ({listed})")
         return customers
-
-    def read_customer(self, *, customer_id: str) -> dict:
-        body = self._get(f"customer/{quote_path(customer_id, safe='')}", endpoint="read_customer")
-        customer = body.get("Customer")
-        if not isinstance(customer, dict):
-            raise QuickBooksError("QuickBooks read_customer: unexpected answer shape")
-        return customer
 
     def changed_customers(self, *, since: datetime) -> list[dict]:
         """Customers changed since `since` (Change Data Capture, at most 30 days back);

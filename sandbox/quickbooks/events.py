@@ -16,7 +16,6 @@ from sandbox.quickbooks.query import COMPANY_TIMEZONE
 
 CLOUDEVENTS = "cloudevents"
 LEGACY = "legacy"
-FORMATS = (CLOUDEVENTS, LEGACY)
 _LEGACY_OPERATIONS = {
     "created": "Create",
     "updated": "Update",

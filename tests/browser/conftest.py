@@ -76,12 +76,3 @@ def camera(request: pytest.FixtureRequest) -> Camera:
 @pytest.fixture
 def world(stack: Stack) -> World:
     return seed_world(stack)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
-    report = yield
-    running = getattr(item, "funcargs", {}).get("stack")
-    if report.failed and running is not None:
-        report.sections.append(("logs of the stack", running.logs()))
-    return report

@@ -114,15 +114,6 @@ def live(stack: Stack) -> Iterator[Stack]:
     stack.check_running()
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
-    report = yield
-    running = getattr(item, "funcargs", {}).get("live")
-    if report.failed and running is not None:
-        report.sections.append(("logs of the stack", running.logs()))
-    return report
-
-
 # --- the app's database, read from outside ------------------------------------------------
 
 

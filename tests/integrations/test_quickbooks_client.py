@@ -168,16 +168,6 @@ def test_customers_by_ids_with_no_ids_asks_nothing(client, mocked):
     assert client.customers_by_ids(ids=[]) == []
 
 
-def test_read_customer(client, mocked):
-    mocked.get(
-        f"{QB_BASE}/v3/company/4620816365/customer/58",
-        json={"Customer": {"Id": "58", "SyncToken": "3"}, "time": "x"},
-    )
-
-    assert client.read_customer(customer_id="58") == {"Id": "58", "SyncToken": "3"}
-    assert "minorversion=75" in mocked.calls[0].request.url
-
-
 def test_company_info(client, mocked):
     mocked.get(
         f"{QB_BASE}/v3/company/4620816365/companyinfo/4620816365",
@@ -192,15 +182,6 @@ def test_company_info_of_an_unexpected_shape_is_an_error(client, mocked):
 
     with pytest.raises(QuickBooksError):
         client.company_info()
-
-
-def test_read_customer_quotes_the_path(client, mocked):
-    mocked.get(
-        f"{QB_BASE}/v3/company/4620816365/customer/..%2Fquery",
-        json={"Customer": {"Id": "1"}},
-    )
-
-    client.read_customer(customer_id="../query")
 
 
 def test_changed_customers_includes_deleted_rows(client, mocked):
@@ -338,14 +319,12 @@ def test_before_request_runs_before_every_call_including_the_retry(tokens, mocke
     client = QuickBooksClient(realm_id="4620816365", tokens=tokens, before_request=seen.append)
     mocked.get(QUERY_URL, status=401, json=fault("3200"))
     mocked.get(QUERY_URL, json=query_answer(customers(1)))
-    mocked.get(f"{QB_BASE}/v3/company/4620816365/customer/1", json={"Customer": {"Id": "1"}})
     mocked.get(f"{QB_BASE}/v3/company/4620816365/cdc", json={"CDCResponse": []})
 
     client.query_customers()
-    client.read_customer(customer_id="1")
     client.changed_customers(since=datetime.now(UTC))
 
-    assert seen == ["query", "query", "read_customer", "cdc"]
+    assert seen == ["query", "query", "cdc"]
 
 
 def test_before_request_can_stop_a_call(tokens, mocked):
