@@ -2,11 +2,13 @@
 
 Each client owns one `Transport` (one requests.Session, so connections are pooled). The
 transport adds the bearer token and the timeouts, calls the rate-limiter hook before every
-request, renews the token once after a 401 and turns answers into the provider's errors
-through the provider's own `error_for`. It never retries anything else: the Celery layer
-decides what to retry and when.
+request, renews the token once after a 401, waits out a passing throttle where the provider
+says which error that is (the one request again, after THROTTLE_BACKOFF) and turns answers
+into the provider's errors through the provider's own `error_for`. It retries nothing else:
+the Celery layer decides what to retry and when.
 """
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,12 @@ class Provider:
     transient: type[ProviderError]  # timeouts and dropped connections
     # The error an answer carries (status, parsed JSON body or None), or None if it is fine.
     error_for: Callable[[int, Any], ProviderError | None]
+    # A throttle worth waiting out in place: Constant Contact's 429 comes without a
+    # Retry-After, and our limiter's window and theirs never line up exactly.
+    throttled: type[ProviderError] | None = None
+
+
+THROTTLE_BACKOFF = (1.0, 2.0, 4.0)  # seconds before each new try; a longer throttle is raised
 
 
 # Failures of the connection itself; anything else from requests is a programming error.
@@ -83,10 +91,10 @@ class Transport:
     ) -> Any:
         """Send one request and return its JSON body; raise the provider's error otherwise."""
         token = self.tokens.access_token()
-        status, body, error = self._attempt(method, url, endpoint, token, params, json)
+        status, body, error = self._patiently(method, url, endpoint, token, params, json)
         if isinstance(error, self.provider.unauthorized):
             token = self.tokens.renew(rejected=token)
-            status, body, error = self._attempt(method, url, endpoint, token, params, json)
+            status, body, error = self._patiently(method, url, endpoint, token, params, json)
         if error is not None:
             raise error
         if body is None:
@@ -94,6 +102,16 @@ class Transport:
                 f"{self.provider.name} {endpoint}: answer without a JSON body", status=status
             )
         return body
+
+    def _patiently(self, *request: Any) -> tuple[int, Any, ProviderError | None]:
+        """An attempt, tried again after the provider's passing throttle."""
+        throttled = self.provider.throttled
+        for delay in (*THROTTLE_BACKOFF, None):
+            status, body, error = self._attempt(*request)
+            if delay is None or throttled is None or not isinstance(error, throttled):
+                return status, body, error
+            time.sleep(delay)
+        raise AssertionError("unreachable")
 
     def _attempt(
         self,

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from integrations.constantcontact.errors import (
     ConstantContactError,
+    Throttled,
     TransientError,
     Unauthorized,
     error_for,
@@ -42,6 +43,7 @@ PROVIDER = Provider(
     unauthorized=Unauthorized,
     transient=TransientError,
     error_for=error_for,
+    throttled=Throttled,
 )
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from ccsync.sync import engine, services, tasks
 from ccsync.sync.models import Run
+from integrations import http
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import oauth as intuit_oauth
-from tenants import clients as tenant_clients
 from tenants.models import ConstantContactConnection, IntuitConnection
 from tests.faults.expect import assert_list_matches_company, differences
 
@@ -53,7 +53,7 @@ def change_customers(installed) -> None:
 def test_first_and_incremental_syncs_through_5xx_429_and_dropped_connections(
     installed, knobs, monkeypatch
 ):
-    monkeypatch.setattr(tenant_clients, "THROTTLE_BACKOFF", (0.1, 0.2, 0.4))
+    monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.1, 0.2, 0.4))
     company = installed(customers=30)
     knobs(**FAULTS)
     run = run_task(services.open_run(tenant=company.company.tenant))

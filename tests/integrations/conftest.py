@@ -1,6 +1,8 @@
 import pytest
 import responses
 
+from integrations import http
+
 QB_BASE = "https://quickbooks.test"
 CC_BASE = "https://api.cc.email/v3"  # the spec's server, so openapi-core can match requests
 
@@ -43,3 +45,9 @@ def provider_settings(settings):
 
 def bearer(call) -> str:
     return call.request.headers["Authorization"].removeprefix("Bearer ")
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_waits(monkeypatch):
+    """The transport waits out a throttle before each new try: not in these tests."""
+    monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0))

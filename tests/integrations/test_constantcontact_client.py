@@ -381,3 +381,27 @@ def test_before_request_names_every_call(tokens, mocked):
     client.get_activity(activity_id="a")
 
     assert seen == ["contacts", "contacts", "contacts", "contacts_json_import", "get_activity"]
+
+
+def test_a_throttled_page_is_asked_again_alone(client, mocked):
+    mocked.get(
+        f"{CC_BASE}/contacts",
+        json={"contacts": [contact(1)], "_links": {"next": {"href": "/v3/contacts?cursor=2"}}},
+    )
+    mocked.get(f"{CC_BASE}/contacts", status=429, json=errors("throttled"))
+    mocked.get(f"{CC_BASE}/contacts", json={"contacts": [contact(2)]})
+
+    found = list(client.iter_contacts(status="unsubscribed"))
+
+    assert [c["contact_id"] for c in found] == [contact(1)["contact_id"], contact(2)["contact_id"]]
+    assert len(mocked.calls) == 3  # the first page is not read again
+
+
+@pytest.mark.parametrize("key", ["throttled", "quota_exceeded"])
+def test_a_lasting_throttle_and_the_daily_quota_go_to_the_caller(client, mocked, key):
+    mocked.get(f"{CC_BASE}/account/summary", status=429, json=errors(key))
+
+    with pytest.raises(QuotaExceeded if key == "quota_exceeded" else Throttled):
+        client.account_summary()
+    # A throttle is asked again after each wait; the day's quota is not.
+    assert len(mocked.calls) == (1 if key == "quota_exceeded" else 4)

@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ccsync.ops import queues
 from ccsync.sync import services, tasks
 from ccsync.sync.models import Run
+from integrations import http
 from integrations.constantcontact import errors as cc_errors
 from tenants import clients as tenant_clients
 from tests.sync.conftest import person
@@ -113,7 +114,7 @@ def test_metrics_after_a_first_sync_and_a_change(
 
 @pytest.mark.sandbox
 def test_429s_are_counted(install, sandbox, metrics_token, monkeypatch):
-    monkeypatch.setattr(tenant_clients, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0))
+    monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0))
     company = install(person("Ann Lee", "ann@example.com"))
     before = scrape(metrics_token)
     client = tenant_clients.constantcontact_client(tenant=company.tenant)
@@ -122,7 +123,7 @@ def test_429s_are_counted(install, sandbox, metrics_token, monkeypatch):
     after = scrape(metrics_token)
     labels = {"provider": "constantcontact", "endpoint": "account_summary"}
     # The first answer and every patient try again.
-    tries = 1 + len(tenant_clients.THROTTLE_BACKOFF)
+    tries = 1 + len(http.THROTTLE_BACKOFF)
     assert grew(before, after, "ccsync_provider_throttled_total", **labels) == tries
     assert grew(before, after, "ccsync_provider_requests_total", status="429", **labels) == tries
 

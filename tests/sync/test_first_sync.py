@@ -4,8 +4,8 @@ import pytest
 
 from ccsync.sync import engine, services
 from ccsync.sync.models import CustomerRecord, Run
+from integrations import http
 from integrations.constantcontact import errors as cc_errors
-from tenants import clients as tenant_clients
 from tests.sync.conftest import person
 
 pytestmark = pytest.mark.sandbox
@@ -135,7 +135,7 @@ def test_running_twice_changes_and_sends_nothing(install):
 
 
 def test_an_account_with_too_many_imports_waiting_is_tried_again_later(install, knobs, monkeypatch):
-    monkeypatch.setattr(tenant_clients, "THROTTLE_BACKOFF", (0.01, 0.01, 0.01))
+    monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.01, 0.01, 0.01))
     company = install(person("Ann Lee", "ann@example.com"))
     knobs(cc_max_queued_activities=0)  # Constant Contact answers 429 to every import
     with pytest.raises(cc_errors.Throttled):  # a passing error: the task retries with backoff

@@ -3,6 +3,7 @@
 import pytest
 import responses
 
+from integrations import http
 from integrations.constantcontact import errors as cc_errors
 from tenants import clients
 from tests.tenants.test_tokens import make_tenant
@@ -15,7 +16,7 @@ LISTS = {"lists": [{"list_id": "l-1", "name": "Customers"}], "lists_count": 1}
 @pytest.fixture
 def api(settings, monkeypatch):
     settings.CONSTANTCONTACT_API_BASE = API
-    monkeypatch.setattr(clients, "THROTTLE_BACKOFF", (0.01, 0.01, 0.01))
+    monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.01, 0.01, 0.01))
     with responses.RequestsMock() as mocked:
         yield mocked
 
