@@ -170,6 +170,7 @@ def test_deny_then_try_again(page: Page, world: World, camera: Camera) -> None:
 def test_disconnect_and_install_again(page: Page, world: World, camera: Camera) -> None:
     """Journey 7: My Apps -> Disconnect -> Next; installing again duplicates nothing."""
     install_and_sync(page, world, camera, list_name=LIST)
+    before = {contact["email"]: contact["contact_id"] for contact in world.contacts()}
     stack = world.stack
     open_my_apps(page, world, camera).get_by_role("link", name="Disconnect").click()
     expect(
@@ -212,3 +213,6 @@ def test_disconnect_and_install_again(page: Page, world: World, camera: Camera) 
     camera(page, "status-after-reinstall")
     wait_for_list(world, LIST, world.eligible)
     assert_no_duplicates(world)
+    # The same contacts were updated, none made anew.
+    after = {contact["email"]: contact["contact_id"] for contact in world.contacts()}
+    assert {email: after.get(email) for email in before} == before

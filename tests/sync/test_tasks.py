@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from ccsync.sync import services, tasks
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
-from tenants.models import ConstantContactConnection, IntuitConnection
+from tenants.models import ConstantContactConnection, IntuitConnection, Tenant
 from tests.sync.conftest import person
 
 pytestmark = pytest.mark.sandbox
@@ -97,3 +97,30 @@ def test_tokens_are_refreshed_before_they_expire(install):
         assert connection.access_token != token
         assert connection.access_expires_at > soon
     assert company.run().state == Run.State.COMPLETED  # and the new tokens work
+
+
+@pytest.mark.parametrize("left", ["paused", "disconnected"])
+def test_beat_jobs_leave_paused_and_disconnected_companies_alone(install, left):
+    company = install(person("Ann Lee", "ann@example.com"))
+    company.run()
+    company.change(company.customer_id("Ann Lee"), FamilyName="Missed")
+    if left == "paused":
+        services.pause(tenant=company.tenant)
+    else:
+        Tenant.objects.filter(pk=company.tenant.pk).update(state=Tenant.State.DISCONNECTED)
+    state = TenantSync.objects.get(tenant=company.tenant)
+    TenantSync.objects.filter(pk=state.pk).update(
+        reconciled_at=timezone.now() - timedelta(days=31)  # would be a full check
+    )
+    runs = Run.objects.filter(tenant=company.tenant).count()
+
+    tasks.reconcile_all.apply()
+    tasks.reconcile_tenant.apply(args=[company.tenant.pk])
+    tasks.refresh_unsubscribes.apply(args=[company.tenant.pk])
+    tasks.sync_changes.apply(args=[company.tenant.pk])
+
+    assert Run.objects.filter(tenant=company.tenant).count() == runs
+    assert not WebhookEvent.objects.filter(tenant=company.tenant).exists()
+    after = TenantSync.objects.get(pk=state.pk)
+    assert after.unsubscribes_read_at == state.unsubscribes_read_at
+    assert company.contacts()["ann@example.com"]["last_name"] != "Missed"
