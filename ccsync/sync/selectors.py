@@ -125,7 +125,11 @@ def customer_row(record: CustomerRecord) -> dict[str, str]:
     failed = record.outcome == CustomerRecord.Outcome.FAILED
     notes = [record.detail] if record.detail else []
     if record.email_from_several:
-        notes.append("the first valid of several addresses")
+        notes.append(
+            "the first valid of several addresses"
+            if record.email
+            else "none of several addresses is valid"
+        )
     return {
         "customer_id": record.customer_id,
         "name": record.display_name,

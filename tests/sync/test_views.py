@@ -51,6 +51,22 @@ def test_csv_lists_every_customer_not_in_the_list_and_why(company):
     assert by_name["No Email"][4] == "No email address"
 
 
+def test_a_customer_with_several_addresses_is_told_so(install):
+    company = install(
+        person("Ann Lee", "ann@example.com"),
+        person("Ann Again", "nope, ann@example.com"),  # the first valid one is Ann's
+        person("Bad Several", "nope; also-bad"),
+    )
+    company.run()
+    answer = company.journey.client.get("/sync/customers.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
+    by_name = {row[1]: row for row in rows[1:]}
+    assert by_name["Ann Again"][4] == "Same email as another customer"
+    assert by_name["Ann Again"][5].endswith("; the first valid of several addresses")
+    assert by_name["Bad Several"][4] == "No valid email address"
+    assert by_name["Bad Several"][5] == "none of several addresses is valid"
+
+
 def test_customers_page_searches(company):
     page = company.journey.client.get("/sync/customers/", {"q": "formula"}).content.decode()
     assert "Formula Fred" in page and "No Email" not in page
