@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: demo test lint format bench
+.PHONY: demo test test-fast lint format bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 	DATABASE_URL=sqlite:///$(CURDIR)/var/tests.sqlite3 $(PY) -m pytest -q \
 		tests/sync/test_first_sync.py tests/sync/test_changes.py tests/sync/test_resume.py
+
+## The inner loop, under a minute: the tests that need no sandbox server, stack, browser,
+## faults or benchmarks (markers given by tests/conftest.py), on two xdist workers (worksteal:
+## the limiter's real-time tests wait while the other worker computes). Bytecode is cached
+## (__pycache__ is ignored by git): else each worker compiles every module again.
+FAST_TESTS := not (sandbox or stack or browser or faults or bench)
+test-fast: $(VENV)/.installed
+	scripts/services.sh
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 2 --dist worksteal -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

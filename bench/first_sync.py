@@ -16,7 +16,7 @@ from typing import Any
 from bench import provision
 from bench.harness import Bench
 from bench.report import Row
-from tests.sandbox_server import ROOT
+from support.sandbox_server import ROOT
 
 NAME = "First sync"
 MEMORY_MARGIN = 1.10  # "flat": the bigger company's peak within 10% of the smaller one's

@@ -1,5 +1,5 @@
 """The running product the benchmarks measure: the sandbox, the app under gunicorn, a Celery
-worker and beat (tests/browser/stack.py), set as in production, with the providers' latency
+worker and beat (support/stack.py), set as in production, with the providers' latency
 injected by the sandbox; and this process, set up as the app (same database, broker and
 keys) to provision tenants and read results."""
 
@@ -11,7 +11,7 @@ from typing import Any
 import django
 import requests
 
-from tests.browser.stack import Stack, start_stack, stop_stack
+from support.stack import Stack, start_stack, stop_stack
 
 # The stack's settings are the journeys' (DEBUG on: the production checks refuse the
 # sandbox's plain-http URLs otherwise), except: changes are gathered for the product's

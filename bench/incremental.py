@@ -22,7 +22,7 @@ from bench import provision
 from bench.harness import Bench
 from bench.report import Row, median, percentile
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
-from tests.browser.stack import wait_for
+from support.stack import wait_for
 
 NAME = "Incremental"
 SETTLE_SECONDS = 180

@@ -14,21 +14,21 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 from django.db import connection
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
+from ccsync import jobs
+from ccsync.sync import lifecycle, runs
 from ccsync.sync import selectors as sync_selectors
-from ccsync.sync import services as sync_services
-from ccsync.sync import tasks
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
-from integrations.quickbooks import oauth as intuit_oauth
+from integrations.quickbooks import oauth as qb_oauth
+from support.accounts import PASSWORD, Account, Browser, Identity
+from support.query_string import query_of
+from support.stack import Stack
 from tenants import services as tenant_services
-from tests.browser.stack import Stack
-from tests.tenants.conftest import PASSWORD, Account, Browser, Identity
 
 LIST_NAME = "Customers"
 PARALLEL = 8
@@ -93,10 +93,6 @@ def add_customers(stack: Stack, realm_id: str, *, seeded: int, distinct: int = 0
         stack.control("POST", f"/_sandbox/quickbooks/{realm_id}/customers", batch)
 
 
-def _query(url: str) -> dict[str, str]:
-    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
-
-
 def _patiently(call: Callable[[], T]) -> T:
     """Hundreds of installs at once can meet Constant Contact's 4/s (the app's limiter keeps
     its own pace, but requests arrive with jitter): a person would press Connect again."""
@@ -115,27 +111,27 @@ def install(stack: Stack, identity: Identity, realm_id: str) -> Installed:
     # Hundreds of sign-ins at once: the sandbox may drop a connection; a person would reload.
     browser.session.mount("http://", HTTPAdapter(max_retries=Retry(total=3, backoff_factor=0.5)))
     state = secrets.token_urlsafe(16)
-    back = _query(
+    back = query_of(
         browser.intuit_authorize(
-            intuit_oauth.authorization_url(state=state), identity, realm_id=realm_id
+            qb_oauth.authorization_url(state=state), identity, realm_id=realm_id
         )
     )
     if back.get("state") != state or back.get("realmId") != realm_id:
         raise AssertionError(f"Intuit answered {sorted(back)} for {realm_id}")
-    tokens = intuit_oauth.exchange_code(code=back["code"], realm_id=realm_id)
+    tokens = qb_oauth.exchange_code(code=back["code"], realm_id=realm_id)
     who = tenant_services.intuit_identity(tokens=tokens, realm_id=realm_id)
-    tenant, user = tenant_services.install(realm_id=realm_id, tokens=tokens, identity=who)
+    tenant, user = lifecycle.install(realm_id=realm_id, tokens=tokens, identity=who)
 
     authorization = cc_oauth.start_authorization()
-    back = _query(browser.cc_authorize(authorization.url, account))
+    back = query_of(browser.cc_authorize(authorization.url, account))
     if back.get("state") != authorization.state:
         raise AssertionError("Constant Contact answered with another state")
     cc_tokens = cc_oauth.exchange_code(code=back["code"], code_verifier=authorization.code_verifier)
     cc_tokens, summary = _patiently(
         lambda: tenant_services.read_constantcontact_account(tenant=tenant, tokens=cc_tokens)
     )
-    tenant_services.connect_constantcontact(tenant=tenant, tokens=cc_tokens, account=summary)
-    tenant_services.choose_list(
+    lifecycle.connect_constantcontact(tenant=tenant, tokens=cc_tokens, account=summary)
+    lifecycle.choose_list(
         tenant=tenant, list_id=account.lists[LIST_NAME], list_name=LIST_NAME, user=user
     )
     run = sync_selectors.open_run(tenant=tenant)
@@ -169,15 +165,15 @@ def install_all(stack: Stack, identity: Identity) -> list[Installed]:
 def first_syncs_held() -> Iterator[None]:
     """Runs queued inside are saved but not sent to the workers: `start` sends them later
     (all at once), or the benchmark runs them itself."""
-    enqueue: Any = sync_services._enqueue
-    sync_services._enqueue = lambda run: None
+    enqueue: Any = runs._enqueue
+    runs._enqueue = lambda run: None
     try:
         yield
     finally:
-        sync_services._enqueue = enqueue
+        runs._enqueue = enqueue
 
 
 def start(run_ids: Sequence[int]) -> None:
     """Send held runs to the workers."""
     for run_id in run_ids:
-        tasks.run_sync.delay(run_id)
+        jobs.send("sync.run", [run_id], queue=jobs.FIRST_SYNC, countdown=None)

@@ -28,7 +28,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from ccsync.sync import engine
+    from ccsync.sync import kinds
 
     # The stack runs with DEBUG on (see bench/harness.py), which keeps every query's SQL in
     # memory; a production worker does not.
@@ -36,7 +36,7 @@ def main() -> None:
 
     before = peak_kib()
     started = time.monotonic()
-    engine.execute(run_id=run_id, worker=f"bench-{os.getpid()}")
+    kinds.execute(run_id=run_id, worker=f"bench-{os.getpid()}")
     seconds = time.monotonic() - started
     print(json.dumps({"seconds": seconds, "baseline_kib": before, "peak_kib": peak_kib()}))
 

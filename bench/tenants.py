@@ -12,9 +12,9 @@ from django.utils import timezone
 from bench import provision
 from bench.harness import Bench
 from bench.report import Row, median
-from ccsync.sync.limiter import get_limiter
 from ccsync.sync.models import Run
-from tests.browser.stack import wait_for
+from integrations.limiter import get_limiter
+from support.stack import wait_for
 
 NAME = "Many tenants"
 SECONDS_PER_TENANT = 3.0  # give up waiting after this (Constant Contact's 4/s bounds it)

@@ -11,8 +11,8 @@ from bench import provision
 from bench.harness import Bench, Sizes
 from bench.report import Row, percentile
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
-from tests.browser.stack import wait_for
-from tests.sandbox_server import ROOT
+from support.sandbox_server import ROOT
+from support.stack import wait_for
 
 NAME = "Webhook endpoint"
 COMPANY_CUSTOMERS = 50

@@ -11,8 +11,8 @@ from pathlib import Path
 import environ
 from kombu import Exchange, Queue
 
+from ccsync import jobs
 from ccsync.database import database_from_env
-from ccsync.ops import queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CCSYNC_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "tenants",
     "ccsync.sync",
     "ccsync.ops",
+    "ccsync.datacare",
 ]
 
 AUTH_USER_MODEL = "tenants.User"
@@ -203,21 +204,41 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Queues by kind of work (ccsync/ops/queues.py, docs/operating.md): a worker started without
+# Queues by kind of work (ccsync/jobs.py, docs/operating.md): a worker started without
 # -Q consumes all of them; each can get workers of its own on any host.
-CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in queues.ALL]
-CELERY_TASK_DEFAULT_QUEUE = queues.MAINTENANCE
-CELERY_TASK_ROUTES = ("ccsync.ops.queues.route_task",)
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in jobs.ALL]
+CELERY_TASK_DEFAULT_QUEUE = jobs.MAINTENANCE
+CELERY_TASK_ROUTES = jobs.ROUTES
 # Workers log through LOGGING below (JSON, scrubbed), not Celery's own handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Redis for the shared rate limiters; empty means an in-process limiter (demo, one worker).
+# Redis for the shared rate limiters, the pacer and the metrics.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Without Redis the limiter and the pacer keep their counts in these files, shared by every
+# process of the machine (the demo's web process and worker).
+LIMITER_FILE = VAR_DIR / "limiter.json"
+PACER_FILE = VAR_DIR / "pacer.json"
+PACER_REDIS_KEY = "ccsync:pace"
 
 # --- The sync engine ---
 # Constant Contact: 4 requests/s and 10,000/day for the whole app (one API key); the app
 # takes SYNC_CC_DAILY_SHARE of the day, leaving room for anything else using the key.
 SYNC_CC_PER_SECOND = env.int("SYNC_CC_PER_SECOND", default=4)
 SYNC_CC_DAILY_SHARE = env.int("SYNC_CC_DAILY_SHARE", default=9_500)
+# Of the share, what the pacer keeps for first syncs and full checks (released evenly
+# through the day), and how many calls it lets change runs spend at once (ccsync/sync/pacing.py).
+SYNC_CC_RESERVE = env.int("SYNC_CC_RESERVE", default=500)
+SYNC_PACE_BURST = env.float("SYNC_PACE_BURST", default=40.0)
+# Unsubscribes are read again before a run of changes when older than this, and imports
+# wait this long for their confirmation: the first value while calls are plenty, the second
+# under full pressure (ccsync/sync/pacing.py).
+SYNC_UNSUBSCRIBES_FRESH_SECONDS = env.list(
+    "SYNC_UNSUBSCRIBES_FRESH_SECONDS", cast=float, default=[4 * 3600.0, 24 * 3600.0]
+)
+SYNC_CONFIRM_AFTER_SECONDS = env.list(
+    "SYNC_CONFIRM_AFTER_SECONDS", cast=float, default=[2 * 3600.0, 12 * 3600.0]
+)
+# How often waiting companies whose turn has come are started (beat).
+SYNC_DISPATCH_SECONDS = env.float("SYNC_DISPATCH_SECONDS", default=2.0)
 # QuickBooks: per company (realm).
 SYNC_QB_PER_SECOND = env.int("SYNC_QB_PER_SECOND", default=10)
 SYNC_QB_PER_MINUTE = env.int("SYNC_QB_PER_MINUTE", default=500)
@@ -233,16 +254,16 @@ SYNC_COALESCE_SECONDS = env.float("SYNC_COALESCE_SECONDS", default=2.0)
 SYNC_WEBHOOK_MAX_BYTES = env.int("SYNC_WEBHOOK_MAX_BYTES", default=1_000_000)
 # A run whose worker has not checked in for this long is taken over.
 SYNC_STALE_RUN_SECONDS = env.int("SYNC_STALE_RUN_SECONDS", default=300)
-SYNC_UNSUBSCRIBE_MAX_AGE = env.int("SYNC_UNSUBSCRIBE_MAX_AGE", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1_800)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1_740)
 CELERY_BEAT_SCHEDULE = {
     "sync-reconcile": {"task": "sync.reconcile_all", "schedule": 15 * 60.0},
-    "sync-unsubscribes": {"task": "sync.refresh_unsubscribes_all", "schedule": 10 * 60.0},
-    "sync-tokens": {"task": "sync.refresh_tokens_all", "schedule": 10 * 60.0},
+    "sync-dispatch": {"task": "sync.dispatch", "schedule": SYNC_DISPATCH_SECONDS},
+    "sync-confirm-overdue": {"task": "sync.confirm_overdue", "schedule": 10 * 60.0},
+    "tenants-tokens": {"task": "tenants.refresh_tokens_all", "schedule": 10 * 60.0},
     "sync-recover": {"task": "sync.recover_runs", "schedule": 60.0},
-    "datacare-purge-disconnected": {"task": "sync.purge_disconnected", "schedule": 3600.0},
-    "datacare-prune-history": {"task": "sync.prune_history", "schedule": 3600.0},
+    "datacare-purge-disconnected": {"task": "datacare.purge_disconnected", "schedule": 3600.0},
+    "datacare-prune-history": {"task": "datacare.prune_history", "schedule": 3600.0},
 }
 
 # --- Data care (docs/datacare.md) ---

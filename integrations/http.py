@@ -2,10 +2,11 @@
 
 Each client owns one `Transport` (one requests.Session, so connections are pooled). The
 transport adds the bearer token and the timeouts, calls the rate-limiter hook before every
-request, renews the token once after a 401, waits out a passing throttle where the provider
-says which error that is (the one request again, after THROTTLE_BACKOFF) and turns answers
-into the provider's errors through the provider's own `error_for`. It retries nothing else:
-the Celery layer decides what to retry and when.
+request and the caller's `after_response` hook after it (the metrics, wired from above),
+renews the token once after a 401, waits out a passing throttle where the provider says
+which error that is (the one request again, after THROTTLE_BACKOFF) and turns answers into
+the provider's errors through the provider's own `error_for`. It retries nothing else: the
+Celery layer decides what to retry and when.
 """
 
 import time
@@ -16,10 +17,11 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from ccsync.ops import metrics
 from integrations.tokens import TokenSource
 
 BeforeRequest = Callable[[str], None]
+# (provider, endpoint, HTTP status or None when no answer came)
+AfterResponse = Callable[[str, str, int | None], None]
 
 
 class ProviderError(Exception):
@@ -34,7 +36,8 @@ class ProviderError(Exception):
 class Provider:
     """What the transport needs to know about one provider's errors."""
 
-    name: str
+    name: str  # for messages: "QuickBooks", "Constant Contact"
+    key: str  # for metrics and logs: "quickbooks", "constantcontact"
     error: type[ProviderError]  # the provider's base error
     unauthorized: type[ProviderError]  # answered by renewing the token once
     transient: type[ProviderError]  # timeouts and dropped connections
@@ -73,11 +76,13 @@ class Transport:
         provider: Provider,
         tokens: TokenSource,
         before_request: BeforeRequest | None = None,
+        after_response: AfterResponse | None = None,
         session: requests.Session | None = None,
     ):
         self.provider = provider
         self.tokens = tokens
         self.before_request = before_request
+        self.after_response = after_response
         self.session = session or requests.Session()
 
     def call(
@@ -144,5 +149,5 @@ class Transport:
         return response.status_code, body, self.provider.error_for(response.status_code, body)
 
     def _count(self, endpoint: str, status: int | None) -> None:
-        provider = self.provider.name.lower().replace(" ", "")  # quickbooks, constantcontact
-        metrics.provider_answered(provider=provider, endpoint=endpoint, status=status)
+        if self.after_response is not None:
+            self.after_response(self.provider.key, endpoint, status)

@@ -13,9 +13,9 @@ from ccsync.sync.admin import report_retry
 from ccsync.sync.models import CustomerRecord
 from tenants.models import (
     ConstantContactConnection,
-    IntuitConnection,
     ListSelection,
     Membership,
+    QuickBooksConnection,
     Tenant,
     User,
 )
@@ -112,8 +112,8 @@ class ConnectionAdmin(admin.ModelAdmin):
         return False  # connections come from the OAuth flows only
 
 
-@admin.register(IntuitConnection)
-class IntuitConnectionAdmin(ConnectionAdmin):
+@admin.register(QuickBooksConnection)
+class QuickBooksConnectionAdmin(ConnectionAdmin):
     pass
 
 

@@ -2,15 +2,24 @@
 
 Without a `before_request` hook of the caller's, every call waits its turn in the app's
 shared rate limiter: Constant Contact's 4 requests a second count the web pages' calls too.
+Every answer is counted for the metrics, and a 429 from Constant Contact all the same slows
+every process of the app for a moment (the limiter's hold), not just the caller.
 """
 
-from ccsync.sync.limiter import get_limiter
+from ccsync.ops import counters
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.http import BeforeRequest
+from integrations.limiter import get_limiter
 from integrations.quickbooks.client import QuickBooksClient
 from integrations.tokens import TokenSource
 from tenants.models import Tenant
-from tenants.tokens import ConstantContactTokenSource, IntuitTokenSource
+from tenants.tokens import ConstantContactTokenSource, QuickBooksTokenSource
+
+
+def _answered(provider: str, endpoint: str, status: int | None) -> None:
+    counters.provider_answered(provider, endpoint, status)
+    if status == 429 and provider == "constantcontact":
+        get_limiter().constantcontact_throttled()
 
 
 def quickbooks_client(
@@ -18,8 +27,9 @@ def quickbooks_client(
 ) -> QuickBooksClient:
     return QuickBooksClient(
         realm_id=tenant.realm_id,
-        tokens=IntuitTokenSource(tenant=tenant),
+        tokens=QuickBooksTokenSource(tenant=tenant),
         before_request=before_request or get_limiter().quickbooks_hook(realm_id=tenant.realm_id),
+        after_response=_answered,
     )
 
 
@@ -33,4 +43,5 @@ def constantcontact_client(
     return ConstantContactClient(
         tokens=tokens or ConstantContactTokenSource(tenant=tenant),
         before_request=before_request or get_limiter().constantcontact_hook(tenant=str(tenant.pk)),
+        after_response=_answered,
     )

@@ -116,11 +116,11 @@ class Connection(models.Model):
         self.refresh_expires_at = None
 
 
-class IntuitConnection(Connection):
+class QuickBooksConnection(Connection):
     """The app's grant to the company's QuickBooks Online data."""
 
     tenant = models.OneToOneField(
-        Tenant, on_delete=models.CASCADE, related_name="intuit_connection"
+        Tenant, on_delete=models.CASCADE, related_name="quickbooks_connection"
     )
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Telling a company's people, by email, that syncing has stopped (product.md: a broken
+"""Telling a company's people, by email, that syncing has stopped (docs/product.md: a broken
 connection is never a silent stop)."""
 
 from django.conf import settings
@@ -6,11 +6,11 @@ from django.core.mail import send_mass_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from tenants.models import ConstantContactConnection, IntuitConnection, Tenant, User
+from tenants.models import ConstantContactConnection, QuickBooksConnection, Tenant, User
 
 # By model name (what a task carries): the provider's name and where it is reconnected.
 PROVIDERS = {
-    IntuitConnection._meta.model_name: (IntuitConnection, "QuickBooks", "tenants:connect"),
+    QuickBooksConnection._meta.model_name: (QuickBooksConnection, "QuickBooks", "tenants:connect"),
     ConstantContactConnection._meta.model_name: (
         ConstantContactConnection,
         "Constant Contact",

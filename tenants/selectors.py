@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 from tenants.clients import constantcontact_client
 from tenants.models import (
     ConstantContactConnection,
-    IntuitConnection,
     ListSelection,
+    QuickBooksConnection,
     Tenant,
     User,
 )
@@ -32,8 +32,8 @@ def tenant_for(*, user: User, tenant_id: object) -> Tenant | None:
     return tenants_for(user=user).filter(pk=pk).first()
 
 
-def intuit_connection(*, tenant: Tenant) -> IntuitConnection | None:
-    return IntuitConnection.objects.filter(tenant=tenant).first()
+def quickbooks_connection(*, tenant: Tenant) -> QuickBooksConnection | None:
+    return QuickBooksConnection.objects.filter(tenant=tenant).first()
 
 
 def constantcontact_connection(*, tenant: Tenant) -> ConstantContactConnection | None:

@@ -3,34 +3,33 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from ccsync.sync import services as sync_services
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import errors as qb_errors
-from integrations.quickbooks import oauth as intuit_oauth
+from integrations.quickbooks import oauth as qb_oauth
 from tenants import selectors
 from tenants.clients import constantcontact_client, quickbooks_client
 from tenants.models import (
     Connection,
     ConstantContactConnection,
-    IntuitConnection,
     ListSelection,
     Membership,
+    QuickBooksConnection,
     Tenant,
     User,
 )
 from tenants.tokens import (
     ConnectionUnavailable,
     FreshConstantContactTokens,
-    IntuitTokenSource,
+    QuickBooksTokenSource,
     store_constantcontact_tokens,
-    store_intuit_tokens,
+    store_quickbooks_tokens,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,16 +47,27 @@ class IntuitIdentity:
     family_name: str
 
 
+class Installed(NamedTuple):
+    tenant: Tenant
+    user: User
+    reconnected: bool  # its QuickBooks connection was broken: the sync may resume
+
+
+class ConstantContactConnected(NamedTuple):
+    connection: ConstantContactConnection
+    reconnected: bool  # it was broken: the sync may resume
+
+
 @sensitive_variables()
-def intuit_identity(*, tokens: intuit_oauth.IntuitTokens, realm_id: str) -> IntuitIdentity:
+def intuit_identity(*, tokens: qb_oauth.QuickBooksTokens, realm_id: str) -> IntuitIdentity:
     """Who signed in, from the validated ID token and userinfo; checks they agree on the realm."""
     if not tokens.id_token:
         raise InstallError("Intuit did not confirm who signed in.")
-    claims = intuit_oauth.id_token_claims(id_token=tokens.id_token)
+    claims = qb_oauth.id_token_claims(id_token=tokens.id_token)
     claimed_realm = claims.get("realmid")
     if claimed_realm is not None and str(claimed_realm) != realm_id:
         raise InstallError("Intuit signed you in to a different QuickBooks company.")
-    info = intuit_oauth.user_info(access_token=tokens.access_token)
+    info = qb_oauth.user_info(access_token=tokens.access_token)
     sub = str(claims.get("sub") or "")
     if not sub or str(info.get("sub") or "") != sub:
         raise InstallError("Intuit did not confirm who signed in.")
@@ -72,8 +82,8 @@ def intuit_identity(*, tokens: intuit_oauth.IntuitTokens, realm_id: str) -> Intu
 @sensitive_variables()
 @transaction.atomic
 def install(
-    *, realm_id: str, tokens: intuit_oauth.IntuitTokens, identity: IntuitIdentity
-) -> tuple[Tenant, User]:
+    *, realm_id: str, tokens: qb_oauth.QuickBooksTokens, identity: IntuitIdentity
+) -> Installed:
     """Creates or finds the tenant and the person, and stores the QuickBooks connection.
 
     Installing again after a disconnect reuses the tenant and starts a new install.
@@ -97,29 +107,17 @@ def install(
         user=user, tenant=tenant, defaults={"last_signed_in_at": now}
     )
 
-    connection = IntuitConnection.objects.filter(tenant=tenant).first() or IntuitConnection(
+    connection = QuickBooksConnection.objects.filter(tenant=tenant).first() or QuickBooksConnection(
         tenant=tenant
     )
     mended = connection.is_broken
-    store_intuit_tokens(connection, tokens)
-    connection.state = IntuitConnection.State.CONNECTED
+    store_quickbooks_tokens(connection, tokens)
+    connection.state = QuickBooksConnection.State.CONNECTED
     connection.reason = ""
     connection.connected_at = now
     connection.save()
     logger.info("tenant installed: tenant=%s new=%s", tenant.pk, created)
-    if mended:
-        _resume_syncing(tenant=tenant)
-    return tenant, user
-
-
-def _resume_syncing(*, tenant: Tenant) -> None:
-    """A broken connection was just reconnected: the sync it stopped starts again (the
-    first sync if it never finished, else a full check for what changed meanwhile)."""
-    intuit = selectors.intuit_connection(tenant=tenant)
-    cc = selectors.constantcontact_connection(tenant=tenant)
-    both = intuit is not None and cc is not None and intuit.is_connected and cc.is_connected
-    if both and not selectors.needs_first_sync(tenant=tenant):
-        sync_services.sync_now(tenant=tenant)
+    return Installed(tenant, user, reconnected=mended)
 
 
 def refresh_company_name(*, tenant: Tenant) -> None:
@@ -151,7 +149,7 @@ def read_constantcontact_account(
 @transaction.atomic
 def connect_constantcontact(
     *, tenant: Tenant, tokens: cc_oauth.CCTokens, account: dict[str, Any]
-) -> ConstantContactConnection:
+) -> ConstantContactConnected:
     connection = ConstantContactConnection.objects.select_for_update().filter(
         tenant=tenant
     ).first() or ConstantContactConnection(tenant=tenant)
@@ -167,9 +165,7 @@ def connect_constantcontact(
     connection.save()
     selectors.forget_constantcontact_lists(tenant=tenant)
     logger.info("constant contact connected: tenant=%s", tenant.pk)
-    if mended:
-        _resume_syncing(tenant=tenant)
-    return connection
+    return ConstantContactConnected(connection, reconnected=mended)
 
 
 def create_constantcontact_list(*, tenant: Tenant, name: str) -> dict[str, str]:
@@ -183,12 +179,12 @@ def create_constantcontact_list(*, tenant: Tenant, name: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class ListChoice:
     selection: ListSelection
-    first_sync_started: bool
+    first: bool  # the first choice of this install: Connect starts the first sync
 
 
 @transaction.atomic
 def choose_list(*, tenant: Tenant, list_id: str, list_name: str, user: User | None) -> ListChoice:
-    """Saves the list new contacts go to; the first choice of an install starts the first sync.
+    """Saves the list new contacts go to.
 
     Older choices stay: the sync engine adds an updated contact to the current list, and
     nothing is ever removed from an earlier one.
@@ -197,28 +193,26 @@ def choose_list(*, tenant: Tenant, list_id: str, list_name: str, user: User | No
     first = selectors.needs_first_sync(tenant=tenant)
     current = selectors.current_list(tenant=tenant)
     if current is not None and current.list_id == list_id and not first:
-        return ListChoice(selection=current, first_sync_started=False)
+        return ListChoice(selection=current, first=False)
     selection = ListSelection.objects.create(
         tenant=tenant, list_id=list_id, list_name=list_name[:255], chosen_by=user
     )
-    if first:
-        sync_services.start_first_sync(tenant=tenant)
-    logger.info("list chosen: tenant=%s first_sync=%s", tenant.pk, first)
-    return ListChoice(selection=selection, first_sync_started=first)
+    logger.info("list chosen: tenant=%s first=%s", tenant.pk, first)
+    return ListChoice(selection=selection, first=first)
 
 
-def intuit_disconnect_confirmed(*, tenant: Tenant) -> bool:
+def quickbooks_disconnect_confirmed(*, tenant: Tenant) -> bool:
     """Whether Intuit has ended the app's grant: a refresh answers invalid_grant.
 
     A visit to the Disconnect URL proves nothing by itself; Intuit's answer does.
     """
-    connection = selectors.intuit_connection(tenant=tenant)
+    connection = selectors.quickbooks_connection(tenant=tenant)
     if connection is None or not tenant.is_connected:
         return True
     if not connection.is_connected:
         return connection.is_broken
     try:
-        IntuitTokenSource(tenant=tenant).renew(rejected=connection.access_token)
+        QuickBooksTokenSource(tenant=tenant).renew(rejected=connection.access_token)
     except (qb_errors.InvalidGrant, ConnectionUnavailable):
         return True
     except qb_errors.QuickBooksError as error:
@@ -230,7 +224,7 @@ def intuit_disconnect_confirmed(*, tenant: Tenant) -> bool:
 
 
 def disconnect(*, tenant: Tenant, reason: str) -> None:
-    """Revokes both sides' tokens best-effort, forgets them and stops syncing.
+    """Revokes both sides' tokens best-effort and forgets them.
 
     The tenant stays, disconnected (its webhooks are ignored from now on); nothing is
     removed from Constant Contact. Its stored customer data is deleted once
@@ -239,15 +233,15 @@ def disconnect(*, tenant: Tenant, reason: str) -> None:
     """
     with transaction.atomic():
         tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
-        intuit = IntuitConnection.objects.select_for_update().filter(tenant=tenant).first()
+        qb = QuickBooksConnection.objects.select_for_update().filter(tenant=tenant).first()
         cc = ConstantContactConnection.objects.select_for_update().filter(tenant=tenant).first()
-        if intuit is not None:
+        if qb is not None:
             _revoke(
                 tenant=tenant,
                 provider="quickbooks",
-                revoke=intuit_oauth.revoke,
+                revoke=qb_oauth.revoke,
                 errors=qb_errors.QuickBooksError,
-                connection=intuit,
+                connection=qb,
             )
         if cc is not None:
             _revoke(
@@ -257,7 +251,7 @@ def disconnect(*, tenant: Tenant, reason: str) -> None:
                 errors=cc_errors.ConstantContactError,
                 connection=cc,
             )
-        for connection in (intuit, cc):
+        for connection in (qb, cc):
             if connection is not None:
                 connection.forget_tokens()
                 connection.state = connection.State.DISCONNECTED
@@ -268,7 +262,6 @@ def disconnect(*, tenant: Tenant, reason: str) -> None:
             tenant.disconnected_at = timezone.now()
         tenant.state = Tenant.State.DISCONNECTED
         tenant.save(update_fields=["state", "disconnected_at"])
-        sync_services.stop_syncs(tenant=tenant)
     selectors.forget_constantcontact_lists(tenant=tenant)
     logger.info("tenant disconnected: tenant=%s", tenant.pk)
 

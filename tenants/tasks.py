@@ -5,18 +5,20 @@ import smtplib
 
 from celery import shared_task
 
-from tenants import notifications
+from tenants import notifications, tokens
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="tenants.email_connection_broken",
-    bind=True,
-    max_retries=6,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(name="tenants.refresh_tokens_all", **RELIABLE)
+def refresh_tokens_all() -> None:
+    tokens.refresh_expiring_tokens()
+
+
+@shared_task(name="tenants.email_connection_broken", bind=True, max_retries=6, **RELIABLE)
 def email_connection_broken(self, tenant_id: int, connection_model: str) -> None:
     try:
         sent = notifications.email_connection_broken(

@@ -14,12 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from ccsync import jobs
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import errors as qb_errors
-from integrations.quickbooks import oauth as intuit_oauth
-from tenants import tasks
-from tenants.models import Connection, ConstantContactConnection, IntuitConnection, Tenant
+from integrations.quickbooks import oauth as qb_oauth
+from tenants.models import Connection, ConstantContactConnection, QuickBooksConnection, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 REFRESH_MARGIN = timedelta(minutes=5)
 # Constant Contact refresh tokens expire after 180 days unused; it does not say when.
 CC_REFRESH_TOKEN_LIFETIME = timedelta(days=180)
+# Beat refreshes access tokens expiring within this, every 10 minutes.
+REFRESH_AHEAD = timedelta(minutes=20)
 
 
 class ConnectionUnavailable(Exception):
@@ -38,7 +40,9 @@ class ConnectionUnavailable(Exception):
         super().__init__(f"{name} of tenant {connection.tenant_id} is {connection.state}")
 
 
-def store_intuit_tokens(connection: IntuitConnection, tokens: intuit_oauth.IntuitTokens) -> None:
+def store_quickbooks_tokens(
+    connection: QuickBooksConnection, tokens: qb_oauth.QuickBooksTokens
+) -> None:
     connection.access_token = tokens.access_token
     connection.refresh_token = tokens.refresh_token
     connection.access_expires_at = tokens.access_expires_at
@@ -66,8 +70,9 @@ def mark_broken(connection: Connection, *, reason: str) -> None:
         connection._meta.model_name,
         reason,
     )
-    tenant_id, model = connection.tenant_id, connection._meta.model_name
-    transaction.on_commit(lambda: tasks.email_connection_broken.delay(tenant_id, model))
+    jobs.enqueue(
+        "tenants.email_connection_broken", connection.tenant_id, connection._meta.model_name
+    )
 
 
 class ConnectionTokenSource(ABC):
@@ -122,16 +127,16 @@ class ConnectionTokenSource(ABC):
     def _store(self, connection: Any, tokens: Any) -> None: ...
 
 
-class IntuitTokenSource(ConnectionTokenSource):
-    model = IntuitConnection
+class QuickBooksTokenSource(ConnectionTokenSource):
+    model = QuickBooksConnection
     invalid_grant = qb_errors.InvalidGrant
     broken_reason = "QuickBooks no longer accepts the app's authorization. Reconnect QuickBooks."
 
-    def _call_refresh(self, refresh_token: str) -> intuit_oauth.IntuitTokens:
-        return intuit_oauth.refresh(refresh_token=refresh_token)
+    def _call_refresh(self, refresh_token: str) -> qb_oauth.QuickBooksTokens:
+        return qb_oauth.refresh(refresh_token=refresh_token)
 
-    def _store(self, connection: IntuitConnection, tokens: intuit_oauth.IntuitTokens) -> None:
-        store_intuit_tokens(connection, tokens)
+    def _store(self, connection: QuickBooksConnection, tokens: qb_oauth.QuickBooksTokens) -> None:
+        store_quickbooks_tokens(connection, tokens)
 
 
 class ConstantContactTokenSource(ConnectionTokenSource):
@@ -165,3 +170,28 @@ class FreshConstantContactTokens:
 def _expiring(connection: Connection) -> bool:
     expires_at = connection.access_expires_at
     return expires_at is None or expires_at - timezone.now() <= REFRESH_MARGIN
+
+
+def refresh_expiring_tokens() -> None:
+    """Refresh access tokens before they expire (and keep Intuit's refresh token rolling)."""
+    soon = timezone.now() + REFRESH_AHEAD
+    sources: tuple[tuple[type[Connection], type[ConnectionTokenSource]], ...] = (
+        (QuickBooksConnection, QuickBooksTokenSource),
+        (ConstantContactConnection, ConstantContactTokenSource),
+    )
+    for model, source in sources:
+        expiring = model.objects.filter(
+            state=model.State.CONNECTED,
+            tenant__state=Tenant.State.CONNECTED,
+            access_expires_at__lt=soon,
+        ).select_related("tenant")
+        for connection in expiring:
+            try:
+                source(tenant=connection.tenant).renew(rejected=connection.access_token)
+            except (
+                ConnectionUnavailable,
+                qb_errors.QuickBooksError,
+                cc_errors.ConstantContactError,
+            ):
+                # Broken grants are recorded by the token source; passing errors retry later.
+                logger.warning("token refresh failed: tenant=%s", connection.tenant_id)

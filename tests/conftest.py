@@ -1,7 +1,64 @@
-import pytest
+"""Fixtures every test folder may use, and the markers each test gets from what it uses."""
 
-from tests.browser.stack import Stack
-from tests.sandbox_server import Sandbox, start_sandbox, stop_sandbox
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+import redis
+from django.conf import settings
+
+from ccsync import jobs
+from support.sandbox_server import Sandbox, start_sandbox, stop_sandbox
+from support.stack import Stack
+
+# Markers come from a test's fixtures (however indirectly it uses them) and its folder, never
+# by hand, so a new test cannot be misclassified; `make test-fast` runs the tests with none.
+# (A folder's conftest fixtures reach only its own tests: the folder rule covers them.)
+FIXTURE_MARKERS = {"sandbox": "sandbox", "stack": "stack"}
+FOLDER_MARKERS = {"browser": "browser", "faults": "faults", "bench": "bench"}
+TESTS = Path(__file__).resolve().parent
+
+
+def markers_for(*, fixtures: Iterable[str], path: Path) -> set[str]:
+    fixtures = set(fixtures)
+    found = {marker for fixture, marker in FIXTURE_MARKERS.items() if fixture in fixtures}
+    path = path.resolve()
+    folder = path.relative_to(TESTS).parts[0] if path.is_relative_to(TESTS) else ""
+    if folder in FOLDER_MARKERS:
+        found.add(FOLDER_MARKERS[folder])
+    return found
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in sorted(
+            markers_for(fixtures=getattr(item, "fixturenames", ()), path=item.path)
+        ):
+            item.add_marker(marker)
+
+
+def flush_test_redis() -> None:
+    """Empties the Redis db of the tests' REDIS_URL (the limiter's counters, the metrics)."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+def is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Under xdist (`make test-fast`) the workers share the tests' Redis db: it is emptied once,
+    # here, before they start, and never by a worker, which would empty it under another's test.
+    config = session.config
+    if getattr(config.option, "numprocesses", None) and not is_xdist_worker(config):
+        flush_test_redis()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pacer():
+    # Each test starts the day's pace afresh: a full bucket, nobody waiting.
+    redis.Redis.from_url(settings.REDIS_URL).delete(settings.PACER_REDIS_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +104,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
                 report.sections.append(("logs of the stack", value.logs()))
                 break
     return report
+
+
+class Job(NamedTuple):
+    task: str
+    args: tuple
+    queue: str | None
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[Job]:
+    """The tasks the app hands to Celery (by name), recorded instead of sent."""
+    sent: list[Job] = []
+    monkeypatch.setattr(
+        jobs,
+        "send",
+        lambda task, args, *, queue, countdown: sent.append(Job(task, tuple(args), queue)),
+    )
+    return sent

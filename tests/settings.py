@@ -20,4 +20,6 @@ os.environ.setdefault("CONSTANTCONTACT_CLIENT_SECRET", "sandbox-cc-secret")
 from ccsync.settings import *  # noqa: E402,F403
 
 ALLOWED_HOSTS = ["*"]
+# xdist's workers share the tests' Redis db: each its own day's pace.
+PACER_REDIS_KEY = f"ccsync:pace:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,7 +1,7 @@
 """Data care: what is kept about a QuickBooks company, for how long, and its export and erasure.
 
 See docs/datacare.md. `retention` deletes on a schedule (beat); `company` answers a
-data-subject or partner request for one company (the export_company / erase_company
+data-subject or partner request for one company (this app's export_company / erase_company
 management commands).
 """
 

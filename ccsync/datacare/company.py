@@ -16,15 +16,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ccsync.datacare import describe_counts
+from ccsync.sync import lifecycle
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, UnsubscribedAddress, WebhookEvent
 from tenants import selectors
-from tenants import services as tenant_services
 from tenants.models import (
     Connection,
     ConstantContactConnection,
-    IntuitConnection,
     ListSelection,
     Membership,
+    QuickBooksConnection,
     Tenant,
     User,
 )
@@ -108,7 +108,7 @@ def export_company(*, realm_id: str) -> dict[str, Any]:
             for membership in memberships
         ],
         "connections": {
-            "quickbooks": _connection(IntuitConnection, tenant, CONNECTION_FIELDS),
+            "quickbooks": _connection(QuickBooksConnection, tenant, CONNECTION_FIELDS),
             "constantcontact": _connection(
                 ConstantContactConnection, tenant, CONSTANTCONTACT_FIELDS
             ),
@@ -152,7 +152,7 @@ def _held(tenant: Tenant) -> dict[str, models.QuerySet]:
         "tenant": Tenant.objects.filter(pk=tenant.pk),
         "memberships": Membership.objects.filter(tenant=tenant),
         "people": _people_only_here(tenant),
-        "quickbooks_connection": IntuitConnection.objects.filter(tenant=tenant),
+        "quickbooks_connection": QuickBooksConnection.objects.filter(tenant=tenant),
         "constantcontact_connection": ConstantContactConnection.objects.filter(tenant=tenant),
         "lists": ListSelection.objects.filter(tenant=tenant),
         "sync_state": TenantSync.objects.filter(tenant=tenant),
@@ -168,7 +168,7 @@ def _holds_tokens(tenant: Tenant) -> bool:
     tokens = ~Q(access_token_encrypted="") | ~Q(refresh_token_encrypted="")
     return any(
         model.objects.filter(tokens, tenant=tenant).exists()
-        for model in (IntuitConnection, ConstantContactConnection)
+        for model in (QuickBooksConnection, ConstantContactConnection)
     )
 
 
@@ -183,7 +183,7 @@ def erase_company(*, realm_id: str, dry_run: bool) -> Erasure:
     counts = {name: queryset.count() for name, queryset in _held(tenant).items()}
     if not dry_run:
         if tenant.is_connected or _holds_tokens(tenant):
-            tenant_services.disconnect(tenant=tenant, reason=ERASED_REASON)
+            lifecycle.disconnect(tenant=tenant, reason=ERASED_REASON)
         with transaction.atomic():
             locked = Tenant.objects.select_for_update().get(pk=tenant_id)
             held = _held(locked)

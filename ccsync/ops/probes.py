@@ -15,7 +15,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-from ccsync.ops import metrics
+from ccsync.ops import counters, metrics
 from ccsync.ops.heartbeat import live_workers
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def _redis() -> str:
     import redis
 
     try:
-        metrics.redis_client(settings.REDIS_URL).ping()
+        counters.redis_client(settings.REDIS_URL).ping()
         return OK
     except redis.RedisError:
         return FAILED

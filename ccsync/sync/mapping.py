@@ -1,8 +1,8 @@
 """A QuickBooks Customer as a Constant Contact contact.
 
 Stated mapping (values are trimmed, cut to Constant Contact's lengths, empty ones omitted;
-a value emptied after it was sent is sent empty: an import updates the properties it is
-sent, and only those):
+an import leaves alone what it is not sent a value for, so a value emptied after it was sent
+is emptied by a PUT of the whole contact, see `contact_update`):
 - email: the address the rules chose (rules.choose_email).
 - first_name / last_name: GivenName / FamilyName; when both are empty, DisplayName split at
   its first space (one word: first_name only).
@@ -86,10 +86,10 @@ def import_row(customer: Mapping[str, Any], *, email: str) -> dict[str, str]:
     return {key: value for key, value in row.items() if value}
 
 
-def import_update(row: Mapping[str, str], *, sent: Mapping[str, str]) -> dict[str, str]:
-    """`row` for an import, with every field of the row last `sent` that is empty now sent
-    empty, so that Constant Contact empties it too (it leaves alone what it is not sent)."""
-    return {**{key: "" for key in sent if key not in row}, **row}
+def emptied(row: Mapping[str, str], *, sent: Mapping[str, str]) -> list[str]:
+    """The fields of the row last `sent` that are empty now. An import cannot empty them
+    (it leaves alone what it is not sent a value for): a PUT of the whole contact must."""
+    return sorted(key for key in sent if key not in row)
 
 
 def row_hash(row: Mapping[str, str]) -> str:
@@ -98,35 +98,62 @@ def row_hash(row: Mapping[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def contact_update(
-    row: Mapping[str, str], *, existing: Mapping[str, Any], list_ids: Sequence[str]
-) -> dict[str, Any]:
-    """A PUT /contacts/{id} body: `existing` (the contact as read) with `row`'s values.
+# Properties of a contact QuickBooks knows nothing of: a PUT carries them back as read.
+_NOT_OURS = ("custom_fields", "birthday_month", "birthday_day", "anniversary", "notes", "taggings")
+_OWNED_PHONES = {kind for _, kind in _PHONES}
+_OWNED_ADDRESSES = {kind for _, kind in _ADDRESSES}
+MAX_PHONES = MAX_ADDRESSES = 3
 
-    PUT replaces every top-level field, so what we do not manage (custom fields, notes,
-    birthday...) is carried over from `existing`; the permission is never changed, and the
-    lists are the existing ones plus ours (nothing is removed).
+
+def contact_update(
+    row: Mapping[str, str],
+    *,
+    existing: Mapping[str, Any],
+    list_ids: Sequence[str],
+    new_email: bool,
+) -> dict[str, Any]:
+    """A PUT /contacts/{id} body: `existing` (the contact as read, with every subresource)
+    with `row`'s values.
+
+    PUT replaces every top-level property, so what QuickBooks does not own (custom fields,
+    notes, birthday, tags, the phones and addresses of kinds we never send) is carried back
+    from `existing`, and the lists are the existing ones plus ours (nothing is removed).
+    The permission is never sent: a PUT that sends it sets it, and writing back one read a
+    moment earlier could re-subscribe a contact who unsubscribed meanwhile. The address is
+    sent only when it changes.
     """
-    keep = ("custom_fields", "birthday_month", "birthday_day", "anniversary", "notes", "taggings")
-    body: dict[str, Any] = {key: existing[key] for key in keep if existing.get(key)}
-    permission = (existing.get("email_address") or {}).get("permission_to_send")
-    body["email_address"] = {"address": row["email"]}
-    if permission:
-        body["email_address"]["permission_to_send"] = permission
+    body: dict[str, Any] = {key: existing[key] for key in _NOT_OURS if existing.get(key)}
+    if new_email:
+        body["email_address"] = {"address": row["email"]}
     for field in ("first_name", "last_name", "company_name", "job_title"):
         body[field] = row.get(field, "")
-    body["phone_numbers"] = [
+    ours = [
         {"kind": kind, "phone_number": row[f"{kind}_phone"]}
         for _, kind in _PHONES
         if row.get(f"{kind}_phone")
     ]
-    body["street_addresses"] = [
-        _street_address(row, kind) for _, kind in _ADDRESSES if _has_address(row, kind)
+    theirs = [
+        {"kind": p["kind"], "phone_number": p["phone_number"]}
+        for p in existing.get("phone_numbers") or []
+        if p.get("kind") not in _OWNED_PHONES and p.get("phone_number")
     ]
+    body["phone_numbers"] = (ours + theirs)[:MAX_PHONES]
+    ours = [_street_address(row, kind) for _, kind in _ADDRESSES if _has_address(row, kind)]
+    theirs = [
+        _writable_address(address)
+        for address in existing.get("street_addresses") or []
+        if address.get("kind") not in _OWNED_ADDRESSES
+    ]
+    body["street_addresses"] = (ours + theirs)[:MAX_ADDRESSES]
     lists = list(existing.get("list_memberships") or [])
     body["list_memberships"] = lists + [list_id for list_id in list_ids if list_id not in lists]
     body["update_source"] = "Account"
     return body
+
+
+def _writable_address(address: Mapping[str, Any]) -> dict[str, str]:
+    fields = ("kind", "street", "city", "state", "postal_code", "country")
+    return {name: address[name] for name in fields if address.get(name)}
 
 
 def _has_address(row: Mapping[str, str], kind: str) -> bool:

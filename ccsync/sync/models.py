@@ -40,7 +40,8 @@ class Run(models.Model):
     checkpoint = models.JSONField(default=dict, blank=True)
     total = models.PositiveIntegerField(default=0)  # customers read from QuickBooks
     done = models.PositiveIntegerField(default=0)  # of those, decided and (if sent) confirmed
-    synced = models.PositiveIntegerField(default=0)
+    synced = models.PositiveIntegerField(default=0)  # confirmed by Constant Contact
+    sent = models.PositiveIntegerField(default=0)  # in an import not confirmed yet
     unchanged = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
@@ -75,6 +76,7 @@ class CustomerRecord(models.Model):
     class Outcome(models.TextChoices):
         NEW = "new", "Not checked yet"
         PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent, waiting for Constant Contact to confirm"
         SYNCED = "synced", "Synced"
         SKIPPED = "skipped", "Not synced"
         FAILED = "failed", "Failed"
@@ -105,6 +107,12 @@ class CustomerRecord(models.Model):
     sent_row = models.JSONField(default=dict, blank=True)
     list_ids = models.JSONField(default=list, blank=True)  # every list it was sent to
     contact_id = models.CharField(max_length=64, blank=True)
+    # The row_hash it was sent with, and the import that carries it (outcome SENT): its
+    # outcome is recorded once Constant Contact confirms it.
+    queued_hash = models.CharField(max_length=64, blank=True)
+    pending_import = models.ForeignKey(
+        "ContactImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="records"
+    )
     synced_at = models.DateTimeField(null=True, blank=True)
     seen_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -126,6 +134,30 @@ class CustomerRecord(models.Model):
     @property
     def reason_label(self) -> str:
         return SKIP_LABELS.get(SkipReason(self.reason), "") if self.reason else ""
+
+
+class ContactImport(models.Model):
+    """A bulk import sent to Constant Contact (contacts_json_import), until Constant Contact
+    confirms what it did with each of its contacts."""
+
+    class State(models.TextChoices):
+        SENT = "sent", "Sent"
+        CONFIRMED = "confirmed", "Confirmed"
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="imports")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL)
+    activity_id = models.CharField(max_length=64)
+    list_id = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SENT)
+    sent_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "state", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"import {self.activity_id} of tenant {self.tenant_id} ({self.state})"
 
 
 class WebhookEvent(models.Model):
@@ -164,6 +196,8 @@ class TenantSync(models.Model):
     reconciled_at = models.DateTimeField(null=True, blank=True)
     # Unsubscribed addresses were read up to this time (the next optout_after).
     unsubscribes_read_at = models.DateTimeField(null=True, blank=True)
+    # How fast Constant Contact processed this account's recent imports: when to ask.
+    import_seconds_per_row = models.FloatField(null=True, blank=True)
     incremental_scheduled = models.BooleanField(default=False)
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from django.db import transaction
 from django.utils import timezone
 
-from ccsync.sync import services
+from ccsync.sync.events import record_events
 from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.webhooks import CustomerEvent
 from tenants.models import Tenant
@@ -38,7 +38,7 @@ def retry_failed(*, tenant: Tenant, customer_ids: Collection[str] | None = None)
             )
             for record in records
         ]
-        queued = services.record_events(events=events)
+        queued = record_events(events=events)
         if queued:
             CustomerRecord.objects.filter(pk__in=[r.pk for r in records]).update(
                 outcome=CustomerRecord.Outcome.PENDING

@@ -1,4 +1,4 @@
-"""The sync rules of product.md, as pure functions.
+"""The sync rules of docs/product.md, as pure functions.
 
 Stated choices (the status page and the tests rely on them):
 - Email: QuickBooks' PrimaryEmailAddr may hold several addresses separated by commas,

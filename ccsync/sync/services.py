@@ -1,46 +1,29 @@
-"""Starting, stopping and claiming syncs; storing webhook events. The work is in engine.py."""
+"""What people and beat ask of a tenant's sync: start, stop, pause, resume, sync now, and
+the periodic checks (CDC reconciliation, overdue confirmations). The work is in kinds.py."""
 
 import logging
-from collections.abc import Sequence
+from collections import Counter
 from datetime import timedelta
-from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models import Min
 from django.utils import timezone
 
-from ccsync.sync.models import Run, TenantSync, WebhookEvent
+from ccsync import jobs
+from ccsync.sync import pacing
+from ccsync.sync.confirming import confirm_imports
+from ccsync.sync.events import has_pending_events
+from ccsync.sync.kinds import reconcile_changes
+from ccsync.sync.models import ContactImport, Run, TenantSync
+from ccsync.sync.runs import BROKEN, clients_for, create_run, requeue
 from ccsync.sync.selectors import open_run
-from integrations.quickbooks.webhooks import CustomerEvent
-from tenants import selectors as tenant_selectors
+from ccsync.sync.state import sync_state
+from integrations.constantcontact import errors as cc_errors
+from integrations.limiter import QuotaPaused
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-
-def _enqueue(run: Run) -> None:
-    from ccsync.sync import tasks  # tasks imports the engine, which imports this module
-
-    transaction.on_commit(lambda: tasks.run_sync.delay(run.pk))
-
-
-def sync_state(*, tenant: Tenant) -> TenantSync:
-    state, _ = TenantSync.objects.get_or_create(tenant=tenant)
-    return state
-
-
-def create_run(*, tenant: Tenant, kind: str) -> Run | None:
-    """A queued run of this kind, enqueued on commit; None if the tenant already has one open."""
-    try:
-        with transaction.atomic():
-            run = Run.objects.create(tenant=tenant, kind=kind)
-    except IntegrityError:
-        return None  # one sync at a time: the open run will pick up whatever is pending
-    _enqueue(run)
-    logger.info("sync run queued: tenant=%s run=%s kind=%s", tenant.pk, run.pk, kind)
-    return run
+CDC_MAX_AGE = timedelta(days=29)  # CDC reaches 30 days back; past that a full check
 
 
 def start_first_sync(*, tenant: Tenant) -> Run:
@@ -92,180 +75,63 @@ def sync_now(*, tenant: Tenant) -> Run | None:
     return create_run(tenant=tenant, kind=Run.Kind.RECONCILE if first_done else Run.Kind.FIRST)
 
 
-def requeue(*, run: Run) -> Run:
-    """Queue an open run again (after a pause, or when its worker died); it resumes from its
-    checkpoint."""
-    # The heartbeat marks when it was queued again: recovery waits as long before the next try.
-    Run.objects.filter(pk=run.pk, state__in=Run.OPEN_STATES).update(
-        state=Run.State.QUEUED, claimed_by="", paused_until=None, heartbeat_at=timezone.now()
+# --- beat's checks ----------------------------------------------------------------------------
+
+
+def _connected_tenants():
+    return Tenant.objects.filter(state=Tenant.State.CONNECTED, paused=False)
+
+
+def reconcile_all() -> None:
+    """Catch what webhooks missed: a CDC check for each tenant whose first sync is done."""
+    done = Run.objects.filter(kind=Run.Kind.FIRST, state=Run.State.COMPLETED)
+    for tenant_id in _connected_tenants().filter(sync_runs__in=done).values_list("pk", flat=True):
+        jobs.enqueue("sync.reconcile_tenant", tenant_id)
+
+
+def reconcile(*, tenant_id: int) -> None:
+    """CDC since the last check, or a full check when that is older than CDC reaches.
+    Passing errors (RETRYABLE) go to the caller, to retry."""
+    tenant = _connected_tenants().filter(pk=tenant_id).first()
+    if tenant is None:
+        return
+    state = sync_state(tenant=tenant)
+    if state.reconciled_at is None or timezone.now() - state.reconciled_at > CDC_MAX_AGE:
+        create_run(tenant=tenant, kind=Run.Kind.RECONCILE)
+        return
+    try:
+        reconcile_changes(tenant=tenant, since=state.reconciled_at)
+    except (*BROKEN, QuotaPaused):
+        logger.warning("reconcile skipped: tenant=%s", tenant_id)
+
+
+def confirm_overdue() -> None:
+    """Imports nobody's run of changes confirmed in time (a company that edits no more
+    today): each company's are confirmed together, by one task."""
+    pacer = pacing.get_pacer()
+    pressure, now = pacer.pressure(), timezone.now()
+    oldest = (
+        ContactImport.objects.filter(state="sent", tenant__in=_connected_tenants())
+        .values("tenant_id")
+        .annotate(oldest=Min("sent_at"))
     )
-    run.refresh_from_db()
-    if run.state == Run.State.QUEUED:
-        _enqueue(run)
-    return run
+    for row in oldest:
+        if pacing.confirmation_overdue(
+            policy=pacer.policy,
+            pressure=pressure,
+            now=now.timestamp(),
+            oldest=row["oldest"].timestamp(),
+        ):
+            jobs.enqueue("sync.confirm_imports", row["tenant_id"])
 
 
-def claim(*, run_id: int, worker: str) -> bool:
-    """Take a queued run, or a running one whose worker went quiet, for `worker`.
-
-    A conditional UPDATE: two workers racing for the same run cannot both win.
-    """
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.SYNC_STALE_RUN_SECONDS)
-    claimable = Q(state=Run.State.QUEUED) | Q(
-        Q(state=Run.State.RUNNING)
-        & (Q(claimed_by=worker) | Q(claimed_by="") | Q(heartbeat_at__lt=stale))
-    )
-    return bool(
-        Run.objects.filter(claimable, pk=run_id, tenant__paused=False).update(
-            state=Run.State.RUNNING,
-            claimed_by=worker,
-            heartbeat_at=now,
-            started_at=Coalesce("started_at", now),
-        )
-    )
-
-
-def has_pending_events(*, tenant: Tenant) -> bool:
-    return WebhookEvent.objects.filter(tenant=tenant, processed_at__isnull=True).exists()
-
-
-def update_tenant_sync(*, tenant_id: int, where: Q, **values: Any) -> int:
-    """A conditional UPDATE of the tenant's sync state, its row made first if it has none.
-
-    One query on the webhook path's usual case, where get_or_create would cost two."""
-    updated = TenantSync.objects.filter(where, tenant_id=tenant_id).update(**values)
-    if updated or TenantSync.objects.filter(tenant_id=tenant_id).exists():
-        return updated
-    TenantSync.objects.get_or_create(tenant_id=tenant_id)
-    return TenantSync.objects.filter(where, tenant_id=tenant_id).update(**values)
-
-
-def schedule_changes(*, tenant_id: int) -> bool:
-    """Gather this tenant's changes for a short while, then sync them in one run.
-
-    Only the first change of a window schedules anything (a conditional UPDATE)."""
-    claimed = update_tenant_sync(
-        tenant_id=tenant_id, where=Q(incremental_scheduled=False), incremental_scheduled=True
-    )
-    if claimed:
-        _end_window_later(tenant_id)
-    return bool(claimed)
-
-
-def _end_window_later(tenant_id: int) -> None:
-    from ccsync.sync import tasks
-
-    transaction.on_commit(
-        lambda: tasks.sync_changes.apply_async(
-            args=[tenant_id], countdown=settings.SYNC_COALESCE_SECONDS
-        )
-    )
-
-
-def start_changes(*, tenant: Tenant) -> Run | None:
-    """The end of a coalescing window: one incremental run for everything waiting."""
-    TenantSync.objects.filter(tenant=tenant).update(incremental_scheduled=False)
-    if tenant.paused or not tenant.is_connected or not has_pending_events(tenant=tenant):
-        return None
-    if tenant_selectors.current_list(tenant=tenant) is None:
-        return None  # not set up yet: the first sync will take the changes along
-    return create_run(tenant=tenant, kind=Run.Kind.INCREMENTAL)
-
-
-def record_events(*, events: Sequence[CustomerEvent]) -> int:
-    """Store webhook events of connected tenants (others are ignored) and schedule the sync of
-    those not paused. Returns how many were stored: an event already stored (the same id
-    for the same company, delivered again) is not stored twice.
-
-    One statement does it all, as it runs for each of hundreds of deliveries a second: each
-    ORM query costs about a millisecond of CPU to build. No transaction spans a delivery, so
-    a burst for one company never queues on its sync-state row. Scheduling that did not
-    happen is caught by beat's recover_runs."""
-    if not events:
-        return 0
-    if connection.vendor != "postgresql":
-        return record_events_portably(events=events)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _RECORD_EVENTS,
-            {
-                "event_ids": [event.event_id for event in events],
-                "realm_ids": [event.realm_id for event in events],
-                "customer_ids": [event.customer_id for event in events],
-                "operations": [event.operation for event in events],
-                "deleted_ids": [event.deleted_id or "" for event in events],
-                "occurred": [event.occurred_at for event in events],
-                "received": timezone.now(),
-                "connected": Tenant.State.CONNECTED.value,
-            },
-        )
-        stored, claimed = cursor.fetchone()
-    for tenant_id in claimed:
-        _end_window_later(tenant_id)
-    return stored
-
-
-def record_events_portably(*, events: Sequence[CustomerEvent]) -> int:
-    """record_events in several ORM queries, for databases without PostgreSQL's unnest and
-    data-modifying CTEs: the demo's SQLite, one writer at a time."""
-    tenants = dict(
-        Tenant.objects.filter(
-            realm_id__in={event.realm_id for event in events}, state=Tenant.State.CONNECTED
-        ).values_list("realm_id", "pk")
-    )
-    known = set(
-        WebhookEvent.objects.filter(
-            realm_id__in=tenants, event_id__in={event.event_id for event in events}
-        ).values_list("realm_id", "event_id")
-    )
-    rows: dict[tuple[str, str], WebhookEvent] = {}
-    for event in events:
-        key = (event.realm_id, event.event_id)
-        if event.realm_id in tenants and key not in known:
-            rows.setdefault(
-                key,
-                WebhookEvent(
-                    tenant_id=tenants[event.realm_id],
-                    event_id=event.event_id,
-                    realm_id=event.realm_id,
-                    customer_id=event.customer_id,
-                    operation=event.operation,
-                    deleted_id=event.deleted_id or "",
-                    occurred_at=event.occurred_at,
-                ),
-            )
-    WebhookEvent.objects.bulk_create(rows.values(), ignore_conflicts=True)
-    changed = {row.tenant_id for row in rows.values()}
-    for tenant_id in Tenant.objects.filter(pk__in=changed, paused=False).values_list(
-        "pk", flat=True
-    ):
-        schedule_changes(tenant_id=tenant_id)
-    return len(rows)
-
-
-# PostgreSQL's: unnest turns the columns into rows, a data-modifying CTE feeds the claim.
-_RECORD_EVENTS = """
-WITH stored AS (
-    INSERT INTO sync_webhookevent
-        (tenant_id, event_id, realm_id, customer_id, operation, deleted_id, occurred_at,
-         received_at)
-    SELECT tenant.id, incoming.*, %(received)s
-    FROM unnest(
-        %(event_ids)s::varchar[], %(realm_ids)s::varchar[], %(customer_ids)s::varchar[],
-        %(operations)s::varchar[], %(deleted_ids)s::varchar[], %(occurred)s::timestamptz[]
-    ) AS incoming (event_id, realm_id, customer_id, operation, deleted_id, occurred_at)
-    JOIN tenants_tenant AS tenant
-        ON tenant.realm_id = incoming.realm_id AND tenant.state = %(connected)s
-    ON CONFLICT DO NOTHING
-    RETURNING tenant_id
-), claimed AS (
-    UPDATE sync_tenantsync SET incremental_scheduled = true
-    WHERE NOT incremental_scheduled AND tenant_id IN (
-        SELECT tenant.id FROM tenants_tenant AS tenant
-        WHERE tenant.id IN (SELECT tenant_id FROM stored) AND NOT tenant.paused
-    )
-    RETURNING tenant_id
-)
-SELECT (SELECT count(*) FROM stored), ARRAY(SELECT tenant_id FROM claimed)
-"""
+def confirm_tenant_imports(*, tenant_id: int) -> None:
+    """Confirm a company's waiting imports between runs (a run confirms them itself)."""
+    tenant = _connected_tenants().filter(pk=tenant_id).first()
+    if tenant is None or open_run(tenant=tenant) is not None:
+        return
+    try:
+        _, cc = clients_for(tenant=tenant, calls=Counter())
+        confirm_imports(tenant=tenant, cc=cc)
+    except (*BROKEN, QuotaPaused, cc_errors.QuotaExceeded):
+        logger.warning("confirmation skipped: tenant=%s", tenant_id)

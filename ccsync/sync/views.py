@@ -14,8 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ccsync.sync import selectors, services
+from ccsync.sync.events import record_events
 from integrations.quickbooks.webhooks import MalformedWebhook, parse_events, verify_signature
-from tenants.views import tenant_required
+from tenants.access import tenant_required
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
     except MalformedWebhook:
         logger.warning("webhook refused: malformed")
         return HttpResponse(status=400)
-    accepted = services.record_events(events=events)
+    accepted = record_events(events=events)
     logger.info("webhook stored: events=%s accepted=%s", len(events), accepted)
     return HttpResponse(status=200)
 

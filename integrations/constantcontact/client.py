@@ -2,7 +2,7 @@
 
 Endpoint names given to `before_request`: "account_summary", "contact_lists",
 "create_list", "contacts", "get_contact", "put_contact", "contacts_json_import",
-"get_activity", "add_list_memberships".
+"activities", "get_activity", "add_list_memberships".
 """
 
 import json
@@ -21,7 +21,7 @@ from integrations.constantcontact.errors import (
     Unauthorized,
     error_for,
 )
-from integrations.http import BeforeRequest, Provider, Transport
+from integrations.http import AfterResponse, BeforeRequest, Provider, Transport
 from integrations.tokens import TokenSource
 
 MAX_IMPORT_ROWS = 40_000
@@ -39,6 +39,7 @@ _EMAIL_SYSTEM_FIELDS = frozenset(
 
 PROVIDER = Provider(
     name="Constant Contact",
+    key="constantcontact",
     error=ConstantContactError,
     unauthorized=Unauthorized,
     transient=TransientError,
@@ -85,10 +86,15 @@ class ConstantContactClient:
         *,
         tokens: TokenSource,
         before_request: BeforeRequest | None = None,
+        after_response: AfterResponse | None = None,
         session: requests.Session | None = None,
     ):
         self._transport = Transport(
-            provider=PROVIDER, tokens=tokens, before_request=before_request, session=session
+            provider=PROVIDER,
+            tokens=tokens,
+            before_request=before_request,
+            after_response=after_response,
+            session=session,
         )
 
     def account_summary(self) -> dict:
@@ -133,11 +139,13 @@ class ConstantContactClient:
         ):
             yield from _items(page, "contacts")
 
-    def find_contact(self, *, email: str) -> dict | None:
+    def find_contact(
+        self, *, email: str, include: Sequence[str] = ("list_memberships",)
+    ) -> dict | None:
         """The contact with this address in any status (unsubscribed and deleted included),
-        with its list memberships; None if there is none."""
+        with the subresources named in `include`; None if there is none."""
         wanted = email.strip().lower()
-        for contact in self.iter_contacts(status="all", email=email, include=["list_memberships"]):
+        for contact in self.iter_contacts(status="all", email=email, include=include):
             address = contact.get("email_address")
             if isinstance(address, dict) and str(address.get("address", "")).lower() == wanted:
                 return contact
@@ -176,6 +184,12 @@ class ConstantContactClient:
         return self._call(
             "POST", "/activities/contacts_json_import", endpoint="contacts_json_import", json=body
         )
+
+    def iter_activities(self, *, limit: int = 50) -> Iterator[dict]:
+        """The account's activities, newest first, page by page (`_links.next`): one call
+        tells the state, counts and errors of every recent import (GET /activities)."""
+        for page in self._pages("/activities", endpoint="activities", params={"limit": limit}):
+            yield from _items(page, "activities")
 
     def get_activity(self, *, activity_id: str) -> dict:
         return self._call(

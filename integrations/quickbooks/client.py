@@ -11,7 +11,7 @@ from urllib.parse import quote as quote_path
 import requests
 from django.conf import settings
 
-from integrations.http import BeforeRequest, Provider, Transport
+from integrations.http import AfterResponse, BeforeRequest, Provider, Transport
 from integrations.quickbooks.errors import QuickBooksError, TransientError, Unauthorized, error_for
 from integrations.tokens import TokenSource
 
@@ -25,6 +25,7 @@ IDS_PER_QUERY = 200
 
 PROVIDER = Provider(
     name="QuickBooks",
+    key="quickbooks",
     error=QuickBooksError,
     unauthorized=Unauthorized,
     transient=TransientError,
@@ -56,11 +57,16 @@ class QuickBooksClient:
         realm_id: str,
         tokens: TokenSource,
         before_request: BeforeRequest | None = None,
+        after_response: AfterResponse | None = None,
         session: requests.Session | None = None,
     ):
         self.realm_id = realm_id
         self._transport = Transport(
-            provider=PROVIDER, tokens=tokens, before_request=before_request, session=session
+            provider=PROVIDER,
+            tokens=tokens,
+            before_request=before_request,
+            after_response=after_response,
+            session=session,
         )
 
     def query_customers(

@@ -34,7 +34,7 @@ REFRESH_LIFETIME = timedelta(days=100)
 
 
 @dataclass(frozen=True)
-class IntuitTokens:
+class QuickBooksTokens:
     # repr=False: tokens stay out of logs and tracebacks.
     access_token: str = field(repr=False)
     refresh_token: str = field(repr=False)
@@ -111,14 +111,14 @@ def _intuit(action: str) -> Iterator[None]:
         ) from None
 
 
-def _tokens(client: _AuthClient, *, realm_id: str | None) -> IntuitTokens:
+def _tokens(client: _AuthClient, *, realm_id: str | None) -> QuickBooksTokens:
     if not client.access_token or not client.refresh_token:
         raise QuickBooksError("Intuit token answer without tokens")
     now = timezone.now()
     access_lifetime = timedelta(seconds=int(client.expires_in)) if client.expires_in else None
     refresh_seconds = client.x_refresh_token_expires_in
     refresh_lifetime = timedelta(seconds=int(refresh_seconds)) if refresh_seconds else None
-    return IntuitTokens(
+    return QuickBooksTokens(
         access_token=client.access_token,
         refresh_token=client.refresh_token,
         access_expires_at=now + (access_lifetime or ACCESS_LIFETIME),
@@ -136,7 +136,7 @@ def authorization_url(*, state: str) -> str:
         return client.get_authorization_url(SCOPES, state_token=state)
 
 
-def exchange_code(*, code: str, realm_id: str) -> IntuitTokens:
+def exchange_code(*, code: str, realm_id: str) -> QuickBooksTokens:
     """Tokens for the code of a callback. The ID token is validated by AuthClient (RS256
     against the JWKS); AuthClient silently drops one that fails, so its absence is an error."""
     with _intuit("code exchange"), _AuthClient() as client:
@@ -146,7 +146,7 @@ def exchange_code(*, code: str, realm_id: str) -> IntuitTokens:
         return _tokens(client, realm_id=realm_id)
 
 
-def refresh(*, refresh_token: str) -> IntuitTokens:
+def refresh(*, refresh_token: str) -> QuickBooksTokens:
     """New tokens; store the new refresh token at once, the old one stops working."""
     with _intuit("refresh"), _AuthClient() as client:
         client.refresh(refresh_token=refresh_token)

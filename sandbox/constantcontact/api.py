@@ -1,19 +1,20 @@
-"""The V3 API (base /cc/v3, standing for https://api.cc.email/v3): thin views over the
-services, behind Bearer tokens, scopes and the app-wide rate limits."""
+"""Constant Contact's machine endpoints: the OAuth token and revoke endpoints, and the V3 API
+(base /cc/v3, standing for https://api.cc.email/v3): thin views over the services, behind
+Bearer tokens, scopes and the app-wide rate limits."""
 
 import functools
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
-from sandbox.constantcontact import activities, faults, limits, oauth
-from sandbox.constantcontact import contacts as cc
+from sandbox.constantcontact import activities, contacts, faults, limits, lists, oauth, params
 from sandbox.constantcontact.faults import ApiError, bad_request
 from sandbox.constantcontact.models import Account
+from sandbox.constantcontact.oauth import OAuthError
 from sandbox.control import knobs
 
 View = Callable[..., HttpResponse]
@@ -71,39 +72,57 @@ def _body(request: HttpRequest) -> Any:
         raise bad_request("The request body is not valid JSON.") from None
 
 
-def _flag(value: str | None, name: str) -> bool:
-    if value in (None, "", "false"):
-        return False
-    if value == "true":
-        return True
-    raise bad_request(f"'{name}' must be true or false.")
+# --- OAuth ------------------------------------------------------------------------------
 
 
-def _limit(value: str | None, *, default: int, top: int) -> int:
-    if value in (None, ""):
-        return default
+def _no_store(response: JsonResponse) -> JsonResponse:
+    # Token answers must never be cached.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _oauth_error(error: OAuthError) -> JsonResponse:
+    response = JsonResponse(
+        {"error": error.error, "error_description": error.description}, status=error.status
+    )
+    if error.status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="Constant Contact"'
+    return _no_store(response)
+
+
+@csrf_exempt
+@require_POST
+def token(request: HttpRequest) -> HttpResponse:
     try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= top:
-        raise bad_request(f"'limit' must be an integer from 1 to {top}.")
-    return limit
+        oauth.authenticate_client(authorization=request.headers.get("Authorization", ""))
+        grant_type = request.POST.get("grant_type")
+        if grant_type == "authorization_code":
+            issued = oauth.exchange_code(
+                code=request.POST.get("code", ""),
+                redirect_uri=request.POST.get("redirect_uri", ""),
+                code_verifier=request.POST.get("code_verifier", ""),
+            )
+        elif grant_type == "refresh_token":
+            issued = oauth.refresh(refresh_token=request.POST.get("refresh_token", ""))
+        else:
+            raise OAuthError("unsupported_grant_type", "The grant type is not supported.")
+    except OAuthError as error:
+        return _oauth_error(error)
+    return _no_store(JsonResponse(issued.as_json()))
 
 
-def _query(request: HttpRequest) -> dict[str, str]:
-    """The request's query, or the one its paging cursor stands for."""
-    if request.GET.get("cursor"):
-        return cc.decode_cursor(request.GET["cursor"])
-    # Positions come only from our own cursors.
-    return {key: value for key, value in request.GET.items() if key not in cc.CURSOR_POSITIONS}
+@csrf_exempt
+@require_POST
+def revoke(request: HttpRequest) -> HttpResponse:
+    try:
+        oauth.authenticate_client(authorization=request.headers.get("Authorization", ""))
+    except OAuthError as error:
+        return _oauth_error(error)
+    oauth.revoke(token=request.POST.get("token", ""))
+    return HttpResponse(status=200)
 
 
-def _next_link(path: str, query: dict[str, Any]) -> dict:
-    return {"next": {"href": f"/v3/{path}?{urlencode({'cursor': cc.encode_cursor(query)})}"}}
-
-
-# --- Account -----------------------------------------------------------------------------
+# --- Account ----------------------------------------------------------------------------
 
 
 @endpoint(methods=("GET",), scope="account_read")
@@ -135,76 +154,74 @@ def contact_lists(request: HttpRequest, account: Account) -> HttpResponse:
         body = _body(request)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             raise bad_request("'name' is required.")
-        created = cc.create_list(
+        created = lists.create_list(
             account=account,
             name=body["name"],
             description=str(body.get("description") or ""),
             favorite=bool(body.get("favorite", False)),
         )
-        return _json(cc.list_json(created), status=201)
-    query = _query(request)
-    limit = _limit(query.get("limit"), default=50, top=1000)
+        return _json(lists.list_json(created), status=201)
+    query = params.query(request)
+    limit = params.limit(query.get("limit"), default=50, top=1000)
     counting = query.get("include_membership_count")
     if counting not in (None, "", "all", "active"):
         raise bad_request("'include_membership_count' must be all or active.")
     status = query.get("status") or "active"
-    found = cc.lists_of(account=account, status=status, name=query.get("name"))
+    found = lists.lists_of(account=account, status=status, name=query.get("name"))
     offset = int(query.get("offset", 0))
     page = list(found[offset : offset + limit + 1])
     more, page = len(page) > limit, page[:limit]
-    counts = cc.membership_counts(page, active_only=counting == "active") if counting else {}
+    counts = lists.membership_counts(page, active_only=counting == "active") if counting else {}
     answer: dict[str, Any] = {
-        "lists": [cc.list_json(item, membership_count=counts.get(item.pk)) for item in page]
+        "lists": [lists.list_json(item, membership_count=counts.get(item.pk)) for item in page]
     }
-    if _flag(query.get("include_count"), "include_count"):
+    if params.flag(query.get("include_count"), "include_count"):
         answer["lists_count"] = found.count()
     if more:
-        answer["_links"] = _next_link("contact_lists", {**query, "offset": offset + limit})
+        answer["_links"] = params.next_link("contact_lists", {**query, "offset": offset + limit})
     return _json(answer)
 
 
 @endpoint(methods=("GET", "PUT", "DELETE"))
 def contact_list(request: HttpRequest, account: Account, list_id: str) -> HttpResponse:
-    found = cc.get_list(account=account, list_id=list_id)
+    found = lists.get_list(account=account, list_id=list_id)
     if request.method == "PUT":
         body = _body(request)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             raise bad_request("'name' is required.")
-        updated = cc.update_list(
+        updated = lists.update_list(
             contact_list=found,
             name=body["name"],
             description=body.get("description"),
             favorite=body.get("favorite"),
         )
-        return _json(cc.list_json(updated))
+        return _json(lists.list_json(updated))
     if request.method == "DELETE":
-        return _json(
-            activities.activity_json(activities.delete_list(contact_list=found)), status=202
-        )
+        return _json(activities.activity_json(lists.delete_list(contact_list=found)), status=202)
     counting = request.GET.get("include_membership_count")
-    counts = cc.membership_counts([found], active_only=counting == "active") if counting else {}
-    return _json(cc.list_json(found, membership_count=counts.get(found.pk)))
+    counts = lists.membership_counts([found], active_only=counting == "active") if counting else {}
+    return _json(lists.list_json(found, membership_count=counts.get(found.pk)))
 
 
 # --- Contacts ----------------------------------------------------------------------------
 
 
 @endpoint(methods=("GET", "POST"))
-def contacts(request: HttpRequest, account: Account) -> HttpResponse:
+def contact_collection(request: HttpRequest, account: Account) -> HttpResponse:
     if request.method == "POST":
-        created = cc.create_contact(account=account, body=_body(request))
-        return _json(cc.contact_json(created, include=cc.INCLUDES), status=201)
+        created = contacts.create_contact(account=account, body=_body(request))
+        return _json(contacts.contact_json(created, include=contacts.INCLUDES), status=201)
     activities.advance(account=account)
-    query = _query(request)
-    limit = _limit(query.get("limit"), default=50, top=500)
-    include = cc.csv_param(query.get("include"), allowed=cc.INCLUDES, name="include")
-    found = cc.contacts_query(
+    query = params.query(request)
+    limit = params.limit(query.get("limit"), default=50, top=500)
+    include = params.csv(query.get("include"), allowed=contacts.INCLUDES, name="include")
+    found = contacts.contacts_query(
         account=account,
-        status=cc.csv_param(query.get("status"), allowed=cc.CONTACT_STATUSES, name="status"),
+        status=params.csv(query.get("status"), allowed=contacts.CONTACT_STATUSES, name="status"),
         email=query.get("email"),
         list_ids=[item for item in (query.get("lists") or "").split(",") if item],
-        updated_after=cc.parse_moment(query.get("updated_after"), name="updated_after"),
-        optout_after=cc.parse_moment(query.get("optout_after"), name="optout_after"),
+        updated_after=params.moment(query.get("updated_after"), name="updated_after"),
+        optout_after=params.moment(query.get("optout_after"), name="optout_after"),
     )
     after = int(query.get("after", 0))
     page = found.filter(id__gt=after)
@@ -212,32 +229,36 @@ def contacts(request: HttpRequest, account: Account) -> HttpResponse:
         page = page.prefetch_related("lists")
     rows = list(page[: limit + 1])
     more, rows = len(rows) > limit, rows[:limit]
-    answer: dict[str, Any] = {"contacts": [cc.contact_json(c, include=include) for c in rows]}
-    if _flag(query.get("include_count"), "include_count"):
+    answer: dict[str, Any] = {"contacts": [contacts.contact_json(c, include=include) for c in rows]}
+    if params.flag(query.get("include_count"), "include_count"):
         answer["contacts_count"] = found.count()
     if more:
-        answer["_links"] = _next_link("contacts", {**query, "after": rows[-1].id})
+        answer["_links"] = params.next_link("contacts", {**query, "after": rows[-1].id})
     return _json(answer)
 
 
 @endpoint(methods=("GET", "PUT", "DELETE"))
 def contact(request: HttpRequest, account: Account, contact_id: str) -> HttpResponse:
     if request.method == "PUT":
-        updated = cc.replace_contact(account=account, contact_id=contact_id, body=_body(request))
-        return _json(cc.contact_json(updated, include=cc.INCLUDES))
+        updated = contacts.replace_contact(
+            account=account, contact_id=contact_id, body=_body(request)
+        )
+        return _json(contacts.contact_json(updated, include=contacts.INCLUDES))
     if request.method == "DELETE":
-        cc.delete_contact(account=account, contact_id=contact_id)
+        contacts.delete_contact(account=account, contact_id=contact_id)
         return HttpResponse(status=204)
     activities.advance(account=account)
-    include = cc.csv_param(request.GET.get("include"), allowed=cc.INCLUDES, name="include")
+    include = params.csv(request.GET.get("include"), allowed=contacts.INCLUDES, name="include")
     return _json(
-        cc.contact_json(cc.find_contact(account=account, contact_id=contact_id), include=include)
+        contacts.contact_json(
+            contacts.find_contact(account=account, contact_id=contact_id), include=include
+        )
     )
 
 
 @endpoint(methods=("POST",))
 def sign_up_form(request: HttpRequest, account: Account) -> HttpResponse:
-    found, created = cc.sign_up(account=account, body=_body(request))
+    found, created = contacts.sign_up(account=account, body=_body(request))
     return _json(
         {"contact_id": str(found.contact_id), "action": "created" if created else "updated"},
         status=201 if created else 200,
@@ -271,8 +292,8 @@ def activity(request: HttpRequest, account: Account, activity_id: str) -> HttpRe
 
 @endpoint(methods=("GET",))
 def activity_list(request: HttpRequest, account: Account) -> HttpResponse:
-    query = _query(request)
-    limit = _limit(query.get("limit"), default=50, top=500)
+    query = params.query(request)
+    limit = params.limit(query.get("limit"), default=50, top=500)
     found = activities.list_activities(account=account, state=query.get("state"))
     before = int(query.get("before", 0))
     if before:
@@ -281,5 +302,5 @@ def activity_list(request: HttpRequest, account: Account) -> HttpResponse:
     more, rows = len(rows) > limit, rows[:limit]
     answer: dict[str, Any] = {"activities": [activities.activity_json(item) for item in rows]}
     if more:
-        answer["_links"] = _next_link("activities", {**query, "before": rows[-1].id})
+        answer["_links"] = params.next_link("activities", {**query, "before": rows[-1].id})
     return _json(answer)

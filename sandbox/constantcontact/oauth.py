@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from sandbox.common import basic_credentials
 from sandbox.constantcontact.models import Account, AuthorizationCode, Grant, Token
 from sandbox.control import knobs
 
@@ -54,7 +55,9 @@ def client_is_known(client_id: str) -> bool:
     return client_id == settings.SANDBOX_CC_CLIENT_ID
 
 
-def authenticate_client(*, client_id: str, client_secret: str) -> None:
+def authenticate_client(*, authorization: str) -> None:
+    """Checks an HTTP Basic `client_id:client_secret` header; invalid_client unless ours."""
+    client_id, client_secret = basic_credentials(authorization) or ("", "")
     known = hmac.compare_digest(client_id, settings.SANDBOX_CC_CLIENT_ID)
     right = hmac.compare_digest(client_secret, settings.SANDBOX_CC_CLIENT_SECRET)
     if not (known and right):

@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 
-from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
-from sandbox.constantcontact import contacts as cc
-from sandbox.constantcontact.identity import create_account, hash_password
+from sandbox.common import check_password, hash_password
+from sandbox.constantcontact import contacts, lists
+from sandbox.constantcontact.accounts import create_account
 from sandbox.constantcontact.models import Account, Contact
 
 
@@ -31,15 +31,15 @@ def seed_account(
         account.password = hash_password(password)
         account.save(update_fields=["password"])
     for name in list_names:
-        if not cc.live_lists(account).filter(name__iexact=name).exists():
-            cc.create_list(account=account, name=name)
+        if not lists.live_lists(account).filter(name__iexact=name).exists():
+            lists.create_list(account=account, name=name)
     for email in unsubscribed_emails:
         contact = Contact.objects.filter(account=account, email_key=email.lower()).first()
         if contact is None:
-            contact = cc.new_contact(
+            contact = contacts.new_contact(
                 account=account, email=email, source="Account", permission="implicit"
             )
             contact.save()
         if contact.permission_to_send != "unsubscribed":
-            cc.unsubscribe(contact=contact)
+            contacts.unsubscribe(contact=contact)
     return account

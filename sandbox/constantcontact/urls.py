@@ -1,29 +1,29 @@
 from django.urls import path
 
-from sandbox.constantcontact import api, control, views
+from sandbox.constantcontact import api, control, pages
 
 OAUTH = "cc/oauth2/default/v1/"
 V3 = "cc/v3/"
 
 urlpatterns = [
-    path("cc/login", views.login, name="cc-login"),
-    path("cc/signup", views.signup, name="cc-signup"),
-    path("cc/logout", views.logout, name="cc-logout"),
-    path(f"{OAUTH}authorize", views.authorize, name="cc-authorize"),
-    path(f"{OAUTH}token", views.token, name="cc-token"),
-    path(f"{OAUTH}revoke", views.revoke, name="cc-revoke"),
-    path("cc/account/", views.account_home, name="cc-account"),
-    path("cc/account/contacts/", views.all_contacts_page, name="cc-contacts"),
-    path("cc/account/lists/<uuid:list_id>/", views.list_page, name="cc-list"),
+    path("cc/login", pages.login, name="cc-login"),
+    path("cc/signup", pages.signup, name="cc-signup"),
+    path("cc/logout", pages.logout, name="cc-logout"),
+    path(f"{OAUTH}authorize", pages.authorize, name="cc-authorize"),
+    path(f"{OAUTH}token", api.token, name="cc-token"),
+    path(f"{OAUTH}revoke", api.revoke, name="cc-revoke"),
+    path("cc/account/", pages.account_home, name="cc-account"),
+    path("cc/account/contacts/", pages.all_contacts_page, name="cc-contacts"),
+    path("cc/account/lists/<uuid:list_id>/", pages.list_page, name="cc-list"),
     path(
         "cc/account/contacts/<uuid:contact_id>/unsubscribe",
-        views.unsubscribe_contact,
+        pages.unsubscribe_contact,
         name="cc-unsubscribe",
     ),
     path(f"{V3}account/summary", api.account_summary),
     path(f"{V3}contact_lists", api.contact_lists),
     path(f"{V3}contact_lists/<str:list_id>", api.contact_list),
-    path(f"{V3}contacts", api.contacts),
+    path(f"{V3}contacts", api.contact_collection),
     path(f"{V3}contacts/sign_up_form", api.sign_up_form),
     path(f"{V3}contacts/<str:contact_id>", api.contact),
     path(f"{V3}activities", api.activity_list),

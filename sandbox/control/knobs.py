@@ -1,9 +1,13 @@
 """Knobs: injected latency, faults, token lifetimes and webhook behaviour.
 
-Read on every request from one database row, so a change made over HTTP, by a management
-command or by a test takes effect at once in the serving process.
+Read from one database row by every request that needs them (once: see `read_once`), so a
+change made over HTTP, by a management command or by a test takes effect at once in the
+serving process.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sandbox.control.models import KnobSettings
@@ -39,12 +43,40 @@ DEFAULTS: dict[str, Any] = {
     # account may have waiting before a new one is refused (429).
     "cc_import_rate_per_second": 5000,
     "cc_max_queued_activities": 1_000,
+    # How an import words a row's error (sandbox/constantcontact/imports.py): "plain",
+    # "line" or "line_with_header"; and domains whose addresses an import refuses.
+    "cc_import_error_format": "plain",
+    "cc_import_refused_domains": [],
 }
 
 
-def current() -> dict[str, Any]:
+# What the request being served has read so far (None outside a request).
+_read_by_request: ContextVar[dict[str, Any] | None] = ContextVar("knobs", default=None)
+
+
+def _read() -> dict[str, Any]:
     row = KnobSettings.objects.filter(pk=1).first()
     return {**DEFAULTS, **(row.values if row else {})}
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block (one request) the row is read at most once: every read answers
+    the values of the first."""
+    token = _read_by_request.set({})
+    try:
+        yield
+    finally:
+        _read_by_request.reset(token)
+
+
+def current() -> dict[str, Any]:
+    values = _read_by_request.get()
+    if values is None:
+        return _read()
+    if not values:
+        values.update(_read())
+    return values
 
 
 def get(name: str) -> Any:
@@ -64,9 +96,9 @@ def update(changes: dict[str, Any]) -> dict[str, Any]:
     row, _ = KnobSettings.objects.get_or_create(pk=1)
     row.values = {**row.values, **changes}
     row.save()
-    return current()
+    return _read()
 
 
 def reset() -> dict[str, Any]:
     KnobSettings.objects.filter(pk=1).delete()
-    return current()
+    return _read()

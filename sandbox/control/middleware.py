@@ -1,4 +1,5 @@
-"""Injects the knobs' latency and faults into provider API calls."""
+"""Reads the knobs once per request, and injects their latency and faults into provider API
+calls."""
 
 import random
 import socket
@@ -9,13 +10,23 @@ from django.http import HttpRequest, HttpResponse
 
 from sandbox.constantcontact import faults as cc_faults
 from sandbox.control import knobs
-from sandbox.quickbooks import faults as qbo_faults
+from sandbox.quickbooks import faults as qb_faults
 
 # Path prefix of each provider's API, and how that provider answers a fault.
 API_PREFIXES = {
-    "/quickbooks/v3/": ("quickbooks", qbo_faults),
+    "/quickbooks/v3/": ("quickbooks", qb_faults),
     "/cc/v3/": ("constantcontact", cc_faults),
 }
+
+
+def knob_values(get_response: Callable[[HttpRequest], HttpResponse]):
+    """A request reads the knobs at most once, however many checks look at them."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        with knobs.read_once():
+            return get_response(request)
+
+    return middleware
 
 
 def faults(get_response: Callable[[HttpRequest], HttpResponse]):

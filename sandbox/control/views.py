@@ -1,10 +1,12 @@
-import json
+"""The sandbox's index page, and the control API of its knobs (`_sandbox/knobs`)."""
 
-from django.http import HttpRequest, JsonResponse
+from typing import Any
+
+from django.http import HttpRequest
 from django.shortcuts import render
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from sandbox.common import control_api, json_object
 from sandbox.control import knobs
 
 
@@ -12,21 +14,15 @@ def index(request: HttpRequest):
     return render(request, "sandbox/index.html")
 
 
-@csrf_exempt
 @require_http_methods(["GET", "POST"])
-def knob_values(request: HttpRequest) -> JsonResponse:
+@control_api
+def knob_values(request: HttpRequest) -> dict[str, Any]:
     if request.method == "POST":
-        try:
-            changes = json.loads(request.body or b"{}")
-            if not isinstance(changes, dict):
-                raise ValueError("send a JSON object of knob values")
-            return JsonResponse(knobs.update(changes))
-        except ValueError as error:
-            return JsonResponse({"error": str(error)}, status=400)
-    return JsonResponse(knobs.current())
+        return knobs.update(json_object(request))
+    return knobs.current()
 
 
-@csrf_exempt
-@require_http_methods(["POST"])
-def knob_reset(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(knobs.reset())
+@require_POST
+@control_api
+def knob_reset(request: HttpRequest) -> dict[str, Any]:
+    return knobs.reset()

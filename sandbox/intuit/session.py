@@ -17,7 +17,7 @@ from sandbox.intuit.models import Company, IntuitUser
 
 USER_KEY = "intuit_user_id"
 AUTH_TIME_KEY = "intuit_auth_time"
-COMPANY_KEY = "qbo_realm_id"
+COMPANY_KEY = "quickbooks_realm_id"
 
 
 def sign_in(request: HttpRequest, user: IntuitUser) -> None:
@@ -61,7 +61,7 @@ def signed_in_company(request: HttpRequest) -> Company | None:
     return only[0] if len(only) == 1 else None
 
 
-def qbo_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """QuickBooks pages need a signed-in user working in a company: else the sign-in page."""
 
     @functools.wraps(view)

@@ -2,7 +2,6 @@
 user would (webhooks included), seed a company, look at the webhook outbox."""
 
 import functools
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -10,9 +9,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sandbox import common
+from sandbox.common import json_body
 from sandbox.quickbooks import selectors, services
 from sandbox.quickbooks.models import WebhookDelivery, WebhookEvent
 from sandbox.quickbooks.seed import seed_customers
@@ -21,24 +21,17 @@ RECENT_DELIVERIES = 200
 
 
 def control_api(view: Callable[..., Any]) -> Callable[..., HttpResponse]:
-    """JSON in and out; a refused change is a 400 (404 for an unknown customer)."""
+    """The sandbox's control API (a refused change is a 400), where an unknown customer
+    is a 404."""
 
-    @csrf_exempt
     @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         try:
-            result = view(request, *args, **kwargs)
+            return view(request, *args, **kwargs)
         except services.CustomerNotFound as error:
-            return JsonResponse({"error": str(error)}, status=404)
-        except (services.CustomerError, json.JSONDecodeError) as error:
-            return JsonResponse({"error": str(error)}, status=400)
-        return result if isinstance(result, HttpResponse) else JsonResponse(result, safe=False)
+            raise common.NotFound(str(error)) from None
 
-    return wrapped
-
-
-def _body(request: HttpRequest) -> Any:
-    return json.loads(request.body or b"{}")
+    return common.control_api(wrapped)
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,7 +46,7 @@ def customers(request: HttpRequest, realm_id: str) -> Any:
                 for customer in selectors.live_customers(realm_id=realm_id).order_by("number")
             ]
         }
-    body = _body(request)
+    body = json_body(request)
     many = isinstance(body, list)
     created = services.create_customers(realm_id=realm_id, customers=body if many else [body])
     rendered = [selectors.customer_json(customer) for customer in created]
@@ -64,7 +57,7 @@ def customers(request: HttpRequest, realm_id: str) -> Any:
 @control_api
 def update(request: HttpRequest, realm_id: str, customer_id: str) -> Any:
     customer = services.update_customer(
-        realm_id=realm_id, customer_id=customer_id, changes=_body(request)
+        realm_id=realm_id, customer_id=customer_id, changes=json_body(request)
     )
     return selectors.customer_json(customer)
 
@@ -75,7 +68,7 @@ def update_many(request: HttpRequest, realm_id: str) -> Any:
     """Many edits at once, as an import or a batch of API calls makes them: a JSON list of
     {"Id": <customer id>, <properties to change>}; all or none, one event per edit. Answers
     the customers as they now are."""
-    body = _body(request)
+    body = json_body(request)
     if not isinstance(body, list) or not all(isinstance(e, dict) and "Id" in e for e in body):
         raise services.CustomerError('send a list of {"Id": <customer id>, <properties>}')
     with transaction.atomic():
@@ -122,7 +115,7 @@ def merge(request: HttpRequest, realm_id: str, customer_id: str, into_id: str) -
 @control_api
 def seed(request: HttpRequest, realm_id: str) -> Any:
     """Bulk customers with the edge cases (no webhooks): {"count": n, "random_seed": 0}."""
-    body = _body(request)
+    body = json_body(request)
     count, random_seed = body.get("count"), body.get("random_seed", 0)
     if not isinstance(count, int) or not isinstance(random_seed, int) or count < 0:
         raise services.CustomerError('send {"count": <n >= 0>, "random_seed": <int>}')

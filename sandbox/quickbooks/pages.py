@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sandbox.intuit.session import qbo_login_required, signed_in_company
+from sandbox.intuit import session
 from sandbox.quickbooks import selectors, services
 from sandbox.quickbooks.forms import CustomerForm
 
@@ -15,12 +15,12 @@ PAGE_SIZE = 50
 
 
 def _realm_id(request: HttpRequest) -> str:
-    company = signed_in_company(request)
-    assert company is not None  # qbo_login_required saw to it
+    company = session.signed_in_company(request)
+    assert company is not None  # login_required saw to it
     return company.realm_id
 
 
-@qbo_login_required
+@session.login_required
 @require_http_methods(["GET"])
 def customer_list(request: HttpRequest) -> HttpResponse:
     realm_id = _realm_id(request)
@@ -40,7 +40,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "quickbooks/customers.html",
+        "customers/list.html",
         {
             "page": page,
             "rows": [selectors.customer_json(customer) for customer in page],
@@ -50,7 +50,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@qbo_login_required
+@session.login_required
 @require_http_methods(["GET", "POST"])
 def customer_new(request: HttpRequest) -> HttpResponse:
     realm_id = _realm_id(request)
@@ -63,10 +63,10 @@ def customer_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Customer {customer.display_name} saved.")
             return redirect("quickbooks:customers")
-    return render(request, "quickbooks/customer_form.html", {"form": form, "customer": None})
+    return render(request, "customers/form.html", {"form": form, "customer": None})
 
 
-@qbo_login_required
+@session.login_required
 @require_http_methods(["GET", "POST"])
 def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
     realm_id = _realm_id(request)
@@ -88,12 +88,12 @@ def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
             return redirect("quickbooks:customers")
     return render(
         request,
-        "quickbooks/customer_form.html",
+        "customers/form.html",
         {"form": form, "customer": selectors.customer_json(customer)},
     )
 
 
-@qbo_login_required
+@session.login_required
 @require_POST
 def customer_action(request: HttpRequest, customer_id: str, action: str) -> HttpResponse:
     """Make inactive / active, delete, or merge into another customer (POST only)."""

@@ -2,7 +2,7 @@
 
 import random
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -80,22 +80,13 @@ def seed_customers(*, realm_id: str, count: int, random_seed: int = 0) -> int:
         children_left = 0
         for offset in range(count):
             number = first + offset
-            created = moment - timedelta(days=3 * 365) * (1 - offset / max(count, 1))
-            if rng.random() < 0.10:
-                created -= timedelta(days=rng.randint(30, 700))
-            updated = created + (moment - created) * rng.random()
+            created, updated = _times(rng, moment, share_done=offset / max(count, 1))
             if children_left and parent is not None:
                 data = _subcustomer(rng, number, parent)
                 children_left -= 1
             else:
-                data = _customer(rng, number, taken)
-                data.update(Job=False, FullyQualifiedName=data["DisplayName"])
+                data, children_left = _top_level(rng, number, taken, last=offset + 1 >= count)
                 parent = None
-                if rng.random() < 0.04 and offset + 1 < count:
-                    children_left = rng.randint(1, 3)
-                    data["Active"] = True
-                    if not data.get("PrimaryEmailAddr"):
-                        data["PrimaryEmailAddr"] = {"Address": _email(number, "parent")}
             taken.add(data["DisplayName"])
             customer = Customer(
                 realm_id=realm_id,
@@ -111,6 +102,30 @@ def seed_customers(*, realm_id: str, count: int, random_seed: int = 0) -> int:
                 parent = customer
         Customer.objects.bulk_create(customers, batch_size=1000)
     return count
+
+
+def _times(rng: random.Random, moment: datetime, *, share_done: float) -> tuple[datetime, datetime]:
+    """CreateTime growing with the Id over three years (some imported earlier), and a
+    LastUpdatedTime between it and now."""
+    created = moment - timedelta(days=3 * 365) * (1 - share_done)
+    if rng.random() < 0.10:
+        created -= timedelta(days=rng.randint(30, 700))
+    return created, created + (moment - created) * rng.random()
+
+
+def _top_level(
+    rng: random.Random, number: int, taken: set[str], *, last: bool
+) -> tuple[dict[str, Any], int]:
+    """A customer that is no one's sub-customer, and how many sub-customers follow it."""
+    data = _customer(rng, number, taken)
+    data.update(Job=False, FullyQualifiedName=data["DisplayName"])
+    children = 0
+    if rng.random() < 0.04 and not last:
+        children = rng.randint(1, 3)
+        data["Active"] = True
+        if not data.get("PrimaryEmailAddr"):
+            data["PrimaryEmailAddr"] = {"Address": _email(number, "parent")}
+    return data, children
 
 
 def _customer(rng: random.Random, number: int, taken: set[str]) -> dict[str, Any]:

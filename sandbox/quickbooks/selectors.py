@@ -33,7 +33,7 @@ _DEFAULTS = {
 }
 
 
-def qbo_time(moment: datetime) -> str:
+def quickbooks_time(moment: datetime) -> str:
     """A time as QuickBooks writes it: the company's local time with its offset."""
     return moment.astimezone(COMPANY_TIMEZONE).isoformat(timespec="seconds")
 
@@ -53,8 +53,8 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         **_DEFAULTS,
         **data,
         "MetaData": {
-            "CreateTime": qbo_time(customer.created_at),
-            "LastUpdatedTime": qbo_time(customer.updated_at),
+            "CreateTime": quickbooks_time(customer.created_at),
+            "LastUpdatedTime": quickbooks_time(customer.updated_at),
         },
     }
 
@@ -65,7 +65,7 @@ def deleted_json(customer: Customer) -> dict[str, Any]:
         "domain": "QBO",
         "status": "Deleted",
         "Id": customer.customer_id,
-        "MetaData": {"LastUpdatedTime": qbo_time(customer.updated_at)},
+        "MetaData": {"LastUpdatedTime": quickbooks_time(customer.updated_at)},
     }
 
 

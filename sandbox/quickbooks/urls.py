@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sandbox.quickbooks import control, pages, views
+from sandbox.quickbooks import api, control, pages
 
 app_name = "quickbooks"
 
@@ -9,10 +9,10 @@ CONTROL = "_sandbox/quickbooks/<str:realm_id>/customers"
 
 urlpatterns = [
     # The Accounting API.
-    path(f"{API}query", views.query, name="query"),
-    path(f"{API}customer/<str:customer_id>", views.read_customer, name="read"),
-    path(f"{API}cdc", views.cdc, name="cdc"),
-    path(f"{API}companyinfo/<str:company_id>", views.company_info, name="companyinfo"),
+    path(f"{API}query", api.query, name="query"),
+    path(f"{API}customer/<str:customer_id>", api.read_customer, name="read"),
+    path(f"{API}cdc", api.cdc, name="cdc"),
+    path(f"{API}companyinfo/<str:company_id>", api.company_info, name="companyinfo"),
     # The Customers page.
     path("qbo/customers/", pages.customer_list, name="customers"),
     path("qbo/customers/new/", pages.customer_new, name="customer-new"),

@@ -5,7 +5,7 @@ must hold at any size, like every tenant finishing, is checked)."""
 import subprocess
 import sys
 
-from tests.sandbox_server import ROOT
+from support.sandbox_server import ROOT
 
 FIGURES = {
     "First sync": [

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from support.sandbox_server import ROOT
+from support.stack import Stack, start_stack, stop_stack
 from tests.browser.journey import Camera, World, seed_world
-from tests.browser.stack import Stack, start_stack, stop_stack
-from tests.sandbox_server import ROOT
 
 CHROMIUM = os.environ.get("CCSYNC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,10 +26,6 @@ SCREENSHOT_DIR = Path(os.environ.get("CCSYNC_SCREENSHOT_DIR", ROOT / "var" / "sc
 STEP_TIMEOUT_MS = 15_000
 
 expect.set_options(timeout=STEP_TIMEOUT_MS)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives Chromium through the whole running stack")
 
 
 @pytest.fixture(scope="package")

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.stack import Stack, wait_for
+from support.stack import Stack, wait_for
 
 APP_NAME = "Constant Contact for QuickBooks Online"
 SYNC_TIMEOUT = 60.0

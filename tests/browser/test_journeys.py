@@ -1,4 +1,4 @@
-"""Journeys 1 to 7 of product.md, clicked in Chromium against the whole running stack.
+"""Journeys 1 to 7 of docs/product.md, clicked in Chromium against the whole running stack.
 
 Each journey seeds its own QuickBooks company and Constant Contact account through the
 sandbox's control API, and checks the outcome there: every eligible customer exactly once
@@ -7,9 +7,9 @@ in the list, nothing else.
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
+from support.stack import Stack
 from tests.browser.journey import (
     LIST,
     SEEDED_LISTS,
@@ -32,9 +32,6 @@ from tests.browser.journey import (
     sign_in_to_quickbooks,
     wait_for_list,
 )
-from tests.browser.stack import Stack
-
-pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 
 
 def test_install_connect_and_watch_the_first_sync(
@@ -103,7 +100,8 @@ def test_change_list(page: Page, world: World, camera: Camera) -> None:
     stands in both lists, nothing leaves the old list."""
     install_and_sync(page, world, camera, list_name=LIST)
     first_sync = set(world.eligible)
-    # The seed's way: create the list in Constant Contact, come back and refresh the lists.
+    # The user guide's way (docs/product.md, journey 3): create the list in Constant Contact,
+    # come back and refresh the lists.
     elsewhere = f"Members {world.tag}"
     page.goto(f"{world.stack.sandbox.url}/cc/account/")
     page.get_by_label("List name").fill(elsewhere)
@@ -116,7 +114,7 @@ def test_change_list(page: Page, world: World, camera: Camera) -> None:
     dropdown = page.get_by_label("Constant Contact list")
     expect(dropdown.locator("option", has_text=elsewhere)).to_have_count(1)
     expect_settings_page(page, camera, "settings-lists-refreshed")
-    # Going beyond the seed: create the list right here.
+    # Going beyond the guide: create the list right here.
     new_list = f"Donors {world.tag}"
     page.get_by_label("New list name").fill(new_list)
     page.get_by_role("button", name="Create list").click()

@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, UnsubscribedAddress, WebhookEvent
 from integrations.constantcontact import oauth as cc_oauth
-from integrations.quickbooks import oauth as intuit_oauth
+from integrations.quickbooks import oauth as qb_oauth
 from tenants.models import (
     ConstantContactConnection,
-    IntuitConnection,
     ListSelection,
     Membership,
+    QuickBooksConnection,
     Tenant,
     User,
 )
@@ -72,7 +72,7 @@ def company(db):
         if shared_user is not None:
             Membership.objects.create(user=shared_user, tenant=tenant)
         held = Held(tenant=tenant, owner=owner, emails=[owner.email])
-        for model in (IntuitConnection, ConstantContactConnection):
+        for model in (QuickBooksConnection, ConstantContactConnection):
             held.tokens += _connect(model, tenant, tag)
         ListSelection.objects.create(
             tenant=tenant, list_id=f"list-{tag}", list_name="Customers", chosen_by=owner
@@ -126,7 +126,7 @@ def company(db):
 def revoked(monkeypatch) -> list[str]:
     """Tokens the app asked the providers to revoke (no provider is called)."""
     calls: list[str] = []
-    monkeypatch.setattr(intuit_oauth, "revoke", lambda *, token: calls.append(token))
+    monkeypatch.setattr(qb_oauth, "revoke", lambda *, token: calls.append(token))
     monkeypatch.setattr(cc_oauth, "revoke", lambda *, token: calls.append(token))
     return calls
 

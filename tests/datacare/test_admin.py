@@ -6,7 +6,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from ccsync.sync import tasks
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from tenants.models import Tenant, User
 
@@ -18,17 +17,10 @@ def operator(db) -> Client:
     return client
 
 
-@pytest.fixture
-def queued(monkeypatch) -> list[tuple[str, int]]:
-    """Celery messages sent (task, id), instead of sending them."""
-    sent: list[tuple[str, int]] = []
-    monkeypatch.setattr(tasks.run_sync, "delay", lambda run_id: sent.append(("run", run_id)))
-    monkeypatch.setattr(
-        tasks.sync_changes,
-        "apply_async",
-        lambda args, countdown: sent.append(("changes", args[0])),
-    )
-    return sent
+def sent(enqueued) -> list[tuple[str, int]]:
+    """The Celery messages the app sent, as (task, id)."""
+    short = {"sync.run": "run", "sync.changes": "changes"}
+    return [(short[job.task], job.args[0]) for job in enqueued]
 
 
 def act(client: Client, path: str, action: str, pks, captured) -> list[str]:
@@ -47,7 +39,7 @@ def fail(tenant: Tenant, *customer_ids: str) -> None:
 
 
 def test_resync_starts_a_full_check_once_the_first_sync_is_done(
-    operator, company, queued, django_capture_on_commit_callbacks
+    operator, company, enqueued, django_capture_on_commit_callbacks
 ):
     synced, new, paused = company(), company("New"), company("Paused")
     Run.objects.filter(tenant=new.tenant).delete()
@@ -64,12 +56,12 @@ def test_resync_starts_a_full_check_once_the_first_sync_is_done(
     reconcile = Run.objects.get(tenant=synced.tenant, state=Run.State.QUEUED)
     first = Run.objects.get(tenant=new.tenant, state=Run.State.QUEUED)
     assert (reconcile.kind, first.kind) == (Run.Kind.RECONCILE, Run.Kind.FIRST)
-    assert sorted(queued) == sorted([("run", reconcile.pk), ("run", first.pk)])
+    assert sorted(sent(enqueued)) == sorted([("run", reconcile.pk), ("run", first.pk)])
     assert not Run.objects.filter(tenant=paused.tenant, state=Run.State.QUEUED).exists()
 
 
 def test_retry_failed_customers_of_a_tenant_schedules_a_changes_run(
-    operator, company, queued, django_capture_on_commit_callbacks
+    operator, company, enqueued, django_capture_on_commit_callbacks
 ):
     held, other = company(customers=4), company("Other")
     fail(held.tenant, "1", "3")
@@ -91,14 +83,14 @@ def test_retry_failed_customers_of_a_tenant_schedules_a_changes_run(
     )
     assert outcomes == {"1": "pending", "2": "synced", "3": "pending", "4": "synced"}
     assert TenantSync.objects.get(tenant=held.tenant).incremental_scheduled
-    assert queued == [("changes", held.tenant.pk)]
+    assert sent(enqueued) == [("changes", held.tenant.pk)]
     # The other company's failure is left alone.
     assert CustomerRecord.objects.get(tenant=other.tenant, customer_id="2").outcome == "failed"
     assert not WebhookEvent.objects.filter(tenant=other.tenant).exists()
 
 
 def test_retry_from_the_customers_list_takes_only_the_selected_failed_ones(
-    operator, company, queued, django_capture_on_commit_callbacks
+    operator, company, enqueued, django_capture_on_commit_callbacks
 ):
     held, gone = company(customers=3), company("Gone")
     fail(held.tenant, "1", "2")
@@ -123,7 +115,7 @@ def test_retry_from_the_customers_list_takes_only_the_selected_failed_ones(
     assert list(WebhookEvent.objects.values_list("customer_id", flat=True)) == ["1"]
     assert CustomerRecord.objects.get(tenant=held.tenant, customer_id="2").outcome == "failed"
     assert CustomerRecord.objects.get(tenant=gone.tenant, customer_id="1").outcome == "failed"
-    assert queued == [("changes", held.tenant.pk)]
+    assert sent(enqueued) == [("changes", held.tenant.pk)]
 
 
 def test_actions_need_the_right_to_change_tenants(company, db):

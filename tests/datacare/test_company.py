@@ -9,22 +9,23 @@ import stat
 import pytest
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, get_commands
 from django.db import models
 
+from ccsync.sync import lifecycle
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, UnsubscribedAddress, WebhookEvent
 from tenants.models import (
     ConstantContactConnection,
-    IntuitConnection,
     ListSelection,
     Membership,
+    QuickBooksConnection,
     Tenant,
     User,
 )
 
 TENANT_ROWS = (
     Membership,
-    IntuitConnection,
+    QuickBooksConnection,
     ConstantContactConnection,
     ListSelection,
     TenantSync,
@@ -113,6 +114,11 @@ def test_export_to_stdout_is_the_same_json(two):
     assert len(data["customers"]) == 3 and data["tenant"]["realm_id"] == held.realm_id
 
 
+def test_the_commands_belong_to_data_care():
+    commands = get_commands()
+    assert commands["export_company"] == commands["erase_company"] == "ccsync.datacare"
+
+
 def test_unknown_company_is_an_error(db):
     for command in ("export_company", "erase_company"):
         with pytest.raises(CommandError, match="No QuickBooks company"):
@@ -158,9 +164,8 @@ def test_erase_leaves_nothing_about_the_company_and_touches_no_other(two, revoke
 
 def test_erase_of_a_disconnected_company_revokes_nothing_more(two, revoked):
     held, _ = two
-    from tenants import services as tenant_services
 
-    tenant_services.disconnect(tenant=held.tenant, reason="Disconnected in QuickBooks.")
+    lifecycle.disconnect(tenant=held.tenant, reason="Disconnected in QuickBooks.")
     revoked.clear()
     run("erase_company", held.realm_id, "--yes")
     assert revoked == []

@@ -7,22 +7,22 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from ccsync.datacare import retention
-from ccsync.sync import tasks
+from ccsync.datacare import retention, tasks
+from ccsync.sync import lifecycle
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, UnsubscribedAddress, WebhookEvent
 from ccsync.sync.selectors import HISTORY_LENGTH
-from integrations.quickbooks.oauth import IntuitTokens
+from integrations.quickbooks.oauth import QuickBooksTokens
 from tenants import services as tenant_services
 from tenants.models import (
     ConstantContactConnection,
-    IntuitConnection,
     ListSelection,
     Membership,
+    QuickBooksConnection,
     Tenant,
 )
 
 CUSTOMER_DATA = (CustomerRecord, UnsubscribedAddress, WebhookEvent, TenantSync)
-KEPT = (Membership, ListSelection, Run, IntuitConnection, ConstantContactConnection)
+KEPT = (Membership, ListSelection, Run, QuickBooksConnection, ConstantContactConnection)
 
 
 def counts(tenant: Tenant, models=CUSTOMER_DATA + KEPT) -> dict[str, int]:
@@ -30,13 +30,13 @@ def counts(tenant: Tenant, models=CUSTOMER_DATA + KEPT) -> dict[str, int]:
 
 
 def disconnect(tenant: Tenant) -> None:
-    tenant_services.disconnect(tenant=tenant, reason="Disconnected in QuickBooks.")
+    lifecycle.disconnect(tenant=tenant, reason="Disconnected in QuickBooks.")
     tenant.refresh_from_db()
 
 
 def reinstall(tenant: Tenant, owner) -> None:
     now = timezone.now()
-    tokens = IntuitTokens(
+    tokens = QuickBooksTokens(
         access_token="new-access",
         refresh_token="new-refresh",
         access_expires_at=now + timedelta(hours=1),
@@ -45,7 +45,7 @@ def reinstall(tenant: Tenant, owner) -> None:
     identity = tenant_services.IntuitIdentity(
         sub=owner.intuit_sub, email=owner.email, given_name="Pat", family_name="Owner"
     )
-    tenant_services.install(realm_id=tenant.realm_id, tokens=tokens, identity=identity)
+    lifecycle.install(realm_id=tenant.realm_id, tokens=tokens, identity=identity)
     tenant.refresh_from_db()
 
 
@@ -63,7 +63,7 @@ def test_disconnect_forgets_and_revokes_tokens_at_once_but_keeps_customer_data(
     disconnect(held.tenant)
 
     assert sorted(revoked) == sorted(held.tokens[i] for i in (0, 1, 4, 5))  # plaintext tokens
-    for model in (IntuitConnection, ConstantContactConnection):
+    for model in (QuickBooksConnection, ConstantContactConnection):
         connection = model.objects.get(tenant=held.tenant)
         assert connection.access_token_encrypted == connection.refresh_token_encrypted == ""
         assert connection.access_expires_at is None and connection.refresh_expires_at is None
@@ -222,7 +222,7 @@ def test_beat_schedules_the_data_care_tasks():
     schedule = {
         entry["task"]: entry["schedule"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()
     }
-    for name in ("sync.purge_disconnected", "sync.prune_history"):
+    for name in ("datacare.purge_disconnected", "datacare.prune_history"):
         assert name in app.tasks
         assert 0 < schedule[name] <= 24 * 3600
     assert django_settings.DATA_RETENTION_AFTER_DISCONNECT_DAYS == 30

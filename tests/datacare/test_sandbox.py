@@ -3,18 +3,14 @@ and re-subscribes no one; a failed customer retried by the operator is sent agai
 
 from datetime import timedelta
 
-import pytest
 import requests
 from django.utils import timezone
 
 from ccsync.datacare import retention
-from ccsync.sync import operations
+from ccsync.sync import lifecycle, operations
 from ccsync.sync.models import CustomerRecord, Run
-from tenants import services as tenant_services
+from support.accounts import Account, Identity
 from tests.sync.conftest import person
-from tests.tenants.conftest import Account, Identity
-
-pytestmark = pytest.mark.sandbox
 
 
 def all_contacts(company) -> list[dict]:
@@ -45,7 +41,7 @@ def test_installing_again_after_the_purge_duplicates_no_contact(install, setting
     before = sorted(contact["email"] for contact in all_contacts(company))
     assert before == ["amy@example.com", "bob@example.com", "gus@example.com"]
 
-    tenant_services.disconnect(tenant=company.tenant, reason="Disconnected in QuickBooks.")
+    lifecycle.disconnect(tenant=company.tenant, reason="Disconnected in QuickBooks.")
     assert retention.purge_disconnected(now=timezone.now() + timedelta(days=31)) == 1
     assert not CustomerRecord.objects.filter(tenant=company.tenant).exists()
     company.change(company.customer_id("Bob Ray"), PrimaryPhone={"FreeFormNumber": "222"})

@@ -18,12 +18,14 @@ import redis
 import requests
 
 from ccsync.sync.rules import customer_email, is_active
+from support.accounts import PASSWORD, Account, Browser, Identity
+from support.html_page import Page
+from support.sandbox_server import free_port
+from support.stack import Stack, start_stack, stop_stack, wait_for
 from tenants.models import Tenant
-from tests.browser.stack import Stack, start_stack, stop_stack, wait_for
 from tests.faults.expect import Target
-from tests.sandbox_server import free_port
 from tests.sync.conftest import Company
-from tests.tenants.conftest import PASSWORD, Account, Browser, Identity, Journey, Page
+from tests.tenants.conftest import Journey
 
 LIST = "Customers"
 RUN_TIMEOUT = 60.0
@@ -35,10 +37,6 @@ STACK_ENV = {
     "SYNC_IMPORT_CHUNK_ROWS": "12",
     "SYNC_COALESCE_SECONDS": "0.5",
 }
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "stack: runs the whole product in processes")
 
 
 class RedisServer:

@@ -23,7 +23,7 @@ from ccsync.sync.rules import (
     is_active,
     is_top_level,
 )
-from tests.browser.stack import wait_for
+from support.stack import wait_for
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.test import Client
@@ -16,17 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
+from support.query_string import query_of
 from tenants.models import (
     ConstantContactConnection,
-    IntuitConnection,
     ListSelection,
     Membership,
+    QuickBooksConnection,
     Tenant,
     User,
 )
 from tests.sync.conftest import Company, sign
-
-pytestmark = pytest.mark.sandbox
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 VICTIM = "victim.person@example.com"
@@ -46,7 +45,7 @@ def state_of_the_world() -> dict[str, Any]:
     """Every row a bad request could create or change (tokens included, decrypted)."""
     connections = [
         (c.state, c.access_token, c.refresh_token)
-        for model in (IntuitConnection, ConstantContactConnection)
+        for model in (QuickBooksConnection, ConstantContactConnection)
         for c in model.objects.order_by("pk")
     ]
     return {
@@ -66,7 +65,7 @@ def secrets_in_logs(text: str) -> list[str]:
     """Tokens of every connection, and any email address, found in `text`."""
     tokens = [
         token
-        for model in (IntuitConnection, ConstantContactConnection)
+        for model in (QuickBooksConnection, ConstantContactConnection)
         for c in model.objects.all()
         for token in (c.access_token, c.refresh_token)
         if token
@@ -200,10 +199,6 @@ FLOW_STARTS = {
 param_values = st.text(max_size=40) | st.sampled_from(["access_denied", "123", VICTIM, ""])
 
 
-def query(url: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
-
-
 @FUZZ
 @given(params=st.dictionaries(st.sampled_from(PARAM_NAMES), param_values, max_size=5))
 @pytest.mark.parametrize("path", ["/auth/intuit/callback/", "/auth/constantcontact/callback/"])
@@ -230,7 +225,7 @@ def test_a_replayed_callback_changes_nothing(installed, caplog):
     to_cc = journey.client.get("/constantcontact/connect/")["Location"]
     cc_back = journey.browser.cc_authorize(to_cc, company.account)
     assert journey.get(cc_back).status_code == 302
-    assert query(intuit_back)["state"] and query(cc_back)["code"]
+    assert query_of(intuit_back)["state"] and query_of(cc_back)["code"]
 
     before = state_of_the_world()
     for client in (journey.client, Client()):

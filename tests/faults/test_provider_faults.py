@@ -7,15 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from ccsync.sync import engine, services, tasks
+from ccsync.sync import events, runs, selectors, tasks
 from ccsync.sync.models import Run
 from integrations import http
 from integrations.constantcontact import oauth as cc_oauth
-from integrations.quickbooks import oauth as intuit_oauth
-from tenants.models import ConstantContactConnection, IntuitConnection
+from integrations.quickbooks import oauth as qb_oauth
+from tenants.models import ConstantContactConnection, QuickBooksConnection
 from tests.faults.expect import assert_list_matches_company, differences
-
-pytestmark = pytest.mark.sandbox
 
 FAULTS = {
     f"{provider}_{knob}": rate
@@ -56,12 +54,12 @@ def test_first_and_incremental_syncs_through_5xx_429_and_dropped_connections(
     monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.1, 0.2, 0.4))
     company = installed(customers=30)
     knobs(**FAULTS)
-    run = run_task(services.open_run(tenant=company.company.tenant))
+    run = run_task(selectors.open_run(tenant=company.company.tenant))
     assert run.state == Run.State.COMPLETED, run.error
     assert_list_matches_company(company.target)
 
     change_customers(company)
-    changes = services.start_changes(tenant=company.company.tenant)
+    changes = events.start_changes(tenant_id=company.company.tenant.pk)
     run = run_task(changes)
     assert run.state == Run.State.COMPLETED, run.error
     assert_list_matches_company(company.target)
@@ -76,10 +74,10 @@ def test_access_tokens_expiring_mid_run_are_renewed(installed, knobs, monkeypatc
     tenant = company.company.tenant
     before = {
         model: model.objects.get(tenant=tenant).refresh_token
-        for model in (IntuitConnection, ConstantContactConnection)
+        for model in (QuickBooksConnection, ConstantContactConnection)
     }
     knobs(quickbooks_latency_ms=250, constantcontact_latency_ms=250)
-    run = run_task(services.open_run(tenant=tenant))
+    run = run_task(selectors.open_run(tenant=tenant))
     assert run.state == Run.State.COMPLETED, run.error
     assert_list_matches_company(company.target)
     for model, old_refresh_token in before.items():
@@ -95,13 +93,13 @@ def test_a_revoked_grant_breaks_the_connection_and_a_reconnect_finishes(
     company = installed(customers=20)
     tenant = company.company.tenant
     model, revoke = {
-        "intuit": (IntuitConnection, intuit_oauth.revoke),
+        "intuit": (QuickBooksConnection, qb_oauth.revoke),
         "constantcontact": (ConstantContactConnection, cc_oauth.revoke),
     }[provider]
     stored = model.objects.get(tenant=tenant)
     tokens = (stored.access_token, stored.refresh_token)
 
-    real, calls = engine.checkpoint, {"n": 0}
+    real, calls = runs.checkpoint, {"n": 0}
 
     def revoke_midway(sync, **changes):
         real(sync, **changes)
@@ -109,8 +107,8 @@ def test_a_revoked_grant_breaks_the_connection_and_a_reconnect_finishes(
         if calls["n"] == 4:  # some pages read: the person revokes the app's access
             revoke(token=tokens[1])
 
-    monkeypatch.setattr(engine, "checkpoint", revoke_midway)
-    run = run_task(services.open_run(tenant=tenant))
+    monkeypatch.setattr(runs, "checkpoint", revoke_midway)
+    run = run_task(selectors.open_run(tenant=tenant))
     monkeypatch.undo()
 
     assert run.state == Run.State.FAILED
@@ -131,7 +129,7 @@ def test_a_revoked_grant_breaks_the_connection_and_a_reconnect_finishes(
         answer = journey.connect_constantcontact(company.account)
     assert answer.status_code == 302
     assert model.objects.get(tenant=tenant).is_connected
-    resumed = services.open_run(tenant=tenant)
+    resumed = selectors.open_run(tenant=tenant)
     assert resumed is not None, "reconnecting did not start the sync again"
     assert run_task(resumed).state == Run.State.COMPLETED
     assert_list_matches_company(company.target)

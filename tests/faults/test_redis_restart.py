@@ -1,13 +1,9 @@
 """Redis (the broker and the shared rate limiter) crashes mid-run and comes back empty: the
 run still finishes, with every eligible customer in the list exactly once."""
 
-import pytest
-
-from tests.browser.stack import Stack, spawn_worker, wait_for
+from support.stack import Stack, spawn_worker, wait_for
 from tests.faults.conftest import RUN_TIMEOUT, new_live_company, run_where
 from tests.faults.expect import wait_until_list_matches
-
-pytestmark = [pytest.mark.sandbox, pytest.mark.stack]
 
 
 def restart_dead_workers(stack: Stack) -> None:

@@ -5,18 +5,15 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import requests
 from celery import Celery
 
-from ccsync.ops import queues
+from ccsync import jobs
 from ccsync.sync.rules import customer_email, is_active, is_top_level
-from tests.browser.stack import spawn_worker, wait_for
+from support.stack import spawn_worker, wait_for
 from tests.faults.conftest import RUN_TIMEOUT, kill_worker, new_live_company, run_where
 from tests.faults.expect import Target, assert_list_matches_company, wait_until_list_matches
 from tests.sync.conftest import sign
-
-pytestmark = [pytest.mark.sandbox, pytest.mark.stack]
 
 
 def events(realm_id: str, *changes: tuple[str, str, datetime]) -> bytes:
@@ -136,15 +133,15 @@ def test_two_workers_given_the_same_tenant_at_once(live, app_db):
         )
         # The same run and the same tenant's changes handed to both workers at once.
         for _ in range(3):
-            broker.send_task("sync.run", args=[run["id"]], queue=queues.FIRST_SYNC)
-            broker.send_task("sync.changes", args=[run["tenant_id"]], queue=queues.WEBHOOKS)
+            broker.send_task("sync.run", args=[run["id"]], queue=jobs.FIRST_SYNC)
+            broker.send_task("sync.changes", args=[run["tenant_id"]], queue=jobs.WEBHOOKS)
         wait_until_list_matches(company.target, timeout=RUN_TIMEOUT)
 
         # A burst of edits (QuickBooks sends their webhooks) while both workers take the
         # tenant's changes.
         for customer in synced_customers(company.target)[:6]:
             company.control("POST", f"/customers/{customer['Id']}", {"FamilyName": "Burst"})
-            broker.send_task("sync.changes", args=[run["tenant_id"]], queue=queues.WEBHOOKS)
+            broker.send_task("sync.changes", args=[run["tenant_id"]], queue=jobs.WEBHOOKS)
         wait_for(
             lambda: settled(live, app_db, company.realm_id),
             timeout=RUN_TIMEOUT,

@@ -1,6 +1,5 @@
 import json
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -18,6 +17,7 @@ from integrations.constantcontact.errors import (
     TransientError,
     Unauthorized,
 )
+from support.query_string import query_of
 from tests.integrations.conftest import CC_BASE, bearer
 
 pytestmark = pytest.mark.usefixtures("provider_settings")
@@ -29,10 +29,6 @@ EMAIL = "pat.doe@example.com"
 @pytest.fixture
 def client(tokens):
     return ConstantContactClient(tokens=tokens)
-
-
-def query(call) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
 
 
 def contact(n: int, email: str | None = None) -> dict:
@@ -125,7 +121,7 @@ def test_iter_contacts_sends_the_filters(client, mocked):
         )
         == []
     )
-    assert query(mocked.calls[0]) == {
+    assert query_of(mocked.calls[0].request.url) == {
         "status": "all",
         "lists": "l1,l2",
         "updated_after": "2024-05-01T08:00:00+00:00",
@@ -144,7 +140,7 @@ def test_find_contact(client, mocked):
     mocked.get(f"{CC_BASE}/contacts", json={"contacts": [contact(1, "Pat.Doe@Example.com")]})
 
     assert client.find_contact(email=EMAIL)["contact_id"] == "c1"
-    assert query(mocked.calls[0]) == {
+    assert query_of(mocked.calls[0].request.url) == {
         "status": "all",
         "email": EMAIL,
         "include": "list_memberships",
@@ -168,7 +164,7 @@ def test_get_contact(client, mocked):
     mocked.get(f"{CC_BASE}/contacts/c1", json=contact(1))
 
     assert client.get_contact(contact_id="c1", include=["list_memberships"]) == contact(1)
-    assert query(mocked.calls[0]) == {"include": "list_memberships"}
+    assert query_of(mocked.calls[0].request.url) == {"include": "list_memberships"}
 
 
 def test_put_contact_sends_the_writable_body_from_the_account(client, mocked):

@@ -14,6 +14,7 @@ from integrations.constantcontact.errors import (
     Throttled,
     TransientError,
 )
+from support.query_string import query_of
 
 AUTHZ = "https://authz.test/oauth2/default/v1"
 
@@ -54,7 +55,7 @@ def test_start_authorization_uses_pkce_s256():
 
     parts = urlsplit(authorization.url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{AUTHZ}/authorize"
-    params = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    params = query_of(authorization.url)
     challenge = (
         base64.urlsafe_b64encode(hashlib.sha256(authorization.code_verifier.encode()).digest())
         .decode()

@@ -17,7 +17,7 @@ from tests.integrations.conftest import CC_BASE
 
 pytestmark = pytest.mark.usefixtures("provider_settings")
 
-SPEC = Path("/work/shared/specs/constantcontact-v3-openapi.json")
+SPEC = Path(__file__).resolve().parents[2].parent / "shared/specs/constantcontact-v3-openapi.json"
 LIST_ID = str(uuid.uuid4())
 CONTACT_ID = str(uuid.uuid4())
 

@@ -19,6 +19,7 @@ from integrations.quickbooks.errors import (
     TransientError,
     Unauthorized,
 )
+from support.query_string import query_of
 
 IDP = "https://intuit.test"
 DISCOVERY_URL = f"{IDP}/.well-known/openid_configuration"
@@ -100,7 +101,7 @@ def test_authorization_url(intuit):
 
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == DISCOVERY["authorization_endpoint"]
-    assert {k: v[0] for k, v in parse_qs(parts.query).items()} == {
+    assert query_of(url) == {
         "client_id": CLIENT_ID,
         "response_type": "code",
         "scope": "com.intuit.quickbooks.accounting openid profile email",

@@ -10,8 +10,8 @@ import requests
 from cryptography.fernet import Fernet
 
 from ccsync.ops.checks import production_settings
+from support.sandbox_server import free_port
 from tests.ops.conftest import ROOT, production_env, run
-from tests.sandbox_server import free_port
 
 SANDBOX = "http://127.0.0.1:8001"
 

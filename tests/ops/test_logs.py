@@ -108,7 +108,6 @@ def tokens(monkeypatch) -> list[str]:
     return seen
 
 
-@pytest.mark.sandbox
 def test_no_token_address_or_name_in_the_logs_of_a_full_run(
     install, captured_logs, tokens, sandbox
 ):
@@ -156,7 +155,6 @@ def test_no_token_address_or_name_in_the_logs_of_a_full_run(
         assert (line["tenant_id"], line["run_id"]) == (company.tenant.pk, run.pk), line
 
 
-@pytest.mark.sandbox
 def test_a_page_logs_with_its_tenant_and_the_next_request_without(
     install, knobs, captured_logs, settings
 ):

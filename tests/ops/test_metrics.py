@@ -6,8 +6,8 @@ from django.conf import settings
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from ccsync.ops import queues
-from ccsync.sync import services, tasks
+from ccsync import jobs
+from ccsync.sync import events, runs, selectors, tasks
 from ccsync.sync.models import Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
@@ -35,7 +35,6 @@ def grew(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
-@pytest.mark.sandbox
 def test_metrics_after_a_first_sync_and_a_change(
     install, metrics_token, django_capture_on_commit_callbacks
 ):
@@ -100,7 +99,8 @@ def test_metrics_after_a_first_sync_and_a_change(
     assert value(waiting, "ccsync_webhook_events_pending") >= 1
     assert value(waiting, "ccsync_webhook_oldest_pending_seconds") > 0
 
-    change = company.sync_changes()
+    with django_capture_on_commit_callbacks(execute=True):
+        change = company.sync_changes()  # and its import confirmed
     assert change.state == Run.State.COMPLETED, change.error
     done = scrape(metrics_token)
     assert grew(waiting, done, "ccsync_runs_total", kind="incremental", outcome="completed") == 1
@@ -112,7 +112,6 @@ def test_metrics_after_a_first_sync_and_a_change(
     assert value(done, "ccsync_tenants", state="connected") >= 1
 
 
-@pytest.mark.sandbox
 def test_429s_are_counted(install, sandbox, metrics_token, monkeypatch):
     monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.0, 0.0, 0.0))
     company = install(person("Ann Lee", "ann@example.com"))
@@ -128,24 +127,22 @@ def test_429s_are_counted(install, sandbox, metrics_token, monkeypatch):
     assert grew(before, after, "ccsync_provider_requests_total", status="429", **labels) == tries
 
 
-@pytest.mark.sandbox
 def test_tasks_go_to_their_queues_and_queue_depth_is_measured(
     install, metrics_token, django_capture_on_commit_callbacks
 ):
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker.delete(*queues.ALL)
+    broker.delete(*jobs.ALL)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             company = install(person("Ann Lee", "ann@example.com"))  # enqueues its first sync
-        first = services.open_run(tenant=company.tenant)
+        first = selectors.open_run(tenant=company.tenant)
         Run.objects.filter(pk=first.pk).update(state=Run.State.CANCELLED)
-        incremental = Run.objects.create(tenant=company.tenant, kind=Run.Kind.INCREMENTAL)
-        tasks.run_sync.delay(incremental.pk)
         with django_capture_on_commit_callbacks(execute=True):
-            services.schedule_changes(tenant_id=company.tenant.pk)
+            runs.create_run(tenant=company.tenant, kind=Run.Kind.INCREMENTAL)
+            events.schedule_changes(tenant_id=company.tenant.pk)
         tasks.recover_runs.delay()
         samples = scrape(metrics_token)
-        for queue in queues.ALL:
+        for queue in jobs.ALL:
             assert value(samples, "ccsync_queue_length", queue=queue) == 1, queue
     finally:
-        broker.delete(*queues.ALL)
+        broker.delete(*jobs.ALL)

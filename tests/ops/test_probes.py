@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
+from ccsync import jobs
 from ccsync.celery import app
-from ccsync.ops import heartbeat, queues
+from ccsync.ops import heartbeat
 from ccsync.ops.models import WorkerHeartbeat
 
 
@@ -40,25 +41,25 @@ def test_readyz_wants_a_fresh_worker_on_every_queue(client, settings):
     assert answer.status_code == 503
     body = answer.json()
     assert body["checks"]["database"] == body["checks"]["broker"] == body["checks"]["redis"] == "ok"
-    assert body["checks"]["workers"] == dict.fromkeys(queues.ALL, 0)
+    assert body["checks"]["workers"] == dict.fromkeys(jobs.ALL, 0)
 
-    heartbeat.stamp(hostname="fast@a", queues=[queues.WEBHOOKS, queues.INCREMENTAL])
+    heartbeat.stamp(hostname="fast@a", queues=[jobs.WEBHOOKS, jobs.INCREMENTAL])
     assert client.get("/readyz").status_code == 503  # first_sync and maintenance: nobody
-    heartbeat.stamp(hostname="slow@b", queues=[queues.FIRST_SYNC, queues.MAINTENANCE])
+    heartbeat.stamp(hostname="slow@b", queues=[jobs.FIRST_SYNC, jobs.MAINTENANCE])
     answer = client.get("/readyz")
     assert answer.status_code == 200, answer.json()
-    assert answer.json()["checks"]["workers"] == dict.fromkeys(queues.ALL, 1)
+    assert answer.json()["checks"]["workers"] == dict.fromkeys(jobs.ALL, 1)
 
     stale = timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE + 1)
     WorkerHeartbeat.objects.filter(hostname="slow@b").update(seen_at=stale)
     answer = client.get("/readyz")
     assert answer.status_code == 503
-    assert answer.json()["checks"]["workers"][queues.FIRST_SYNC] == 0
+    assert answer.json()["checks"]["workers"][jobs.FIRST_SYNC] == 0
 
 
 @pytest.mark.django_db
 def test_readyz_fails_when_the_broker_or_redis_is_down(client, settings, monkeypatch):
-    for queue in queues.ALL:
+    for queue in jobs.ALL:
         heartbeat.stamp(hostname=f"{queue}@a", queues=[queue])
     assert client.get("/readyz").status_code == 200
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # Celery reads it first
@@ -76,7 +77,7 @@ def test_a_running_worker_stamps_its_heartbeat_and_forgets_it_on_shutdown(client
     settings.DEBUG = True  # the test settings use the sandbox's keys: the checks would refuse
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
         beat = WorkerHeartbeat.objects.get(hostname=worker.hostname)
-        assert sorted(beat.queues) == sorted(queues.ALL)  # no -Q: every queue
+        assert sorted(beat.queues) == sorted(jobs.ALL)  # no -Q: every queue
         first_seen = beat.seen_at
         deadline = timezone.now() + timedelta(seconds=10)
         while WorkerHeartbeat.objects.get(hostname=worker.hostname).seen_at == first_seen:
@@ -113,7 +114,7 @@ def test_metrics_from_an_allowed_network(settings):
 
 @pytest.mark.django_db
 def test_worker_alive_is_the_containers_health_check(settings):
-    heartbeat.stamp(hostname="celery@abc123", queues=[queues.MAINTENANCE])
+    heartbeat.stamp(hostname="celery@abc123", queues=[jobs.MAINTENANCE])
     call_command("worker_alive", "celery@abc123", stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("worker_alive", "celery@other")

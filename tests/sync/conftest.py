@@ -11,20 +11,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import redis
 import requests
-from django.conf import settings
 
-from ccsync.sync import engine, services
+from ccsync.sync import events, kinds, selectors, services
 from ccsync.sync.models import Run
+from support.accounts import PASSWORD
 from tenants.models import Tenant
-from tests.tenants.conftest import PASSWORD, Journey
+from tests.conftest import flush_test_redis, is_xdist_worker
+from tests.tenants.conftest import Journey
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _fresh_limiter():
-    # The limiter's counters (its daily share included) live in this Redis db, ours alone.
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+def _fresh_limiter(request: pytest.FixtureRequest):
+    # The limiter's counters (its daily share included) live in this Redis db, ours alone
+    # (xdist's workers share it: tests/conftest.py empties it before they start).
+    if not is_xdist_worker(request.config):
+        flush_test_redis()
 
 
 @pytest.fixture(autouse=True)
@@ -106,9 +108,9 @@ class Company:
 
     def run(self, run: Run | None = None, *, worker: str = "test-worker") -> Run:
         """Work on the tenant's open run (or `run`) like a Celery worker would."""
-        run = run or services.open_run(tenant=self.tenant)
+        run = run or selectors.open_run(tenant=self.tenant)
         assert run is not None, "no open run"
-        engine.execute(run_id=run.pk, worker=worker)
+        kinds.execute(run_id=run.pk, worker=worker)
         run.refresh_from_db()
         return run
 
@@ -122,10 +124,20 @@ class Company:
         )
         return answer.status_code
 
-    def sync_changes(self) -> Run:
-        run = services.start_changes(tenant=self.tenant)
+    def sync_changes(self, *, confirm: bool = True) -> Run:
+        """The end of the change window and its run; then, unless told not to, what beat
+        does later: Constant Contact asked to confirm the run's imports."""
+        run = events.start_changes(tenant_id=self.tenant.pk)
         assert run is not None, "nothing to sync"
-        return self.run(run)
+        run = self.run(run)
+        if confirm:
+            self.confirm()
+            run.refresh_from_db()
+        return run
+
+    def confirm(self) -> None:
+        """Beat's confirmation of the imports still waiting for Constant Contact's word."""
+        services.confirm_tenant_imports(tenant_id=self.tenant.pk)
 
 
 @pytest.fixture

@@ -1,17 +1,17 @@
 """Incremental sync: webhooks in, changes out, against the sandbox over real HTTP."""
 
 import json
+import time
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import selectors, services
+from ccsync.sync import events, pacing, selectors, services
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from integrations.quickbooks.webhooks import CustomerEvent
 from tenants.models import ListSelection, Tenant
 from tests.sync.conftest import cloud_events, person, sign
-
-pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_inactive_before_the_first_sync_stays_out_until_reactivated(synced):
 
 
 def test_an_address_unsubscribed_after_the_sync_is_never_sent_again(synced, settings):
-    settings.SYNC_UNSUBSCRIBE_MAX_AGE = 0  # read the opt-outs before this change
+    settings.SYNC_UNSUBSCRIBES_FRESH_SECONDS = [0, 0]  # read the opt-outs before this change
     synced.unsubscribe("bo@example.com")
     bo = synced.customer_id("Bo Li")
     synced.change(bo, FamilyName="Changed")
@@ -183,7 +183,7 @@ def test_the_last_change_seen_counts_waiting_and_synced_events(synced):
 
 BOTH_WAYS = pytest.mark.parametrize(
     "record",
-    [services.record_events, services.record_events_portably],
+    [events.record_events, events.record_events_portably],
     ids=["postgresql", "portable"],  # the portable one is the demo's SQLite's
 )
 
@@ -291,8 +291,38 @@ def test_paused_tenant_keeps_its_events_for_later(synced):
     ann = synced.customer_id("Ann Lee")
     synced.change(ann, FamilyName="Later")
     synced.webhook(("updated", ann))
-    assert services.start_changes(tenant=synced.tenant) is None
+    assert events.start_changes(tenant_id=synced.tenant.pk) is None
     run = services.resume(tenant=synced.tenant)
     assert run is not None and run.kind == Run.Kind.INCREMENTAL
     synced.run(run)
     assert synced.contacts()["ann@example.com"]["last_name"] == "Later"
+
+
+def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
+    synced, install, settings, monkeypatch
+):
+    """The pacer's bucket holds one run: the second company waits (its changes gather)
+    until the pace has refilled it, then beat's dispatch starts its run."""
+    settings.SYNC_PACE_BURST = 2.0  # one run at the expected 1.3 calls, not two
+    other = install(person("Cy New", "cy@example.com"))
+    other.run()
+    ann = synced.customer_id("Ann Lee")
+    synced.change(ann, FamilyName="First")
+    synced.webhook(("updated", ann))
+    assert synced.sync_changes().state == Run.State.COMPLETED  # the bucket's one run
+    cy = other.customer_id("Cy New")
+    other.change(cy, FamilyName="Waits")
+    other.webhook(("updated", cy))
+    assert events.start_changes(tenant_id=other.tenant.pk) is None  # waiting its turn
+    other.change(cy, FamilyName="Gathered")
+    other.webhook(("updated", cy))  # the window stays claimed: no second task
+    assert TenantSync.objects.get(tenant=other.tenant).incremental_scheduled
+    assert events.dispatch() == 0  # not yet
+
+    later = time.time() + 3600  # an hour on: the pace has refilled the bucket
+    monkeypatch.setattr(pacing, "time", SimpleNamespace(time=lambda: later))
+    assert events.dispatch() == 1
+    run = other.run()
+    assert run.state == Run.State.COMPLETED and run.total == 1  # both edits, one run
+    other.confirm()
+    assert other.contacts()["cy@example.com"]["last_name"] == "Gathered"

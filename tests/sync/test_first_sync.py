@@ -1,14 +1,13 @@
-"""The first sync against the sandbox over real HTTP: every rule of product.md's "Sync rules"."""
+"""The first sync against the sandbox over real HTTP: every rule of docs/product.md's
+"Sync rules"."""
 
 import pytest
 
-from ccsync.sync import engine, services
+from ccsync.sync import judging, services
 from ccsync.sync.models import CustomerRecord, Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
 from tests.sync.conftest import person
-
-pytestmark = pytest.mark.sandbox
 
 
 def outcomes(company) -> dict[str, tuple[str, str]]:
@@ -20,11 +19,11 @@ def outcomes(company) -> dict[str, tuple[str, str]]:
 
 
 # The records are judged as a stream: the same outcomes whatever its chunks' sizes.
-@pytest.mark.parametrize("chunk", [engine.JUDGE_CHUNK, 1])
+@pytest.mark.parametrize("chunk", [judging.JUDGE_CHUNK, 1])
 def test_first_sync_follows_every_rule(install, settings, monkeypatch, chunk):
     settings.SYNC_CUSTOMER_CAP = 5
-    monkeypatch.setattr(engine, "JUDGE_CHUNK", chunk)
-    monkeypatch.setattr(engine, "RECORDS_PER_UPDATE", max(chunk, 2))
+    monkeypatch.setattr(judging, "JUDGE_CHUNK", chunk)
+    monkeypatch.setattr(judging, "RECORDS_PER_UPDATE", max(chunk, 2))
     company = install(
         person(
             "Amy Lauterbach",

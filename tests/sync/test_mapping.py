@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from ccsync.sync.mapping import (
     chunk_rows,
     contact_update,
+    emptied,
     import_body_size,
     import_row,
-    import_update,
     names,
     row_hash,
 )
@@ -121,17 +121,11 @@ def test_display_name_split_is_cut_too():
     assert (len(first), len(last)) == (50, 50)
 
 
-def test_an_import_update_sends_the_fields_emptied_since_the_last_send_empty():
+def test_the_fields_emptied_since_the_last_send_are_named():
     sent = {"email": "a@example.com", "last_name": "Li", "work_phone": "111", "work_city": "X"}
     row = {"email": "a@example.com", "first_name": "Bo", "work_city": "Y"}
-    assert import_update(row, sent=sent) == {
-        "email": "a@example.com",
-        "first_name": "Bo",
-        "work_city": "Y",
-        "last_name": "",
-        "work_phone": "",
-    }
-    assert import_update(row, sent={}) == row  # never sent: nothing to empty
+    assert emptied(row, sent=sent) == ["last_name", "work_phone"]
+    assert emptied(row, sent={}) == []  # never sent: nothing to empty
 
 
 def test_hash_is_stable_and_sensitive():
@@ -149,14 +143,26 @@ def test_contact_update_keeps_what_we_do_not_manage_and_adds_our_list():
         "email_address": {"address": "old@example.com", "permission_to_send": "implicit"},
         "first_name": "Old",
         "custom_fields": [{"custom_field_id": "x", "value": "1"}],
+        "notes": [{"note_id": "n1", "content": "Met at the fair"}],
         "list_memberships": ["list-old"],
+        "phone_numbers": [
+            {"phone_number_id": "p1", "kind": "home", "phone_number": "555-9999"},
+            {"phone_number_id": "p2", "kind": "work", "phone_number": "old work"},
+        ],
+        "street_addresses": [
+            {"street_address_id": "a1", "kind": "home", "street": "9 Home Way", "city": "Town"},
+            {"street_address_id": "a2", "kind": "work", "street": "old street"},
+        ],
     }
-    body = contact_update(row, existing=existing, list_ids=["list-new", "list-old"])
-    assert body["email_address"] == {"address": "new@example.com", "permission_to_send": "implicit"}
+    body = contact_update(row, existing=existing, list_ids=["list-new", "list-old"], new_email=True)
+    # The address changes, the permission is never sent (a PUT would set it).
+    assert body["email_address"] == {"address": "new@example.com"}
     assert body["first_name"] == "Amy"
     assert body["custom_fields"] == existing["custom_fields"]
+    assert body["notes"] == existing["notes"]
     assert body["list_memberships"] == ["list-old", "list-new"]
     assert body["update_source"] == "Account"
+    # Ours replace the kinds QuickBooks owns; a home phone is carried back. At most three.
     assert body["phone_numbers"] == [
         {"kind": "work", "phone_number": "(650) 555-3311"},
         {"kind": "mobile", "phone_number": "(650) 555-0000"},
@@ -172,13 +178,21 @@ def test_contact_update_keeps_what_we_do_not_manage_and_adds_our_list():
             "country": "USA",
         },
         {"kind": "other", "street": "1 Dock Rd", "city": "Harbor", "postal_code": "94000"},
+        {"kind": "home", "street": "9 Home Way", "city": "Town"},
     ]
 
 
-def test_contact_update_of_a_bare_customer():
-    body = contact_update({"email": "a@example.com"}, existing={}, list_ids=["l"])
+def test_contact_update_of_a_bare_customer_clears_what_quickbooks_owns():
+    existing = {
+        "email_address": {"address": "a@example.com", "permission_to_send": "implicit"},
+        "phone_numbers": [{"kind": "work", "phone_number": "1"}],
+        "street_addresses": [{"kind": "other", "city": "X"}],
+    }
+    body = contact_update(
+        {"email": "a@example.com"}, existing=existing, list_ids=["l"], new_email=False
+    )
     assert body["phone_numbers"] == [] and body["street_addresses"] == []
-    assert body["email_address"] == {"address": "a@example.com"}
+    assert "email_address" not in body  # same address: the subresource is left as it is
     assert body["first_name"] == ""
 
 

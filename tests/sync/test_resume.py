@@ -2,13 +2,11 @@
 
 import pytest
 
-from ccsync.sync import engine, services
-from ccsync.sync.limiter import get_limiter
+from ccsync.sync import kinds, runs, selectors, services
 from ccsync.sync.models import CustomerRecord, Run
 from integrations.constantcontact.client import ConstantContactClient
+from integrations.limiter import get_limiter
 from tests.sync.conftest import person
-
-pytestmark = pytest.mark.sandbox
 
 ELIGIBLE = [f"c{i}@example.com" for i in range(8)]
 
@@ -40,7 +38,7 @@ def assert_synced_exactly_once(company, run: Run) -> None:
 
 
 def kill_at_checkpoint(monkeypatch, number: int) -> None:
-    real, calls = engine.checkpoint, {"n": 0}
+    real, calls = runs.checkpoint, {"n": 0}
 
     def checkpoint(sync, **changes):
         calls["n"] += 1
@@ -48,7 +46,7 @@ def kill_at_checkpoint(monkeypatch, number: int) -> None:
             raise Killed
         real(sync, **changes)
 
-    monkeypatch.setattr(engine, "checkpoint", checkpoint)
+    monkeypatch.setattr(runs, "checkpoint", checkpoint)
 
 
 # Checkpoints of this run: 1 unsubscribes, 2 count, 3-6 pages, 7 rules applied, then per
@@ -90,20 +88,20 @@ def test_another_worker_takes_over_only_once_the_first_went_quiet(company, monke
         company.run(worker="dead-worker")
     monkeypatch.undo()
     run = Run.objects.get(tenant=company.tenant)
-    assert not services.claim(run_id=run.pk, worker="other-worker")  # still fresh
+    assert not runs.claim(run_id=run.pk, worker="other-worker")  # still fresh
     settings.SYNC_STALE_RUN_SECONDS = 0
     assert_synced_exactly_once(company, company.run(run, worker="other-worker"))
 
 
 def test_two_workers_cannot_both_claim_a_run(company):
-    run = services.open_run(tenant=company.tenant)
-    assert services.claim(run_id=run.pk, worker="a")
-    assert not services.claim(run_id=run.pk, worker="b")
-    assert services.claim(run_id=run.pk, worker="a")  # a redelivered task keeps its claim
+    run = selectors.open_run(tenant=company.tenant)
+    assert runs.claim(run_id=run.pk, worker="a")
+    assert not runs.claim(run_id=run.pk, worker="b")
+    assert runs.claim(run_id=run.pk, worker="a")  # a redelivered task keeps its claim
 
 
 def test_pause_stops_at_the_next_checkpoint_and_resume_finishes(company, monkeypatch):
-    real, calls = engine.checkpoint, {"n": 0}
+    real, calls = runs.checkpoint, {"n": 0}
 
     def pause_midway(sync, **changes):
         calls["n"] += 1
@@ -111,7 +109,7 @@ def test_pause_stops_at_the_next_checkpoint_and_resume_finishes(company, monkeyp
             services.pause(tenant=company.tenant)
         real(sync, **changes)
 
-    monkeypatch.setattr(engine, "checkpoint", pause_midway)
+    monkeypatch.setattr(runs, "checkpoint", pause_midway)
     run = company.run()
     monkeypatch.undo()
     assert run.state == Run.State.PAUSED
@@ -134,8 +132,8 @@ def test_an_exhausted_daily_quota_pauses_until_midnight(company):
 
 
 def test_disconnect_cancels_the_run(company):
-    run = services.open_run(tenant=company.tenant)
+    run = selectors.open_run(tenant=company.tenant)
     assert services.stop_syncs(tenant=company.tenant) == 1
-    assert engine.execute(run_id=run.pk, worker="w") is None  # nothing to claim
+    assert kinds.execute(run_id=run.pk, worker="w") is None  # nothing to claim
     run.refresh_from_db()
     assert run.state == Run.State.CANCELLED

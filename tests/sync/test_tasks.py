@@ -5,17 +5,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import services, tasks
+from ccsync.sync import kinds, runs, selectors, services, tasks
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
-from tenants.models import ConstantContactConnection, IntuitConnection, Tenant
+from tenants import tasks as tenant_tasks
+from tenants.models import ConstantContactConnection, QuickBooksConnection, Tenant
 from tests.sync.conftest import person
-
-pytestmark = pytest.mark.sandbox
 
 
 def test_run_task_syncs_and_is_idempotent(install):
     company = install(person("Ann Lee", "ann@example.com"))
-    run = services.open_run(tenant=company.tenant)
+    run = selectors.open_run(tenant=company.tenant)
     tasks.run_sync.apply(args=[run.pk])
     tasks.run_sync.apply(args=[run.pk])  # delivered twice: the second finds nothing to do
     run.refresh_from_db()
@@ -25,14 +24,14 @@ def test_run_task_syncs_and_is_idempotent(install):
 
 def test_passing_errors_are_retried_then_the_run_fails(install, knobs, monkeypatch):
     company = install(person("Ann Lee", "ann@example.com"))
-    monkeypatch.setattr(tasks, "backoff", lambda error, retries: 0)
+    monkeypatch.setattr(kinds, "backoff", lambda error, retries: 0)
     knobs(quickbooks_error_rate=1.0)
-    run = services.open_run(tenant=company.tenant)
+    run = selectors.open_run(tenant=company.tenant)
     tasks.run_sync.apply(args=[run.pk])
     run.refresh_from_db()
     assert run.state == Run.State.FAILED
     assert "QuickBooks" in run.error
-    assert run.quickbooks_calls == tasks.MAX_RETRIES + 1
+    assert run.quickbooks_calls == kinds.MAX_RETRIES + 1
 
 
 def test_reconcile_catches_a_missed_webhook(install):
@@ -55,15 +54,15 @@ def test_reconcile_past_thirty_days_is_a_full_check(install):
         reconciled_at=timezone.now() - timedelta(days=31)
     )
     tasks.reconcile_tenant.apply(args=[company.tenant.pk])
-    assert services.open_run(tenant=company.tenant).kind == Run.Kind.RECONCILE
+    assert selectors.open_run(tenant=company.tenant).kind == Run.Kind.RECONCILE
 
 
 def test_recover_requeues_runs_whose_worker_died(
     install, settings, django_capture_on_commit_callbacks
 ):
     company = install(person("Ann Lee", "ann@example.com"))
-    run = services.open_run(tenant=company.tenant)
-    assert services.claim(run_id=run.pk, worker="dead")
+    run = selectors.open_run(tenant=company.tenant)
+    assert runs.claim(run_id=run.pk, worker="dead")
     Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     with django_capture_on_commit_callbacks() as enqueued:
         tasks.recover_runs.apply()
@@ -85,13 +84,13 @@ def test_recover_requeues_runs_whose_worker_died(
 def test_tokens_are_refreshed_before_they_expire(install):
     company = install(person("Ann Lee", "ann@example.com"))
     soon = timezone.now() + timedelta(minutes=5)
-    for model in (IntuitConnection, ConstantContactConnection):
+    for model in (QuickBooksConnection, ConstantContactConnection):
         model.objects.filter(tenant=company.tenant).update(access_expires_at=soon)
     before = {
         model: model.objects.get(tenant=company.tenant).access_token
-        for model in (IntuitConnection, ConstantContactConnection)
+        for model in (QuickBooksConnection, ConstantContactConnection)
     }
-    tasks.refresh_tokens_all.apply()
+    tenant_tasks.refresh_tokens_all.apply()
     for model, token in before.items():
         connection = model.objects.get(tenant=company.tenant)
         assert connection.access_token != token
@@ -116,7 +115,8 @@ def test_beat_jobs_leave_paused_and_disconnected_companies_alone(install, left):
 
     tasks.reconcile_all.apply()
     tasks.reconcile_tenant.apply(args=[company.tenant.pk])
-    tasks.refresh_unsubscribes.apply(args=[company.tenant.pk])
+    tasks.confirm_overdue.apply()
+    tasks.confirm_imports.apply(args=[company.tenant.pk])
     tasks.sync_changes.apply(args=[company.tenant.pk])
 
     assert Run.objects.filter(tenant=company.tenant).count() == runs

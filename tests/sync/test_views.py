@@ -9,8 +9,6 @@ from django.test import Client
 from ccsync.sync.models import Run
 from tests.sync.conftest import person
 
-pytestmark = pytest.mark.sandbox
-
 
 @pytest.fixture
 def company(install):

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from tenants.models import (
     ConstantContactConnection,
-    IntuitConnection,
     ListSelection,
     Membership,
+    QuickBooksConnection,
     Tenant,
     User,
 )
@@ -31,7 +31,7 @@ def tenant() -> Tenant:
     Tenant.objects.create(realm_id="9130358888", company_name="Other Bakery")
     user = User.objects.create(username="intuit-sub-7", intuit_sub="sub-7")
     Membership.objects.create(user=user, tenant=tenant)
-    for model in (IntuitConnection, ConstantContactConnection):
+    for model in (QuickBooksConnection, ConstantContactConnection):
         connection = model(tenant=tenant)
         connection.access_token = f"{model.__name__}-access-secret"
         connection.refresh_token = f"{model.__name__}-refresh-secret"
@@ -50,7 +50,7 @@ def test_tenants_are_searchable_by_realm_id_and_company_name(operator, tenant, t
 @pytest.mark.parametrize(
     ("path", "shown"),
     [
-        ("/admin/tenants/intuitconnection/", "Sandbox Pottery"),
+        ("/admin/tenants/quickbooksconnection/", "Sandbox Pottery"),
         ("/admin/tenants/constantcontactconnection/", "Sandbox Pottery"),
         ("/admin/tenants/listselection/", "Sandbox Pottery"),
         # People are listed by their username, found through their company's name.
@@ -65,7 +65,7 @@ def test_connections_list_history_and_people_are_searchable(operator, tenant, pa
 
 
 def test_connection_pages_show_state_and_expiry_never_tokens(operator, tenant):
-    for model in (IntuitConnection, ConstantContactConnection):
+    for model in (QuickBooksConnection, ConstantContactConnection):
         connection = model.objects.get(tenant=tenant)
         path = f"/admin/tenants/{model._meta.model_name}/{connection.pk}/change/"
         page = operator.get(path).content.decode()

@@ -8,8 +8,6 @@ import requests
 from ccsync.sync import services as sync_services
 from tenants.models import ConstantContactConnection, ListSelection, Tenant
 
-pytestmark = pytest.mark.sandbox
-
 
 @pytest.fixture
 def installed(journey):

@@ -7,10 +7,8 @@ from ccsync.sync import services as sync_services
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import errors as qb_errors
-from integrations.quickbooks import oauth as intuit_oauth
-from tenants.models import ConstantContactConnection, IntuitConnection, ListSelection, Tenant
-
-pytestmark = pytest.mark.sandbox
+from integrations.quickbooks import oauth as qb_oauth
+from tenants.models import ConstantContactConnection, ListSelection, QuickBooksConnection, Tenant
 
 NEXT_TEXT = 'Click "Next" to go to Constant Contact to confirm this action.'
 
@@ -33,7 +31,7 @@ def connected(journey, stops):
 
 
 def _tokens(tenant):
-    intuit = IntuitConnection.objects.get(tenant=tenant)
+    intuit = QuickBooksConnection.objects.get(tenant=tenant)
     cc = ConstantContactConnection.objects.get(tenant=tenant)
     return intuit.refresh_token, cc.refresh_token
 
@@ -41,14 +39,14 @@ def _tokens(tenant):
 def _assert_disconnected(tenant, stops, old_intuit, old_cc):
     tenant.refresh_from_db()
     assert tenant.state == Tenant.State.DISCONNECTED and tenant.disconnected_at
-    for model in (IntuitConnection, ConstantContactConnection):
+    for model in (QuickBooksConnection, ConstantContactConnection):
         connection = model.objects.get(tenant=tenant)
         assert connection.state == connection.State.DISCONNECTED
         assert connection.access_token_encrypted == connection.refresh_token_encrypted == ""
     assert stops == [tenant.pk]
     # Both sides revoked: the old refresh tokens are refused.
     with pytest.raises(qb_errors.InvalidGrant):
-        intuit_oauth.refresh(refresh_token=old_intuit)
+        qb_oauth.refresh(refresh_token=old_intuit)
     with pytest.raises(cc_errors.InvalidGrant):
         cc_oauth.refresh(refresh_token=old_cc)
     # Nothing removed from Constant Contact's side of our records: the list history stays.
@@ -66,7 +64,7 @@ def test_disconnect_url_get_changes_nothing_while_intuit_still_accepts_the_token
     assert '<form method="post" action="/disconnect/">' in page
     tenant.refresh_from_db()
     assert tenant.is_connected and stops == []
-    assert IntuitConnection.objects.get(tenant=tenant).is_connected
+    assert QuickBooksConnection.objects.get(tenant=tenant).is_connected
     assert ConstantContactConnection.objects.get(tenant=tenant).refresh_token
 
 
@@ -163,7 +161,7 @@ def test_installing_again_reuses_the_tenant_and_starts_a_new_first_sync(
     assert Tenant.objects.filter(realm_id=identity.realm_id).count() == 1
     tenant.refresh_from_db()
     assert tenant.is_connected and tenant.disconnected_at is None
-    assert IntuitConnection.objects.get(tenant=tenant).is_connected
+    assert QuickBooksConnection.objects.get(tenant=tenant).is_connected
     assert ConstantContactConnection.objects.get(tenant=tenant).is_connected
     assert started == [tenant.pk]
     assert list(

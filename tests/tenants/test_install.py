@@ -2,12 +2,9 @@
 
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from django.utils.html import escape
 
-from tenants.models import IntuitConnection, Membership, Tenant, User
-
-pytestmark = pytest.mark.sandbox
+from tenants.models import Membership, QuickBooksConnection, Tenant, User
 
 
 def test_connect_url_starts_intuit_sign_in_with_openid_and_accounting(journey, sandbox):
@@ -42,7 +39,7 @@ def test_install_creates_tenant_user_membership_and_signs_in(journey):
     assert tenant.company_name.startswith("Craig's Design ")
     user = Membership.objects.get(tenant=tenant).user
     assert user.intuit_sub and user.first_name == "Pat"
-    connection = IntuitConnection.objects.get(tenant=tenant)
+    connection = QuickBooksConnection.objects.get(tenant=tenant)
     assert connection.is_connected and connection.access_token and connection.refresh_token
     assert journey.client.session["_auth_user_id"] == str(user.pk)
 

@@ -2,17 +2,12 @@
 unknown realms with a clear page, and save nothing."""
 
 import time
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 
-from tenants.models import ConstantContactConnection, IntuitConnection, Tenant, User
-
-pytestmark = pytest.mark.sandbox
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+from support.query_string import query_of
+from tenants.models import ConstantContactConnection, QuickBooksConnection, Tenant, User
 
 
 def callback(journey, path: str, **params: str):
@@ -61,20 +56,24 @@ def test_intuit_callback_in_another_session_is_refused(journey, intuit_back, new
 def test_intuit_callback_replayed_is_refused(journey, intuit_back):
     identity, params = intuit_back
     assert callback(journey, "/auth/intuit/callback/", **params).status_code == 302
-    stored = IntuitConnection.objects.get(tenant__realm_id=identity.realm_id).refresh_token
+    stored = QuickBooksConnection.objects.get(tenant__realm_id=identity.realm_id).refresh_token
     assert_refused(callback(journey, "/auth/intuit/callback/", **params))
-    assert IntuitConnection.objects.get(tenant__realm_id=identity.realm_id).refresh_token == stored
+    assert (
+        QuickBooksConnection.objects.get(tenant__realm_id=identity.realm_id).refresh_token == stored
+    )
 
 
 def test_intuit_code_used_twice_is_refused(journey, intuit_back):
     identity, params = intuit_back
     assert callback(journey, "/auth/intuit/callback/", **params).status_code == 302
-    stored = IntuitConnection.objects.get(tenant__realm_id=identity.realm_id).refresh_token
+    stored = QuickBooksConnection.objects.get(tenant__realm_id=identity.realm_id).refresh_token
     # A new flow in the same session, fed the old code.
     state = query_of(journey.start_install())["state"]
     answer = callback(journey, "/auth/intuit/callback/", **{**params, "state": state})
     assert_refused(answer)
-    assert IntuitConnection.objects.get(tenant__realm_id=identity.realm_id).refresh_token == stored
+    assert (
+        QuickBooksConnection.objects.get(tenant__realm_id=identity.realm_id).refresh_token == stored
+    )
 
 
 def test_intuit_code_expired_is_refused(journey, knobs):

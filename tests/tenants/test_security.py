@@ -9,9 +9,13 @@ from django.db import connection as db
 from django.test import Client
 from django.views.debug import ExceptionReporter
 
-from tenants.models import ConstantContactConnection, IntuitConnection, ListSelection, Tenant, User
-
-pytestmark = pytest.mark.sandbox
+from tenants.models import (
+    ConstantContactConnection,
+    ListSelection,
+    QuickBooksConnection,
+    Tenant,
+    User,
+)
 
 
 @pytest.fixture
@@ -89,7 +93,7 @@ def test_company_a_cannot_see_or_change_company_b_through_any_view(journey, two_
     theirs.refresh_from_db()
     mine.refresh_from_db()
     assert theirs.is_connected and not mine.is_connected
-    assert IntuitConnection.objects.get(tenant=theirs).is_connected
+    assert QuickBooksConnection.objects.get(tenant=theirs).is_connected
     assert ConstantContactConnection.objects.get(tenant=theirs).refresh_token
 
     # The admin is for operators only.
@@ -173,7 +177,7 @@ def test_no_token_in_the_database_logs_pages_or_admin(journey, caplog, sandbox):
     pages = [journey.full_install(identity, account, "Customers").content.decode()]
     pages += [journey.client.get(path).content.decode() for path in ("/status/", "/settings/")]
     tenant = Tenant.objects.get(realm_id=identity.realm_id)
-    intuit = IntuitConnection.objects.get(tenant=tenant)
+    intuit = QuickBooksConnection.objects.get(tenant=tenant)
     cc = ConstantContactConnection.objects.get(tenant=tenant)
     secrets = [intuit.access_token, intuit.refresh_token, cc.access_token, cc.refresh_token]
     assert all(len(secret) >= 16 for secret in secrets)
@@ -182,8 +186,8 @@ def test_no_token_in_the_database_logs_pages_or_admin(journey, caplog, sandbox):
     operator = Client()
     operator.force_login(admin)
     for path in (
-        "/admin/tenants/intuitconnection/",
-        f"/admin/tenants/intuitconnection/{intuit.pk}/change/",
+        "/admin/tenants/quickbooksconnection/",
+        f"/admin/tenants/quickbooksconnection/{intuit.pk}/change/",
         "/admin/tenants/constantcontactconnection/",
         f"/admin/tenants/constantcontactconnection/{cc.pk}/change/",
         f"/admin/tenants/tenant/{tenant.pk}/change/",
@@ -210,11 +214,11 @@ def test_no_token_in_the_database_logs_pages_or_admin(journey, caplog, sandbox):
 
 
 def test_error_reports_leave_tokens_out(journey, monkeypatch):
-    from integrations.quickbooks import oauth as intuit_oauth
+    from integrations.quickbooks import oauth as qb_oauth
     from tenants import services
 
     issued = []
-    real_exchange = intuit_oauth.exchange_code
+    real_exchange = qb_oauth.exchange_code
 
     def exchange_and_keep(**kwargs):
         issued.append(real_exchange(**kwargs))
@@ -223,7 +227,7 @@ def test_error_reports_leave_tokens_out(journey, monkeypatch):
     def failing_install(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(intuit_oauth, "exchange_code", exchange_and_keep)
+    monkeypatch.setattr(qb_oauth, "exchange_code", exchange_and_keep)
     monkeypatch.setattr(services, "install", failing_install)
     back = journey.browser.intuit_authorize(journey.start_install(), journey.new_identity())
     with pytest.raises(RuntimeError) as failure:
@@ -238,17 +242,17 @@ def test_error_reports_leave_tokens_out(journey, monkeypatch):
 
 def test_a_broken_quickbooks_connection_shows_a_banner_and_reconnects(journey):
     from integrations.quickbooks import errors as qb_errors
-    from integrations.quickbooks import oauth as intuit_oauth
-    from tenants.tokens import IntuitTokenSource
+    from integrations.quickbooks import oauth as qb_oauth
+    from tenants.tokens import QuickBooksTokenSource
 
     identity = journey.new_identity()
     account = journey.new_account("Customers")
     journey.full_install(identity, account, "Customers")
     tenant = Tenant.objects.get(realm_id=identity.realm_id)
-    connection = IntuitConnection.objects.get(tenant=tenant)
-    intuit_oauth.revoke(token=connection.refresh_token)  # revoked at Intuit's side
+    connection = QuickBooksConnection.objects.get(tenant=tenant)
+    qb_oauth.revoke(token=connection.refresh_token)  # revoked at Intuit's side
     with pytest.raises(qb_errors.InvalidGrant):
-        IntuitTokenSource(tenant=tenant).renew(rejected=connection.access_token)
+        QuickBooksTokenSource(tenant=tenant).renew(rejected=connection.access_token)
 
     page = journey.client.get("/status/").content.decode()
     assert "Syncing has stopped: QuickBooks is not connected." in page
@@ -256,5 +260,5 @@ def test_a_broken_quickbooks_connection_shows_a_banner_and_reconnects(journey):
     # Reconnecting through Intuit lands back on the status page, connected again.
     answer = journey.install(identity)
     assert answer["Location"] == "/status/"
-    assert IntuitConnection.objects.get(tenant=tenant).is_connected
+    assert QuickBooksConnection.objects.get(tenant=tenant).is_connected
     assert "Syncing has stopped" not in journey.client.get("/status/").content.decode()

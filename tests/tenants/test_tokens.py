@@ -13,11 +13,11 @@ from django.utils import timezone
 from integrations.constantcontact import errors as cc_errors
 from integrations.quickbooks import errors as qb_errors
 from tenants import tasks
-from tenants.models import ConstantContactConnection, IntuitConnection, Membership, Tenant, User
+from tenants.models import ConstantContactConnection, Membership, QuickBooksConnection, Tenant, User
 from tenants.tokens import (
     ConnectionUnavailable,
     ConstantContactTokenSource,
-    IntuitTokenSource,
+    QuickBooksTokenSource,
     mark_broken,
 )
 
@@ -48,7 +48,7 @@ def intuit(settings):
 def make_tenant(realm_id: str = "9130350001", *, expires_in: timedelta = timedelta(hours=1)):
     tenant = Tenant.objects.create(realm_id=realm_id, company_name="Craig's Design")
     now = timezone.now()
-    for model in (IntuitConnection, ConstantContactConnection):
+    for model in (QuickBooksConnection, ConstantContactConnection):
         connection = model(tenant=tenant)
         connection.access_token = "access-old"
         connection.refresh_token = "refresh-old"
@@ -75,7 +75,7 @@ def token_calls(mocked, url: str) -> list:
 @pytest.mark.django_db
 def test_a_fresh_access_token_is_used_as_stored(intuit):
     tenant = make_tenant()
-    assert IntuitTokenSource(tenant=tenant).access_token() == "access-old"
+    assert QuickBooksTokenSource(tenant=tenant).access_token() == "access-old"
     assert token_calls(intuit, INTUIT_TOKEN) == []
 
 
@@ -84,8 +84,8 @@ def test_an_access_token_about_to_expire_is_refreshed_and_the_new_refresh_token_
     tenant = make_tenant(expires_in=timedelta(minutes=2))
     intuit.post(INTUIT_TOKEN, json=intuit_answer("access-new", "refresh-new"))
 
-    assert IntuitTokenSource(tenant=tenant).access_token() == "access-new"
-    stored = IntuitConnection.objects.get(tenant=tenant)
+    assert QuickBooksTokenSource(tenant=tenant).access_token() == "access-new"
+    stored = QuickBooksConnection.objects.get(tenant=tenant)
     assert stored.refresh_token == "refresh-new" and stored.access_token == "access-new"
     assert stored.access_expires_at > timezone.now() + timedelta(minutes=50)
     assert stored.refreshed_at is not None
@@ -96,7 +96,7 @@ def test_an_access_token_about_to_expire_is_refreshed_and_the_new_refresh_token_
 def test_renew_after_a_401_refreshes_even_a_token_not_yet_expired(intuit):
     tenant = make_tenant()
     intuit.post(INTUIT_TOKEN, json=intuit_answer("access-new", "refresh-new"))
-    assert IntuitTokenSource(tenant=tenant).renew(rejected="access-old") == "access-new"
+    assert QuickBooksTokenSource(tenant=tenant).renew(rejected="access-old") == "access-new"
     assert len(token_calls(intuit, INTUIT_TOKEN)) == 1
 
 
@@ -104,7 +104,7 @@ def test_renew_after_a_401_refreshes_even_a_token_not_yet_expired(intuit):
 def test_renew_uses_the_token_another_worker_already_stored(intuit):
     tenant = make_tenant()
     # Worker 1 was rejected with a token that has been replaced since.
-    assert IntuitTokenSource(tenant=tenant).renew(rejected="access-older") == "access-old"
+    assert QuickBooksTokenSource(tenant=tenant).renew(rejected="access-older") == "access-old"
     assert token_calls(intuit, INTUIT_TOKEN) == []
 
 
@@ -124,7 +124,7 @@ def test_two_workers_renewing_at_once_refresh_exactly_once(intuit):
     def worker():
         try:
             barrier.wait()
-            results.append(IntuitTokenSource(tenant=tenant).renew(rejected="access-old"))
+            results.append(QuickBooksTokenSource(tenant=tenant).renew(rejected="access-old"))
         except BaseException as error:  # surfaced below
             errors.append(error)
         finally:
@@ -139,7 +139,7 @@ def test_two_workers_renewing_at_once_refresh_exactly_once(intuit):
     assert errors == []
     assert results == ["access-new", "access-new"]
     assert len(token_calls(intuit, INTUIT_TOKEN)) == 1
-    assert IntuitConnection.objects.get(tenant=tenant).refresh_token == "refresh-new"
+    assert QuickBooksConnection.objects.get(tenant=tenant).refresh_token == "refresh-new"
 
 
 @pytest.mark.django_db
@@ -148,15 +148,15 @@ def test_invalid_grant_marks_the_connection_broken_and_raises(intuit):
     intuit.post(INTUIT_TOKEN, status=400, json={"error": "invalid_grant"})
 
     with pytest.raises(qb_errors.InvalidGrant):
-        IntuitTokenSource(tenant=tenant).access_token()
-    connection = IntuitConnection.objects.get(tenant=tenant)
-    assert connection.state == IntuitConnection.State.BROKEN
+        QuickBooksTokenSource(tenant=tenant).access_token()
+    connection = QuickBooksConnection.objects.get(tenant=tenant)
+    assert connection.state == QuickBooksConnection.State.BROKEN
     assert "Reconnect QuickBooks" in connection.reason
     # Nothing is lost: the tokens stay until the person reconnects or disconnects.
     assert connection.refresh_token == "refresh-old"
     # Syncing stops: no more tokens from a broken connection, and no more refresh calls.
     with pytest.raises(ConnectionUnavailable):
-        IntuitTokenSource(tenant=tenant).access_token()
+        QuickBooksTokenSource(tenant=tenant).access_token()
     assert len(token_calls(intuit, INTUIT_TOKEN)) == 1
 
 
@@ -196,7 +196,7 @@ def test_constant_contact_refresh_rotates_the_stored_refresh_token(intuit):
 
 @pytest.mark.django_db
 def test_a_broken_connection_emails_each_person_of_the_company_once(
-    intuit, mailoutbox, django_capture_on_commit_callbacks, monkeypatch, settings
+    intuit, mailoutbox, django_capture_on_commit_callbacks, enqueued, settings
 ):
     settings.PUBLIC_BASE_URL = "https://ccsync.example"
     tenant, other = make_tenant(), make_tenant("9130350002")
@@ -208,8 +208,6 @@ def test_a_broken_connection_emails_each_person_of_the_company_once(
     ):
         user = User.objects.create(username=name, intuit_sub=f"sub-{name}", email=email)
         Membership.objects.create(user=user, tenant=company)
-    queued = []
-    monkeypatch.setattr(tasks.email_connection_broken, "delay", lambda *a: queued.append(a))
     intuit.post(CC_TOKEN, status=400, json={"error": "invalid_grant"})
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -218,9 +216,13 @@ def test_a_broken_connection_emails_each_person_of_the_company_once(
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(ConnectionUnavailable):
             ConstantContactTokenSource(tenant=tenant).access_token()
-    assert queued == [(tenant.pk, "constantcontactconnection")]  # once, when it broke
+    [job] = enqueued  # once, when it broke
+    assert (job.task, job.args) == (
+        "tenants.email_connection_broken",
+        (tenant.pk, "constantcontactconnection"),
+    )
 
-    tasks.email_connection_broken.apply(args=queued[0])
+    tasks.email_connection_broken.apply(args=job.args)
     assert sorted(message.to[0] for message in mailoutbox) == ["lee@example.com", "pat@example.com"]
     assert all(len(message.to) == 1 for message in mailoutbox)
     message = mailoutbox[0]
@@ -238,13 +240,17 @@ def test_no_email_once_the_connection_is_back(intuit, mailoutbox):
     tenant = make_tenant()
     user = User.objects.create(username="pat", intuit_sub="sub-1", email="pat@example.com")
     Membership.objects.create(user=user, tenant=tenant)
-    connection = IntuitConnection.objects.get(tenant=tenant)
+    connection = QuickBooksConnection.objects.get(tenant=tenant)
     mark_broken(connection, reason="QuickBooks no longer accepts the app's authorization.")
-    IntuitConnection.objects.filter(pk=connection.pk).update(state=IntuitConnection.State.CONNECTED)
-    tasks.email_connection_broken.apply(args=[tenant.pk, "intuitconnection"])
+    QuickBooksConnection.objects.filter(pk=connection.pk).update(
+        state=QuickBooksConnection.State.CONNECTED
+    )
+    tasks.email_connection_broken.apply(args=[tenant.pk, "quickbooksconnection"])
     assert mailoutbox == []
-    IntuitConnection.objects.filter(pk=connection.pk).update(state=IntuitConnection.State.BROKEN)
-    tasks.email_connection_broken.apply(args=[tenant.pk, "intuitconnection"])
+    QuickBooksConnection.objects.filter(pk=connection.pk).update(
+        state=QuickBooksConnection.State.BROKEN
+    )
+    tasks.email_connection_broken.apply(args=[tenant.pk, "quickbooksconnection"])
     [message] = mailoutbox
     assert message.subject == "Reconnect QuickBooks: syncing has stopped for Craig's Design"
     assert "/connect/" in message.body

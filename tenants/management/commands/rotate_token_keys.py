@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from tenants import crypto
-from tenants.models import ConstantContactConnection, IntuitConnection
+from tenants.models import ConstantContactConnection, QuickBooksConnection
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         rotated = 0
-        for model in (IntuitConnection, ConstantContactConnection):
+        for model in (QuickBooksConnection, ConstantContactConnection):
             for pk in model.objects.values_list("pk", flat=True):
                 with transaction.atomic():
                     # Locked: a worker refreshing the same row must not lose its new tokens.

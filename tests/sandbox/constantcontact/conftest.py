@@ -5,11 +5,11 @@ import contextlib
 import copy
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import pytest
@@ -19,7 +19,11 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from requests_oauthlib import OAuth2Session
 
-SPEC_PATH = Path("/work/shared/specs/constantcontact-v3-openapi.json")
+from support.query_string import query_of
+
+SPEC_PATH = (
+    Path(__file__).resolve().parents[3].parent / "shared/specs/constantcontact-v3-openapi.json"
+)
 SPEC_SERVER = "https://api.cc.email/v3"
 REDIRECT_URI = "http://127.0.0.1:8000/auth/constantcontact/callback/"
 SCOPES = ["contact_data", "offline_access", "account_read"]
@@ -203,6 +207,23 @@ def cc_account(sandbox) -> dict:
     return {**made, "password": "pw"}
 
 
+def wait_completed(api, activity_id: str, *, timeout: float = 20) -> dict:
+    """The activity once completed (or as it is after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        activity = api.get(f"/activities/{activity_id}").json()
+        if activity["state"] == "completed" or time.monotonic() > deadline:
+            return activity
+        time.sleep(0.2)
+
+
+def contacts_by_email(sandbox, username: str) -> dict[str, dict]:
+    """Every contact of the account, as the control API lists them, by email address."""
+    answer = requests.get(f"{sandbox.url}/_sandbox/cc/accounts/{username}/contacts", timeout=30)
+    answer.raise_for_status()
+    return {item["email"]: item for item in answer.json()["contacts"]}
+
+
 def form_fields(html: str) -> dict[str, str]:
     """The named inputs of the page's last form, hidden ones and the CSRF token included."""
     form = html[html.rindex("<form") :]
@@ -286,7 +307,7 @@ def callback_query(answer: requests.Response) -> dict[str, str]:
     assert answer.status_code == 302, answer.text
     location = answer.headers["Location"]
     assert location.startswith(REDIRECT_URI), location
-    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+    return query_of(location)
 
 
 def tokens_for(sandbox, account: dict) -> dict:

@@ -1,25 +1,11 @@
-"""Bulk activities: the JSON import processed progressively, its semantics and limits, and
-add_list_memberships; every call checked against the spec."""
+"""Bulk activities: the JSON import processed progressively and its limits, and
+add_list_memberships; every call checked against the spec. What an import does to contacts
+is in test_imports.py."""
 
 import json
 import time
 
-import requests
-
-
-def _wait_completed(api, activity_id: str, *, timeout: float = 20) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        activity = api.get(f"/activities/{activity_id}").json()
-        if activity["state"] == "completed" or time.monotonic() > deadline:
-            return activity
-        time.sleep(0.2)
-
-
-def _contacts_by_email(sandbox, username: str) -> dict[str, dict]:
-    answer = requests.get(f"{sandbox.url}/_sandbox/cc/accounts/{username}/contacts", timeout=30)
-    answer.raise_for_status()
-    return {item["email"]: item for item in answer.json()["contacts"]}
+from tests.sandbox.constantcontact.conftest import wait_completed
 
 
 def test_import_progresses_over_time(api, cc_account, knobs):
@@ -46,7 +32,7 @@ def test_import_progresses_over_time(api, cc_account, knobs):
     visible = api.get(f"/contacts?lists={customers}&limit=500").json()["contacts"]
     assert 0 < len(visible) < 38
 
-    finished = _wait_completed(api, activity["activity_id"])
+    finished = wait_completed(api, activity["activity_id"])
     assert finished["state"] == "completed" and finished["percent_done"] == 100
     status = finished["status"]
     assert status["items_completed_count"] == 40
@@ -59,97 +45,6 @@ def test_import_progresses_over_time(api, cc_account, knobs):
     listed = api.get("/activities?limit=1").json()
     assert listed["activities"][0]["activity_id"] == activity["activity_id"]
     assert "_links" not in listed  # the account's only activity
-
-
-def test_import_semantics(api, sandbox, cc_account):
-    customers = cc_account["lists"]["Customers"]
-    existing = api.post(
-        "/contacts",
-        json={
-            "email_address": {"address": "known@example.com"},
-            "create_source": "Contact",
-            "first_name": "Kim",
-            "job_title": "Owner",
-            "list_memberships": [cc_account["lists"]["Donors"]],
-        },
-    ).json()
-    rows = [
-        {"email": "known@example.com", "last_name": "Lee", "work_phone": "555-1"},
-        {"email": "gone@example.com", "first_name": "Gone"},
-        {
-            "email": "fresh@example.com",
-            "company_name": "Acme",
-            "mobile_phone": "555-2",
-            "home_street": "1 Elm",
-            "home_street2": "Apt 2",
-            "home_city": "Salem",
-            "home_zip": "01970",
-        },
-    ]
-    activity = api.post(
-        "/activities/contacts_json_import", json={"import_data": rows, "list_ids": [customers]}
-    ).json()
-    finished = _wait_completed(api, activity["activity_id"])
-    assert finished["status"]["cannot_add_to_list_count"] == 1
-    assert finished["status"]["person_count"] == 3
-
-    contacts = _contacts_by_email(sandbox, cc_account["username"])
-    known = contacts["known@example.com"]
-    assert known["contact_id"] == existing["contact_id"]
-    assert (known["first_name"], known["last_name"], known["job_title"]) == ("Kim", "Lee", "Owner")
-    assert known["permission"] == "implicit"
-    assert known["list_names"] == ["Customers", "Donors"]
-    assert known["phone_numbers"][0]["kind"] == "work"
-    gone = contacts["gone@example.com"]
-    assert gone["permission"] == "unsubscribed" and gone["list_names"] == []
-    assert gone["first_name"] == "Gone"  # fields are updated, the opt-out is not touched
-    fresh = contacts["fresh@example.com"]
-    assert fresh["permission"] == "implicit"
-    assert fresh["create_source"] == "Account"
-    assert fresh["email_address"]["opt_in_source"] == "Account"
-    assert fresh["list_names"] == ["Customers"]
-    assert fresh["phone_numbers"][0] == {**fresh["phone_numbers"][0], "kind": "mobile"}
-    address = fresh["street_addresses"][0]
-    assert address["kind"] == "home" and address["street"] == "1 Elm Apt 2"
-    assert address["postal_code"] == "01970"
-
-
-def test_import_empties_the_properties_it_includes_empty(api, sandbox, cc_account):
-    customers = cc_account["lists"]["Customers"]
-    full = {
-        "email": "full@example.com",
-        "first_name": "Kim",
-        "last_name": "Lee",
-        "job_title": "Owner",
-        "work_phone": "555-1",
-        "mobile_phone": "555-2",
-        "work_street": "1 Elm",
-        "work_city": "Salem",
-        "other_city": "Boston",
-    }
-    emptied = {
-        "email": "full@example.com",
-        "first_name": "Kim",
-        "last_name": "",  # included empty: emptied
-        "work_phone": "",
-        "work_street": "",
-        "work_city": "",
-        "other_city": "Boston",
-    }  # job_title, mobile_phone not included: left as they are
-    for rows in ([full], [emptied]):
-        activity = api.post(
-            "/activities/contacts_json_import", json={"import_data": rows, "list_ids": [customers]}
-        ).json()
-        assert _wait_completed(api, activity["activity_id"])["status"]["error_count"] == 0
-    contact = _contacts_by_email(sandbox, cc_account["username"])["full@example.com"]
-    names = [contact.get(name) or "" for name in ("first_name", "last_name", "job_title")]
-    assert names == ["Kim", "", "Owner"]
-    assert [(p["kind"], p["phone_number"]) for p in contact["phone_numbers"]] == [
-        ("mobile", "555-2")
-    ]
-    assert [(a["kind"], a.get("city")) for a in contact["street_addresses"]] == [
-        ("other", "Boston")
-    ]
 
 
 def test_an_account_may_have_so_many_activities_waiting(api, cc_account, knobs):
@@ -166,7 +61,7 @@ def test_an_account_may_have_so_many_activities_waiting(api, cc_account, knobs):
     assert "2 queued activities" in refused.json()[0]["error_message"]
     knobs(cc_import_rate_per_second=5000)  # the waiting ones finish: room again
     for answer in queued:
-        _wait_completed(api, answer.json()["activity_id"])
+        wait_completed(api, answer.json()["activity_id"])
     assert api.post("/activities/contacts_json_import", json=body).status_code == 201
 
 
@@ -222,7 +117,7 @@ def test_add_list_memberships_skips_unsubscribed(api, cc_account):
         json={"source": {"contact_ids": [*ids, gone["contact_id"]]}, "list_ids": [donors]},
     )
     assert answer.status_code == 201
-    finished = _wait_completed(api, answer.json()["activity_id"])
+    finished = wait_completed(api, answer.json()["activity_id"])
     assert finished["status"]["items_total_count"] == 3
     members = {c["contact_id"] for c in api.all_contacts(f"lists={donors}")}
     assert members == set(ids)
@@ -232,5 +127,5 @@ def test_add_list_memberships_skips_unsubscribed(api, cc_account):
         "/activities/add_list_memberships",
         json={"source": {"list_ids": [customers]}, "list_ids": [third]},
     )
-    _wait_completed(api, by_list.json()["activity_id"])
+    wait_completed(api, by_list.json()["activity_id"])
     assert {c["contact_id"] for c in api.all_contacts(f"lists={third}")} == set(ids)

@@ -1,20 +1,28 @@
 """Helpers to click through the sandbox's Intuit and QuickBooks pages like a browser."""
 
+import json
 import uuid
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import pytest
 import requests
 from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 
-from tests.html_page import Page
+from support.html_page import Page
+from support.query_string import query_of
 
 APP_BASE = "http://127.0.0.1:8000"
 REDIRECT_URI = f"{APP_BASE}/auth/intuit/callback/"
 SCOPES = [Scopes.ACCOUNTING, Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL]
 PASSWORD = "correct horse"
+
+
+def run_in_sandbox(sandbox, code: str):
+    """The JSON the code prints, run by the sandbox's own Django against its database (for
+    what the sandbox's apps call each other with, which has no HTTP endpoint)."""
+    return json.loads(sandbox.manage("shell", "-c", code).strip().splitlines()[-1])
 
 
 class Browser:
@@ -56,7 +64,7 @@ def callback_query(answer: requests.Response) -> dict[str, str]:
     assert answer.status_code == 302, answer.text
     location = answer.headers["Location"]
     assert location.startswith(REDIRECT_URI)
-    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+    return query_of(location)
 
 
 @dataclass

@@ -7,6 +7,7 @@ import time
 import jwt
 import pytest
 import requests
+from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
 from tests.sandbox.intuit.conftest import (
@@ -15,6 +16,7 @@ from tests.sandbox.intuit.conftest import (
     Browser,
     callback_query,
     connect,
+    run_in_sandbox,
 )
 
 
@@ -241,3 +243,52 @@ def test_discovery_document(sandbox):
     assert document["issuer"] == f"{sandbox.url}/intuit/op/v1"
     assert document["token_endpoint"] == f"{sandbox.url}/intuit/oauth2/v1/tokens/bearer"
     assert document["jwks_uri"] == f"{sandbox.url}/intuit/op/v1/jwks"
+
+
+def test_id_token_encoding_avoids_base64url_only_characters(sandbox):
+    """Claims full of the characters that would give '-' or '_' still decode with b64decode."""
+    claims = run_in_sandbox(
+        sandbox,
+        "import json, base64; from sandbox.intuit.idtokens import sign; "
+        "token = sign({'x': '?>~o/O_' * 9, 'y': 'ü/?'}); "
+        "head, body, _ = token.split('.'); "
+        "assert not set('-_') & set(head + body), token; "
+        "print(base64.b64decode(body + '===').decode())",
+    )
+    assert claims == {"x": "?>~o/O_" * 9, "y": "ü/?"}
+
+
+# realm_for_access_token, which sandbox.quickbooks relies on, runs inside the sandbox.
+
+
+def realm_for(sandbox, token: str) -> str | None:
+    return run_in_sandbox(
+        sandbox,
+        "import json; from sandbox.intuit.oauth import realm_for_access_token as r; "
+        f"print(json.dumps(r(token={token!r})))",
+    )
+
+
+def test_realm_for_access_token(sandbox, connected, auth_client):
+    identity, auth = connected
+    assert realm_for(sandbox, auth.access_token) == identity.realm_ids[0]
+    assert realm_for(sandbox, "not-a-token") is None
+    auth_client().revoke(token=auth.refresh_token)
+    assert realm_for(sandbox, auth.access_token) is None
+
+
+def test_realm_needs_an_unexpired_accounting_token(sandbox, seed_identity, auth_client):
+    identity = seed_identity()
+    openid_only = auth_client()
+    query = connect(
+        sandbox, Browser(sandbox), openid_only, identity, scopes=[Scopes.OPENID, Scopes.EMAIL]
+    )
+    openid_only.get_bearer_token(query["code"])
+    assert openid_only.access_token
+    assert realm_for(sandbox, openid_only.access_token) is None
+
+    expired = auth_client()
+    query = connect(sandbox, Browser(sandbox), expired, identity)
+    with sandbox.knobs(intuit_access_token_ttl=0):
+        expired.get_bearer_token(query["code"])
+    assert realm_for(sandbox, expired.access_token) is None

@@ -20,6 +20,12 @@ auth_client = intuit.auth_client
 app_registration = intuit.app_registration
 
 
+def fault_of(answer: requests.Response) -> dict:
+    body = answer.json()
+    assert "time" in body
+    return body["Fault"]
+
+
 @dataclass
 class Company:
     """A sandbox company connected to the app, with a live accounting access token."""

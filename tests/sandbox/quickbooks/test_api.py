@@ -1,4 +1,4 @@
-"""The sandbox's Accounting API over HTTP: query, read, CDC, authentication, throttling."""
+"""The sandbox's Accounting API over HTTP: query, read, CDC, authentication."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -6,13 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-pytestmark = pytest.mark.sandbox
-
-
-def fault_of(answer: requests.Response) -> dict:
-    body = answer.json()
-    assert "time" in body
-    return body["Fault"]
+from tests.sandbox.quickbooks.conftest import fault_of
 
 
 def ids(customers: list[dict]) -> list[str]:
@@ -270,35 +264,6 @@ def test_expired_token_fails_authentication(sandbox, connect_company, knobs):
     company = connect_company()
     time.sleep(1.5)
     assert_authentication_failed(company.query("select * from Customer"))
-
-
-def test_ten_requests_a_second_per_company(company, connect_company):
-    answers = [company.query("select count(*) from Customer") for _ in range(15)]
-    statuses = [answer.status_code for answer in answers]
-    assert statuses[:10] == [200] * 10
-    assert 429 in statuses[10:]
-    throttled = [answer for answer in answers if answer.status_code == 429]
-    assert all(fault_of(answer)["Error"][0]["code"] == "3001" for answer in throttled)
-    # Per company: another company is not held back.
-    assert connect_company().query("select count(*) from Customer").status_code == 200
-    time.sleep(1.1)
-    assert company.query("select count(*) from Customer").status_code == 200
-
-
-def test_requests_a_minute_per_company(company, knobs):
-    knobs(quickbooks_per_second=100, quickbooks_per_minute=12)
-    statuses = [company.query("select count(*) from Customer").status_code for _ in range(14)]
-    assert statuses == [200] * 12 + [429] * 2
-
-
-def test_control_api_refuses_what_quickbooks_refuses(company):
-    for body in ([1], {"DisplayName": 5}, {"DisplayName": "x", "ParentRef": "1"}, {}, "x"):
-        answer = requests.post(f"{company.control}/customers", json=body, timeout=10)
-        assert answer.status_code == 400, body
-    assert requests.post(f"{company.control}/customers", data=b"{", timeout=10).status_code == 400
-    assert company.change("999/delete").status_code == 404
-    assert company.change("abc", {"Notes": "x"}).status_code == 404
-    assert company.all_customers() == []
 
 
 def test_query_may_come_as_a_post_body(company, unthrottled):

@@ -5,8 +5,6 @@ import requests
 
 from tests.sandbox.intuit.conftest import Browser
 
-pytestmark = pytest.mark.sandbox
-
 
 @pytest.fixture
 def signed_in(sandbox, company):

@@ -4,10 +4,6 @@ import re
 from collections import Counter
 from datetime import datetime
 
-import pytest
-
-pytestmark = pytest.mark.sandbox
-
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 
 

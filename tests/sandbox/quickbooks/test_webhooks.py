@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-import pytest
 import requests
 
 from sandbox.quickbooks import events
@@ -89,7 +88,6 @@ def outbox(sandbox) -> dict:
     return requests.get(f"{sandbox.url}/_sandbox/quickbooks/webhooks", timeout=10).json()
 
 
-@pytest.mark.sandbox
 def test_cloudevents_for_create_update_delete_and_merge(sandbox, receiver, company):
     first, second = company.create([{"DisplayName": "First"}, {"DisplayName": "Second"}])
     created = receiver.wait_for(1)[0]
@@ -124,7 +122,6 @@ def test_cloudevents_for_create_update_delete_and_merge(sandbox, receiver, compa
         verify(delivery, sandbox)
 
 
-@pytest.mark.sandbox
 def test_legacy_format_and_aggregation(sandbox, receiver, company, knobs):
     knobs(webhook_format="legacy", webhook_delay_seconds=1.5)
     started = time.monotonic()
@@ -149,7 +146,6 @@ def test_legacy_format_and_aggregation(sandbox, receiver, company, knobs):
     assert len(receiver.deliveries) == 1
 
 
-@pytest.mark.sandbox
 def test_failed_delivery_is_retried_and_later_events_wait(sandbox, receiver, company, knobs):
     knobs(webhook_retry_scale=0.01)
     receiver.statuses = [500, 503]
@@ -173,7 +169,6 @@ def test_failed_delivery_is_retried_and_later_events_wait(sandbox, receiver, com
     assert by_customer[second["Id"]]["attempts"] == 1
 
 
-@pytest.mark.sandbox
 def test_paused_webhooks_wait_in_the_outbox(sandbox, receiver, company, knobs):
     knobs(webhooks_enabled=False)
     customer = company.create({"DisplayName": "Paused"})
@@ -185,7 +180,6 @@ def test_paused_webhooks_wait_in_the_outbox(sandbox, receiver, company, knobs):
     assert receiver.wait_for(1)[0].json()[0]["intuitentityid"] == customer["Id"]
 
 
-@pytest.mark.sandbox
 def test_only_connected_apps_hear_of_changes(sandbox, receiver, company):
     """Changes in a company no app is connected to go nowhere; seeding sends nothing."""
     company.seed(50)

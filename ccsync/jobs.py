@@ -1,0 +1,42 @@
+"""Work handed to the Celery workers: the one place the app enqueues, by task name.
+
+Nothing below the entry points imports a tasks module: a task is named, never imported, so
+the sync and the tenants' services stay below the Celery tasks that call them.
+
+Queues, by kind of work (docs/operating.md):
+- webhooks: the end of a tenant's coalescing window (sync.changes) and the pacer's dispatch
+  (sync.dispatch): milliseconds of work
+  that turns waiting webhook events into a run; it must never wait behind a sync.
+- incremental: runs of webhook and CDC changes: small, and a QuickBooks edit should reach
+  Constant Contact within seconds.
+- first_sync: first syncs and full checks: up to 10,000 customers each, minutes of work.
+- maintenance (the default queue): beat's periodic jobs and their per-tenant fan-out, and
+  any task not named here.
+A run's queue depends on its kind, which its sender knows: it says so when it enqueues.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from celery import current_app
+from django.db import transaction
+
+WEBHOOKS = "webhooks"
+INCREMENTAL = "incremental"
+FIRST_SYNC = "first_sync"
+MAINTENANCE = "maintenance"
+ALL = (WEBHOOKS, INCREMENTAL, FIRST_SYNC, MAINTENANCE)
+# settings.CELERY_TASK_ROUTES: the tasks that always go to one queue other than the default.
+ROUTES = {"sync.changes": {"queue": WEBHOOKS}, "sync.dispatch": {"queue": WEBHOOKS}}
+
+
+def enqueue(
+    task: str, *args: Any, queue: str | None = None, countdown: float | None = None
+) -> None:
+    """Send `task` once the current transaction commits (at once outside of one), so a
+    worker never looks for rows it cannot see yet."""
+    transaction.on_commit(lambda: send(task, args, queue=queue, countdown=countdown))
+
+
+def send(task: str, args: Sequence[Any], *, queue: str | None, countdown: float | None) -> None:
+    current_app.send_task(task, args=list(args), queue=queue, countdown=countdown)

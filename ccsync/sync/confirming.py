@@ -1,0 +1,271 @@
+"""Confirmations: what Constant Contact did with each contact of an import, read with as
+few calls as the API allows, and recorded only once Constant Contact has said it.
+
+- One GET /activities (paged only while needed) tells the state, counts and errors of every
+  import of the account: the imports of several runs are confirmed together.
+- An import that completed with no error and no contact it could not add to the list
+  confirms all its contacts.
+- Otherwise its errors are free text (the spec: an array of strings; nothing promises a line
+  number, and where one appears a header row may count as line 1). An error is put on a
+  customer only when it names that customer's address; when the errors cannot all be
+  placed that way, the contacts updated since the import was sent are read back (a few
+  paged GETs, not one per contact) and each customer's outcome is what is actually there.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ccsync.ops import counters
+from ccsync.sync import runs
+from ccsync.sync.judging import update_records
+from ccsync.sync.models import ContactImport, CustomerRecord, Run, TenantSync
+from ccsync.sync.runs import Sync
+from ccsync.sync.sending import record_unsubscribed, synced_values
+from integrations.constantcontact import errors as cc_errors
+from integrations.constantcontact.client import ConstantContactClient
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+ACTIVITY_DONE = {"completed", "failed", "cancelled", "timed_out"}
+READ_BACK_OVERLAP = timedelta(minutes=5)  # clocks differ: read a little further back
+LISTED_WITHIN = timedelta(hours=1)  # an import the list does not show yet is asked for alone
+_COMPARED = ("first_name", "last_name", "company_name", "job_title")
+NOT_TAKEN = "Constant Contact did not take this contact."
+NOT_IN_LIST = "Constant Contact did not add this contact to the list."
+
+
+@dataclass
+class Outcomes:
+    """Each customer of an import: synced, failed (and why) or found unsubscribed."""
+
+    synced: set[int] = field(default_factory=set)
+    failed: dict[int, str] = field(default_factory=dict)
+    unsubscribed: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Row:
+    pk: int
+    email: str
+    row: Mapping[str, str]
+    list_ids: tuple[str, ...]
+
+
+def confirm_imports(*, tenant: Tenant, cc: ConstantContactClient, sync: Sync | None = None) -> int:
+    """Ask Constant Contact about every import of the tenant waiting for its confirmation,
+    and record the outcomes of those done. Returns how many still wait. `sync`: the run at
+    work, whose counts are checkpointed with the outcomes they count."""
+    waiting = {i.activity_id: i for i in ContactImport.objects.filter(tenant=tenant, state="sent")}
+    if not waiting:
+        return 0
+    oldest = min(item.sent_at for item in waiting.values())
+    unfinished = 0
+    for activity in cc.iter_activities(limit=min(500, len(waiting) + 20)):
+        found = waiting.pop(str(activity.get("activity_id")), None)
+        if found is not None and activity.get("state") in ACTIVITY_DONE:
+            settle(cc=cc, sent=found, activity=activity, sync=sync)
+        elif found is not None:
+            unfinished += 1
+        created = _time(activity.get("created_at"))
+        if not waiting or (created is not None and created < oldest - READ_BACK_OVERLAP):
+            break
+    for sent in waiting.values():  # not in the list: gone from it, or not in it yet
+        if timezone.now() - sent.sent_at < LISTED_WITHIN:
+            unfinished += 1
+            continue
+        try:
+            activity = cc.get_activity(activity_id=sent.activity_id)
+        except cc_errors.NotFound:
+            activity = {"state": "unknown", "activity_errors": []}
+        if activity.get("state") in ACTIVITY_DONE | {"unknown"}:
+            settle(cc=cc, sent=sent, activity=activity, sync=sync)
+        else:
+            unfinished += 1
+    return unfinished
+
+
+def settle(
+    *,
+    cc: ConstantContactClient,
+    sent: ContactImport,
+    activity: Mapping[str, Any],
+    sync: Sync | None,
+) -> Outcomes:
+    """Record what Constant Contact did with each customer of this finished import."""
+    records = CustomerRecord.objects.filter(
+        pending_import=sent, outcome=CustomerRecord.Outcome.SENT
+    )
+    rows = [
+        _Row(pk=pk, email=email, row=row, list_ids=tuple(list_ids))
+        for pk, email, row, list_ids in records.values_list("pk", "email", "row", "list_ids")
+    ]
+    outcomes = outcomes_of(cc=cc, sent=sent, activity=activity, rows=rows)
+    with transaction.atomic():
+        _record(sent, rows, outcomes)
+        ContactImport.objects.filter(pk=sent.pk).update(
+            state="confirmed", confirmed_at=timezone.now()
+        )
+        _count(sent, outcomes, sync=sync)
+        kind = Run.objects.filter(pk=sent.run_id).values_list("kind", flat=True).first() or ""
+        transaction.on_commit(
+            lambda: counters.contacts_confirmed(
+                kind=kind, synced=len(outcomes.synced), failed=len(outcomes.failed)
+            )
+        )
+    _learn_pace(sent, activity)
+    if outcomes.failed:
+        logger.warning(
+            "import refused contacts: tenant=%s activity=%s failed=%s",
+            sent.tenant_id,
+            sent.activity_id,
+            len(outcomes.failed),
+        )
+    return outcomes
+
+
+def outcomes_of(
+    *,
+    cc: ConstantContactClient,
+    sent: ContactImport,
+    activity: Mapping[str, Any],
+    rows: list[_Row],
+) -> Outcomes:
+    status = activity.get("status") if isinstance(activity.get("status"), dict) else {}
+    messages = [_message(error) for error in activity.get("activity_errors") or []]
+    error_count = _count_of(status.get("error_count"), default=len(messages))
+    not_added = _count_of(status.get("cannot_add_to_list_count"), default=0)
+    completed = activity.get("state") == "completed"
+    if completed and error_count == 0 and not messages and not_added == 0:
+        return Outcomes(synced={row.pk for row in rows})
+    placed = _placed_by_address(messages, rows)
+    if completed and not_added == 0 and len(placed) == error_count == len(messages):
+        return Outcomes(synced={row.pk for row in rows} - set(placed), failed=placed)
+    return read_back(cc=cc, sent=sent, rows=rows, messages=messages)
+
+
+def read_back(
+    *, cc: ConstantContactClient, sent: ContactImport, rows: list[_Row], messages: list[str]
+) -> Outcomes:
+    """Each customer's outcome from the contacts Constant Contact holds now: those updated
+    since the import was sent, read in pages of 500."""
+    wanted = {row.email.lower(): row for row in rows}
+    seen: dict[str, Mapping[str, Any]] = {}
+    contacts = cc.iter_contacts(
+        status="all",
+        updated_after=sent.sent_at - READ_BACK_OVERLAP,
+        include=["list_memberships"],
+        limit=500,
+    )
+    for contact in contacts:
+        email = str((contact.get("email_address") or {}).get("address", "")).lower()
+        if email in wanted:
+            seen[email] = contact
+            if len(seen) == len(wanted):
+                break
+    why = messages[0][:500] if len(messages) == 1 else NOT_TAKEN
+    outcomes = Outcomes()
+    for email, row in wanted.items():
+        contact = seen.get(email)
+        if contact is None or not _holds(contact, row.row):
+            outcomes.failed[row.pk] = why
+        elif (contact.get("email_address") or {}).get("permission_to_send") == "unsubscribed":
+            outcomes.unsubscribed.add(row.pk)
+        elif sent.list_id not in (contact.get("list_memberships") or []):
+            outcomes.failed[row.pk] = NOT_IN_LIST
+        else:
+            outcomes.synced.add(row.pk)
+    return outcomes
+
+
+def _holds(contact: Mapping[str, Any], row: Mapping[str, str]) -> bool:
+    """Whether the contact holds the values the row sent (those read without an include)."""
+    return all(contact.get(name) == row[name] for name in _COMPARED if row.get(name))
+
+
+def _placed_by_address(messages: Iterable[str], rows: list[_Row]) -> dict[int, str]:
+    """Errors that name exactly one customer's address, by that customer."""
+    placed: dict[int, str] = {}
+    for message in messages:
+        lowered = message.lower()
+        named = [row for row in rows if row.email and row.email.lower() in lowered]
+        if len(named) == 1 and named[0].pk not in placed:
+            placed[named[0].pk] = message[:500]
+    return placed
+
+
+def _record(sent: ContactImport, rows: list[_Row], outcomes: Outcomes) -> None:
+    by_lists: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for row in rows:
+        if row.pk in outcomes.synced:
+            by_lists[row.list_ids].append(row.pk)
+    for list_ids, pks in by_lists.items():
+        update_records(pks, **synced_values(list(list_ids), sent.list_id))
+    by_problem: dict[str, list[int]] = defaultdict(list)
+    for pk, problem in outcomes.failed.items():
+        by_problem[problem].append(pk)
+    for problem, pks in by_problem.items():
+        update_records(
+            pks, outcome=CustomerRecord.Outcome.FAILED, detail=problem, pending_import=None
+        )
+    if outcomes.unsubscribed:
+        emails = [row.email for row in rows if row.pk in outcomes.unsubscribed]
+        record_unsubscribed(
+            tenant_id=sent.tenant_id, pks=sorted(outcomes.unsubscribed), emails=emails
+        )
+
+
+def _count(sent: ContactImport, outcomes: Outcomes, *, sync: Sync | None) -> None:
+    """The counts of the run that sent the import (checkpointed if it is the run at work)."""
+    counts = {
+        "synced": len(outcomes.synced),
+        "failed": len(outcomes.failed),
+        "skipped": len(outcomes.unsubscribed),
+    }
+    settled = sum(counts.values())
+    if sync is not None and sync.run.pk == sent.run_id:
+        for name, value in counts.items():
+            setattr(sync.run, name, getattr(sync.run, name) + value)
+        sync.run.sent -= settled
+        runs.checkpoint(sync)
+    elif sent.run_id is not None:
+        Run.objects.filter(pk=sent.run_id).update(
+            sent=F("sent") - settled, **{name: F(name) + value for name, value in counts.items()}
+        )
+
+
+def _learn_pace(sent: ContactImport, activity: Mapping[str, Any]) -> None:
+    """How fast the account's imports are processed: when to ask about the next ones."""
+    started, ended = _time(activity.get("created_at")), _time(activity.get("completed_at"))
+    if started is None or ended is None or not sent.rows:
+        return
+    observed = max((ended - started).total_seconds(), 0.0) / sent.rows
+    state, _ = TenantSync.objects.get_or_create(tenant_id=sent.tenant_id)
+    known = state.import_seconds_per_row
+    state.import_seconds_per_row = observed if known is None else 0.7 * known + 0.3 * observed
+    state.save(update_fields=["import_seconds_per_row"])
+
+
+def _message(error: Any) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("error_message") or "")
+    return str(error)
+
+
+def _count_of(value: Any, *, default: int) -> int:
+    return value if isinstance(value, int) and value >= 0 else default
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None

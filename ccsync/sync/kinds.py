@@ -1,0 +1,320 @@
+"""The kinds of run, and the worker's loop over one run: what a first sync, a full check and
+a run of changes each do, step by step, with a checkpoint after every step.
+
+- First sync and full check: unsubscribed addresses, then every customer page by page
+  (`Active IN (true, false)` so the inactive ones are reported too, ordered by Id), then
+  the rules over all of them (the cap and the duplicate winner need everyone: they are
+  read as a stream, address by address), then the sends.
+  They end once Constant Contact has confirmed their imports: asked when the last should
+  be done (from the account's recent pace), then again as it says.
+- Changes (webhooks, CDC), when the pacer gives the company its turn: unsubscribes and the
+  confirmation of earlier imports only when the plan says they are due (pacing.py), the
+  changed customers in one `Id IN (...)` query, the rules over them and every customer
+  sharing their addresses, then the sends. Their imports are confirmed later, with others.
+A run killed anywhere resumes from its checkpoint without losing or repeating anyone
+(Constant Contact identifies contacts by email: re-sending a chunk whose answer was lost
+updates the same contacts, it creates none).
+"""
+
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from ccsync.ops import counters
+from ccsync.ops.logs import log_context
+from ccsync.sync import pacing, runs
+from ccsync.sync.confirming import confirm_imports
+from ccsync.sync.events import has_pending_events, record_events, schedule_changes
+from ccsync.sync.judging import (
+    count_decisions,
+    judge,
+    mark_deleted,
+    observe,
+    unchanged_in_quickbooks,
+)
+from ccsync.sync.models import ContactImport, Run, TenantSync, WebhookEvent
+from ccsync.sync.runs import Sync
+from ccsync.sync.sending import send_pending
+from ccsync.sync.state import sync_state, update_tenant_sync
+from ccsync.sync.unsubscribes import CLOCK_OVERLAP, refresh_unsubscribes
+from integrations.constantcontact import errors as cc_errors
+from integrations.limiter import QuotaPaused
+from integrations.quickbooks import errors as qb_errors
+from integrations.quickbooks.client import ALL_CUSTOMERS
+from integrations.quickbooks.webhooks import CustomerEvent
+from tenants import selectors as tenant_selectors
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 8
+CONFIRM_GIVE_UP = timedelta(minutes=30)  # an import still unfinished: a passing error
+RECHECK_MAX_SECONDS = 120.0
+
+
+# --- a worker's run --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Try the run again in `countdown` seconds; `failures` tries in a row made no progress."""
+
+    countdown: float
+    failures: int
+
+
+def work(*, run_id: int, worker: str, failures: int = 0) -> Retry | None:
+    """Execute the run; after a passing error, when to try again (None: done, or given up).
+
+    `failures` counts the tries in a row that made no progress: a long run under a steady
+    error rate still finishes, a run that never gets further fails after MAX_RETRIES."""
+    before = _progress(run_id)
+    try:
+        execute(run_id=run_id, worker=worker)
+    except runs.RETRYABLE as error:
+        failures = 1 if _progress(run_id) != before else failures + 1
+        if failures > MAX_RETRIES:
+            runs.fail(run_id=run_id, worker=worker, error=error)
+            return None
+        return Retry(countdown=backoff(error, failures - 1), failures=failures)
+    return None
+
+
+def backoff(error: Exception, retries: int) -> float:
+    """Seconds before the next try: Intuit asks for 60 s after a throttle; others double."""
+    if isinstance(error, qb_errors.Throttled):
+        return 60.0
+    return min(2.0**retries, 300.0) * random.uniform(0.8, 1.2)
+
+
+def _progress(run_id: int) -> tuple:
+    return tuple(
+        Run.objects.filter(pk=run_id).values_list("done", "total", "checkpoint").first() or ()
+    )
+
+
+def execute(*, run_id: int, worker: str) -> Run | None:
+    """Claim the run and work on it until it is done, paused or stopped.
+
+    Passing errors (RETRYABLE) propagate with the claim kept, for the caller to retry.
+    Every log line meanwhile carries the tenant and the run."""
+    tenant_id = Run.objects.filter(pk=run_id).values_list("tenant_id", flat=True).first()
+    with log_context(tenant=tenant_id, run=run_id):
+        if not runs.claim(run_id=run_id, worker=worker):
+            return None
+        run = Run.objects.select_related("tenant").get(pk=run_id)
+        selection = tenant_selectors.current_list(tenant=run.tenant)
+        if selection is None:
+            return runs.finish(
+                run, worker, Run.State.FAILED, error="No Constant Contact list chosen."
+            )
+        calls: Counter[str] = Counter()
+        qb, cc = runs.clients_for(tenant=run.tenant, calls=calls)
+        sync = Sync(run=run, worker=worker, list_id=selection.list_id, qb=qb, cc=cc, calls=calls)
+        logger.info("sync run started: tenant=%s run=%s kind=%s", run.tenant_id, run.pk, run.kind)
+        return _execute(sync)
+
+
+def _execute(sync: Sync) -> Run:
+    run = sync.run
+    try:
+        if run.kind == Run.Kind.INCREMENTAL:
+            apply_changes(sync)
+        else:
+            full_scan(sync)
+    except runs.Stop as stop:
+        return runs.paused_by_user(run, sync.worker) if stop.paused else run
+    except (QuotaPaused, cc_errors.QuotaExceeded) as error:
+        return runs.pause_for_quota(sync, error)
+    except runs.BROKEN as error:
+        return runs.fail_broken(sync, error)
+    except runs.RETRYABLE:
+        runs.save_calls(sync)
+        raise
+    except Exception as error:
+        logger.exception("sync run failed: tenant=%s run=%s", run.tenant_id, run.pk)
+        return runs.finish(
+            run, sync.worker, Run.State.FAILED, error=runs.describe(error), sync=sync
+        )
+    if run.kind != Run.Kind.INCREMENTAL:
+        TenantSync.objects.filter(tenant=run.tenant).update(reconciled_at=run.started_at)
+    finished = runs.finish(run, sync.worker, Run.State.COMPLETED, sync=sync)
+    if run.kind == Run.Kind.INCREMENTAL:
+        pacing.get_pacer().run_cost(run.constantcontact_calls)
+    if has_pending_events(tenant=run.tenant):
+        schedule_changes(tenant_id=run.tenant_id)
+    return finished
+
+
+# --- the kinds -------------------------------------------------------------------------------
+
+
+def full_scan(sync: Sync) -> None:
+    """First sync and full check: every customer of the company."""
+    run, tenant = sync.run, sync.tenant
+    if not run.checkpoint.get("unsubscribes"):
+        refresh_unsubscribes(tenant=tenant, cc=sync.cc)
+        with transaction.atomic():
+            runs.checkpoint(sync, unsubscribes=True)
+    if "expected" not in run.checkpoint:
+        expected = sync.qb.count_customers(where=ALL_CUSTOMERS)
+        with transaction.atomic():
+            runs.checkpoint(sync, expected=expected, phase="read", position=1)
+    if run.checkpoint["phase"] == "read":
+        pages = sync.qb.iter_customer_pages(
+            where=ALL_CUSTOMERS,
+            page_size=settings.SYNC_PAGE_SIZE,
+            start_position=run.checkpoint["position"],
+        )
+        for position, page in pages:
+            with transaction.atomic():
+                observe(tenant=tenant, customers=page)
+                run.total += len(page)
+                runs.checkpoint(sync, position=position + len(page))
+        with transaction.atomic():
+            first = run.kind == Run.Kind.FIRST
+            counts = judge(
+                tenant=tenant, list_id=sync.list_id, customer_ids=None, ensure_list=first
+            )
+            count_decisions(sync, counts)
+            runs.checkpoint(sync, phase="send")
+    send_pending(sync)
+    await_confirmations(sync)
+
+
+def await_confirmations(sync: Sync) -> None:
+    """Wait until Constant Contact has confirmed this run's imports, asking as few times as
+    it can: first when the last should be done, then at growing intervals."""
+    waited = 0.0
+    pause = None
+    while True:
+        waiting = ContactImport.objects.filter(run=sync.run, state="sent")
+        last = waiting.order_by("-sent_at").first()
+        if last is None:
+            return
+        if pause is None:
+            rows = sum(waiting.values_list("rows", flat=True))
+            per_row = sync_state(tenant=sync.tenant).import_seconds_per_row
+            pause = pacing.check_after(rows=rows, seconds_per_row=per_row)
+            pause -= (timezone.now() - last.sent_at).total_seconds()
+        if waited > CONFIRM_GIVE_UP.total_seconds():
+            raise cc_errors.TransientError("Constant Contact import still running: retry later")
+        _pause(sync, max(pause, 0.0))
+        waited += max(pause, 0.0)
+        confirm_imports(tenant=sync.tenant, cc=sync.cc, sync=sync)
+        pause = min(max(pause, 1.0) * 2, RECHECK_MAX_SECONDS)
+
+
+def _pause(sync: Sync, seconds: float) -> None:
+    """Sleep, telling the run's heartbeat every few seconds that the worker is alive."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 5.0))
+        runs.heartbeat(sync)
+
+
+def apply_changes(sync: Sync) -> None:
+    """The customers named by webhook (or CDC) events waiting for this tenant."""
+    run, tenant = sync.run, sync.tenant
+    if "events_upto" not in run.checkpoint:
+        waiting = WebhookEvent.objects.filter(tenant=tenant, processed_at__isnull=True)
+        upto = waiting.aggregate(upto=Max("pk"))["upto"] or 0
+        with transaction.atomic():
+            runs.checkpoint(sync, events_upto=upto, phase="read")
+    events = WebhookEvent.objects.filter(
+        tenant=tenant, processed_at__isnull=True, pk__lte=run.checkpoint["events_upto"]
+    )
+    if run.checkpoint["phase"] == "read":
+        _due_reads(sync)
+        pairs = set(events.values_list("customer_id", "deleted_id"))
+        ids = sorted({cid for cid, _ in pairs})
+        merged_away = {deleted for _, deleted in pairs if deleted}
+        customers = sync.qb.customers_by_ids(ids=ids) if ids else []
+        with transaction.atomic():
+            observe(tenant=tenant, customers=customers)
+            found = {str(c["Id"]) for c in customers}
+            mark_deleted(tenant=tenant, customer_ids=(set(ids) - found) | merged_away)
+            run.total += len(customers)
+            run.checkpoint["expected"] = len(ids)
+            counts = judge(tenant=tenant, list_id=sync.list_id, customer_ids=ids, ensure_list=False)
+            count_decisions(sync, counts)
+            runs.checkpoint(sync, phase="send")
+    send_pending(sync)
+    _events_done(tenant, events)
+
+
+def _due_reads(sync: Sync) -> None:
+    """Unsubscribes read and earlier imports confirmed, if the plan says they are due."""
+    state = sync_state(tenant=sync.tenant)
+    oldest = (
+        ContactImport.objects.filter(tenant=sync.tenant, state="sent")
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    pacer = pacing.get_pacer()
+    plan = pacing.plan_changes(
+        policy=pacer.policy,
+        pressure=pacer.pressure(),
+        now=time.time(),
+        unsubscribes_read_at=_seconds(state.unsubscribes_read_at),
+        oldest_unconfirmed=_seconds(oldest),
+    )
+    if plan.read_unsubscribes:
+        refresh_unsubscribes(tenant=sync.tenant, cc=sync.cc)
+    if plan.confirm:
+        confirm_imports(tenant=sync.tenant, cc=sync.cc, sync=sync)
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment is not None else None
+
+
+def _events_done(tenant: Tenant, events) -> None:
+    """The run's events are synced: marked processed, the last change seen moved on."""
+    now = timezone.now()
+    times = list(events.values_list("received_at", "occurred_at"))
+    events.update(processed_at=now)
+    if times:
+        latest = max(occurred for _, occurred in times)
+        update_tenant_sync(
+            tenant_id=tenant.pk,
+            where=Q(last_change_at__lt=latest) | Q(last_change_at__isnull=True),
+            last_change_at=latest,
+        )
+    counters.webhook_events_processed((now - received).total_seconds() for received, _ in times)
+
+
+def reconcile_changes(*, tenant: Tenant, since: datetime) -> int:
+    """CDC: customers changed since `since` that we have not seen as they are now become
+    events for the next incremental run (as if their webhook had arrived). Returns how many."""
+    started = timezone.now()
+    qb, _ = runs.clients_for(tenant=tenant, calls=Counter())
+    changed = qb.changed_customers(since=since - CLOCK_OVERLAP)
+    deleted = [str(c["Id"]) for c in changed if c.get("status") == "Deleted"]
+    alive = [c for c in changed if c.get("status") != "Deleted"]
+    known = unchanged_in_quickbooks(tenant=tenant, customers=alive)
+    events = [
+        CustomerEvent(
+            event_id=f"cdc:{c['Id']}:{(c.get('MetaData') or {}).get('LastUpdatedTime', '')}",
+            realm_id=tenant.realm_id,
+            customer_id=str(c["Id"]),
+            operation="update",
+            occurred_at=started,
+        )
+        for c in alive
+        if str(c["Id"]) not in known
+    ]
+    with transaction.atomic():
+        mark_deleted(tenant=tenant, customer_ids=deleted)
+        record_events(events=events)
+        TenantSync.objects.filter(tenant=tenant).update(reconciled_at=started)
+    return len(events)

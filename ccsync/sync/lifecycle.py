@@ -1,0 +1,75 @@
+"""A company's life with the app, as the pages drive it: installed, Constant Contact
+connected, a list chosen, disconnected. Each step is the tenants' own write (who is
+connected, the tokens) followed by what the sync does about it, in one place:
+- the first list chosen after an install starts the first sync;
+- a connection mended after it broke resumes the sync it stopped;
+- a disconnect cancels every run (nothing is removed from Constant Contact).
+"""
+
+from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
+
+from ccsync.sync import services
+from integrations.constantcontact import oauth as cc_oauth
+from integrations.quickbooks import oauth as qb_oauth
+from tenants import selectors as tenant_selectors
+from tenants import services as tenant_services
+from tenants.models import ConstantContactConnection, Tenant, User
+
+
+@sensitive_variables()
+def install(
+    *,
+    realm_id: str,
+    tokens: qb_oauth.QuickBooksTokens,
+    identity: tenant_services.IntuitIdentity,
+) -> tuple[Tenant, User]:
+    """Get App Now (and reconnecting QuickBooks): the tenant, the person, the connection."""
+    installed = tenant_services.install(realm_id=realm_id, tokens=tokens, identity=identity)
+    if installed.reconnected:
+        _resume(tenant=installed.tenant)
+    return installed.tenant, installed.user
+
+
+@sensitive_variables()
+def connect_constantcontact(
+    *, tenant: Tenant, tokens: cc_oauth.CCTokens, account: dict
+) -> ConstantContactConnection:
+    connected = tenant_services.connect_constantcontact(
+        tenant=tenant, tokens=tokens, account=account
+    )
+    if connected.reconnected:
+        _resume(tenant=tenant)
+    return connected.connection
+
+
+@transaction.atomic
+def choose_list(
+    *, tenant: Tenant, list_id: str, list_name: str, user: User | None
+) -> tenant_services.ListChoice:
+    """Settings' Connect button: the list new contacts go to; the first choice of an
+    install starts the first sync once the choice is saved."""
+    choice = tenant_services.choose_list(
+        tenant=tenant, list_id=list_id, list_name=list_name, user=user
+    )
+    if choice.first:
+        services.start_first_sync(tenant=tenant)
+    return choice
+
+
+def disconnect(*, tenant: Tenant, reason: str) -> None:
+    """Both grants revoked and forgotten, every run cancelled; the tenant's data is kept
+    for the grace period (ccsync.datacare.retention)."""
+    with transaction.atomic():
+        tenant_services.disconnect(tenant=tenant, reason=reason)
+        services.stop_syncs(tenant=tenant)
+
+
+def _resume(*, tenant: Tenant) -> None:
+    """A broken connection was just reconnected: the sync it stopped starts again (the
+    first sync if it never finished, else a full check for what changed meanwhile)."""
+    quickbooks = tenant_selectors.quickbooks_connection(tenant=tenant)
+    cc = tenant_selectors.constantcontact_connection(tenant=tenant)
+    both = all(c is not None and c.is_connected for c in (quickbooks, cc))
+    if both and not tenant_selectors.needs_first_sync(tenant=tenant):
+        services.sync_now(tenant=tenant)

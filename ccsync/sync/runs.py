@@ -1,0 +1,304 @@
+"""Runs: created, claimed by one worker, checkpointed, and ended (finished, failed, paused).
+
+A run is claimed with a conditional UPDATE, so two workers racing for it cannot both win,
+and every step of its work ends with a checkpoint saved in the same transaction as the
+customers' outcomes: a run killed anywhere resumes from its last checkpoint.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ccsync import jobs
+from ccsync.ops import counters
+from ccsync.sync.models import Run
+from integrations.constantcontact import errors as cc_errors
+from integrations.constantcontact.client import ConstantContactClient
+from integrations.limiter import get_limiter, next_utc_midnight
+from integrations.quickbooks import errors as qb_errors
+from integrations.quickbooks.client import QuickBooksClient
+from tenants import selectors as tenant_selectors
+from tenants.clients import constantcontact_client, quickbooks_client
+from tenants.models import Connection, Tenant
+from tenants.tokens import ConnectionUnavailable, mark_broken
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE = (
+    qb_errors.TransientError,
+    qb_errors.Throttled,
+    cc_errors.TransientError,
+    cc_errors.Throttled,
+    # Redis (the shared limiter) restarting: a passing error too.
+    redis.ConnectionError,
+    redis.TimeoutError,
+)
+# The connection is gone until the user reconnects: the run fails, the page shows a banner.
+BROKEN = (
+    ConnectionUnavailable,
+    qb_errors.InvalidGrant,
+    qb_errors.Unauthorized,
+    cc_errors.InvalidGrant,
+    cc_errors.Unauthorized,
+    cc_errors.Forbidden,
+)
+_PROGRESS_FIELDS = (
+    "total",
+    "done",
+    "synced",
+    "sent",
+    "unchanged",
+    "skipped",
+    "failed",
+    "checkpoint",
+)
+
+
+class Stop(Exception):
+    """The run was cancelled or taken over (leave it as it is), or paused by the user."""
+
+    def __init__(self, *, paused: bool = False) -> None:
+        super().__init__("paused" if paused else "stopped")
+        self.paused = paused
+
+
+@dataclass
+class Sync:
+    """A run at work: the worker holding it, the list it sends to, the tenant's clients and
+    the calls they made since the last checkpoint."""
+
+    run: Run
+    worker: str
+    list_id: str
+    qb: QuickBooksClient
+    cc: ConstantContactClient
+    calls: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.run.tenant
+
+
+def _counting(provider: str, acquire: Callable[[str], None], calls: Counter[str]):
+    def before_request(endpoint: str) -> None:
+        acquire(endpoint)
+        calls[provider] += 1
+
+    return before_request
+
+
+def clients_for(
+    *, tenant: Tenant, calls: Counter[str]
+) -> tuple[QuickBooksClient, ConstantContactClient]:
+    """Both clients of a tenant, behind the shared limiter, counting their calls."""
+    limiter = get_limiter()
+    qb_hook = limiter.quickbooks_hook(realm_id=tenant.realm_id)
+    cc_hook = limiter.constantcontact_hook(tenant=str(tenant.pk))
+    return (
+        quickbooks_client(tenant=tenant, before_request=_counting("quickbooks", qb_hook, calls)),
+        constantcontact_client(
+            tenant=tenant, before_request=_counting("constantcontact", cc_hook, calls)
+        ),
+    )
+
+
+# --- queued, claimed ---------------------------------------------------------------------
+
+
+def _enqueue(run: Run) -> None:
+    queue = jobs.INCREMENTAL if run.kind == Run.Kind.INCREMENTAL else jobs.FIRST_SYNC
+    jobs.enqueue("sync.run", run.pk, queue=queue)
+
+
+def create_run(*, tenant: Tenant, kind: str) -> Run | None:
+    """A queued run of this kind, enqueued on commit; None if the tenant already has one open."""
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(tenant=tenant, kind=kind)
+    except IntegrityError:
+        return None  # one sync at a time: the open run will pick up whatever is pending
+    _enqueue(run)
+    logger.info("sync run queued: tenant=%s run=%s kind=%s", tenant.pk, run.pk, kind)
+    return run
+
+
+def requeue(*, run: Run) -> Run:
+    """Queue an open run again (after a pause, or when its worker died); it resumes from its
+    checkpoint."""
+    # The heartbeat marks when it was queued again: recovery waits as long before the next try.
+    Run.objects.filter(pk=run.pk, state__in=Run.OPEN_STATES).update(
+        state=Run.State.QUEUED, claimed_by="", paused_until=None, heartbeat_at=timezone.now()
+    )
+    run.refresh_from_db()
+    if run.state == Run.State.QUEUED:
+        _enqueue(run)
+    return run
+
+
+def claim(*, run_id: int, worker: str) -> bool:
+    """Take a queued run, or a running one whose worker went quiet, for `worker`.
+
+    A conditional UPDATE: two workers racing for the same run cannot both win.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SYNC_STALE_RUN_SECONDS)
+    claimable = Q(state=Run.State.QUEUED) | Q(
+        Q(state=Run.State.RUNNING)
+        & (Q(claimed_by=worker) | Q(claimed_by="") | Q(heartbeat_at__lt=stale))
+    )
+    return bool(
+        Run.objects.filter(claimable, pk=run_id, tenant__paused=False).update(
+            state=Run.State.RUNNING,
+            claimed_by=worker,
+            heartbeat_at=now,
+            started_at=Coalesce("started_at", now),
+        )
+    )
+
+
+def recover() -> int:
+    """Runs whose worker died, queued runs whose message was lost and quota pauses that
+    ended are queued again. Returns how many."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SYNC_STALE_RUN_SECONDS)
+    lost = Run.objects.filter(
+        Q(state=Run.State.RUNNING, heartbeat_at__lt=stale)
+        | Q(state=Run.State.QUEUED, heartbeat_at__lt=stale)
+        | Q(state=Run.State.QUEUED, heartbeat_at__isnull=True, created_at__lt=stale)
+        | Q(state=Run.State.PAUSED, paused_until__lte=now),
+        tenant__paused=False,
+        tenant__state=Tenant.State.CONNECTED,
+    )
+    recovered = 0
+    for run in lost:
+        logger.info("sync run recovered: tenant=%s run=%s", run.tenant_id, run.pk)
+        requeue(run=run)
+        recovered += 1
+    return recovered
+
+
+# --- at work -------------------------------------------------------------------------------
+
+
+def _progress(sync: Sync) -> dict[str, Any]:
+    """The run's counts and checkpoint, with the calls made since they were last saved."""
+    run = sync.run
+    run.quickbooks_calls += sync.calls.pop("quickbooks", 0)
+    run.constantcontact_calls += sync.calls.pop("constantcontact", 0)
+    return {
+        "quickbooks_calls": run.quickbooks_calls,
+        "constantcontact_calls": run.constantcontact_calls,
+        **{name: getattr(run, name) for name in _PROGRESS_FIELDS},
+    }
+
+
+def checkpoint(sync: Sync, **changes: Any) -> None:
+    """Save progress (call it inside the transaction that saved the outcomes) and make sure
+    the run is still ours to continue: paused, cancelled or taken over runs stop here."""
+    run = sync.run
+    run.checkpoint = {**run.checkpoint, **changes}
+    still_ours = Run.objects.filter(
+        pk=run.pk, claimed_by=sync.worker, state=Run.State.RUNNING, tenant__paused=False
+    ).update(heartbeat_at=timezone.now(), **_progress(sync))
+    if not still_ours:
+        # The step that noticed is rolled back by the caller's transaction.
+        raise Stop(paused=Tenant.objects.filter(pk=run.tenant_id, paused=True).exists())
+
+
+def heartbeat(sync: Sync) -> None:
+    """Still alive, between checkpoints (waiting for Constant Contact, say)."""
+    Run.objects.filter(pk=sync.run.pk, claimed_by=sync.worker).update(heartbeat_at=timezone.now())
+
+
+# --- ended ---------------------------------------------------------------------------------
+
+
+def _release(run: Run, worker: str, **values: Any) -> bool:
+    """Write the run's end (or pause) if `worker` still holds it; whether it did."""
+    for name, value in values.items():
+        setattr(run, name, value)
+    return bool(Run.objects.filter(pk=run.pk, claimed_by=worker).update(claimed_by="", **values))
+
+
+def finish(run: Run, worker: str, state: str, *, error: str = "", sync: Sync | None = None) -> Run:
+    progress = _progress(sync) if sync is not None else {}
+    if _release(run, worker, state=state, error=error, finished_at=timezone.now(), **progress):
+        # Counted once, by the worker that held the run.
+        counters.run_ended(kind=run.kind, outcome=state)
+    logger.info("sync run %s: tenant=%s run=%s", state, run.tenant_id, run.pk)
+    return run
+
+
+def paused_by_user(run: Run, worker: str) -> Run:
+    """Recorded here, not at the checkpoint that noticed: that step was rolled back."""
+    _release(run, worker, state=Run.State.PAUSED)
+    return run
+
+
+def pause_for_quota(sync: Sync, error: Exception) -> Run:
+    """Constant Contact's daily quota is used up: every run waits for 00:00 UTC."""
+    if isinstance(error, cc_errors.QuotaExceeded):
+        get_limiter().exhaust_constantcontact_today()  # every worker stops until midnight
+    run = sync.run
+    if _release(
+        run,
+        sync.worker,
+        state=Run.State.PAUSED,
+        paused_until=next_utc_midnight(),
+        error="Constant Contact's daily request quota is used up: paused until 00:00 UTC.",
+        **_progress(sync),
+    ):
+        counters.run_ended(kind=run.kind, outcome=run.state)
+    logger.warning("sync run paused for the daily quota: tenant=%s run=%s", run.tenant_id, run.pk)
+    return run
+
+
+def save_calls(sync: Sync) -> None:
+    """The calls made so far, before the run waits for a retry."""
+    Run.objects.filter(pk=sync.run.pk).update(**_progress(sync))
+
+
+def fail(*, run_id: int, worker: str, error: Exception) -> None:
+    """Give up on a run after its retries (passing errors that did not pass)."""
+    finish(Run.objects.get(pk=run_id), worker, Run.State.FAILED, error=describe(error))
+
+
+def fail_broken(sync: Sync, error: Exception) -> Run:
+    """A connection refused the app: the run fails and the connection shows as broken."""
+    message = _broken_message(error)
+    no_record_yet = not isinstance(
+        error, ConnectionUnavailable | qb_errors.InvalidGrant | cc_errors.InvalidGrant
+    )  # the token source records those itself
+    if no_record_yet:
+        connection: Connection | None = (
+            tenant_selectors.quickbooks_connection(tenant=sync.tenant)
+            if isinstance(error, qb_errors.QuickBooksError)
+            else tenant_selectors.constantcontact_connection(tenant=sync.tenant)
+        )
+        if connection is not None and connection.is_connected:
+            mark_broken(connection, reason=message)
+    return finish(sync.run, sync.worker, Run.State.FAILED, error=message, sync=sync)
+
+
+def describe(error: Exception) -> str:
+    # Provider errors say what failed without personal data; others only by their type.
+    if isinstance(error, qb_errors.QuickBooksError | cc_errors.ConstantContactError):
+        return str(error)[:500]
+    return f"Unexpected error ({type(error).__name__})."
+
+
+def _broken_message(error: Exception) -> str:
+    if isinstance(error, ConnectionUnavailable):
+        return "A connection is broken or disconnected: reconnect it to resume syncing."
+    provider = "QuickBooks" if isinstance(error, qb_errors.QuickBooksError) else "Constant Contact"
+    return f"{provider} refused the app's authorization: reconnect it to resume syncing."

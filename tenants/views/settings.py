@@ -1,0 +1,140 @@
+"""Set Up and Connect (My Apps → Settings): choose the Constant Contact list, or create one."""
+
+import logging
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ccsync.sync import lifecycle
+from integrations.constantcontact import errors as cc_errors
+from tenants import selectors, services
+from tenants.access import error_page, tenant_required
+from tenants.forms import ListChoiceForm, NewListForm
+from tenants.tokens import ConnectionUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_required
+def settings_view(request: HttpRequest) -> HttpResponse:
+    """Set Up and Connect: pick the list; the POST is the Connect button."""
+    not_ready = _constantcontact_ready(request)
+    if not_ready is not None:
+        return not_ready
+    try:
+        lists = selectors.constantcontact_lists(
+            tenant=request.tenant, refresh=bool(request.GET.get("refresh"))
+        )
+    except (cc_errors.ConstantContactError, ConnectionUnavailable) as error:
+        return _constantcontact_trouble(request, error)
+    if request.method == "GET":
+        return _settings_page(request, lists=lists)
+    form = ListChoiceForm(request.POST, lists=lists)
+    if not form.is_valid():
+        return _settings_page(request, lists=lists, form=form, status=400)
+    choice = lifecycle.choose_list(
+        tenant=request.tenant,
+        list_id=form.cleaned_data["list_id"],
+        list_name=form.list_name,
+        user=request.user,
+    )
+    if choice.first:
+        return render(request, "tenants/success.html", {"selection": choice.selection})
+    messages.success(request, f"New contacts now go to the list “{choice.selection.list_name}”.")
+    return redirect("tenants:status")
+
+
+@require_POST
+@tenant_required
+def create_list(request: HttpRequest) -> HttpResponse:
+    """Creates a Constant Contact list from the Settings page and selects it."""
+    not_ready = _constantcontact_ready(request)
+    if not_ready is not None:
+        return not_ready
+    new_list_form = NewListForm(request.POST)
+    try:
+        if new_list_form.is_valid():
+            name = new_list_form.cleaned_data["name"]
+            try:
+                created = services.create_constantcontact_list(tenant=request.tenant, name=name)
+            except cc_errors.Conflict:
+                new_list_form.add_error(
+                    "name",
+                    f"Your Constant Contact account already has a list named “{name}”. "
+                    "Choose it from the dropdown, or pick another name.",
+                )
+            else:
+                messages.success(request, f"The list “{created['name']}” was created.")
+                return redirect(f"{reverse('tenants:settings')}?list={created['list_id']}")
+        lists = selectors.constantcontact_lists(tenant=request.tenant)
+    except (cc_errors.ConstantContactError, ConnectionUnavailable) as error:
+        return _constantcontact_trouble(request, error)
+    return _settings_page(request, lists=lists, new_list_form=new_list_form, status=400)
+
+
+def _settings_page(
+    request: HttpRequest,
+    *,
+    lists: list[dict[str, str]],
+    form: ListChoiceForm | None = None,
+    new_list_form: NewListForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    tenant = request.tenant
+    current = selectors.current_list(tenant=tenant)
+    if form is None:
+        wanted = request.GET.get("list") or (current.list_id if current else "")
+        form = ListChoiceForm(lists=lists, initial={"list_id": wanted})
+    return render(
+        request,
+        "tenants/settings.html",
+        {
+            "tenant": tenant,
+            "form": form,
+            "new_list_form": new_list_form or NewListForm(),
+            "current_list": current,
+            "constantcontact": selectors.constantcontact_connection(tenant=tenant),
+            "installing": selectors.needs_first_sync(tenant=tenant),
+        },
+        status=status,
+    )
+
+
+def _constantcontact_ready(request: HttpRequest) -> HttpResponse | None:
+    """A redirect when the tenant cannot pick a list yet, else None."""
+    if not request.tenant.is_connected:
+        return redirect("tenants:status")
+    cc = selectors.constantcontact_connection(tenant=request.tenant)
+    if cc is None or cc.state == cc.State.DISCONNECTED:
+        return redirect("tenants:constantcontact_connect")
+    if cc.is_broken:
+        return redirect("tenants:status")
+    return None
+
+
+def _constantcontact_trouble(request: HttpRequest, error: Exception) -> HttpResponse:
+    """The page for a Constant Contact failure while reading or creating lists."""
+    if isinstance(error, cc_errors.InvalidGrant | cc_errors.Unauthorized | ConnectionUnavailable):
+        return error_page(
+            request,
+            title="Reconnect Constant Contact",
+            message="Constant Contact no longer accepts the app's authorization.",
+            status=409,
+            action_url=reverse("tenants:constantcontact_connect"),
+            action_label="Reconnect Constant Contact",
+        )
+    logger.warning(
+        "constant contact unavailable: tenant=%s cause=%s", request.tenant.pk, type(error).__name__
+    )
+    return error_page(
+        request,
+        title="Constant Contact is not answering",
+        message="Constant Contact did not answer just now. Please try again in a minute.",
+        status=503,
+        action_url=reverse("tenants:settings"),
+        action_label="Try again",
+    )

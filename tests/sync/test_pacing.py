@@ -1,0 +1,173 @@
+"""The daily pacer on a clock of the test's own: the day's share lasts until midnight, the
+least recently served company goes first, and the plan of a run of changes."""
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from ccsync.sync.pacing import (
+    DAY,
+    FileStore,
+    MemoryStore,
+    Pacer,
+    Policy,
+    check_after,
+    confirmation_overdue,
+    plan_changes,
+)
+
+NOON = 20_000 * DAY + DAY / 2  # a UTC noon: half the day left
+
+
+class Clock:
+    def __init__(self, now: float = NOON) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def pacer(*, spent: int = 0, store=None, clock=None, **policy) -> Pacer:
+    spent_box = [spent]
+    made = Pacer(
+        store=store or MemoryStore(),
+        policy=Policy(**{"share": 9_500, "reserve": 500, "burst": 4.0, "run_cost": 1.0} | policy),
+        spent_today=lambda: spent_box[0],
+        clock=clock or Clock(),
+    )
+    made.spent = spent_box  # type: ignore[attr-defined]
+    return made
+
+
+def test_under_pace_a_company_runs_at_once():
+    under = pacer()
+    assert all(under.offer(f"t{n}") for n in range(4))  # the burst
+    assert under.snapshot().waiting == 0
+
+
+def test_past_the_burst_companies_wait_and_are_released_at_the_pace():
+    clock = Clock()
+    busy = pacer(clock=clock, burst=2.0)
+    assert busy.offer("a") and busy.offer("b")
+    assert not busy.offer("c") and not busy.offer("d")
+    assert busy.release() == []
+    # Noon, nothing spent: (9,500 - 250 of reserve left) / 43,200 s = 0.214 calls a second.
+    snapshot = busy.snapshot()
+    assert snapshot.pace == pytest.approx((9_500 - 250) / (DAY / 2))
+    assert snapshot.waiting == 2 and snapshot.window > 2 / snapshot.pace
+    clock.now += 1 / snapshot.pace + 0.01
+    assert busy.release() == ["c"]
+    clock.now += 1 / snapshot.pace + 0.01
+    assert busy.release() == ["d"]
+
+
+def test_the_least_recently_served_company_goes_first():
+    clock = Clock()
+    fair = pacer(clock=clock, burst=1.0)
+    assert fair.offer("heavy")  # heavy just had its turn
+    clock.now += 1
+    assert not fair.offer("heavy")  # it asks again first...
+    clock.now += 1
+    assert not fair.offer("light")  # ...light, never served today, asks later
+    clock.now += 10
+    assert fair.release() == ["light"]
+    clock.now += 10
+    assert fair.release() == ["heavy"]  # and heavy is not starved
+
+
+def test_the_share_lasts_the_day_and_the_reserve_stays_for_first_syncs():
+    clock = Clock(20_000 * DAY + DAY - 3600)  # 23:00 UTC
+    late = pacer(clock=clock, spent=9_400)
+    # 100 left, of which 500/24 ~ 21 kept for first syncs: 79 calls over the last hour.
+    assert late.snapshot().pace == pytest.approx((100 - 500 / 24) / 3600)
+    spent_out = pacer(clock=clock, spent=9_480)  # what is left is the reserve's
+    assert spent_out.snapshot().pace == 0.0
+    assert not spent_out.offer("a")
+    clock.now += 60
+    assert spent_out.release() == []
+    clock.now += 1800  # the reserve is released evenly: what first syncs did not need
+    assert spent_out.release() == ["a"]
+
+
+def test_a_new_day_starts_with_a_full_bucket_and_nobody_served():
+    clock = Clock()
+    daily = pacer(clock=clock, burst=1.0)
+    assert daily.offer("a")
+    assert not daily.offer("b")
+    clock.now = (clock.now // DAY + 1) * DAY + 1  # 00:00:01 the next day
+    daily.spent[0] = 0  # type: ignore[attr-defined]
+    assert daily.release() == ["b"]
+
+
+def test_the_cost_of_a_run_is_learned():
+    learning = pacer()
+    for _ in range(100):
+        learning.run_cost(2)
+    with learning.store.transaction() as state:
+        assert state["cost"] == pytest.approx(2.0, abs=0.01)
+
+
+def test_pressure_grows_with_the_wait():
+    clock = Clock()
+    pressed = pacer(clock=clock, burst=1.0, pressure_delay=3600.0)
+    assert pressed.offer("a")
+    assert pressed.snapshot().pressure < 0.01
+    for n in range(50):
+        pressed.offer(f"w{n}")
+    clock.now += 1800
+    assert 0.5 <= pressed.snapshot().pressure <= 1.0
+
+
+def test_a_run_of_changes_reads_and_confirms_only_what_is_due():
+    policy = Policy(unsubscribes_fresh=(4 * 3600.0, 24 * 3600.0), confirm_after=(7200.0, 43_200.0))
+    now = NOON
+    fresh = plan_changes(
+        policy=policy, pressure=0.0, now=now, unsubscribes_read_at=now - 60, oldest_unconfirmed=None
+    )
+    assert not fresh.read_unsubscribes and not fresh.confirm
+    stale = plan_changes(
+        policy=policy,
+        pressure=0.0,
+        now=now,
+        unsubscribes_read_at=now - 5 * 3600,
+        oldest_unconfirmed=now - 60,
+    )
+    assert stale.read_unsubscribes and stale.confirm  # confirmed along with the read
+    pressed = plan_changes(
+        policy=policy,
+        pressure=1.0,
+        now=now,
+        unsubscribes_read_at=now - 5 * 3600,
+        oldest_unconfirmed=now - 3 * 3600,
+    )
+    assert not pressed.read_unsubscribes and not pressed.confirm
+    assert confirmation_overdue(policy=policy, pressure=0.0, now=now, oldest=now - 4 * 3600 - 1)
+    assert not confirmation_overdue(policy=policy, pressure=1.0, now=now, oldest=now - 5 * 3600)
+
+
+def test_an_import_is_asked_about_when_it_should_be_done():
+    assert check_after(rows=2_500, seconds_per_row=0.01) == pytest.approx(27.0)
+    assert check_after(rows=10, seconds_per_row=None) == pytest.approx(2.1)
+
+
+def _offer_from_another_process(path: str, tenant: str, answers: str) -> None:
+    shared = pacer(store=FileStore(Path(path)), burst=3.0)
+    Path(answers).write_text(
+        "".join("1" if shared.offer(f"{tenant}{n}") else "0" for n in range(3))
+    )
+
+
+def test_without_redis_the_processes_of_a_machine_share_the_pacer(tmp_path):
+    path = tmp_path / "pacer.json"
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_offer_from_another_process, args=(str(path), t, str(tmp_path / t)))
+        for t in ("a", "b")
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    answers = (tmp_path / "a").read_text() + (tmp_path / "b").read_text()
+    assert answers.count("1") == 3  # the one bucket of three, not three each
