@@ -235,7 +235,7 @@ SYNC_UNSUBSCRIBES_FRESH_SECONDS = env.list(
     "SYNC_UNSUBSCRIBES_FRESH_SECONDS", cast=float, default=[4 * 3600.0, 24 * 3600.0]
 )
 SYNC_CONFIRM_AFTER_SECONDS = env.list(
-    "SYNC_CONFIRM_AFTER_SECONDS", cast=float, default=[2 * 3600.0, 12 * 3600.0]
+    "SYNC_CONFIRM_AFTER_SECONDS", cast=float, default=[4 * 3600.0, 12 * 3600.0]
 )
 # How often waiting companies whose turn has come are started (beat).
 SYNC_DISPATCH_SECONDS = env.float("SYNC_DISPATCH_SECONDS", default=2.0)

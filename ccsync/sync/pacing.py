@@ -53,7 +53,7 @@ class Policy:
     run_cost: float = 1.3  # the expected calls of a change run, until some were measured
     pressure_delay: float = 2 * 3600.0  # a company waiting this long means full pressure
     unsubscribes_fresh: tuple[float, float] = (4 * 3600.0, 24 * 3600.0)  # at 0 and 1 pressure
-    confirm_after: tuple[float, float] = (2 * 3600.0, 12 * 3600.0)
+    confirm_after: tuple[float, float] = (4 * 3600.0, 12 * 3600.0)
 
 
 @dataclass(frozen=True)
@@ -193,11 +193,12 @@ class Pacer:
         now, spent = self.clock(), self.spent_today()
         with self.store.transaction() as state:
             self._refill(state, now, spent)
+            state["hours"][int(now % DAY // 3600)] += 1
             waiting = state.setdefault("waiting", {})
             if tenant in waiting:
                 return False
-            if not waiting and state["tokens"] >= self._cost(state):
-                self._serve(state, tenant, now)
+            if not waiting and self._room(state, now, spent) >= self._cost(state):
+                self._serve(state, tenant, now, spent)
                 return True
             waiting[tenant] = now
             return False
@@ -209,14 +210,14 @@ class Pacer:
             self._refill(state, now, spent)
             waiting: dict[str, float] = state.setdefault("waiting", {})
             cost = self._cost(state)
-            if not waiting or state["tokens"] < cost:
+            turn = int(self._room(state, now, spent) // cost) if waiting else 0
+            if turn <= 0:
                 return []
             served = state.setdefault("served", {})
-            turn = int(state["tokens"] // cost)
             chosen = sorted(waiting, key=lambda t: (served.get(t, 0.0), waiting[t]))[:turn]
             for tenant in chosen:
                 del waiting[tenant]
-                self._serve(state, tenant, now)
+                self._serve(state, tenant, now, spent)
             return chosen
 
     def forget(self, tenant: str) -> None:
@@ -243,7 +244,7 @@ class Pacer:
         with self.store.transaction() as state:
             self._refill(state, now, spent)
             waiting: dict[str, float] = state.get("waiting", {})
-            pace = self._pace(now, spent)
+            pace = self._pace(state, now, spent)
             cost = self._cost(state)
             backlog = max(len(waiting) * cost - state["tokens"], 0.0)
             window = self.policy.min_window + (backlog / pace if pace > 0 else DAY)
@@ -264,18 +265,39 @@ class Pacer:
 
     def _left(self, now: float, spent: int) -> float:
         """Calls change runs may still spend today: the share less the reserve still due."""
-        reserve_left = self.policy.reserve * (DAY - now % DAY) / DAY
+        # A fifth of the reserve stays to the last minute: an install at 23:59 starts too.
+        reserve_left = self.policy.reserve * max((DAY - now % DAY) / DAY, 0.2)
         return max(self.policy.share - spent - reserve_left, 0.0)
 
-    def _pace(self, now: float, spent: int) -> float:
-        return self._left(now, spent) / (DAY - now % DAY)
+    def _pace(self, state: PaceState, now: float, spent: int) -> float:
+        """What is left, spread over the rest of the day as companies asked for runs hour by
+        hour on the days before (evenly on the first day): the calls go where the demand is,
+        the afternoon of the Americas, not to the night."""
+        weights = _weights(state.get("profile"))
+        hour, into = int(now % DAY // 3600), now % 3600
+        rest = weights[hour] * (3600 - into) + 3600 * sum(weights[hour + 1 :])
+        return self._left(now, spent) * weights[hour] / rest
 
     def _refill(self, state: PaceState, now: float, spent: int) -> None:
         day = int(now // DAY)
         if state.get("day") != day:  # a new UTC day: a full bucket, everyone served afresh
-            state.update(day=day, tokens=self.policy.burst, at=now, served={}, marks=[])
+            state.update(
+                day=day,
+                tokens=self.policy.burst,
+                at=now,
+                served={},
+                marks=[],
+                profile=_learn(state.get("profile"), state.get("hours"), state.get("day"), day),
+                spend=_learn(state.get("spend"), state.get("calls"), state.get("day"), day),
+                hours=[0] * 24,
+                calls=[0] * 24,
+                counted=spent,
+            )
+        # Calls spent since the last look, in this hour's count (for tomorrow's slack).
+        state["calls"][int(now % DAY // 3600)] += max(spent - state["counted"], 0)
+        state["counted"] = spent
         elapsed = max(now - state["at"], 0.0)
-        tokens = min(state["tokens"] + elapsed * self._pace(now, spent), self.policy.burst)
+        tokens = min(state["tokens"] + elapsed * self._pace(state, now, spent), self.policy.burst)
         state["tokens"] = min(tokens, self._left(now, spent))  # never past the share
         state["at"] = now
         marks = state.setdefault("marks", [])
@@ -283,8 +305,24 @@ class Pacer:
             marks.append([now, spent])
             del marks[: max(len(marks) - 13, 0)]  # an hour of marks, five minutes apart
 
-    def _serve(self, state: PaceState, tenant: str, now: float) -> None:
-        state["tokens"] -= self._cost(state)
+    def _slack(self, state: PaceState, now: float, spent: int) -> float:
+        """Calls today's share holds beyond what the rest of the day is expected to spend (as
+        the days before spent, hour by hour): while there are some, nobody need wait."""
+        spend = state.get("spend")
+        if not spend:
+            return 0.0
+        hour, into = int(now % DAY // 3600), now % 3600
+        expected = spend[hour] * (3600 - into) / 3600 + sum(spend[hour + 1 :])
+        return self._left(now, spent) - state["tokens"] - expected
+
+    def _room(self, state: PaceState, now: float, spent: int) -> float:
+        """Calls runs may spend now: the bucket, and the day's slack."""
+        return state["tokens"] + max(self._slack(state, now, spent), 0.0)
+
+    def _serve(self, state: PaceState, tenant: str, now: float, spent: int) -> None:
+        cost = self._cost(state)
+        if state["tokens"] >= cost or self._slack(state, now, spent) < cost:
+            state["tokens"] -= cost  # from the bucket; else from the slack (spent counts it)
         state.setdefault("served", {})[tenant] = now
 
     def _cost(self, state: PaceState) -> float:
@@ -296,6 +334,26 @@ class Pacer:
             return spent
         rate = (spent - marks[0][1]) / (now - marks[0][0])
         return int(spent + rate * (DAY - now % DAY))
+
+
+def _weights(profile: list[float] | None) -> list[float]:
+    """Each hour's share of the day's demand; a quiet hour keeps some pace (a tenth of the
+    busiest's), so a company that edits at night still gets its turn."""
+    if not profile or max(profile) <= 0:
+        return [1.0] * 24
+    floor = max(profile) / 10
+    return [max(value, floor) for value in profile]
+
+
+def _learn(
+    profile: list[float] | None, hours: list[int] | None, last: int | None, day: int
+) -> list[float] | None:
+    """Yesterday's figures by hour folded into what was known (days apart forget it)."""
+    if not hours or last != day - 1:
+        return profile
+    if not profile:
+        return [float(count) for count in hours]
+    return [0.5 * known + 0.5 * count for known, count in zip(profile, hours, strict=True)]
 
 
 def utc_seconds(moment: datetime | None = None) -> float:

@@ -78,16 +78,63 @@ def test_the_least_recently_served_company_goes_first():
 
 def test_the_share_lasts_the_day_and_the_reserve_stays_for_first_syncs():
     clock = Clock(20_000 * DAY + DAY - 3600)  # 23:00 UTC
-    late = pacer(clock=clock, spent=9_400)
-    # 100 left, of which 500/24 ~ 21 kept for first syncs: 79 calls over the last hour.
-    assert late.snapshot().pace == pytest.approx((100 - 500 / 24) / 3600)
-    spent_out = pacer(clock=clock, spent=9_480)  # what is left is the reserve's
+    late = pacer(clock=clock, spent=9_300)
+    # 200 left, of which a fifth of the reserve (100) stays to the last minute for first
+    # syncs: 100 calls over the last hour.
+    assert late.snapshot().pace == pytest.approx(100 / 3600)
+    assert pacer(clock=clock, spent=9_400).snapshot().pace == 0.0
+
+    clock.now = NOON
+    spent_out = pacer(clock=clock, spent=9_250)  # what is left is the reserve's (250 at noon)
     assert spent_out.snapshot().pace == 0.0
     assert not spent_out.offer("a")
     clock.now += 60
     assert spent_out.release() == []
-    clock.now += 1800  # the reserve is released evenly: what first syncs did not need
+    clock.now += 6 * 3600  # the reserve is released evenly: what first syncs did not need
     assert spent_out.release() == ["a"]
+
+
+def _a_day_of_demand(clock: Clock, paced: Pacer, *, busy_hours: range, calls: int) -> None:
+    """A day whose companies ask for runs, and spend, only in `busy_hours`."""
+    day = clock.now // DAY * DAY
+    for hour in busy_hours:
+        clock.now = day + hour * 3600 + 1
+        for n in range(10):
+            paced.offer(f"{hour}-{n}")
+        paced.spent[0] += calls // len(busy_hours)  # type: ignore[attr-defined]
+        paced.snapshot()
+        for n in range(10):
+            paced.forget(f"{hour}-{n}")  # served, one way or another, within the hour
+    clock.now = day + DAY + 1  # the next day: yesterday learned
+    paced.spent[0] = 0  # type: ignore[attr-defined]
+    paced.snapshot()
+
+
+def test_the_pace_follows_the_hours_companies_asked_for_runs_the_day_before():
+    clock = Clock(20_000 * DAY)
+    learned = pacer(clock=clock, share=9_500)
+    assert learned.snapshot().pace == pytest.approx((9_500 - 500) / DAY)  # evenly, at first
+    _a_day_of_demand(clock, learned, busy_hours=range(14, 22), calls=9_000)
+    night = learned.snapshot().pace
+    # Quiet hours keep a tenth of the busiest's weight: 16 quiet hours and 8 busy ones.
+    assert night == pytest.approx((9_500 - 500) / ((16 + 8 * 10) * 3600), rel=1e-3)
+    clock.now += 15 * 3600  # 15:00 UTC, the Americas at work
+    afternoon = learned.snapshot().pace
+    assert afternoon > 3 * (9_500 - 500) / DAY
+
+
+def test_while_the_day_holds_more_than_it_is_expected_to_spend_nobody_waits():
+    clock = Clock(20_000 * DAY)
+    roomy = pacer(clock=clock, burst=1.0)
+    _a_day_of_demand(clock, roomy, busy_hours=range(14, 22), calls=4_000)
+    clock.now += 15 * 3600
+    # The bucket holds one run, but yesterday spent 4,000 of 9,500: the slack serves all.
+    assert all(roomy.offer(f"t{n}") for n in range(20))
+    tight = pacer(clock=Clock(20_000 * DAY), burst=1.0)
+    _a_day_of_demand(tight.clock, tight, busy_hours=range(14, 22), calls=9_400)
+    tight.clock.now += 15 * 3600
+    tight.spent[0] = 1_400  # type: ignore[attr-defined]  # today as yesterday: 14:00 spent
+    assert tight.offer("a") and not tight.offer("b")  # no slack: the bucket's one run
 
 
 def test_a_new_day_starts_with_a_full_bucket_and_nobody_served():
