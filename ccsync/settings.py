@@ -218,6 +218,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 LIMITER_FILE = VAR_DIR / "limiter.json"
 PACER_FILE = VAR_DIR / "pacer.json"
 PACER_REDIS_KEY = "ccsync:pace"
+LIMITER_REDIS_PREFIX = "ccsync:limits"
 
 # --- The sync engine ---
 # Constant Contact: 4 requests/s and 10,000/day for the whole app (one API key); the app

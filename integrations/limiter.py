@@ -297,6 +297,7 @@ class Limits:
             qb_per_second=settings.SYNC_QB_PER_SECOND,
             qb_per_minute=settings.SYNC_QB_PER_MINUTE,
             half_life_ms=int(settings.SYNC_FAIRNESS_HALF_LIFE * 1000),
+            prefix=settings.LIMITER_REDIS_PREFIX,
         )
 
 

@@ -20,6 +20,9 @@ os.environ.setdefault("CONSTANTCONTACT_CLIENT_SECRET", "sandbox-cc-secret")
 from ccsync.settings import *  # noqa: E402,F403
 
 ALLOWED_HOSTS = ["*"]
-# xdist's workers share the tests' Redis db: each its own day's pace.
-PACER_REDIS_KEY = f"ccsync:pace:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+# xdist's workers share the tests' Redis db, each with a sandbox of its own: each its own
+# day's pace and its own limiter (a test counts the calls it made, not its neighbour's).
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+PACER_REDIS_KEY = f"ccsync:pace:{_WORKER}"
+LIMITER_REDIS_PREFIX = f"ccsync:limits:{_WORKER}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
