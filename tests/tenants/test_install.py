@@ -128,3 +128,64 @@ def test_a_page_without_session_comes_back_to_it_after_sign_in(journey, new_jour
     answer = later.client.get(answer["Location"])
     back = later.browser.intuit_authorize(answer["Location"], identity)
     assert later.get(back)["Location"] == "/settings/"
+
+
+def _connection_state(realm_id: str) -> tuple:
+    connection = QuickBooksConnection.objects.filter(tenant__realm_id=realm_id).first()
+    members = Membership.objects.filter(tenant__realm_id=realm_id).count()
+    return (connection.access_token, connection.refresh_token, members) if connection else None
+
+
+def test_an_id_token_without_realmid_installs_nothing(journey, knobs):
+    """No `realmid` claim in the signed ID token, no install: the callback's realmId alone
+    names no company (sandbox: tests/sandbox/intuit/test_oauth.py)."""
+    identity = journey.new_identity()
+    knobs(intuit_id_token_realmid="none")
+    answer = journey.install(identity)
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "Intuit did not confirm which QuickBooks company you chose." in page
+    assert "Nothing was saved." in page
+    assert not Tenant.objects.filter(realm_id=identity.realm_id).exists()
+    assert "_auth_user_id" not in journey.client.session
+
+
+def test_a_consent_for_one_company_cannot_take_over_another(journey, new_journey, knobs):
+    """A genuine consent for company A, its callback's realmId changed to company B: B's
+    tokens and members stay as they were, with or without the realmid claim."""
+    victim = new_journey()
+    theirs = victim.new_identity("Victim Books")
+    assert victim.install(theirs).status_code == 302
+    before = _connection_state(theirs.realm_id)
+    attacker = journey.new_identity("Attacker Books")
+    for claim in ("none", ""):
+        knobs(intuit_id_token_realmid=claim)
+        back = journey.browser.intuit_authorize(journey.start_install(), attacker)
+        forged = back.replace(f"realmId={attacker.realm_id}", f"realmId={theirs.realm_id}")
+        assert forged != back
+        answer = journey.get(forged)
+        assert answer.status_code == 400, claim
+        assert "Nothing was saved." in answer.content.decode()
+    assert _connection_state(theirs.realm_id) == before
+    assert not Tenant.objects.filter(realm_id=attacker.realm_id).exists()
+    assert "_auth_user_id" not in journey.client.session
+
+
+def test_the_new_tokens_must_open_the_company_before_anything_is_saved(
+    journey, new_journey, knobs
+):
+    """Even a signed claim that matches the callback's realmId is checked: CompanyInfo
+    read with the new tokens, before anything is written (here the ID token claims the
+    victim's company, as the forged realmId does; the tokens open only the attacker's)."""
+    victim = new_journey()
+    theirs = victim.new_identity("Victim Books")
+    assert victim.install(theirs).status_code == 302
+    before = _connection_state(theirs.realm_id)
+    attacker = journey.new_identity("Attacker Books")
+    knobs(intuit_id_token_realmid=theirs.realm_id)
+    back = journey.browser.intuit_authorize(journey.start_install(), attacker)
+    answer = journey.get(back.replace(attacker.realm_id, theirs.realm_id))
+    assert answer.status_code == 400
+    assert "QuickBooks did not confirm the company you chose." in answer.content.decode()
+    assert _connection_state(theirs.realm_id) == before
+    assert not Tenant.objects.filter(realm_id=attacker.realm_id).exists()
