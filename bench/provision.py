@@ -118,9 +118,10 @@ def install(stack: Stack, identity: Identity, realm_id: str) -> Installed:
     )
     if back.get("state") != state or back.get("realmId") != realm_id:
         raise AssertionError(f"Intuit answered {sorted(back)} for {realm_id}")
-    tokens = qb_oauth.exchange_code(code=back["code"], realm_id=realm_id)
-    who = tenant_services.intuit_identity(tokens=tokens, realm_id=realm_id)
-    tenant, user = lifecycle.install(realm_id=realm_id, tokens=tokens, identity=who)
+    signed_in = qb_oauth.exchange_code(code=back["code"], realm_id=realm_id)
+    who = tenant_services.intuit_identity(signed_in=signed_in, realm_id=realm_id)
+    company = tenant_services.confirm_company(realm_id=realm_id, tokens=signed_in.tokens)
+    tenant, user = lifecycle.install(company=company, tokens=signed_in.tokens, identity=who)
 
     authorization = cc_oauth.start_authorization()
     back = query_of(browser.cc_authorize(authorization.url, account))

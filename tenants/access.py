@@ -45,10 +45,28 @@ def error_page(
     )
 
 
+def provider_unavailable(request: HttpRequest, *, provider: str, retry_url: str) -> HttpResponse:
+    """The "try again" page when a provider (or its sign-in) does not answer."""
+    return error_page(
+        request,
+        title=f"{provider} is not answering",
+        message=f"{provider} did not answer just now. Please try again in a minute.",
+        status=503,
+        action_url=retry_url,
+        action_label="Try again",
+    )
+
+
 def safe_next(request: HttpRequest, value: str | None) -> str:
-    """`value` if it is a path on this site, else empty: never an open redirect."""
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    """`value` if it is a path on this site ("/..."), else empty: never an open redirect,
+    and never a word redirect() would take for a view's name."""
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(
+            value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return value
     return ""

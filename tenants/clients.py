@@ -25,10 +25,21 @@ def _answered(provider: str, endpoint: str, status: int | None) -> None:
 def quickbooks_client(
     *, tenant: Tenant, before_request: BeforeRequest | None = None
 ) -> QuickBooksClient:
-    return QuickBooksClient(
+    return quickbooks_company_client(
         realm_id=tenant.realm_id,
         tokens=QuickBooksTokenSource(tenant=tenant),
-        before_request=before_request or get_limiter().quickbooks_hook(realm_id=tenant.realm_id),
+        before_request=before_request,
+    )
+
+
+def quickbooks_company_client(
+    *, realm_id: str, tokens: TokenSource, before_request: BeforeRequest | None = None
+) -> QuickBooksClient:
+    """A client for `realm_id` with the given tokens (new ones, read before they are saved)."""
+    return QuickBooksClient(
+        realm_id=realm_id,
+        tokens=tokens,
+        before_request=before_request or get_limiter().quickbooks_hook(realm_id=realm_id),
         after_response=_answered,
     )
 

@@ -14,7 +14,11 @@ from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks import oauth as qb_oauth
 from tenants import selectors
-from tenants.clients import constantcontact_client, quickbooks_client
+from tenants.clients import (
+    constantcontact_client,
+    quickbooks_client,
+    quickbooks_company_client,
+)
 from tenants.models import (
     Connection,
     ConstantContactConnection,
@@ -27,7 +31,7 @@ from tenants.models import (
 from tenants.tokens import (
     ConnectionUnavailable,
     FreshConstantContactTokens,
-    QuickBooksTokenSource,
+    FreshQuickBooksTokens,
     store_constantcontact_tokens,
     store_quickbooks_tokens,
 )
@@ -47,6 +51,14 @@ class IntuitIdentity:
     family_name: str
 
 
+@dataclass(frozen=True)
+class ConfirmedCompany:
+    """A company that the new tokens were seen to open (CompanyInfo)."""
+
+    realm_id: str
+    name: str
+
+
 class Installed(NamedTuple):
     tenant: Tenant
     user: User
@@ -59,15 +71,20 @@ class ConstantContactConnected(NamedTuple):
 
 
 @sensitive_variables()
-def intuit_identity(*, tokens: qb_oauth.QuickBooksTokens, realm_id: str) -> IntuitIdentity:
-    """Who signed in, from the validated ID token and userinfo; checks they agree on the realm."""
-    if not tokens.id_token:
-        raise InstallError("Intuit did not confirm who signed in.")
-    claims = qb_oauth.id_token_claims(id_token=tokens.id_token)
-    claimed_realm = claims.get("realmid")
-    if claimed_realm is not None and str(claimed_realm) != realm_id:
-        raise InstallError("Intuit signed you in to a different QuickBooks company.")
-    info = qb_oauth.user_info(access_token=tokens.access_token)
+def intuit_identity(*, signed_in: qb_oauth.SignedIn, realm_id: str | None) -> IntuitIdentity:
+    """Who signed in, from the validated ID token and userinfo.
+
+    For an install (`realm_id` given, the callback's realmId) the signed ID token must name
+    that very company: without its `realmid` claim nothing is installed.
+    """
+    claims = signed_in.claims
+    if realm_id is not None:
+        claimed_realm = claims.get("realmid")
+        if claimed_realm is None:
+            raise InstallError("Intuit did not confirm which QuickBooks company you chose.")
+        if str(claimed_realm) != realm_id:
+            raise InstallError("Intuit signed you in to a different QuickBooks company.")
+    info = qb_oauth.user_info(access_token=signed_in.tokens.access_token)
     sub = str(claims.get("sub") or "")
     if not sub or str(info.get("sub") or "") != sub:
         raise InstallError("Intuit did not confirm who signed in.")
@@ -80,29 +97,45 @@ def intuit_identity(*, tokens: qb_oauth.QuickBooksTokens, realm_id: str) -> Intu
 
 
 @sensitive_variables()
+def confirm_company(*, realm_id: str, tokens: qb_oauth.QuickBooksTokens) -> ConfirmedCompany:
+    """The company the new tokens open, read (CompanyInfo) before anything is saved.
+
+    Tokens that do not open `realm_id` install nothing; Intuit not answering is raised as
+    it is (TransientError), for the "try again" page.
+    """
+    client = quickbooks_company_client(realm_id=realm_id, tokens=FreshQuickBooksTokens(tokens))
+    try:
+        info = client.company_info()
+    except (qb_errors.TransientError, qb_errors.Throttled):
+        raise
+    except qb_errors.QuickBooksError as error:
+        logger.warning("company not confirmed: realm=%s cause=%s", realm_id, type(error).__name__)
+        raise InstallError("QuickBooks did not confirm the company you chose.") from None
+    return ConfirmedCompany(realm_id=realm_id, name=str(info.get("CompanyName") or "")[:255])
+
+
+@sensitive_variables()
 @transaction.atomic
 def install(
-    *, realm_id: str, tokens: qb_oauth.QuickBooksTokens, identity: IntuitIdentity
+    *, company: ConfirmedCompany, tokens: qb_oauth.QuickBooksTokens, identity: IntuitIdentity
 ) -> Installed:
     """Creates or finds the tenant and the person, and stores the QuickBooks connection.
 
     Installing again after a disconnect reuses the tenant and starts a new install.
     """
     now = timezone.now()
-    tenant, created = Tenant.objects.select_for_update().get_or_create(realm_id=realm_id)
+    tenant, created = Tenant.objects.select_for_update().get_or_create(realm_id=company.realm_id)
     if not created and not tenant.is_connected:
         tenant.state = Tenant.State.CONNECTED
         tenant.installed_at = now
         tenant.disconnected_at = None
         tenant.save(update_fields=["state", "installed_at", "disconnected_at"])
+    if company.name and company.name != tenant.company_name:
+        # People with several companies pick by it.
+        tenant.company_name = company.name
+        tenant.save(update_fields=["company_name"])
 
-    user, _ = User.objects.get_or_create(
-        intuit_sub=identity.sub, defaults={"username": f"intuit-{identity.sub}"[:150]}
-    )
-    user.email = identity.email
-    user.first_name = identity.given_name[:150]
-    user.last_name = identity.family_name[:150]
-    user.save(update_fields=["email", "first_name", "last_name"])
+    user = sign_in(identity=identity)
     Membership.objects.update_or_create(
         user=user, tenant=tenant, defaults={"last_signed_in_at": now}
     )
@@ -120,19 +153,16 @@ def install(
     return Installed(tenant, user, reconnected=mended)
 
 
-def refresh_company_name(*, tenant: Tenant) -> None:
-    """Names the tenant after its QuickBooks company; people with several companies pick by it.
-
-    Best effort: a company without a name is still a working install.
-    """
-    try:
-        name = str(quickbooks_client(tenant=tenant).company_info().get("CompanyName") or "")
-    except qb_errors.QuickBooksError as error:
-        logger.warning("company name not read: tenant=%s cause=%s", tenant.pk, type(error).__name__)
-        return
-    if name and name != tenant.company_name:
-        tenant.company_name = name[:255]
-        tenant.save(update_fields=["company_name"])
+def sign_in(*, identity: IntuitIdentity) -> User:
+    """The person Intuit signed in, found or created; name and email as Intuit has them."""
+    user, _ = User.objects.get_or_create(
+        intuit_sub=identity.sub, defaults={"username": f"intuit-{identity.sub}"[:150]}
+    )
+    user.email = identity.email
+    user.first_name = identity.given_name[:150]
+    user.last_name = identity.family_name[:150]
+    user.save(update_fields=["email", "first_name", "last_name"])
+    return user
 
 
 @sensitive_variables()
@@ -201,30 +231,32 @@ def choose_list(*, tenant: Tenant, list_id: str, list_name: str, user: User | No
     return ListChoice(selection=selection, first=first)
 
 
-def quickbooks_disconnect_confirmed(*, tenant: Tenant) -> bool:
-    """Whether Intuit has ended the app's grant: a refresh answers invalid_grant.
+def quickbooks_revoked_by_intuit(*, tenant: Tenant) -> bool:
+    """Whether Intuit has ended the app's grant for this company: CompanyInfo refused even
+    after a refresh (the refresh answering invalid_grant, or 401 with new tokens).
 
-    A visit to the Disconnect URL proves nothing by itself; Intuit's answer does.
+    A connection already refused that way (broken) counts; Intuit not answering does not.
     """
     connection = selectors.quickbooks_connection(tenant=tenant)
     if connection is None or not tenant.is_connected:
+        return False
+    if connection.is_broken:
         return True
-    if not connection.is_connected:
-        return connection.is_broken
     try:
-        QuickBooksTokenSource(tenant=tenant).renew(rejected=connection.access_token)
-    except (qb_errors.InvalidGrant, ConnectionUnavailable):
+        quickbooks_client(tenant=tenant).company_info()
+    except (qb_errors.InvalidGrant, qb_errors.Unauthorized, ConnectionUnavailable):
         return True
     except qb_errors.QuickBooksError as error:
-        # No answer either way: keep everything until Intuit or the person confirms.
+        # No answer either way: keep everything until Intuit answers.
         logger.warning(
             "disconnect check failed: tenant=%s cause=%s", tenant.pk, type(error).__name__
         )
     return False
 
 
-def disconnect(*, tenant: Tenant, reason: str) -> None:
-    """Revokes both sides' tokens best-effort and forgets them.
+def disconnect(*, tenant: Tenant, reason: str, quickbooks_revoked: bool = False) -> None:
+    """Revokes both sides' tokens best-effort and forgets them (QuickBooks' not when
+    Intuit has revoked them already).
 
     The tenant stays, disconnected (its webhooks are ignored from now on); nothing is
     removed from Constant Contact. Its stored customer data is deleted once
@@ -235,7 +267,7 @@ def disconnect(*, tenant: Tenant, reason: str) -> None:
         tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
         qb = QuickBooksConnection.objects.select_for_update().filter(tenant=tenant).first()
         cc = ConstantContactConnection.objects.select_for_update().filter(tenant=tenant).first()
-        if qb is not None:
+        if qb is not None and not quickbooks_revoked:
             _revoke(
                 tenant=tenant,
                 provider="quickbooks",

@@ -75,6 +75,14 @@ def mark_broken(connection: Connection, *, reason: str) -> None:
     )
 
 
+def quickbooks_refused(connection: Connection, *, reason: str) -> None:
+    """Intuit refused the grant itself (invalid_grant, or 401 after a refresh): it was
+    revoked (My Apps' Disconnect) or has expired. Broken at once, so nothing uses it;
+    then the company is disconnected (tenants.quickbooks_revoked)."""
+    mark_broken(connection, reason=reason)
+    jobs.enqueue("tenants.quickbooks_revoked", connection.tenant_id)
+
+
 class ConnectionTokenSource(ABC):
     """integrations.tokens.TokenSource over one tenant's stored connection."""
 
@@ -108,7 +116,7 @@ class ConnectionTokenSource(ABC):
                 tokens = self._call_refresh(connection.refresh_token)
             except self.invalid_grant as error:
                 failure = error
-                mark_broken(connection, reason=self.broken_reason)
+                self._refused(connection)
             else:
                 self._store(connection, tokens)
                 connection.refreshed_at = timezone.now()
@@ -119,6 +127,9 @@ class ConnectionTokenSource(ABC):
     def _check(self, connection: Connection) -> None:
         if not connection.is_connected:
             raise ConnectionUnavailable(connection)
+
+    def _refused(self, connection: Connection) -> None:
+        mark_broken(connection, reason=self.broken_reason)
 
     @abstractmethod
     def _call_refresh(self, refresh_token: str) -> Any: ...
@@ -134,6 +145,9 @@ class QuickBooksTokenSource(ConnectionTokenSource):
 
     def _call_refresh(self, refresh_token: str) -> qb_oauth.QuickBooksTokens:
         return qb_oauth.refresh(refresh_token=refresh_token)
+
+    def _refused(self, connection: Connection) -> None:
+        quickbooks_refused(connection, reason=self.broken_reason)
 
     def _store(self, connection: QuickBooksConnection, tokens: qb_oauth.QuickBooksTokens) -> None:
         store_quickbooks_tokens(connection, tokens)
@@ -165,6 +179,22 @@ class FreshConstantContactTokens:
     def renew(self, *, rejected: str) -> str:
         self.tokens = cc_oauth.refresh(refresh_token=self.tokens.refresh_token)
         return self.tokens.access_token
+
+
+class FreshQuickBooksTokens:
+    """Tokens just obtained and not yet saved (confirming the company before saving anything).
+
+    Minutes-old tokens refused are tokens that do not open the company: no refresh.
+    """
+
+    def __init__(self, tokens: qb_oauth.QuickBooksTokens) -> None:
+        self.tokens = tokens
+
+    def access_token(self) -> str:
+        return self.tokens.access_token
+
+    def renew(self, *, rejected: str) -> str:
+        raise qb_errors.Unauthorized("QuickBooks refused the new tokens", status=401)
 
 
 def _expiring(connection: Connection) -> bool:

@@ -3,8 +3,11 @@ connected, a list chosen, disconnected. Each step is the tenants' own write (who
 connected, the tokens) followed by what the sync does about it, in one place:
 - the first list chosen after an install starts the first sync;
 - a connection mended after it broke resumes the sync it stopped;
-- a disconnect cancels every run (nothing is removed from Constant Contact).
+- a disconnect cancels every run (nothing is removed from Constant Contact);
+- a company whose grant Intuit ended (My Apps' Disconnect) is disconnected the same way.
 """
+
+import logging
 
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
@@ -16,16 +19,18 @@ from tenants import selectors as tenant_selectors
 from tenants import services as tenant_services
 from tenants.models import ConstantContactConnection, Tenant, User
 
+logger = logging.getLogger(__name__)
+
 
 @sensitive_variables()
 def install(
     *,
-    realm_id: str,
+    company: tenant_services.ConfirmedCompany,
     tokens: qb_oauth.QuickBooksTokens,
     identity: tenant_services.IntuitIdentity,
 ) -> tuple[Tenant, User]:
     """Get App Now (and reconnecting QuickBooks): the tenant, the person, the connection."""
-    installed = tenant_services.install(realm_id=realm_id, tokens=tokens, identity=identity)
+    installed = tenant_services.install(company=company, tokens=tokens, identity=identity)
     if installed.reconnected:
         _resume(tenant=installed.tenant)
     return installed.tenant, installed.user
@@ -57,12 +62,39 @@ def choose_list(
     return choice
 
 
-def disconnect(*, tenant: Tenant, reason: str) -> None:
+def disconnect(*, tenant: Tenant, reason: str, quickbooks_revoked: bool = False) -> None:
     """Both grants revoked and forgotten, every run cancelled; the tenant's data is kept
     for the grace period (ccsync.datacare.retention)."""
     with transaction.atomic():
-        tenant_services.disconnect(tenant=tenant, reason=reason)
+        tenant_services.disconnect(
+            tenant=tenant, reason=reason, quickbooks_revoked=quickbooks_revoked
+        )
         services.stop_syncs(tenant=tenant)
+
+
+def quickbooks_revoked(*, tenant: Tenant) -> bool:
+    """Intuit refused the app's grant for good (a refresh answered invalid_grant, or a
+    call 401 after one): the company is disconnected like any other, with the same grace
+    period for its data. Whether it was: a connection installed again since is left alone.
+    """
+    tenant = Tenant.objects.get(pk=tenant.pk)
+    connection = tenant_selectors.quickbooks_connection(tenant=tenant)
+    if not tenant.is_connected or connection is None or connection.is_connected:
+        return False
+    disconnect(tenant=tenant, reason="Disconnected in QuickBooks.", quickbooks_revoked=True)
+    logger.info("quickbooks revoked the app: tenant=%s", tenant.pk)
+    return True
+
+
+def disconnect_revoked(*, user: User) -> list[Tenant]:
+    """The Disconnect URL: of the person's companies, those whose grant Intuit has ended
+    (asked of Intuit, company by company) are disconnected; the others stay."""
+    revoked = [
+        tenant
+        for tenant in tenant_selectors.tenants_for(user=user)
+        if tenant_services.quickbooks_revoked_by_intuit(tenant=tenant)
+    ]
+    return [tenant for tenant in revoked if quickbooks_revoked(tenant=tenant)]
 
 
 def _resume(*, tenant: Tenant) -> None:

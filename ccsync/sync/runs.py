@@ -30,7 +30,7 @@ from integrations.quickbooks.client import QuickBooksClient
 from tenants import selectors as tenant_selectors
 from tenants.clients import constantcontact_client, quickbooks_client
 from tenants.models import Connection, Tenant
-from tenants.tokens import ConnectionUnavailable, mark_broken
+from tenants.tokens import ConnectionUnavailable, mark_broken, quickbooks_refused
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +286,11 @@ def fail_broken(sync: Sync, error: Exception) -> Run:
             else tenant_selectors.constantcontact_connection(tenant=sync.tenant)
         )
         if connection is not None and connection.is_connected:
-            mark_broken(connection, reason=message)
+            # QuickBooks refusing new tokens too (401 after a refresh): Intuit ended the grant.
+            refused = (
+                quickbooks_refused if isinstance(error, qb_errors.Unauthorized) else mark_broken
+            )
+            refused(connection, reason=message)
     return finish(sync.run, sync.worker, Run.State.FAILED, error=message, sync=sync)
 
 

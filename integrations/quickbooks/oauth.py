@@ -1,7 +1,9 @@
 """Intuit OAuth 2.0 and OpenID Connect, through intuit-oauth's AuthClient.
 
 Settings are read at call time. Every function raises only QuickBooksError subclasses
-(InvalidGrant when a code or refresh token is no longer any good).
+(InvalidGrant when a code or refresh token is no longer any good, TransientError when
+Intuit, its discovery document or its JWKS did not answer). Every request has a timeout:
+the ID token is validated here, since intuit-oauth fetches the JWKS without one.
 """
 
 from collections.abc import Iterator
@@ -9,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import requests
@@ -17,6 +20,7 @@ from django.utils import timezone
 from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
+from intuitlib.utils import get_auth_header, set_attributes
 
 from integrations.http import CONNECTION_FAILURES, response_json
 from integrations.quickbooks.errors import (
@@ -27,7 +31,10 @@ from integrations.quickbooks.errors import (
     Unauthorized,
 )
 
-SCOPES = [Scopes.ACCOUNTING, Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL]
+# Signing in (Launch, the Disconnect URL) asks only who the person is; installing asks
+# for the company's data as well.
+SIGN_IN_SCOPES = [Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL]
+SCOPES = [Scopes.ACCOUNTING, *SIGN_IN_SCOPES]
 # Intuit's documented lifetimes, used only if an answer leaves them out.
 ACCESS_LIFETIME = timedelta(hours=1)
 REFRESH_LIFETIME = timedelta(days=100)
@@ -76,6 +83,47 @@ class _AuthClient(AuthClient):
         # AuthClient passes no timeout at all.
         kwargs.setdefault("timeout", settings.PROVIDER_TIMEOUT)
         return super().request(method, url, *args, **kwargs)
+
+    def exchange(self, code: str) -> str | None:
+        """get_bearer_token without its ID token check (whose JWKS fetch has no timeout):
+        sets the tokens and returns the ID token, not yet validated."""
+        response = self.request(
+            "POST",
+            self.token_endpoint,
+            headers={
+                "Accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Authorization": get_auth_header(self.client_id, self.client_secret),
+            },
+            data=urlencode(
+                {
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": self.redirect_uri,
+                }
+            ),
+        )
+        if response.status_code != 200:
+            raise AuthClientError(response)
+        answer = response.json()
+        set_attributes(self, {k: v for k, v in answer.items() if k != "id_token"})
+        return answer.get("id_token")
+
+    def id_token_claims(self, id_token: str) -> dict[str, Any]:
+        """The claims of an ID token signed by Intuit (RS256, a key of its JWKS) for this app."""
+        kid = jwt.get_unverified_header(id_token).get("kid")
+        response = self.request("GET", self.jwks_uri, headers={"Accept": "application/json"})
+        if response.status_code != 200:
+            raise AuthClientError(response)
+        key = jwt.PyJWKSet.from_dict(response.json())[str(kid)]
+        return jwt.decode(
+            id_token,
+            key.key,
+            algorithms=["RS256"],
+            audience=self.client_id,
+            issuer=self.issuer_uri,
+            options={"require": ["exp", "iat", "sub"]},
+        )
 
 
 def _error(exc: AuthClientError, action: str) -> QuickBooksError:
@@ -128,22 +176,34 @@ def _tokens(client: _AuthClient, *, realm_id: str | None) -> QuickBooksTokens:
     )
 
 
-def authorization_url(*, state: str) -> str:
-    """Where to send the user: accounting plus OpenID (Intuit single sign-on)."""
+def authorization_url(*, state: str, accounting: bool = True) -> str:
+    """Where to send the user: OpenID (Intuit single sign-on), plus accounting to install."""
     if not state:
         raise ValueError("a state is required (make it with secrets)")
     with _intuit("authorize"), _AuthClient() as client:
-        return client.get_authorization_url(SCOPES, state_token=state)
+        return client.get_authorization_url(
+            SCOPES if accounting else SIGN_IN_SCOPES, state_token=state
+        )
 
 
-def exchange_code(*, code: str, realm_id: str) -> QuickBooksTokens:
-    """Tokens for the code of a callback. The ID token is validated by AuthClient (RS256
-    against the JWKS); AuthClient silently drops one that fails, so its absence is an error."""
+@dataclass(frozen=True)
+class SignedIn:
+    """A code exchanged: the tokens and the claims of the validated ID token."""
+
+    tokens: QuickBooksTokens
+    claims: dict[str, Any] = field(repr=False)
+
+
+def exchange_code(*, code: str, realm_id: str | None) -> SignedIn:
+    """Tokens for the code of a callback, and the claims of its ID token, validated against
+    Intuit's JWKS; an answer without a valid ID token is an error."""
     with _intuit("code exchange"), _AuthClient() as client:
-        client.get_bearer_token(code, realm_id=realm_id)
-        if not client.id_token:
-            raise QuickBooksError("Intuit's ID token is missing or did not validate")
-        return _tokens(client, realm_id=realm_id)
+        id_token = client.exchange(code)
+        if not id_token:
+            raise QuickBooksError("Intuit's answer holds no ID token")
+        claims = client.id_token_claims(id_token)
+        client.id_token = id_token
+        return SignedIn(tokens=_tokens(client, realm_id=realm_id), claims=claims)
 
 
 def refresh(*, refresh_token: str) -> QuickBooksTokens:
@@ -166,11 +226,3 @@ def user_info(*, access_token: str) -> dict:
     if not isinstance(info, dict):
         raise QuickBooksError("Intuit user info: unexpected answer shape")
     return info
-
-
-def id_token_claims(*, id_token: str) -> dict:
-    """The claims of an ID token that exchange_code already validated."""
-    try:
-        return jwt.decode(id_token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        raise QuickBooksError("unreadable ID token") from None

@@ -31,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "intuit_access_token_ttl": 3600,
     "intuit_refresh_token_ttl": 100 * 24 * 3600,
     "cc_code_ttl": 300,
+    # The ID token's realmid claim: "" the company connected, "none" left out, or any
+    # other realm id (a claim that does not match the company, for tests).
+    "intuit_id_token_realmid": "",
+    # Intuit's endpoints that answer 503 ("discovery", "jwks"): an identity provider down.
+    "intuit_endpoints_down": [],
     "cc_access_token_ttl": 24 * 3600,
     "cc_refresh_token_ttl": 180 * 24 * 3600,
     # Webhooks: "cloudevents" (current) or "legacy" (eventNotifications).

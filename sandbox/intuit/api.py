@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from sandbox.control import knobs
 from sandbox.intuit import idtokens, oauth
 from sandbox.intuit.oauth import OAuthError
 
@@ -29,14 +30,21 @@ def _oauth_error(error: OAuthError) -> JsonResponse:
     return _json(body, status=error.status)
 
 
+def _down(endpoint: str) -> JsonResponse | None:
+    """The knob intuit_endpoints_down's 503 for `endpoint`, if it names it."""
+    if endpoint in knobs.get("intuit_endpoints_down"):
+        return JsonResponse({"error": "service_unavailable"}, status=503)
+    return None
+
+
 @require_GET
 def discovery(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(oauth.discovery_document())
+    return _down("discovery") or JsonResponse(oauth.discovery_document())
 
 
 @require_GET
 def jwks(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(idtokens.jwks())
+    return _down("jwks") or JsonResponse(idtokens.jwks())
 
 
 @csrf_exempt

@@ -81,10 +81,14 @@ class Connection(models.Model):
 
 
 class AuthorizationCode(models.Model):
-    """What the authorize page hands the app's redirect URI; exchanged once for tokens."""
+    """What the authorize page hands the app's redirect URI; exchanged once for tokens.
+
+    Without the accounting scope (a sign-in only) no company is connected: no connection.
+    """
 
     digest = models.CharField(max_length=64, unique=True)
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE)
+    app = models.ForeignKey(App, on_delete=models.CASCADE)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, null=True, blank=True)
     user = models.ForeignKey(IntuitUser, on_delete=models.CASCADE)
     scope = models.CharField(max_length=500)
     redirect_uri = models.URLField(max_length=500)
@@ -93,13 +97,17 @@ class AuthorizationCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"code for {self.connection}"
+        return f"code for {self.connection or self.app}"
 
 
 class Grant(models.Model):
-    """One authorization (one code exchange) and the chain of tokens refreshed from it."""
+    """One authorization (one code exchange) and the chain of tokens refreshed from it;
+    a sign-in only (OpenID scopes) connects no company."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="grants")
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="grants")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="grants", null=True, blank=True
+    )
     user = models.ForeignKey(IntuitUser, on_delete=models.CASCADE)
     scope = models.CharField(max_length=500)
     auth_time = models.DateTimeField()
@@ -109,7 +117,7 @@ class Grant(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"grant on {self.connection}"
+        return f"grant on {self.connection or self.app}"
 
     @property
     def scopes(self) -> set[str]:

@@ -84,17 +84,22 @@ def issue_code(
     *,
     app: App,
     user: IntuitUser,
-    company: Company,
+    company: Company | None,
     scope: str,
     redirect_uri: str,
     auth_time: datetime,
 ) -> str:
-    if not user.companies.filter(pk=company.pk).exists():
+    """A code for the consent just given; `company` only with the accounting scope (a
+    sign-in with OpenID scopes alone connects no company)."""
+    if (company is None) != (ACCOUNTING_SCOPE not in scope.split()):
+        raise ValueError("a company is connected exactly when the accounting scope is asked")
+    if company is not None and not user.companies.filter(pk=company.pk).exists():
         raise PermissionError("the user is not a member of this company")
-    connection, _ = Connection.objects.get_or_create(app=app, company=company)
+    connection = Connection.objects.get_or_create(app=app, company=company)[0] if company else None
     code = f"AB11{secrets.token_urlsafe(32)}"
     AuthorizationCode.objects.create(
         digest=_digest(code),
+        app=app,
         connection=connection,
         user=user,
         scope=scope,
@@ -114,8 +119,8 @@ def exchange_code(
     now = timezone.now()
     with transaction.atomic():
         grant_code = (
-            AuthorizationCode.objects.select_related("connection__company", "user")
-            .filter(digest=_digest(code), connection__app=app)
+            AuthorizationCode.objects.select_related("app", "connection__company", "user")
+            .filter(digest=_digest(code), app=app)
             .first()
         )
         if (
@@ -129,6 +134,7 @@ def exchange_code(
         ):
             raise OAuthError("invalid_grant")
         grant = Grant.objects.create(
+            app=app,
             connection=grant_code.connection,
             user=grant_code.user,
             scope=grant_code.scope,
@@ -149,7 +155,7 @@ def refresh(*, app: App, refresh_token: str, include_hard_expiry: bool = False) 
         token = _live_token(token=refresh_token, kind=Token.REFRESH, now=now)
         if (
             token is None
-            or token.grant.connection.app_id != app.pk
+            or token.grant.app_id != app.pk
             or not Token.objects.filter(pk=token.pk, rotated_at=None).update(rotated_at=now)
         ):
             raise OAuthError("invalid_grant")
@@ -191,7 +197,7 @@ def _issue_tokens(*, grant: Grant, now: datetime, include_hard_expiry: bool) -> 
 
 
 def _id_token(*, grant: Grant, now: datetime) -> str:
-    app, user = grant.connection.app, grant.user
+    app, user = grant.app, grant.user
     claims: dict[str, Any] = {
         "iss": issuer(),
         "aud": [app.client_id],
@@ -199,16 +205,29 @@ def _id_token(*, grant: Grant, now: datetime) -> str:
         "exp": int(now.timestamp()) + 3600,
         "iat": int(now.timestamp()),
         "auth_time": int(grant.auth_time.timestamp()),
-        "realmid": grant.connection.company.realm_id,
     }
+    realm_id = _claimed_realm(grant)
+    if realm_id:
+        claims["realmid"] = realm_id
     if "email" in grant.scopes:
         claims["email"] = user.email
     return idtokens.sign(claims)
 
 
+def _claimed_realm(grant: Grant) -> str:
+    """The realmid claim: the company connected, unless the knob intuit_id_token_realmid
+    says "none" (left out) or names another realm (a token that lies, for tests)."""
+    knob = knobs.get("intuit_id_token_realmid")
+    if knob == "none":
+        return ""
+    if knob:
+        return knob
+    return grant.connection.company.realm_id if grant.connection else ""
+
+
 def _live_token(*, token: str, kind: str, now: datetime) -> Token | None:
     return (
-        Token.objects.select_related("grant__connection__company", "grant__user")
+        Token.objects.select_related("grant__app", "grant__connection__company", "grant__user")
         .filter(digest=_digest(token), kind=kind, expires_at__gt=now, grant__revoked_at=None)
         .exclude(kind=Token.REFRESH, rotated_at__isnull=False)
         .first()
@@ -216,16 +235,21 @@ def _live_token(*, token: str, kind: str, now: datetime) -> Token | None:
 
 
 def revoke(*, app: App, token: str) -> None:
-    """Disconnects the company the token belongs to from the app: every grant ends.
+    """Disconnects the company the token belongs to from the app: every grant ends (a
+    sign-in's token ends its own grant only).
 
     Unknown or foreign tokens change nothing (and are not reported, as RFC 7009 says).
     """
     found = (
         Token.objects.select_related("grant__connection")
-        .filter(digest=_digest(token), grant__connection__app=app)
+        .filter(digest=_digest(token), grant__app=app)
         .first()
     )
-    if found is not None:
+    if found is None:
+        return
+    if found.grant.connection is None:
+        Grant.objects.filter(pk=found.grant_id).update(revoked_at=timezone.now())
+    else:
         services.revoke_connection(connection=found.grant.connection)
 
 
@@ -246,7 +270,7 @@ def user_info(*, access_token: str) -> dict[str, Any] | None:
 def realm_for_access_token(*, token: str) -> str | None:
     """The realm a valid, accounting-scoped access token opens, else None."""
     found = _live_token(token=token, kind=Token.ACCESS, now=timezone.now())
-    if found is None or ACCOUNTING_SCOPE not in found.grant.scopes:
+    if found is None or found.grant.connection is None:
         return None
     return found.grant.connection.company.realm_id
 

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sandbox.intuit import oauth, services, session
-from sandbox.intuit.models import App, IntuitUser
+from sandbox.intuit.models import App, Company, IntuitUser
 from sandbox.intuit.oauth import OAuthError
 from sandbox.intuit.session import signed_in_company
 
@@ -74,9 +74,12 @@ def _choose_and_consent(
     request: HttpRequest, *, app: App, user: IntuitUser, action: str, params: dict[str, str]
 ) -> HttpResponse:
     """The company to connect (asked for if there are several), then the consent page;
-    its Allow sends the code back to the app."""
+    its Allow sends the code back to the app. A sign-in with OpenID scopes alone connects
+    no company: none is asked for, and no realmId goes back."""
     companies = list(user.companies.order_by("name", "pk"))
     chosen = None
+    if oauth.ACCOUNTING_SCOPE not in params["scope"].split():
+        return _consent(request, app=app, user=user, company=None, action=action, params=params)
     if action in ("choose", "allow"):
         chosen = next((c for c in companies if c.realm_id == request.POST.get("realm_id")), None)
     elif len(companies) == 1:
@@ -88,23 +91,38 @@ def _choose_and_consent(
             "intuit/choose_company.html",
             {"app": app, "companies": companies, "current": current},
         )
+    return _consent(request, app=app, user=user, company=chosen, action=action, params=params)
+
+
+def _consent(
+    request: HttpRequest,
+    *,
+    app: App,
+    user: IntuitUser,
+    company: Company | None,
+    action: str,
+    params: dict[str, str],
+) -> HttpResponse:
     if action != "allow":
         scopes = [SCOPE_WORDS[scope] for scope in params["scope"].split()]
         return render(
             request,
             "intuit/consent.html",
-            {"app": app, "company": chosen, "scopes": sorted(set(scopes))},
+            {"app": app, "company": company, "scopes": sorted(set(scopes))},
         )
     code = oauth.issue_code(
         app=app,
         user=user,
-        company=chosen,
+        company=company,
         scope=params["scope"],
         redirect_uri=params["redirect_uri"],
         auth_time=session.auth_time(request),
     )
     return _back_to_app(
-        params["redirect_uri"], code=code, state=params["state"], realmId=chosen.realm_id
+        params["redirect_uri"],
+        code=code,
+        state=params["state"],
+        realmId=company.realm_id if company else "",
     )
 
 
@@ -192,7 +210,9 @@ def my_apps(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @session.login_required
 def disconnect(request: HttpRequest, slug: str) -> HttpResponse:
-    """Intuit's confirmation page; its Disconnect button ends the app's access."""
+    """Intuit's confirmation page; its Disconnect button ends the app's access (Intuit
+    revokes the tokens itself) and sends the browser to the app's Disconnect URL as
+    registered: no realmId or other parameter is added."""
     company = signed_in_company(request)
     app = next((a for a in services.connected_apps(company=company) if a.slug == slug), None)
     if app is None:
@@ -200,7 +220,4 @@ def disconnect(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "appstore/disconnect.html", {"app": app})
     services.disconnect(app=app, company=company)
-    separator = "&" if "?" in app.disconnect_url else "?"
-    return HttpResponseRedirect(
-        f"{app.disconnect_url}{separator}{urlencode({'realmId': company.realm_id})}"
-    )
+    return HttpResponseRedirect(app.disconnect_url)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ccsync.sync import lifecycle
 from integrations.constantcontact import errors as cc_errors
 from tenants import selectors, services
-from tenants.access import error_page, tenant_required
+from tenants.access import error_page, provider_unavailable, tenant_required
 from tenants.forms import ListChoiceForm, NewListForm
 from tenants.tokens import ConnectionUnavailable
 
@@ -130,11 +130,6 @@ def _constantcontact_trouble(request: HttpRequest, error: Exception) -> HttpResp
     logger.warning(
         "constant contact unavailable: tenant=%s cause=%s", request.tenant.pk, type(error).__name__
     )
-    return error_page(
-        request,
-        title="Constant Contact is not answering",
-        message="Constant Contact did not answer just now. Please try again in a minute.",
-        status=503,
-        action_url=reverse("tenants:settings"),
-        action_label="Try again",
+    return provider_unavailable(
+        request, provider="Constant Contact", retry_url=reverse("tenants:settings")
     )

@@ -340,6 +340,32 @@ def open_my_apps(page: Page, world: World, camera: Camera) -> Locator:
     return card
 
 
+def disconnect_in_my_apps(page: Page, world: World, camera: Camera) -> None:
+    """My Apps -> Disconnect -> Intuit's confirmation -> our Disconnect URL, where Intuit
+    says who this is (OpenID alone: no company asked for) -> the user guide's page."""
+    open_my_apps(page, world, camera).get_by_role("link", name="Disconnect").click()
+    expect(
+        page.get_by_role(
+            "heading", name="Are you sure you want to disconnect your data from Constant Contact?"
+        )
+    ).to_be_visible()
+    camera(page, "intuit-disconnect-confirm")
+    page.get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_role("heading", name=f"Sign in to {APP_NAME} with Intuit")).to_be_visible()
+    camera(page, "intuit-sign-in-to-disconnect")
+    page.get_by_role("button", name="Allow").click()
+    disconnected = "You have successfully disconnected from Constant Contact."
+    expect(page.get_by_role("heading", name=disconnected)).to_be_visible()
+    camera(page, "disconnected")
+
+
+def open_quickbooks_company(page: Page, world: World, company_name: str) -> None:
+    """QuickBooks' company switcher: work in `company_name`."""
+    page.goto(f"{world.stack.sandbox.url}/qbo/")
+    page.locator(".card").filter(has_text=company_name).get_by_role("button", name="Open").click()
+    expect(page.get_by_role("heading", name=company_name, exact=True)).to_be_visible()
+
+
 def open_constantcontact_list(page: Page, world: World, camera: Camera, list_name: str) -> None:
     """The sandbox's Constant Contact lists, then one list, as the account's owner sees it."""
     page.goto(f"{world.stack.sandbox.url}/cc/account/")

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from support.stack import Stack
 from tests.browser.journey import (
+    APP_NAME,
     LIST,
     SEEDED_LISTS,
     Camera,
@@ -20,6 +21,7 @@ from tests.browser.journey import (
     assert_no_duplicates,
     connect,
     constantcontact_consent,
+    disconnect_in_my_apps,
     edit_customer_in_quickbooks,
     expect_settings_page,
     install,
@@ -28,6 +30,7 @@ from tests.browser.journey import (
     open_app_card,
     open_constantcontact_list,
     open_my_apps,
+    open_quickbooks_company,
     reload_until,
     sign_in_to_quickbooks,
     wait_for_list,
@@ -170,17 +173,7 @@ def test_disconnect_and_install_again(page: Page, world: World, camera: Camera) 
     install_and_sync(page, world, camera, list_name=LIST)
     before = {contact["email"]: contact["contact_id"] for contact in world.contacts()}
     stack = world.stack
-    open_my_apps(page, world, camera).get_by_role("link", name="Disconnect").click()
-    expect(
-        page.get_by_role(
-            "heading", name="Are you sure you want to disconnect your data from Constant Contact?"
-        )
-    ).to_be_visible()
-    camera(page, "intuit-disconnect-confirm")
-    page.get_by_role("button", name="Disconnect").click()
-    disconnected = "You have successfully disconnected from Constant Contact."
-    expect(page.get_by_role("heading", name=disconnected)).to_be_visible()
-    camera(page, "disconnected")
+    disconnect_in_my_apps(page, world, camera)
     page.get_by_role("link", name="Next").click()
     expect(page).to_have_url(f"{stack.sandbox.url}/cc/account/")
     camera(page, "constantcontact-after-next")
@@ -214,3 +207,53 @@ def test_disconnect_and_install_again(page: Page, world: World, camera: Camera) 
     # The same contacts were updated, none made anew.
     after = {contact["email"]: contact["contact_id"] for contact in world.contacts()}
     assert {email: after.get(email) for email in before} == before
+
+
+def test_an_accountant_disconnects_one_of_two_companies(
+    page: Page, world: World, camera: Camera
+) -> None:
+    """Journey 7 for an accountant with two companies (issue 12): company X disconnected
+    in My Apps while our app's session is on company Y disconnects X, and only X."""
+    stack = world.stack
+    install_and_sync(page, world, camera, list_name=LIST)  # company X
+    second = f"Second Books {world.tag}"
+    companies = stack.control(
+        "POST",
+        "/_sandbox/intuit/companies",
+        {
+            "email": world.intuit_email,
+            "password": world.intuit_password,
+            "name": "Olive Owner",
+            "company_names": [world.company_name, second],
+        },
+    )["companies"]
+    second_realm = companies[1]["realm_id"]
+    open_quickbooks_company(page, world, second)  # then company Y
+    page.goto(f"{stack.sandbox.url}/qbo/apps/")
+    open_app_card(page, camera)
+    page.get_by_role("link", name="Get App Now").click()
+    page.get_by_label(second).check()
+    page.get_by_role("button", name="Next").click()
+    expect(
+        page.get_by_role("heading", name=f"{APP_NAME} wants to connect to {second}")
+    ).to_be_visible()
+    page.get_by_role("button", name="Allow").click()
+    constantcontact_consent(page, camera, decision="Allow")
+    expect_settings_page(page, camera, "settings-second-company")
+    connect(page, camera, list_name="Newsletter")
+    # Our app's session is on Y now; QuickBooks goes back to X and disconnects it.
+    open_quickbooks_company(page, world, world.company_name)
+    disconnect_in_my_apps(page, world, camera)
+
+    live = {
+        name: stack.control("GET", f"/_sandbox/intuit/connections?realm_id={realm_id}")["live"]
+        for name, realm_id in (("X", world.realm_id), ("Y", second_realm))
+    }
+    assert live == {"X": False, "Y": True}
+    page.goto(f"{stack.app_url}/status/")
+    expect(page.get_by_text("is disconnected from this company")).not_to_be_visible()
+    expect(page.locator("#switch-company")).to_have_value(re.compile(r"\d+"))
+    page.get_by_label("Company").select_option(label=world.company_name)
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_text("is disconnected from this company")).to_be_visible()
+    camera(page, "status-of-the-disconnected-company")

@@ -45,7 +45,8 @@ def reinstall(tenant: Tenant, owner) -> None:
     identity = tenant_services.IntuitIdentity(
         sub=owner.intuit_sub, email=owner.email, given_name="Pat", family_name="Owner"
     )
-    lifecycle.install(realm_id=tenant.realm_id, tokens=tokens, identity=identity)
+    company = tenant_services.ConfirmedCompany(realm_id=tenant.realm_id, name=tenant.company_name)
+    lifecycle.install(company=company, tokens=tokens, identity=identity)
     tenant.refresh_from_db()
 
 

@@ -89,13 +89,18 @@ def unchanged(caplog) -> Callable[[], None]:
 
 
 @pytest.fixture
-def company(installed, settings) -> Company:
+def owner(installed, settings):
     """A connected company whose first sync is done, so webhooks would matter; its owner's
-    browser is signed in to our app."""
+    browser is signed in to our app (and to Intuit)."""
     settings.SYNC_WEBHOOK_MAX_BYTES = MAX_BYTES
-    company = installed(customers=3).company
-    company.run()
-    return company
+    made = installed(customers=3)
+    made.company.run()
+    return made
+
+
+@pytest.fixture
+def company(owner) -> Company:
+    return owner.company
 
 
 @pytest.fixture
@@ -211,6 +216,45 @@ def test_callbacks_with_forged_or_missing_parameters(company, unchanged, path, p
     assert owner.get(FLOW_STARTS[path]).status_code == 302
     assert owner.get(f"{path}?{urlencode(params)}").status_code < 500
     unchanged()
+
+
+next_values = (
+    st.text(max_size=40)
+    | st.sampled_from(["abc", "tenants:status", "//evil.example/", "/\\evil", "javascript:x"])
+    | st.text(alphabet="/\\:.%?#@abcxyz", max_size=20)
+)
+GET_PAGES = ["/launch/", "/connect/", "/disconnect/", "/", "/status/", "/settings/"]
+
+
+@FUZZ
+@given(next_value=next_values, realm=st.sampled_from(["", "123", "abc", VICTIM]))
+@pytest.mark.parametrize("path", GET_PAGES)
+def test_get_pages_with_any_next_never_fail(company, unchanged, path, next_value, realm):
+    """Every GET page, with and without a session, whatever `next` and realmId say: no
+    500, no redirect off the site, nothing changed."""
+    for client in (Client(), company.journey.client):
+        answer = client.get(path, {"next": next_value, "realmId": realm})
+        assert answer.status_code < 500
+        location = answer.get("Location", "")
+        assert not location or location.startswith(("/", company.journey.sandbox.url))
+    unchanged()
+
+
+@FUZZ
+@given(next_value=next_values)
+def test_a_launch_with_any_next_comes_back_signed_in(owner, next_value):
+    """Launch with any `next`, through Intuit's real sign-in and the callback: signed in,
+    on a page of the site, never a 500."""
+    journey = owner.company.journey
+    client = Client()
+    answer = client.get("/launch/", {"next": next_value})
+    assert answer.status_code == 302
+    back = journey.browser.intuit_authorize(answer["Location"], owner.identity)
+    parts = urlsplit(back)
+    answer = client.get(f"{parts.path}?{parts.query}")
+    assert answer.status_code == 302 and answer["Location"].startswith("/")
+    assert not answer["Location"].startswith(("//", "/\\"))
+    assert client.session["_auth_user_id"]
 
 
 def test_a_replayed_callback_changes_nothing(installed, caplog):

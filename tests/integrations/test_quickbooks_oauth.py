@@ -68,10 +68,11 @@ def id_token(key=KEY, **overrides) -> str:
     them with plain base64 (the sandbox does the same dance)."""
     now = int(time.time())
     claims = {"iss": ISSUER, "aud": [CLIENT_ID], "sub": "user-1", "iat": now, "exp": now + 600}
+    kid = overrides.pop("kid", "k1")
     claims |= overrides
     for nonce in range(1000):
         token = jwt.encode(
-            claims | {"nonce": str(nonce)}, key, algorithm="RS256", headers={"kid": "k1"}
+            claims | {"nonce": str(nonce)}, key, algorithm="RS256", headers={"kid": kid}
         )
         if not any(c in "-_" for c in "".join(token.split(".")[:2])):
             return token
@@ -147,8 +148,10 @@ def test_exchange_code(intuit):
     intuit.post(TOKEN_URL, json=token_answer(id_token=token))
 
     before = timezone.now()
-    tokens = oauth.exchange_code(code="the-code", realm_id="4620816365")
+    signed_in = oauth.exchange_code(code="the-code", realm_id="4620816365")
+    tokens = signed_in.tokens
 
+    assert signed_in.claims["sub"] == "user-1" and signed_in.claims["iss"] == ISSUER
     assert (tokens.access_token, tokens.refresh_token, tokens.id_token, tokens.realm_id) == (
         "qb-access",
         "qb-refresh",
@@ -165,8 +168,35 @@ def test_exchange_code(intuit):
         "redirect_uri": "https://app.test/auth/intuit/callback/",
     }
     assert basic(call) == f"{CLIENT_ID}:app-secret"
-    assert call.request.req_kwargs["timeout"] == (2.0, 9.0)
+    # Every call has a timeout, the JWKS's included (intuit-oauth fetches it with none).
+    for url in (TOKEN_URL, JWKS_URL, DISCOVERY_URL):
+        assert all(
+            c.request.req_kwargs["timeout"] == (2.0, 9.0)
+            for c in intuit.calls
+            if c.request.url == url
+        ), url
+    assert any(c.request.url == JWKS_URL for c in intuit.calls)
     assert "qb-access" not in repr(tokens) and "qb-refresh" not in repr(tokens)
+    assert "user-1" not in repr(signed_in)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param({"status": 503, "json": {}}, id="503"),
+        pytest.param({"body": requests.ConnectionError("down")}, id="unreachable"),
+        pytest.param({"body": requests.ReadTimeout("slow")}, id="timeout"),
+    ],
+)
+def test_exchange_code_without_the_jwks_is_a_passing_error(mocked, answer):
+    """Intuit's JWKS not answering: a TransientError (the "try again" page), never a
+    token taken on trust."""
+    mocked.get(DISCOVERY_URL, json=DISCOVERY)
+    mocked.get(JWKS_URL, **answer)
+    mocked.post(TOKEN_URL, json=token_answer(id_token=id_token()))
+
+    with pytest.raises(TransientError):
+        oauth.exchange_code(code="the-code", realm_id="1")
 
 
 @pytest.mark.parametrize(
@@ -177,6 +207,7 @@ def test_exchange_code(intuit):
         pytest.param(lambda: id_token(iss="https://evil.test"), id="wrong-issuer"),
         pytest.param(lambda: id_token(exp=int(time.time()) - 10), id="expired"),
         pytest.param(lambda: "not.a.jwt", id="garbage"),
+        pytest.param(lambda: id_token(kid="k2"), id="unknown-key"),
         pytest.param(lambda: None, id="missing"),
     ],
 )
@@ -278,12 +309,3 @@ def test_user_info_rejected(intuit):
 
     with pytest.raises(Unauthorized):
         oauth.user_info(access_token="qb-access")
-
-
-def test_id_token_claims():
-    claims = oauth.id_token_claims(id_token=id_token(email="owner@example.com"))
-
-    assert claims["sub"] == "user-1"
-    assert claims["email"] == "owner@example.com"
-    with pytest.raises(QuickBooksError):
-        oauth.id_token_claims(id_token="garbage")

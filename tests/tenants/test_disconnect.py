@@ -2,13 +2,18 @@
 
 import pytest
 import requests
+from django.utils import timezone
 
 from ccsync.sync import services as sync_services
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
+from integrations.limiter import get_limiter
 from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks import oauth as qb_oauth
+from support.query_string import query_of
+from tenants import tasks
 from tenants.models import ConstantContactConnection, ListSelection, QuickBooksConnection, Tenant
+from tenants.tokens import mark_broken, refresh_expiring_tokens
 
 NEXT_TEXT = 'Click "Next" to go to Constant Contact to confirm this action.'
 
@@ -53,32 +58,54 @@ def _assert_disconnected(tenant, stops, old_intuit, old_cc):
     assert ListSelection.objects.filter(tenant=tenant).exists()
 
 
-def test_disconnect_url_get_changes_nothing_while_intuit_still_accepts_the_tokens(
-    journey, connected, stops
-):
-    _, _, tenant = connected
-    answer = journey.client.get("/disconnect/")
-    assert answer.status_code == 200
-    page = answer.content.decode()
-    assert "Are you sure you want to disconnect your data from Constant Contact?" in page
-    assert '<form method="post" action="/disconnect/">' in page
-    tenant.refresh_from_db()
-    assert tenant.is_connected and stops == []
-    assert QuickBooksConnection.objects.get(tenant=tenant).is_connected
-    assert ConstantContactConnection.objects.get(tenant=tenant).refresh_token
-
-
-def test_disconnect_url_from_my_apps_acts_once_intuit_confirms(journey, connected, stops, sandbox):
-    _, _, tenant = connected
-    old_intuit, old_cc = _tokens(tenant)
+def disconnect_in_my_apps(journey, sandbox, realm_id: str) -> str:
+    """QuickBooks' My Apps → Disconnect for `realm_id` (switched to first, as an accountant
+    would): where Intuit then sends the browser."""
     browser = journey.browser
+    browser.open(f"{sandbox.url}/qbo/")
+    if f'value="{realm_id}"' in browser.html:  # not the current company: open it
+        form = next(f for f in browser.page.forms if ("realm_id", realm_id, "Open") in f.buttons)
+        data = {**form.fields, "realm_id": realm_id}
+        assert browser.open(f"{sandbox.url}/qbo/", method="POST", data=data) is None
     assert browser.open(f"{sandbox.url}/qbo/apps/myapps/") is None
     assert browser.open(f"{sandbox.url}{browser.page.link('Disconnect')}") is None
     assert "Are you sure you want to disconnect your data from Constant Contact?" in browser.html
-    back = browser.press("Disconnect")
-    assert back.startswith("http://127.0.0.1:8000/disconnect/")
+    return browser.press("Disconnect")
 
-    answer = journey.get(back)
+
+def visit_disconnect_url(journey, identity, url: str = "http://127.0.0.1:8000/disconnect/"):
+    """Our Disconnect URL in this browser: an OpenID-only sign-in with Intuit, then our page."""
+    answer = journey.get(url)
+    assert answer.status_code == 302
+    to_intuit = answer["Location"]
+    scopes = set(query_of(to_intuit)["scope"].split())
+    assert scopes == {"openid", "email", "profile"}  # who it is, not the company's data
+    return journey.get(journey.browser.intuit_authorize(to_intuit, identity))
+
+
+def test_disconnect_url_changes_nothing_while_intuit_still_accepts_the_tokens(
+    journey, connected, stops
+):
+    identity, _, tenant = connected
+    before = _tokens(tenant)
+    answer = visit_disconnect_url(journey, identity)
+    assert answer.status_code == 200
+    assert "The app is still connected" in answer.content.decode()
+    tenant.refresh_from_db()
+    assert tenant.is_connected and stops == []
+    assert QuickBooksConnection.objects.get(tenant=tenant).is_connected
+    assert _tokens(tenant) == before
+
+
+def test_disconnect_url_from_my_apps_acts_once_intuit_confirms(journey, connected, stops, sandbox):
+    identity, _, tenant = connected
+    old_intuit, old_cc = _tokens(tenant)
+    back = disconnect_in_my_apps(journey, sandbox, tenant.realm_id)
+    assert back == "http://127.0.0.1:8000/disconnect/"  # no realmId: Intuit sends none
+
+    before = get_limiter().constantcontact_used_today()
+    answer = visit_disconnect_url(journey, identity, back)
+    assert get_limiter().constantcontact_used_today() == before  # no Constant Contact call
     assert answer.status_code == 200
     page = answer.content.decode()
     assert "You have successfully disconnected from Constant Contact." in page
@@ -95,34 +122,92 @@ def test_disconnect_url_from_my_apps_acts_once_intuit_confirms(journey, connecte
 def test_disconnect_url_without_our_session_still_acts_on_intuits_word(
     journey, connected, stops, new_journey, sandbox
 ):
-    _, _, tenant = connected
+    identity, _, tenant = connected
     old_intuit, old_cc = _tokens(tenant)
-    browser = journey.browser
-    browser.open(f"{sandbox.url}/qbo/apps/myapps/")
-    browser.open(f"{sandbox.url}{browser.page.link('Disconnect')}")
-    back = browser.press("Disconnect")
+    back = disconnect_in_my_apps(journey, sandbox, tenant.realm_id)
     other_browser = new_journey()  # QuickBooks opened in a browser without our cookie
-    answer = other_browser.get(back)
+    other_browser.browser = journey.browser  # but signed in to Intuit
+    answer = visit_disconnect_url(other_browser, identity, back)
     assert "You have successfully disconnected from Constant Contact." in answer.content.decode()
     _assert_disconnected(tenant, stops, old_intuit, old_cc)
+
+
+def test_an_accountant_disconnecting_x_while_on_y_disconnects_x_only(
+    journey, stops, sandbox, monkeypatch
+):
+    """Issue 12: the session on company Y, company X disconnected in My Apps: X is
+    disconnected, Y stays connected."""
+    accountant = journey.new_identity("Books X", "Books Y")
+    x, y = (company["realm_id"] for company in accountant.companies)
+    for realm_id, list_name in ((x, "X list"), (y, "Y list")):
+        account = journey.new_account(list_name)
+        assert journey.install(accountant, realm_id=realm_id)["Location"].startswith("/")
+        journey.connect_constantcontact(account)
+        journey.client.post("/settings/", {"list_id": account.lists[list_name]})
+    tenant_x, tenant_y = Tenant.objects.get(realm_id=x), Tenant.objects.get(realm_id=y)
+    assert journey.client.session["tenant_id"] == tenant_y.pk
+    old_intuit, old_cc = _tokens(tenant_x)
+
+    answer = visit_disconnect_url(journey, accountant, disconnect_in_my_apps(journey, sandbox, x))
+    assert "You have successfully disconnected from Constant Contact." in answer.content.decode()
+    _assert_disconnected(tenant_x, stops, old_intuit, old_cc)
+    tenant_y.refresh_from_db()
+    assert tenant_y.is_connected
+    assert QuickBooksConnection.objects.get(tenant=tenant_y).is_connected
+    assert ConstantContactConnection.objects.get(tenant=tenant_y).is_connected
 
 
 def test_disconnect_url_visited_by_a_stranger_changes_nothing(
     journey, connected, stops, new_journey
 ):
+    """Anyone may GET the Disconnect URL, with any realmId: it only asks Intuit who they
+    are. Not even a broken connection is acted on, nor any token refreshed."""
     _, _, tenant = connected
+    qb = QuickBooksConnection.objects.get(tenant=tenant)
+    mark_broken(qb, reason="test")
+    before = (_tokens(tenant), qb.access_token, qb.refreshed_at)
     stranger = new_journey()
     answer = stranger.client.get(f"/disconnect/?realmId={tenant.realm_id}")
-    assert answer.status_code == 200
-    assert "The app is still connected" in answer.content.decode()
-    assert tenant.realm_id not in answer.content.decode()
+    assert answer.status_code == 302 and tenant.realm_id not in answer["Location"]
+    qb.refresh_from_db()
+    tenant.refresh_from_db()
+    assert tenant.is_connected and stops == []
+    assert (_tokens(tenant), qb.access_token, qb.refreshed_at) == before
+    # Signed in with Intuit as themselves, they are a member of nothing here.
+    page = visit_disconnect_url(stranger, stranger.new_identity("Other Books")).content.decode()
+    assert "The app is still connected" in page and tenant.realm_id not in page
     tenant.refresh_from_db()
     assert tenant.is_connected and stops == []
     # And the POST needs a session of a member.
-    answer = stranger.client.post("/disconnect/")
+    answer = new_journey().client.post("/disconnect/")
     assert answer.status_code == 302 and answer["Location"].startswith("/launch/")
     tenant.refresh_from_db()
     assert tenant.is_connected
+
+
+def test_a_refresh_refused_for_good_disconnects_the_company(
+    journey, connected, stops, sandbox, enqueued, django_capture_on_commit_callbacks
+):
+    """The app learns of a revoke on its own: a refresh answering invalid_grant marks the
+    connection broken at once and the company disconnected (same grace period)."""
+    _, _, tenant = connected
+    old_intuit, old_cc = _tokens(tenant)
+    disconnect_in_my_apps(journey, sandbox, tenant.realm_id)  # nobody visits our URL
+    QuickBooksConnection.objects.filter(tenant=tenant).update(access_expires_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh_expiring_tokens()  # beat's refresh ahead of expiry
+    assert QuickBooksConnection.objects.get(tenant=tenant).is_broken
+    assert ("tenants.quickbooks_revoked", (tenant.pk,)) in [(j.task, j.args) for j in enqueued]
+    tasks.quickbooks_revoked(tenant.pk)
+    _assert_disconnected(tenant, stops, old_intuit, old_cc)
+    assert "Disconnected in QuickBooks." in QuickBooksConnection.objects.get(tenant=tenant).reason
+
+
+def test_a_company_installed_again_is_not_disconnected_by_an_old_refusal(journey, connected, stops):
+    identity, _, tenant = connected
+    tasks.quickbooks_revoked(tenant.pk)  # enqueued before the person installed again
+    tenant.refresh_from_db()
+    assert tenant.is_connected and stops == []
 
 
 def test_in_app_disconnect_revokes_both_sides(journey, connected, stops, settings):

@@ -2,8 +2,10 @@
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from django.utils.html import escape
 
+from integrations.quickbooks import oauth as qb_oauth
 from tenants.models import Membership, QuickBooksConnection, Tenant, User
 
 
@@ -128,3 +130,123 @@ def test_a_page_without_session_comes_back_to_it_after_sign_in(journey, new_jour
     answer = later.client.get(answer["Location"])
     back = later.browser.intuit_authorize(answer["Location"], identity)
     assert later.get(back)["Location"] == "/settings/"
+
+
+def _connection_state(realm_id: str) -> tuple:
+    connection = QuickBooksConnection.objects.filter(tenant__realm_id=realm_id).first()
+    members = Membership.objects.filter(tenant__realm_id=realm_id).count()
+    return (connection.access_token, connection.refresh_token, members) if connection else None
+
+
+def test_an_id_token_without_realmid_installs_nothing(journey, knobs):
+    """No `realmid` claim in the signed ID token, no install: the callback's realmId alone
+    names no company (sandbox: tests/sandbox/intuit/test_oauth.py)."""
+    identity = journey.new_identity()
+    knobs(intuit_id_token_realmid="none")
+    answer = journey.install(identity)
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "Intuit did not confirm which QuickBooks company you chose." in page
+    assert "Nothing was saved." in page
+    assert not Tenant.objects.filter(realm_id=identity.realm_id).exists()
+    assert "_auth_user_id" not in journey.client.session
+
+
+def test_a_consent_for_one_company_cannot_take_over_another(journey, new_journey, knobs):
+    """A genuine consent for company A, its callback's realmId changed to company B: B's
+    tokens and members stay as they were, with or without the realmid claim."""
+    victim = new_journey()
+    theirs = victim.new_identity("Victim Books")
+    assert victim.install(theirs).status_code == 302
+    before = _connection_state(theirs.realm_id)
+    attacker = journey.new_identity("Attacker Books")
+    for claim in ("none", ""):
+        knobs(intuit_id_token_realmid=claim)
+        back = journey.browser.intuit_authorize(journey.start_install(), attacker)
+        forged = back.replace(f"realmId={attacker.realm_id}", f"realmId={theirs.realm_id}")
+        assert forged != back
+        answer = journey.get(forged)
+        assert answer.status_code == 400, claim
+        assert "Nothing was saved." in answer.content.decode()
+    assert _connection_state(theirs.realm_id) == before
+    assert not Tenant.objects.filter(realm_id=attacker.realm_id).exists()
+    assert "_auth_user_id" not in journey.client.session
+
+
+def test_the_new_tokens_must_open_the_company_before_anything_is_saved(journey, new_journey, knobs):
+    """Even a signed claim that matches the callback's realmId is checked: CompanyInfo
+    read with the new tokens, before anything is written (here the ID token claims the
+    victim's company, as the forged realmId does; the tokens open only the attacker's)."""
+    victim = new_journey()
+    theirs = victim.new_identity("Victim Books")
+    assert victim.install(theirs).status_code == 302
+    before = _connection_state(theirs.realm_id)
+    attacker = journey.new_identity("Attacker Books")
+    knobs(intuit_id_token_realmid=theirs.realm_id)
+    back = journey.browser.intuit_authorize(journey.start_install(), attacker)
+    answer = journey.get(back.replace(attacker.realm_id, theirs.realm_id))
+    assert answer.status_code == 400
+    assert "QuickBooks did not confirm the company you chose." in answer.content.decode()
+    assert _connection_state(theirs.realm_id) == before
+    assert not Tenant.objects.filter(realm_id=attacker.realm_id).exists()
+
+
+def test_launch_signs_in_with_openid_alone(journey, new_journey, sandbox):
+    """Launch (My Apps) asks Intuit who the person is (openid email profile), not for the
+    company's data again; only Get App Now and reconnecting ask for accounting:
+    https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/openid-connect
+    """
+    identity = journey.new_identity()
+    journey.install(identity)
+    later = new_journey()
+    later.browser = journey.browser
+    answer = later.client.get("/launch/")
+    query = parse_qs(urlsplit(answer["Location"]).query)
+    assert set(query["scope"][0].split()) == {"openid", "email", "profile"}
+    back = later.browser.intuit_authorize(answer["Location"], identity)
+    assert "realmId" not in back  # no company chosen at Intuit: none connected again
+    assert later.get(back)["Location"] == "/status/"
+    assert later.client.session["tenant_id"] == Tenant.objects.get(realm_id=identity.realm_id).pk
+
+
+def test_launch_for_a_company_not_yet_theirs_goes_to_get_app_now(journey, new_journey):
+    """Signed in with OpenID alone, a person who is a member of no company here is sent to
+    Get App Now, where Intuit asks for the company's consent."""
+    identity = journey.new_identity()
+    answer = journey.client.get("/launch/", {"realmId": identity.realm_id})
+    back = journey.browser.intuit_authorize(answer["Location"], identity)
+    assert journey.get(back)["Location"] == "/connect/"
+    assert not Tenant.objects.filter(realm_id=identity.realm_id).exists()
+
+
+@pytest.fixture
+def intuit_down(knobs):
+    """Intuit's discovery document or JWKS unreachable; no discovery document kept from
+    before."""
+    qb_oauth._discovery.clear()
+    yield lambda *endpoints: knobs(intuit_endpoints_down=list(endpoints))
+    qb_oauth._discovery.clear()
+
+
+@pytest.mark.parametrize("path", ["/connect/", "/launch/"])
+def test_without_intuits_discovery_document_connect_and_launch_say_try_again(
+    journey, intuit_down, path
+):
+    intuit_down("discovery")
+    answer = journey.client.get(path)
+    assert answer.status_code == 503
+    page = answer.content.decode()
+    assert "Intuit is not answering" in page and "Please try again in a minute." in page
+    assert f'href="{path}"' in page
+
+
+def test_without_intuits_jwks_the_callback_says_try_again_and_saves_nothing(journey, intuit_down):
+    identity = journey.new_identity()
+    to_intuit = journey.start_install()
+    back = journey.browser.intuit_authorize(to_intuit, identity)
+    intuit_down("jwks")
+    answer = journey.get(back)
+    assert answer.status_code == 503
+    assert "Intuit is not answering" in answer.content.decode()
+    assert not Tenant.objects.filter(realm_id=identity.realm_id).exists()
+    assert "_auth_user_id" not in journey.client.session

@@ -292,3 +292,56 @@ def test_realm_needs_an_unexpired_accounting_token(sandbox, seed_identity, auth_
     with sandbox.knobs(intuit_access_token_ttl=0):
         expired.get_bearer_token(query["code"])
     assert realm_for(sandbox, expired.access_token) is None
+
+
+def test_the_id_token_names_the_company_in_its_realmid_claim(sandbox, seed_identity, auth_client):
+    """Intuit's ID token carries the company connected in its `realmid` claim (the
+    discovery document lists it among claims_supported), signed RS256 with a key of the
+    JWKS at jwks_uri:
+    https://developer.intuit.com/.well-known/openid-sandbox-configuration
+    https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/openid-connect
+    """
+    document = requests.get(sandbox.discovery_url, timeout=10).json()
+    assert "realmid" in document["claims_supported"]
+    assert document["id_token_signing_alg_values_supported"] == ["RS256"]
+    identity = seed_identity("One", "Two")
+    auth = auth_client()
+    query = connect(sandbox, Browser(sandbox), auth, identity, realm_id=identity.realm_ids[1])
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])
+    keys = jwt.PyJWKSet.from_dict(requests.get(document["jwks_uri"], timeout=10).json())
+    kid = jwt.get_unverified_header(auth.id_token)["kid"]
+    claims = jwt.decode(
+        auth.id_token,
+        keys[kid].key,
+        algorithms=["RS256"],
+        audience=sandbox.intuit_client_id,
+        issuer=document["issuer"],
+    )
+    assert claims["realmid"] == identity.realm_ids[1] == query["realmId"]
+
+
+@pytest.mark.parametrize("knob", ["none", "4620816365000000"])
+def test_knob_for_an_id_token_without_or_with_another_realmid(
+    sandbox, seed_identity, auth_client, knobs, knob
+):
+    """For the app's tests: an ID token, correctly signed, that leaves the claim out or
+    names another company than the one connected."""
+    knobs(intuit_id_token_realmid=knob)
+    identity = seed_identity()
+    auth = auth_client()
+    query = connect(sandbox, Browser(sandbox), auth, identity)
+    assert query["realmId"] == identity.realm_ids[0]
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])
+    claims = jwt.decode(auth.id_token, options={"verify_signature": False})
+    assert claims.get("realmid") == (None if knob == "none" else knob)
+
+
+@pytest.mark.parametrize("endpoint", ["discovery", "jwks"])
+def test_knob_for_an_identity_provider_down(sandbox, knobs, endpoint):
+    """For the app's tests: the discovery document or the JWKS answers 503."""
+    urls = {"discovery": sandbox.discovery_url, "jwks": f"{sandbox.url}/intuit/op/v1/jwks"}
+    assert requests.get(urls[endpoint], timeout=10).status_code == 200
+    knobs(intuit_endpoints_down=[endpoint])
+    assert requests.get(urls[endpoint], timeout=10).status_code == 503
+    other = next(name for name in urls if name != endpoint)
+    assert requests.get(urls[other], timeout=10).status_code == 200

@@ -1,9 +1,12 @@
 """The QuickBooks pages: sign-in, company switcher, Apps tab, My Apps and Disconnect."""
 
+import jwt
 import requests
 from intuitlib.enums import Scopes
 
-from tests.sandbox.intuit.conftest import Browser, Page, callback_query, connect
+from tests.sandbox.intuit.conftest import SCOPES, Browser, Page, callback_query, connect
+
+OPENID_ONLY = [Scopes.OPENID, Scopes.EMAIL, Scopes.PROFILE]
 
 APP_NAME = "Constant Contact for QuickBooks Online"
 
@@ -65,6 +68,11 @@ def test_company_switcher(sandbox, seed_identity):
 
 
 def test_my_apps_lists_the_connected_app_and_disconnect_revokes(sandbox, connected):
+    """My Apps' Disconnect: Intuit revokes the app's tokens for the company itself and
+    sends the browser to the app's Disconnect URL, as registered (App URLs):
+    https://developer.intuit.com/app/developer/qbo/docs/get-started/app-settings
+    https://developers.apideck.com/connectors/quickbooks/docs/application_owner+disconnect_setup
+    No parameter says which company: the app must not need one."""
     identity, auth = connected
     app = registration(sandbox)
     browser = Browser(sandbox)
@@ -80,7 +88,7 @@ def test_my_apps_lists_the_connected_app_and_disconnect_revokes(sandbox, connect
     assert "The app will no longer appear in Blue Dot menu or My Apps page" in confirm.text
     answer = browser.submit(confirm, "Disconnect")
     assert answer.status_code == 302
-    assert answer.headers["Location"] == f"{app['disconnect_url']}?realmId={identity.realm_ids[0]}"
+    assert answer.headers["Location"] == app["disconnect_url"]
 
     state = requests.get(
         f"{sandbox.url}/_sandbox/intuit/connections",
@@ -125,9 +133,38 @@ def test_signed_in_browser_goes_straight_to_consent(sandbox, seed_identity, auth
     identity = seed_identity()
     browser = Browser(sandbox)
     browser.sign_in(identity.email)
-    page = browser.get(auth_client().get_authorization_url([Scopes.OPENID], state_token="s"))
+    page = browser.get(auth_client().get_authorization_url(SCOPES, state_token="s"))
     assert "Allow" in page.text
     assert callback_query(browser.submit(page, "Allow"))["realmId"] == identity.realm_ids[0]
+
+
+def test_a_sign_in_with_openid_alone_connects_no_company(sandbox, seed_identity, auth_client):
+    """Sign-in with OpenID scopes only (openid email profile) asks who the person is, not
+    for a company's data: no company to choose, no realmId back, no realmid claim, and the
+    app does not appear in My Apps. The accounting scope is what connects a company:
+    https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/openid-connect
+    https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0
+    """
+    identity = seed_identity("One", "Two")
+    browser = Browser(sandbox)
+    browser.sign_in(identity.email)
+    auth = auth_client()
+    page = browser.get(auth.get_authorization_url(OPENID_ONLY, state_token="s"))
+    assert "Which company" not in page.text and "Allow" in page.text
+    query = callback_query(browser.submit(page, "Allow"))
+    assert "realmId" not in query
+    auth.get_bearer_token(query["code"])
+    claims = jwt.decode(auth.id_token, options={"verify_signature": False})
+    assert claims["sub"] and "realmid" not in claims
+    # Not an accounting token, and no company lists the app.
+    for realm_id in identity.realm_ids:
+        api = f"{sandbox.quickbooks_api_base}/v3/company/{realm_id}/companyinfo/{realm_id}"
+        headers = {"Authorization": f"Bearer {auth.access_token}", "Accept": "application/json"}
+        assert requests.get(api, headers=headers, timeout=10).status_code == 401
+        states = requests.get(
+            f"{sandbox.url}/_sandbox/intuit/connections", params={"realm_id": realm_id}, timeout=10
+        ).json()
+        assert states["live"] is False
 
 
 def test_app_registration_control(sandbox, app_registration):
