@@ -237,7 +237,17 @@ def apply_changes(sync: Sync) -> None:
         pairs = set(events.values_list("customer_id", "deleted_id"))
         ids = sorted({cid for cid, _ in pairs})
         merged_away = {deleted for _, deleted in pairs if deleted}
-        customers = sync.qb.customers_by_ids(ids=ids) if ids else []
+        lookup = sync.qb.customers_by_ids(ids=ids)
+        customers = lookup.customers
+        if lookup.refused:
+            # Events no change run can ever read (stored before the webhook checked ids):
+            # dropped with the others of this run, never read again.
+            logger.warning(
+                "customer ids refused by QuickBooks, their events dropped: tenant=%s count=%s",
+                tenant.pk,
+                len(lookup.refused),
+            )
+        ids = [customer_id for customer_id in ids if customer_id not in lookup.refused]
         with transaction.atomic():
             observe(tenant=tenant, customers=customers)
             found = {str(c["Id"]) for c in customers}

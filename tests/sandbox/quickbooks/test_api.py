@@ -240,6 +240,19 @@ def test_cdc_reports_changes_and_deleted_customers(company, unthrottled):
     assert empty["CDCResponse"] == [{"QueryResponse": [{"startPosition": 1, "maxResults": 0}]}]
 
 
+def test_a_value_that_is_no_id_is_a_validation_fault(company, unthrottled):
+    """An Id QuickBooks cannot read (not a number, or past 64 bits) makes the whole query a
+    4001 QueryValidationError. Error codes: https://developer.intuit.com/app/developer/qbo/
+    docs/develop/troubleshooting/error-codes"""
+    company.seed(3)
+    for value in ("'abc'", r"'1', 'x\'y'", "'12345678901234567890123'"):
+        answer = company.query(f"select * from Customer where Id IN ({value})")
+        assert answer.status_code == 400
+        assert fault_of(answer)["Error"][0]["code"] == "4001"
+    fine = company.query("select * from Customer where Id IN ('1', '9223372036854775807')")
+    assert fine.status_code == 200
+
+
 def assert_authentication_failed(answer: requests.Response) -> None:
     assert answer.status_code == 401
     fault = fault_of(answer)
