@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     **{f"{p}_error_rate": 0.0 for p in PROVIDERS},  # fraction answered 500/503
     **{f"{p}_throttle_rate": 0.0 for p in PROVIDERS},  # fraction answered 429
     **{f"{p}_drop_rate": 0.0 for p in PROVIDERS},  # fraction whose connection is dropped
+    # Companies whose Accounting API answers 403 Fault 3100 ApplicationAuthorizationFailed
+    # to a valid token (the app's access revoked or the subscription lapsed).
+    "quickbooks_forbidden_realms": [],
     # The documented limits; off only for experiments that want to see past them.
     "enforce_rate_limits": True,
     "quickbooks_per_second": 10,

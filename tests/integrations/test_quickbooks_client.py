@@ -10,6 +10,7 @@ import responses
 
 from integrations.quickbooks.client import QuickBooksClient, quote
 from integrations.quickbooks.errors import (
+    Forbidden,
     QuickBooksError,
     QuickBooksFault,
     Throttled,
@@ -260,6 +261,20 @@ def test_second_401_is_unauthorized(client, mocked, tokens):
     with pytest.raises(Unauthorized) as caught:
         client.query_customers()
     assert tokens.rejected == ["access-1"]
+    assert "access-" not in str(caught.value)
+
+
+def test_403_fault_3100_is_forbidden_without_a_token_renewal(client, mocked, tokens):
+    mocked.get(
+        QUERY_URL,
+        status=403,
+        json=fault("3100", "message=ApplicationAuthorizationFailed; errorCode=003100"),
+    )
+
+    with pytest.raises(Forbidden) as caught:
+        client.query_customers()
+    assert tokens.rejected == []  # a new access token would be refused the same
+    assert len(mocked.calls) == 1
     assert "access-" not in str(caught.value)
 
 

@@ -253,6 +253,23 @@ def test_a_value_that_is_no_id_is_a_validation_fault(company, unthrottled):
     assert fine.status_code == 200
 
 
+def test_a_company_that_no_longer_lets_the_app_in_answers_403_fault_3100(
+    company, connect_company, knobs
+):
+    """403 Forbidden with Fault 3100 ApplicationAuthorizationFailed, to a token that is
+    still valid. https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/
+    error-codes (403 Forbidden); the Fault's wording as public clients meet it:
+    "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403"."""
+    other = connect_company()
+    knobs(quickbooks_forbidden_realms=[company.realm_id])
+    for answer in (company.query("select * from Customer"), company.get("cdc")):
+        assert answer.status_code == 403
+        error = fault_of(answer)["Error"][0]
+        assert error["code"] == "3100"
+        assert "ApplicationAuthorizationFailed" in error["Message"]
+    assert other.query("select count(*) from Customer").status_code == 200
+
+
 def assert_authentication_failed(answer: requests.Response) -> None:
     assert answer.status_code == 401
     fault = fault_of(answer)
