@@ -90,8 +90,8 @@ def reconcile_all() -> None:
 
 
 def reconcile(*, tenant_id: int) -> None:
-    """CDC since the last check, or a full check when that is older than CDC reaches.
-    Passing errors (RETRYABLE) go to the caller, to retry."""
+    """CDC since the last check, or a full check when that is older than CDC reaches or
+    when CDC's answer is capped. Passing errors (RETRYABLE) go to the caller, to retry."""
     tenant = _connected_tenants().filter(pk=tenant_id).first()
     if tenant is None:
         return
@@ -100,7 +100,8 @@ def reconcile(*, tenant_id: int) -> None:
         create_run(tenant=tenant, kind=Run.Kind.RECONCILE)
         return
     try:
-        reconcile_changes(tenant=tenant, since=state.reconciled_at)
+        if reconcile_changes(tenant=tenant, since=state.reconciled_at) is None:
+            create_run(tenant=tenant, kind=Run.Kind.RECONCILE)  # more changes than CDC says
     except BROKEN as error:
         connection_refused(tenant=tenant, error=error)
         logger.warning("reconcile skipped, a connection refused: tenant=%s", tenant_id)

@@ -23,6 +23,8 @@ from integrations.quickbooks.errors import (
 from integrations.tokens import TokenSource
 
 MAX_RESULTS = 1000  # QuickBooks' largest page
+# A CDC answer holds at most this many objects: one that holds as many may leave some out.
+CDC_MAX_OBJECTS = 1000
 # Active and inactive alike: a query without it returns active customers only.
 ALL_CUSTOMERS = "Active IN (true, false)"
 # Every Id IN (...) query fits one page, and its URL (the query is URL-encoded: about 16
@@ -150,7 +152,8 @@ class QuickBooksClient:
 
     def changed_customers(self, *, since: datetime) -> list[dict]:
         """Customers changed since `since` (Change Data Capture, at most 30 days back);
-        deleted ones come as {"status": "Deleted", "Id": ..., "MetaData": ...}."""
+        deleted ones come as {"status": "Deleted", "Id": ..., "MetaData": ...}. At most
+        CDC_MAX_OBJECTS: an answer that long may leave changes out."""
         if since.tzinfo is None:
             raise ValueError("changed_customers needs a timezone-aware time")
         body = self._get(

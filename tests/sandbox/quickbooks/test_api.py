@@ -270,6 +270,18 @@ def test_a_company_that_no_longer_lets_the_app_in_answers_403_fault_3100(
     assert other.query("select count(*) from Customer").status_code == 200
 
 
+def test_cdc_answers_hold_at_most_1000_objects(company, unthrottled):
+    """ "Server responses can handle a maximum of 1,000 objects. We suggest you query for
+    shorter time periods." https://developer.intuit.com/app/developer/qbo/docs/learn/
+    explore-the-quickbooks-online-api/change-data-capture"""
+    since = datetime.now(UTC).isoformat()
+    created = company.create([{"DisplayName": f"Changed {n}"} for n in range(1005)])
+    answer = company.get("cdc", entities="Customer", changedSince=since)
+    result = answer.json()["CDCResponse"][0]["QueryResponse"][0]
+    assert result["maxResults"] == len(result["Customer"]) == 1000
+    assert {row["Id"] for row in result["Customer"]} < {row["Id"] for row in created}
+
+
 def assert_authentication_failed(answer: requests.Response) -> None:
     assert answer.status_code == 401
     fault = fault_of(answer)
