@@ -188,7 +188,7 @@ def test_ids_quickbooks_refuses_are_isolated_and_the_others_read(client, mocked)
 
     assert sorted(row["Id"] for row in found.customers) == ["1", "2", "3", "4"]
     assert sorted(found.refused) == ["abc", "x'y"]
-    assert len(mocked.calls) == 11  # 1 + 5 halves that failed or passed, 5 single Ids
+    assert len(mocked.calls) == 11  # the whole, then halves until each refused Id is alone
 
 
 def test_other_faults_of_an_id_query_are_not_taken_for_refused_ids(client, mocked):
