@@ -252,7 +252,8 @@ SYNC_IMPORT_CHUNK_ROWS = env.int("SYNC_IMPORT_CHUNK_ROWS", default=2_500)
 SYNC_IMPORT_MAX_BYTES = env.int("SYNC_IMPORT_MAX_BYTES", default=3_900_000)
 # Webhook events of one tenant are gathered this long before one incremental sync.
 SYNC_COALESCE_SECONDS = env.float("SYNC_COALESCE_SECONDS", default=2.0)
-SYNC_WEBHOOK_MAX_BYTES = env.int("SYNC_WEBHOOK_MAX_BYTES", default=1_000_000)
+# Intuit sets no limit to a delivery; 2 MB is the size it says servers commonly accept.
+SYNC_WEBHOOK_MAX_BYTES = env.int("SYNC_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 # A run whose worker has not checked in for this long is taken over.
 SYNC_STALE_RUN_SECONDS = env.int("SYNC_STALE_RUN_SECONDS", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1_800)

@@ -5,6 +5,7 @@ under pace, later (gathering more changes meanwhile) as demand grows.
 """
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from ccsync.sync import pacing
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
 from ccsync.sync.runs import create_run
 from ccsync.sync.state import update_tenant_sync
-from integrations.quickbooks.webhooks import CustomerEvent
+from integrations.quickbooks.webhooks import CustomerEvent, Delivery, Dropped
 from tenants import selectors as tenant_selectors
 from tenants.models import Tenant
 
@@ -90,6 +91,53 @@ def _ready(tenant: Tenant) -> bool:
 def _run_changes(tenant: Tenant) -> Run | None:
     TenantSync.objects.filter(tenant=tenant).update(incremental_scheduled=False)
     return create_run(tenant=tenant, kind=Run.Kind.INCREMENTAL)
+
+
+def store_delivery(*, delivery: Delivery) -> int:
+    """A webhook delivery's events stored (record_events), those that do not fit their
+    columns dropped like the ones the parser could not use: each cause logged once per
+    company. Returns how many were stored."""
+    usable, dropped = [], list(delivery.dropped)
+    for event in delivery.events:
+        too_long = _too_long(event)
+        if too_long:
+            dropped.append(Dropped(realm_id=_loggable_realm(event), cause=f"{too_long} too long"))
+        else:
+            usable.append(event)
+    if dropped:
+        _log_dropped(dropped)
+    return record_events(events=usable)
+
+
+_COLUMNS = ("event_id", "realm_id", "customer_id", "operation", "deleted_id")
+
+
+def _too_long(event: CustomerEvent) -> str:
+    """The first value of the event longer than its column ("" if none is)."""
+    for name in _COLUMNS:
+        if len(getattr(event, name) or "") > WebhookEvent._meta.get_field(name).max_length:
+            return name
+    return ""
+
+
+def _loggable_realm(event: CustomerEvent) -> str:
+    limit = WebhookEvent._meta.get_field("realm_id").max_length
+    return event.realm_id if len(event.realm_id) <= limit else ""
+
+
+def _log_dropped(dropped: Sequence[Dropped]) -> None:
+    tenants = dict(
+        Tenant.objects.filter(realm_id__in={d.realm_id for d in dropped if d.realm_id}).values_list(
+            "realm_id", "pk"
+        )
+    )
+    for (realm_id, cause), count in Counter((d.realm_id, d.cause) for d in dropped).items():
+        logger.warning(
+            "webhook event dropped: tenant=%s cause=%s count=%s",
+            tenants.get(realm_id, "unknown"),
+            cause,
+            count,
+        )
 
 
 def record_events(*, events: Sequence[CustomerEvent]) -> int:

@@ -48,7 +48,7 @@ from ccsync.sync.unsubscribes import CLOCK_OVERLAP, refresh_unsubscribes
 from integrations.constantcontact import errors as cc_errors
 from integrations.limiter import QuotaPaused
 from integrations.quickbooks import errors as qb_errors
-from integrations.quickbooks.client import ALL_CUSTOMERS
+from integrations.quickbooks.client import ALL_CUSTOMERS, CDC_MAX_OBJECTS
 from integrations.quickbooks.webhooks import CustomerEvent
 from tenants import selectors as tenant_selectors
 from tenants.models import Tenant
@@ -237,7 +237,17 @@ def apply_changes(sync: Sync) -> None:
         pairs = set(events.values_list("customer_id", "deleted_id"))
         ids = sorted({cid for cid, _ in pairs})
         merged_away = {deleted for _, deleted in pairs if deleted}
-        customers = sync.qb.customers_by_ids(ids=ids) if ids else []
+        lookup = sync.qb.customers_by_ids(ids=ids)
+        customers = lookup.customers
+        if lookup.refused:
+            # Events no change run can ever read (stored before the webhook checked ids):
+            # dropped with the others of this run, never read again.
+            logger.warning(
+                "customer ids refused by QuickBooks, their events dropped: tenant=%s count=%s",
+                tenant.pk,
+                len(lookup.refused),
+            )
+        ids = [customer_id for customer_id in ids if customer_id not in lookup.refused]
         with transaction.atomic():
             observe(tenant=tenant, customers=customers)
             found = {str(c["Id"]) for c in customers}
@@ -293,13 +303,21 @@ def _events_done(tenant: Tenant, events) -> None:
     counters.webhook_events_processed((now - received).total_seconds() for received, _ in times)
 
 
-def reconcile_changes(*, tenant: Tenant, since: datetime) -> int:
+def reconcile_changes(*, tenant: Tenant, since: datetime) -> int | None:
     """CDC: customers changed since `since` that we have not seen as they are now become
-    events for the next incremental run (as if their webhook had arrived). Returns how many."""
+    events for the next incremental run (as if their webhook had arrived). Returns how many;
+    None when QuickBooks' answer was capped (CDC_MAX_OBJECTS): changes may be left unread,
+    so `reconciled_at` stays where it is, for the caller to start a full check."""
     started = timezone.now()
     qb, _ = runs.clients_for(tenant=tenant, calls=Counter())
     changed = qb.changed_customers(since=since - CLOCK_OVERLAP)
     deleted = [str(c["Id"]) for c in changed if c.get("status") == "Deleted"]
+    if len(changed) >= CDC_MAX_OBJECTS:
+        # CDC takes no end to its window, so no smaller one can be asked: the full check
+        # reads every customer, and moves reconciled_at once it has.
+        mark_deleted(tenant=tenant, customer_ids=deleted)
+        logger.info("changes past CDC's cap, a full check follows: tenant=%s", tenant.pk)
+        return None
     alive = [c for c in changed if c.get("status") != "Deleted"]
     known = unchanged_in_quickbooks(tenant=tenant, customers=alive)
     events = [

@@ -48,6 +48,7 @@ BROKEN = (
     ConnectionUnavailable,
     qb_errors.InvalidGrant,
     qb_errors.Unauthorized,
+    qb_errors.Forbidden,
     cc_errors.InvalidGrant,
     cc_errors.Unauthorized,
     cc_errors.Forbidden,
@@ -275,15 +276,22 @@ def fail(*, run_id: int, worker: str, error: Exception) -> None:
 
 def fail_broken(sync: Sync, error: Exception) -> Run:
     """A connection refused the app: the run fails and the connection shows as broken."""
+    message = connection_refused(tenant=sync.tenant, error=error)
+    return finish(sync.run, sync.worker, Run.State.FAILED, error=message, sync=sync)
+
+
+def connection_refused(*, tenant: Tenant, error: Exception) -> str:
+    """A provider refused the app (one of BROKEN): its connection is marked broken (the
+    reconnect banner, the email), as a refused token refresh does. Returns the message."""
     message = _broken_message(error)
     no_record_yet = not isinstance(
         error, ConnectionUnavailable | qb_errors.InvalidGrant | cc_errors.InvalidGrant
     )  # the token source records those itself
     if no_record_yet:
         connection: Connection | None = (
-            tenant_selectors.quickbooks_connection(tenant=sync.tenant)
+            tenant_selectors.quickbooks_connection(tenant=tenant)
             if isinstance(error, qb_errors.QuickBooksError)
-            else tenant_selectors.constantcontact_connection(tenant=sync.tenant)
+            else tenant_selectors.constantcontact_connection(tenant=tenant)
         )
         if connection is not None and connection.is_connected:
             # QuickBooks refusing new tokens too (401 after a refresh): Intuit ended the grant.
@@ -291,7 +299,7 @@ def fail_broken(sync: Sync, error: Exception) -> Run:
                 quickbooks_refused if isinstance(error, qb_errors.Unauthorized) else mark_broken
             )
             refused(connection, reason=message)
-    return finish(sync.run, sync.worker, Run.State.FAILED, error=message, sync=sync)
+    return message
 
 
 def describe(error: Exception) -> str:

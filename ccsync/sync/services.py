@@ -14,7 +14,7 @@ from ccsync.sync.confirming import confirm_imports
 from ccsync.sync.events import has_pending_events
 from ccsync.sync.kinds import reconcile_changes
 from ccsync.sync.models import ContactImport, Run, TenantSync
-from ccsync.sync.runs import BROKEN, clients_for, create_run, requeue
+from ccsync.sync.runs import BROKEN, clients_for, connection_refused, create_run, requeue
 from ccsync.sync.selectors import open_run
 from ccsync.sync.state import sync_state
 from integrations.constantcontact import errors as cc_errors
@@ -90,8 +90,8 @@ def reconcile_all() -> None:
 
 
 def reconcile(*, tenant_id: int) -> None:
-    """CDC since the last check, or a full check when that is older than CDC reaches.
-    Passing errors (RETRYABLE) go to the caller, to retry."""
+    """CDC since the last check, or a full check when that is older than CDC reaches or
+    when CDC's answer is capped. Passing errors (RETRYABLE) go to the caller, to retry."""
     tenant = _connected_tenants().filter(pk=tenant_id).first()
     if tenant is None:
         return
@@ -100,8 +100,12 @@ def reconcile(*, tenant_id: int) -> None:
         create_run(tenant=tenant, kind=Run.Kind.RECONCILE)
         return
     try:
-        reconcile_changes(tenant=tenant, since=state.reconciled_at)
-    except (*BROKEN, QuotaPaused):
+        if reconcile_changes(tenant=tenant, since=state.reconciled_at) is None:
+            create_run(tenant=tenant, kind=Run.Kind.RECONCILE)  # more changes than CDC says
+    except BROKEN as error:
+        connection_refused(tenant=tenant, error=error)
+        logger.warning("reconcile skipped, a connection refused: tenant=%s", tenant_id)
+    except QuotaPaused:
         logger.warning("reconcile skipped: tenant=%s", tenant_id)
 
 
@@ -133,5 +137,8 @@ def confirm_tenant_imports(*, tenant_id: int) -> None:
     try:
         _, cc = clients_for(tenant=tenant, calls=Counter())
         confirm_imports(tenant=tenant, cc=cc)
-    except (*BROKEN, QuotaPaused, cc_errors.QuotaExceeded):
+    except BROKEN as error:
+        connection_refused(tenant=tenant, error=error)
+        logger.warning("confirmation skipped, a connection refused: tenant=%s", tenant_id)
+    except (QuotaPaused, cc_errors.QuotaExceeded):
         logger.warning("confirmation skipped: tenant=%s", tenant_id)

@@ -14,8 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ccsync.sync import selectors, services
-from ccsync.sync.events import record_events
-from integrations.quickbooks.webhooks import MalformedWebhook, parse_events, verify_signature
+from ccsync.sync.events import store_delivery
+from integrations.quickbooks.webhooks import MalformedWebhook, parse_delivery, verify_signature
 from tenants.access import tenant_required
 
 logger = logging.getLogger(__name__)
@@ -29,18 +29,11 @@ PAGE_SIZE = 50
 @require_POST
 def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
     """Verify, store, answer: the sync itself happens later, in a worker."""
-    limit = settings.SYNC_WEBHOOK_MAX_BYTES
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        body = _body(request)
     except ValueError:
         return HttpResponse(status=400)
-    if declared > limit:
-        return HttpResponse(status=413)
-    try:
-        body = request.body
     except RequestDataTooBig:
-        return HttpResponse(status=413)
-    if len(body) > limit:
         return HttpResponse(status=413)
     if not verify_signature(
         body=body,
@@ -50,13 +43,35 @@ def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("webhook refused: bad signature")
         return HttpResponse(status=401)
     try:
-        events = parse_events(body=body)
+        delivery = parse_delivery(body=body)
     except MalformedWebhook:
         logger.warning("webhook refused: malformed")
         return HttpResponse(status=400)
-    accepted = record_events(events=events)
-    logger.info("webhook stored: events=%s accepted=%s", len(events), accepted)
+    accepted = store_delivery(delivery=delivery)
+    logger.info(
+        "webhook stored: events=%s accepted=%s dropped=%s",
+        len(delivery.events),
+        accepted,
+        len(delivery.dropped),
+    )
     return HttpResponse(status=200)
+
+
+def _body(request: HttpRequest) -> bytes:
+    """The raw body, at most SYNC_WEBHOOK_MAX_BYTES (RequestDataTooBig beyond; ValueError for
+    a Content-Length that is no number). A chunked body has no Content-Length: it is read
+    from the server's input, which ends with the body where the server says so (gunicorn)."""
+    limit = settings.SYNC_WEBHOOK_MAX_BYTES
+    declared = request.META.get("CONTENT_LENGTH")
+    if not declared and request.META.get("wsgi.input_terminated"):
+        body = request.META["wsgi.input"].read(limit + 1)
+    else:
+        if int(declared or 0) > limit:
+            raise RequestDataTooBig
+        body = request.body
+    if len(body) > limit:
+        raise RequestDataTooBig
+    return body
 
 
 @require_GET

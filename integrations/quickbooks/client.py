@@ -4,6 +4,7 @@ Endpoint names given to `before_request`: "query", "cdc".
 """
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote as quote_path
@@ -12,16 +13,27 @@ import requests
 from django.conf import settings
 
 from integrations.http import AfterResponse, BeforeRequest, Provider, Transport
-from integrations.quickbooks.errors import QuickBooksError, TransientError, Unauthorized, error_for
+from integrations.quickbooks.errors import (
+    QuickBooksError,
+    QuickBooksFault,
+    TransientError,
+    Unauthorized,
+    error_for,
+)
 from integrations.tokens import TokenSource
 
 MAX_RESULTS = 1000  # QuickBooks' largest page
+# A CDC answer holds at most this many objects: one that holds as many may leave some out.
+CDC_MAX_OBJECTS = 1000
 # Active and inactive alike: a query without it returns active customers only.
 ALL_CUSTOMERS = "Active IN (true, false)"
 # Every Id IN (...) query fits one page, and its URL (the query is URL-encoded: about 16
 # characters per Id of 6 digits) stays under the 4 KB request line that servers commonly
 # accept: 500 Ids made 7 KB URLs, refused with 414.
 IDS_PER_QUERY = 200
+# Faults of a query QuickBooks cannot run as written (4000 parse, 4001 validation): in an
+# `Id IN (...)` query, a value that is no QuickBooks id.
+QUERY_REFUSED = ("4000", "4001")
 
 PROVIDER = Provider(
     name="QuickBooks",
@@ -41,6 +53,15 @@ def quote(value: str | datetime) -> str:
             raise ValueError("QuickBooks query times need a timezone")
         value = value.isoformat()
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@dataclass
+class Lookup:
+    """Customers found by Id, and the Ids QuickBooks refused to look up (no customer has
+    them: they are not QuickBooks ids)."""
+
+    customers: list[dict] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
 
 def _customers(body: Any, *, where: str) -> list[dict]:
@@ -104,19 +125,35 @@ class QuickBooksClient:
             raise QuickBooksError("QuickBooks count: unexpected answer shape")
         return count
 
-    def customers_by_ids(self, *, ids: Sequence[str]) -> list[dict]:
-        """The customers with these Ids, active or not (unknown Ids are simply missing)."""
+    def customers_by_ids(self, *, ids: Sequence[str]) -> Lookup:
+        """The customers with these Ids, active or not (unknown Ids are simply missing).
+
+        A query QuickBooks refuses (an Id it cannot read, e.g. "abc") is split in halves
+        until the refused Ids stand alone: they are reported, the others still read."""
         unique = list(dict.fromkeys(ids))
-        customers: list[dict] = []
+        lookup = Lookup()
         for start in range(0, len(unique), IDS_PER_QUERY):
-            chunk = unique[start : start + IDS_PER_QUERY]
-            listed = ", ".join(quote(customer_id) for customer_id in chunk)
-            customers += self.query_customers(where=f"{ALL_CUSTOMERS} AND Id IN ({listed})")
-        return customers
+            self._look_up(unique[start : start + IDS_PER_QUERY], lookup)
+        return lookup
+
+    def _look_up(self, ids: list[str], lookup: Lookup) -> None:
+        listed = ", ".join(quote(customer_id) for customer_id in ids)
+        try:
+            lookup.customers += self.query_customers(where=f"{ALL_CUSTOMERS} AND Id IN ({listed})")
+        except QuickBooksFault as fault:
+            if fault.code not in QUERY_REFUSED:
+                raise
+            if len(ids) == 1:
+                lookup.refused += ids
+                return
+            half = len(ids) // 2
+            self._look_up(ids[:half], lookup)
+            self._look_up(ids[half:], lookup)
 
     def changed_customers(self, *, since: datetime) -> list[dict]:
         """Customers changed since `since` (Change Data Capture, at most 30 days back);
-        deleted ones come as {"status": "Deleted", "Id": ..., "MetaData": ...}."""
+        deleted ones come as {"status": "Deleted", "Id": ..., "MetaData": ...}. At most
+        CDC_MAX_OBJECTS: an answer that long may leave changes out."""
         if since.tzinfo is None:
             raise ValueError("changed_customers needs a timezone-aware time")
         body = self._get(

@@ -17,6 +17,11 @@ class Unauthorized(QuickBooksError):
     """401 / Fault 3200: the access token was rejected (even after one renewal)."""
 
 
+class Forbidden(QuickBooksError):
+    """403 / Fault 3100 ApplicationAuthorizationFailed: the company no longer lets the app
+    in (access revoked, subscription lapsed); a new access token cannot help."""
+
+
 class Throttled(QuickBooksError):
     """429 / Fault 3001 ThrottleExceeded: wait (Intuit says 60 s) and try again."""
 
@@ -65,6 +70,8 @@ def error_for(status: int, body: Any) -> QuickBooksError | None:
     code = fault.code if fault else ""
     if status == 401 or code == "3200":
         return Unauthorized(f"QuickBooks rejected the access token ({status})", status=status)
+    if status == 403 or code == "3100":
+        return Forbidden(f"QuickBooks refused the app's authorization ({status})", status=status)
     if status == 429 or code == "3001":
         return Throttled(f"QuickBooks throttled the request ({status})", status=status)
     if status >= 500:

@@ -2,6 +2,11 @@
 
 Current deliveries are a JSON array of CloudEvents ("qbo.customer.updated.v1", ...);
 the legacy {"eventNotifications": [...]} format may still arrive. Events carry ids only.
+Intuit sets no limit on the number of events a delivery carries.
+
+Only the envelope can make a delivery malformed: one event the app cannot use (an id that
+is not a QuickBooks id, NUL bytes, lone surrogates, an unreadable time, another entity) is
+dropped with its cause, and the rest of the delivery is kept.
 """
 
 import base64
@@ -9,13 +14,17 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 
 class MalformedWebhook(Exception):
     """The body is not a webhook delivery of either known shape."""
+
+
+class _Unusable(Exception):
+    """One event of a delivery cannot be used (the message says why, without its values)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,21 @@ class CustomerEvent:
     deleted_id: str | None = None  # for a merge: the customer merged away
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """An event left out of a delivery: its company ("" when that is not a QuickBooks id)
+    and why."""
+
+    realm_id: str
+    cause: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    events: list[CustomerEvent] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+
+
 def verify_signature(*, body: bytes, signature: str | None, verifier_token: str) -> bool:
     """Whether `signature` (the intuit-signature header) is base64 HMAC-SHA256 of the raw
     body keyed with the app's verifier token. Constant time."""
@@ -37,25 +61,50 @@ def verify_signature(*, body: bytes, signature: str | None, verifier_token: str)
     return hmac.compare_digest(base64.b64encode(digest), signature.strip().encode(errors="replace"))
 
 
-def parse_events(*, body: bytes) -> list[CustomerEvent]:
-    """The Customer events of a delivery, other entities dropped; MalformedWebhook otherwise."""
+def is_quickbooks_id(value: str) -> bool:
+    """QuickBooks ids (of companies and of customers) are strings of digits."""
+    return bool(_DIGITS.fullmatch(value))
+
+
+def parse_delivery(*, body: bytes) -> Delivery:
+    """The Customer events of a delivery and the events dropped; MalformedWebhook when the
+    body is not a delivery at all."""
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):  # bad JSON, bad UTF-8, absurd nesting
         raise MalformedWebhook("body is not JSON") from None
+    delivery = Delivery()
     if isinstance(payload, list):
-        events = [_cloud_event(item) for item in payload]
-    elif isinstance(payload, dict) and "eventNotifications" in payload:
-        events = [
-            event
-            for notification in _list(payload["eventNotifications"], "eventNotifications")
-            for event in _legacy_notification(notification)
-        ]
+        for item in payload:
+            _keep(
+                delivery, _realm_of(item, "intuitaccountid"), lambda item=item: _cloud_event(item)
+            )
+    elif isinstance(payload, dict) and isinstance(payload.get("eventNotifications"), list):
+        for notification in payload["eventNotifications"]:
+            _legacy_notification(delivery, notification)
     else:
         raise MalformedWebhook("neither a CloudEvents array nor eventNotifications")
-    return [event for event in events if event is not None]
+    return delivery
 
 
+def _keep(delivery: Delivery, realm_id: str, parse) -> None:
+    try:
+        event = parse()
+    except _Unusable as error:
+        delivery.dropped.append(Dropped(realm_id=realm_id, cause=str(error)))
+        return
+    if event is not None:
+        delivery.events.append(event)
+
+
+def _realm_of(item: Any, name: str) -> str:
+    """The event's company for the log line, when it is a QuickBooks id."""
+    realm = item.get(name) if isinstance(item, dict) else None
+    return realm if isinstance(realm, str) and is_quickbooks_id(realm) else ""
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_OPERATION = re.compile(r"[a-z]+")
 _CLOUD_TYPE = re.compile(r"qbo\.(?P<entity>[a-z]+)\.(?P<action>[a-z]+)\.v\d+")
 # CloudEvents name actions in the past tense; the legacy format (lower-cased) does not.
 _CLOUD_OPERATIONS = {
@@ -67,82 +116,115 @@ _CLOUD_OPERATIONS = {
 }
 
 
-def _cloud_event(item: Any) -> CustomerEvent | None:
+def _cloud_event(item: Any) -> CustomerEvent:
     event = _dict(item, "event")
-    event_type = _str(event.get("type"), "type")
-    event_id = _str(event.get("id"), "id")
-    match = _CLOUD_TYPE.fullmatch(event_type.lower())
+    match = _CLOUD_TYPE.fullmatch(_text(event.get("type"), "type").lower())
     if match is None or match["entity"] != "customer":
-        return None
+        raise _Unusable("not a Customer event")
     data = event.get("data")
     data = _dict(data, "data") if data is not None else {}
     action = match["action"]
     return CustomerEvent(
-        event_id=event_id,
-        realm_id=_str(event.get("intuitaccountid"), "intuitaccountid"),
-        customer_id=_str(event.get("intuitentityid"), "intuitentityid"),
+        event_id=_text(event.get("id"), "id"),
+        realm_id=_id(event.get("intuitaccountid"), "intuitaccountid"),
+        customer_id=_id(event.get("intuitentityid"), "intuitentityid"),
         operation=_CLOUD_OPERATIONS.get(action, action),
         occurred_at=_time(event.get("time")),
-        deleted_id=_optional_str(data.get("deletedid", data.get("deletedId")), "deletedid"),
+        deleted_id=_optional_id(data.get("deletedid", data.get("deletedId")), "deletedid"),
     )
 
 
-def _legacy_notification(item: Any) -> list[CustomerEvent]:
-    notification = _dict(item, "notification")
-    realm_id = _str(notification.get("realmId"), "realmId")
-    change = _dict(notification.get("dataChangeEvent"), "dataChangeEvent")
-    events = []
-    for raw in _list(change.get("entities"), "entities"):
-        entity = _dict(raw, "entity")
-        if _str(entity.get("name"), "name") != "Customer":
-            continue
-        customer_id = _str(entity.get("id"), "id")
-        operation = _str(entity.get("operation"), "operation").lower()
-        last_updated = _str(entity.get("lastUpdated"), "lastUpdated")
-        # Legacy events have no id: the same change delivered twice gets the same one.
-        digest = hashlib.sha256(
-            "\x1f".join([realm_id, customer_id, operation, last_updated]).encode(
-                errors="surrogatepass"
-            )
-        ).hexdigest()
-        events.append(
-            CustomerEvent(
-                event_id=f"legacy-{digest[:40]}",
-                realm_id=realm_id,
-                customer_id=customer_id,
-                operation=operation,
-                occurred_at=_time(last_updated),
-                deleted_id=_optional_str(entity.get("deletedId"), "deletedId"),
-            )
-        )
-    return events
+def _legacy_notification(delivery: Delivery, item: Any) -> None:
+    realm = _realm_of(item, "realmId")
+    try:
+        notification = _dict(item, "notification")
+        realm_id = _id(notification.get("realmId"), "realmId")
+        change = _dict(notification.get("dataChangeEvent"), "dataChangeEvent")
+        entities = _list(change.get("entities"), "entities")
+    except _Unusable as error:
+        delivery.dropped.append(Dropped(realm_id=realm, cause=str(error)))
+        return
+    for raw in entities:
+        _keep(delivery, realm, lambda raw=raw: _legacy_event(realm_id, raw))
+
+
+def _legacy_event(realm_id: str, raw: Any) -> CustomerEvent:
+    entity = _dict(raw, "entity")
+    if _text(entity.get("name"), "name") != "Customer":
+        raise _Unusable("not a Customer event")
+    customer_id = _id(entity.get("id"), "id")
+    operation = _text(entity.get("operation"), "operation").lower()
+    if not _OPERATION.fullmatch(operation):
+        raise _Unusable("operation is not a word")
+    last_updated = entity.get("lastUpdated")
+    occurred_at = _time(last_updated)
+    # Legacy events have no id: the same change delivered twice gets the same one.
+    digest = hashlib.sha256(
+        "\x1f".join([realm_id, customer_id, operation, str(last_updated).strip()]).encode()
+    ).hexdigest()
+    return CustomerEvent(
+        event_id=f"legacy-{digest[:40]}",
+        realm_id=realm_id,
+        customer_id=customer_id,
+        operation=operation,
+        occurred_at=occurred_at,
+        deleted_id=_optional_id(entity.get("deletedId"), "deletedId"),
+    )
 
 
 def _dict(value: Any, name: str) -> dict:
     if not isinstance(value, dict):
-        raise MalformedWebhook(f"{name} is not an object")
+        raise _Unusable(f"{name} is not an object")
     return value
 
 
 def _list(value: Any, name: str) -> list:
     if not isinstance(value, list):
-        raise MalformedWebhook(f"{name} is not an array")
+        raise _Unusable(f"{name} is not an array")
     return value
 
 
-def _str(value: Any, name: str) -> str:
+def _text(value: Any, name: str) -> str:
+    """A non-empty string that can be stored: no NUL byte, no lone surrogate."""
     if not isinstance(value, str) or not value.strip():
-        raise MalformedWebhook(f"{name} is missing or not a string")
+        raise _Unusable(f"{name} is missing or not a string")
+    if "\x00" in value:
+        raise _Unusable(f"{name} holds a NUL byte")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise _Unusable(f"{name} holds a lone surrogate") from None
     return value.strip()
 
 
-def _optional_str(value: Any, name: str) -> str | None:
-    return None if value is None or value == "" else _str(value, name)
+def _id(value: Any, name: str) -> str:
+    text = _text(value, name)
+    if not is_quickbooks_id(text):
+        raise _Unusable(f"{name} is not a QuickBooks id")
+    return text
+
+
+def _optional_id(value: Any, name: str) -> str | None:
+    return None if value is None or value == "" else _id(value, name)
 
 
 def _time(value: Any) -> datetime:
+    """ISO 8601 (fractions of a second or none, Z or an offset; UTC without one) or epoch
+    milliseconds, as a number or a string of digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _epoch_milliseconds(value)
+    text = _text(value, "time")
+    if is_quickbooks_id(text):  # digits alone: epoch milliseconds
+        return _epoch_milliseconds(int(text))
     try:
-        moment = datetime.fromisoformat(_str(value, "time"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        raise MalformedWebhook("time is not an ISO 8601 time") from None
+        raise _Unusable("time is not an ISO 8601 time or epoch milliseconds") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _epoch_milliseconds(value: int) -> datetime:
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise _Unusable("time is out of range") from None

@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     **{f"{p}_error_rate": 0.0 for p in PROVIDERS},  # fraction answered 500/503
     **{f"{p}_throttle_rate": 0.0 for p in PROVIDERS},  # fraction answered 429
     **{f"{p}_drop_rate": 0.0 for p in PROVIDERS},  # fraction whose connection is dropped
+    # Companies whose Accounting API answers 403 Fault 3100 ApplicationAuthorizationFailed
+    # to a valid token (the app's access revoked or the subscription lapsed).
+    "quickbooks_forbidden_realms": [],
     # The documented limits; off only for experiments that want to see past them.
     "enforce_rate_limits": True,
     "quickbooks_per_second": 10,
@@ -42,6 +45,13 @@ DEFAULTS: dict[str, Any] = {
     "webhook_format": "cloudevents",
     "webhook_delay_seconds": 0.0,
     "webhooks_enabled": True,
+    # How a legacy delivery writes lastUpdated: "offset" (2015-10-05T14:42:19-0700, Intuit's
+    # sample), "utc_millis" (2025-09-08T20:52:31.657Z) or "epoch_ms" (1444081339000).
+    "webhook_legacy_time": "offset",
+    # Events added to every delivery, for the first company in it (sandbox/quickbooks/
+    # events.py INJECTED): "void", "not_an_id", "too_long", "nul", "lone_surrogate",
+    # "unknown_entity".
+    "webhook_injected_events": [],
     # Multiplies Intuit's retry schedule (10 s, 20 s, 30 s, 5 min, ...): tests shrink it.
     "webhook_retry_scale": 1.0,
     # Bulk imports: contacts processed per second of wall time, and how many activities an

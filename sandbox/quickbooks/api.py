@@ -35,6 +35,8 @@ def accounting_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         if scheme.lower() != "bearer" or realm_for_access_token(token=token.strip()) != realm_id:
             return faults.authentication_failed()
         values = knobs.current()
+        if realm_id in values["quickbooks_forbidden_realms"]:
+            return faults.authorization_failed()
         if values["enforce_rate_limits"] and not limits.realms.allow(
             realm_id=realm_id,
             per_second=values["quickbooks_per_second"],

@@ -9,6 +9,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -21,7 +22,9 @@ _LEGACY_OPERATIONS = {
     "updated": "Update",
     "deleted": "Delete",
     "merged": "Merge",
+    "voided": "Void",
 }
+LEGACY_TIMES = ("offset", "utc_millis", "epoch_ms")
 # Seconds after each failed delivery attempt; then every 6 hours.
 RETRY_SCHEDULE = (10, 20, 30, 5 * 60, 20 * 60, 2 * 3600, 4 * 3600, 6 * 3600)
 
@@ -30,9 +33,46 @@ class Change(Protocol):
     event_id: uuid.UUID
     realm_id: str
     customer_id: str
-    operation: str  # created | updated | deleted | merged
+    operation: str  # created | updated | deleted | merged | voided
     deleted_id: str
     occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Extra:
+    """An event the webhook_injected_events knob adds to a delivery."""
+
+    event_id: uuid.UUID | str
+    realm_id: str
+    customer_id: str
+    operation: str
+    deleted_id: str
+    occurred_at: datetime
+    entity: str = "customer"
+
+
+# What each injected event changes in a copy of the delivery's first event.
+INJECTED: dict[str, dict] = {
+    "void": {"operation": "voided"},  # Intuit lists Void for transactions, not customers
+    "not_an_id": {"customer_id": "abc"},
+    "too_long": {"customer_id": "9" * 40, "event_id": "e" * 300},
+    "nul": {"customer_id": "12\x0034"},
+    "lone_surrogate": {"customer_id": "\ud800"},
+    "unknown_entity": {"entity": "widget", "operation": "created"},
+}
+
+
+def injected(*, kinds: Sequence[str], like: Change) -> list[Extra]:
+    """The events to add to a delivery whose first event is `like`."""
+    base = Extra(
+        event_id=uuid.uuid4(),
+        realm_id=like.realm_id,
+        customer_id=like.customer_id,
+        operation="updated",
+        deleted_id="",
+        occurred_at=like.occurred_at,
+    )
+    return [replace(base, **{"event_id": uuid.uuid4(), **INJECTED[kind]}) for kind in kinds]
 
 
 def sign(*, body: bytes, verifier_token: str) -> str:
@@ -52,42 +92,58 @@ def event_source(*, target_url: str) -> str:
     return "intuit." + base64.b64encode(digest).decode()
 
 
-def body(*, changes: Sequence[Change], webhook_format: str, source: str) -> bytes:
+def body(
+    *,
+    changes: Sequence[Change],
+    webhook_format: str,
+    source: str,
+    legacy_time: str = "offset",
+) -> bytes:
     """One delivery's body carrying `changes` (possibly of several companies)."""
     if webhook_format == LEGACY:
-        return _dump(_legacy(changes))
+        return _dump(_legacy(changes, legacy_time))
     return _dump([_cloud_event(change, source) for change in changes])
 
 
 def _dump(payload: object) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    # ASCII with escapes: a lone surrogate (an injected event) stays valid JSON in UTF-8.
+    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def _cloud_event(change: Change, source: str) -> dict:
     data = {"deletedid": change.deleted_id} if change.operation == "merged" else {}
+    moment = change.occurred_at.astimezone(UTC)
     return {
         "specversion": "1.0",
         "id": str(change.event_id),
         "source": source,
-        "type": f"qbo.customer.{change.operation}.v1",
+        "type": f"qbo.{getattr(change, 'entity', 'customer')}.{change.operation}.v1",
         "datacontenttype": "application/json",
-        "time": change.occurred_at.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+        # Nanoseconds, as in Intuit's sample ("2025-09-10T21:31:25.179851517Z").
+        "time": moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z",
         "intuitentityid": change.customer_id,
         "intuitaccountid": change.realm_id,
         "data": data,
     }
 
 
-def _legacy(changes: Sequence[Change]) -> dict:
+def legacy_time(moment: datetime, style: str) -> str | int:
+    """lastUpdated in one of the shapes Intuit's samples show (LEGACY_TIMES)."""
+    if style == "epoch_ms":
+        return round(moment.timestamp() * 1000)
+    if style == "utc_millis":
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    return moment.astimezone(COMPANY_TIMEZONE).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _legacy(changes: Sequence[Change], time_style: str) -> dict:
     by_realm: dict[str, list[dict]] = {}
     for change in changes:
         entity = {
-            "name": "Customer",
+            "name": getattr(change, "entity", "customer").capitalize(),
             "id": change.customer_id,
             "operation": _LEGACY_OPERATIONS[change.operation],
-            "lastUpdated": change.occurred_at.astimezone(COMPANY_TIMEZONE).strftime(
-                "%Y-%m-%dT%H:%M:%S%z"
-            ),
+            "lastUpdated": legacy_time(change.occurred_at, time_style),
         }
         if change.operation == "merged":
             entity["deletedId"] = change.deleted_id

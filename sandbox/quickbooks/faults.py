@@ -49,6 +49,17 @@ def authentication_failed() -> JsonResponse:
     )
 
 
+def authorization_failed() -> JsonResponse:
+    """403: the token is valid but the company no longer lets the app in."""
+    return fault(
+        status=403,
+        code="3100",
+        message="message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+        detail="",
+        fault_type="AUTHORIZATION",
+    )
+
+
 def query_parser_error(*, detail: str) -> JsonResponse:
     return fault(
         status=400,

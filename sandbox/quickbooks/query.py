@@ -337,7 +337,10 @@ def _typed_value(field: str, kind: str, token: _Token) -> Value:
                 raise ValueError(text)
             return text.lower() == "true"
         if kind == INTEGER:
-            return int(text)
+            number = int(text)
+            if not -(2**63) <= number < 2**63:  # QuickBooks reads Ids as 64-bit numbers
+                raise ValueError(text)
+            return number
         if kind == DATETIME:
             return parse_time(text)
     except ValueError:

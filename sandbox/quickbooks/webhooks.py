@@ -8,6 +8,7 @@ delivery may carry several companies' events, as at Intuit.
 """
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 import requests
@@ -30,7 +31,12 @@ def deliver_due() -> None:
     values = knobs.current()
     if not values["webhooks_enabled"]:
         return
-    gather(delay_seconds=values["webhook_delay_seconds"], webhook_format=values["webhook_format"])
+    gather(
+        delay_seconds=values["webhook_delay_seconds"],
+        webhook_format=values["webhook_format"],
+        legacy_time=values["webhook_legacy_time"],
+        injected=values["webhook_injected_events"],
+    )
     due = WebhookDelivery.objects.filter(
         delivered_at=None, next_attempt_at__lte=timezone.now()
     ).order_by("pk")
@@ -38,7 +44,13 @@ def deliver_due() -> None:
         attempt(delivery=delivery, retry_scale=values["webhook_retry_scale"])
 
 
-def gather(*, delay_seconds: float, webhook_format: str) -> list[WebhookDelivery]:
+def gather(
+    *,
+    delay_seconds: float,
+    webhook_format: str,
+    legacy_time: str = "offset",
+    injected: Sequence[str] = (),
+) -> list[WebhookDelivery]:
     """Turn each app's waiting events into one delivery, once the first has waited
     `delay_seconds` and the app has acknowledged everything sent before."""
     moment = timezone.now()
@@ -70,9 +82,10 @@ def gather(*, delay_seconds: float, webhook_format: str) -> list[WebhookDelivery
                 target_url=target["target_url"],
                 verifier_token=target["verifier_token"],
                 body=events.body(
-                    changes=batch,
+                    changes=[*batch, *events.injected(kinds=injected, like=batch[0])],
                     webhook_format=webhook_format,
                     source=events.event_source(target_url=target["target_url"]),
+                    legacy_time=legacy_time,
                 ).decode(),
                 created_at=moment,
                 next_attempt_at=moment,

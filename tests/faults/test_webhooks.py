@@ -155,3 +155,34 @@ def test_two_workers_given_the_same_tenant_at_once(live, app_db):
     finally:
         broker.close()
         kill_worker(live, "second-worker")
+
+
+def test_a_chunked_delivery_is_read_and_an_oversized_one_refused(live, app_db):
+    """A delivery sent with Transfer-Encoding: chunked has no Content-Length: gunicorn hands
+    the body over as it arrives, and the app reads it (it is not taken as empty, which
+    fails the signature), up to SYNC_WEBHOOK_MAX_BYTES (2 MB; Intuit sets no limit,
+    "2MB is a common default size limit": https://developer.intuit.com/app/developer/qbo/
+    docs/develop/webhooks/managing-webhooks-notifications)."""
+    company = new_live_company(live, customers=3)
+    company.install()
+    customer_id = synced_customers(company.target)[0]["Id"]
+    body = events(company.realm_id, ("updated", customer_id, datetime.now(UTC)))
+
+    def post_chunked(data: bytes) -> int:
+        return requests.post(
+            f"{live.app_url}/webhooks/quickbooks/",
+            data=(data[n : n + 64] for n in range(0, len(data), 64)),  # a generator: chunked
+            headers={"Content-Type": "application/json", "intuit-signature": sign(data)},
+            timeout=30,
+        ).status_code
+
+    assert post_chunked(body) == 200
+    stored = app_db.query(
+        "SELECT e.customer_id FROM sync_webhookevent e JOIN tenants_tenant t "
+        "ON t.id = e.tenant_id WHERE t.realm_id = %s",
+        company.realm_id,
+    )
+    assert customer_id in {row["customer_id"] for row in stored}
+    padded = json.loads(body)
+    padded[0]["data"] = {"pad": "x" * (2 * 1024 * 1024)}
+    assert post_chunked(json.dumps(padded).encode()) == 413

@@ -1,5 +1,7 @@
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -8,6 +10,7 @@ import responses
 
 from integrations.quickbooks.client import QuickBooksClient, quote
 from integrations.quickbooks.errors import (
+    Forbidden,
     QuickBooksError,
     QuickBooksFault,
     Throttled,
@@ -151,7 +154,8 @@ def test_customers_by_ids_chunks_and_quotes(client, mocked):
 
     found = client.customers_by_ids(ids=ids)
 
-    assert [row["Id"] for row in found] == ["1", "600", "1101"]
+    assert [row["Id"] for row in found.customers] == ["1", "600", "1101"]
+    assert found.refused == []
     sent = [sent_query(call) for call in mocked.calls]
     listed = [re.search(r"Id IN \((.*)\)", text).group(1).split(", ") for text in sent]
     assert [len(chunk) for chunk in listed] == [200, 200, 200, 200, 200, 102]
@@ -165,7 +169,33 @@ def test_customers_by_ids_chunks_and_quotes(client, mocked):
 
 
 def test_customers_by_ids_with_no_ids_asks_nothing(client, mocked):
-    assert client.customers_by_ids(ids=[]) == []
+    assert client.customers_by_ids(ids=[]).customers == []
+
+
+def test_ids_quickbooks_refuses_are_isolated_and_the_others_read(client, mocked):
+    """Fault 4001 for a query naming a value that is no Id: halves are asked until the
+    refused values stand alone; every other customer is still read."""
+
+    def answer(request):
+        listed = re.search(r"Id IN \((.*)\)", sent_query(SimpleNamespace(request=request)))
+        values = [value.strip("'") for value in listed.group(1).split(", ")]
+        if not all(value.isdigit() for value in values):
+            return 400, {}, json.dumps(fault("4001", "Invalid query"))
+        return 200, {}, json.dumps(query_answer(customers(*map(int, values))))
+
+    mocked.add_callback(responses.GET, QUERY_URL, callback=answer)
+    found = client.customers_by_ids(ids=["1", "abc", "2", "3", "x'y", "4"])
+
+    assert sorted(row["Id"] for row in found.customers) == ["1", "2", "3", "4"]
+    assert sorted(found.refused) == ["abc", "x'y"]
+    assert len(mocked.calls) == 11  # the whole, then halves until each refused Id is alone
+
+
+def test_other_faults_of_an_id_query_are_not_taken_for_refused_ids(client, mocked):
+    mocked.get(QUERY_URL, json=fault("5000", "other"), status=400)
+    with pytest.raises(QuickBooksFault):
+        client.customers_by_ids(ids=["1", "2"])
+    assert len(mocked.calls) == 1
 
 
 def test_company_info(client, mocked):
@@ -231,6 +261,20 @@ def test_second_401_is_unauthorized(client, mocked, tokens):
     with pytest.raises(Unauthorized) as caught:
         client.query_customers()
     assert tokens.rejected == ["access-1"]
+    assert "access-" not in str(caught.value)
+
+
+def test_403_fault_3100_is_forbidden_without_a_token_renewal(client, mocked, tokens):
+    mocked.get(
+        QUERY_URL,
+        status=403,
+        json=fault("3100", "message=ApplicationAuthorizationFailed; errorCode=003100"),
+    )
+
+    with pytest.raises(Forbidden) as caught:
+        client.query_customers()
+    assert tokens.rejected == []  # a new access token would be refused the same
+    assert len(mocked.calls) == 1
     assert "access-" not in str(caught.value)
 
 

@@ -7,10 +7,16 @@ from hypothesis import strategies as st
 
 from integrations.quickbooks.webhooks import (
     CustomerEvent,
+    Dropped,
     MalformedWebhook,
-    parse_events,
+    parse_delivery,
     verify_signature,
 )
+
+
+def parse_events(*, body: bytes) -> list[CustomerEvent]:
+    return parse_delivery(body=body).events
+
 
 # Intuit's public test vector.
 VECTOR_TOKEN = "b5771f19b12ddb4bcdb9f08bdc50bc63878a"
@@ -164,22 +170,6 @@ def test_empty_array_has_no_events():
         b"\xff\xfe\x00garbage",
         b"{}",
         b'{"eventNotifications": {}}',
-        b'{"eventNotifications": [1]}',
-        b'{"eventNotifications": [{"realmId": "1"}]}',
-        b'{"eventNotifications": [{"realmId": 1, "dataChangeEvent": {"entities": []}}]}',
-        b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": [null]}}]}',
-        legacy(entity(id=None)),
-        legacy(entity(lastUpdated="yesterday")),
-        legacy(entity(operation=5)),
-        b"[1]",
-        b"[[]]",
-        json.dumps([cloud(intuitentityid=None)]).encode(),
-        json.dumps([cloud(intuitaccountid="")]).encode(),
-        json.dumps([cloud(time="soon")]).encode(),
-        json.dumps([cloud(type=None)]).encode(),
-        json.dumps([cloud(id=3)]).encode(),
-        json.dumps([cloud(data=[])]).encode(),
-        json.dumps([cloud("merged", data={"deletedid": 41})]).encode(),
         b"[" * 100_000 + b"]" * 100_000,
         b'"a string"',
         b"42",
@@ -187,10 +177,115 @@ def test_empty_array_has_no_events():
 )
 def test_malformed_bodies(body):
     with pytest.raises(MalformedWebhook):
-        parse_events(body=body)
+        parse_delivery(body=body)
 
 
-# --- fuzzing: parse_events returns a list or raises MalformedWebhook, nothing else ---
+@pytest.mark.parametrize(
+    ("body", "cause"),
+    [
+        (b'{"eventNotifications": [1]}', "notification is not an object"),
+        (b'{"eventNotifications": [{"realmId": "1"}]}', "dataChangeEvent is not an object"),
+        (
+            b'{"eventNotifications": [{"realmId": 1, "dataChangeEvent": {"entities": []}}]}',
+            "realmId is missing or not a string",
+        ),
+        (
+            b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": [null]}}]}',
+            "entity is not an object",
+        ),
+        (legacy(entity(id=None)), "id is missing or not a string"),
+        (legacy(entity(id="abc")), "id is not a QuickBooks id"),
+        (
+            legacy(entity(lastUpdated="yesterday")),
+            "time is not an ISO 8601 time or epoch milliseconds",
+        ),
+        (legacy(entity(lastUpdated=10**30)), "time is out of range"),
+        (legacy(entity(operation=5)), "operation is missing or not a string"),
+        (legacy(entity(operation="Up date")), "operation is not a word"),
+        (legacy(entity(name="Widget")), "not a Customer event"),
+        (b"[1]", "event is not an object"),
+        (b"[[]]", "event is not an object"),
+        (
+            json.dumps([cloud(intuitentityid=None)]).encode(),
+            "intuitentityid is missing or not a string",
+        ),
+        (
+            json.dumps([cloud(intuitentityid="C-42")]).encode(),
+            "intuitentityid is not a QuickBooks id",
+        ),
+        (json.dumps([cloud(intuitentityid="4\x002")]).encode(), "intuitentityid holds a NUL byte"),
+        (json.dumps([cloud(id="evt\ud800")]).encode(), "id holds a lone surrogate"),
+        (
+            json.dumps([cloud(intuitaccountid="")]).encode(),
+            "intuitaccountid is missing or not a string",
+        ),
+        (
+            json.dumps([cloud(time="soon")]).encode(),
+            "time is not an ISO 8601 time or epoch milliseconds",
+        ),
+        (json.dumps([cloud(type=None)]).encode(), "type is missing or not a string"),
+        (json.dumps([cloud(type="qbo.customer")]).encode(), "not a Customer event"),
+        (json.dumps([cloud(id=3)]).encode(), "id is missing or not a string"),
+        (json.dumps([cloud(data=[])]).encode(), "data is not an object"),
+        (
+            json.dumps([cloud("merged", data={"deletedid": 41})]).encode(),
+            "deletedid is missing or not a string",
+        ),
+    ],
+)
+def test_an_unusable_event_is_dropped_with_its_cause(body, cause):
+    """The event is dropped, the delivery is not refused: the events beside it are kept."""
+    delivery = parse_delivery(body=body)
+    assert delivery.events == []
+    assert [dropped.cause for dropped in delivery.dropped] == [cause]
+
+
+def test_a_bad_event_leaves_the_others_of_its_delivery():
+    body = json.dumps(
+        [cloud(intuitentityid="abc"), cloud(id="good"), cloud("created", "invoice")]
+    ).encode()
+    delivery = parse_delivery(body=body)
+    assert [event.event_id for event in delivery.events] == ["good"]
+    assert delivery.dropped == [
+        Dropped(realm_id="9130350", cause="intuitentityid is not a QuickBooks id"),
+        Dropped(realm_id="9130350", cause="not a Customer event"),
+    ]
+    legacy_body = legacy(entity(id="x"), entity(id="8"), realm="not-a-realm")
+    assert parse_delivery(body=legacy_body).dropped[0].realm_id == ""  # never logged as is
+
+
+@pytest.mark.parametrize(
+    "last_updated",
+    [
+        "2015-10-05T14:42:19-0700",  # Intuit's legacy sample
+        "2015-10-05T14:42:19-07:00",
+        "2015-10-05T21:42:19Z",
+        "2015-10-05T21:42:19.000Z",  # the 2025 legacy sample's shape
+        "2015-10-05T21:42:19.000000000Z",  # nanoseconds, as CloudEvents' sample
+        "2015-10-05T21:42:19",  # no offset: UTC
+        "2015-10-06T03:12:19+05:30",
+        1444081339000,  # epoch milliseconds
+        "1444081339000",
+    ],
+)
+def test_every_documented_time_shape(last_updated):
+    (event,) = parse_events(body=legacy(entity(lastUpdated=last_updated)))
+    assert event.occurred_at == datetime(2015, 10, 5, 21, 42, 19, tzinfo=UTC)
+    (cloud_event,) = parse_events(body=json.dumps([cloud(time=last_updated)]).encode())
+    assert cloud_event.occurred_at == event.occurred_at
+
+
+def test_void_and_hundred_event_deliveries():
+    body = json.dumps(
+        [cloud("voided", id="v")] + [cloud(id=f"e{n}", intuitentityid=str(n)) for n in range(99)]
+    ).encode()
+    events = parse_events(body=body)
+    assert len(events) == 100 and events[0].operation == "void"
+    legacy_void = parse_events(body=legacy(entity(operation="Void")))
+    assert legacy_void[0].operation == "void"
+
+
+# --- fuzzing: parse_delivery returns events or raises MalformedWebhook, nothing else ---
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -260,13 +355,15 @@ bodies = st.one_of(
 
 @settings(max_examples=400, deadline=None)
 @given(bodies)
-def test_parse_events_only_returns_events_or_raises_malformed(body):
+def test_parse_delivery_only_returns_events_or_raises_malformed(body):
     try:
-        events = parse_events(body=body)
+        delivery = parse_delivery(body=body)
     except MalformedWebhook:
         return
-    assert isinstance(events, list)
-    for event in events:
+    assert all(isinstance(dropped, Dropped) for dropped in delivery.dropped)
+    for event in delivery.events:
         assert isinstance(event, CustomerEvent)
         assert event.occurred_at.tzinfo is not None
-        assert event.event_id and event.realm_id and event.customer_id
+        assert event.event_id and event.realm_id.isdigit() and event.customer_id.isdigit()
+        assert "\x00" not in event.event_id + event.operation
+        event.event_id.encode()  # no lone surrogate

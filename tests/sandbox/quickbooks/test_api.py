@@ -240,6 +240,48 @@ def test_cdc_reports_changes_and_deleted_customers(company, unthrottled):
     assert empty["CDCResponse"] == [{"QueryResponse": [{"startPosition": 1, "maxResults": 0}]}]
 
 
+def test_a_value_that_is_no_id_is_a_validation_fault(company, unthrottled):
+    """An Id QuickBooks cannot read (not a number, or past 64 bits) makes the whole query a
+    4001 QueryValidationError. Error codes: https://developer.intuit.com/app/developer/qbo/
+    docs/develop/troubleshooting/error-codes"""
+    company.seed(3)
+    for value in ("'abc'", r"'1', 'x\'y'", "'12345678901234567890123'"):
+        answer = company.query(f"select * from Customer where Id IN ({value})")
+        assert answer.status_code == 400
+        assert fault_of(answer)["Error"][0]["code"] == "4001"
+    fine = company.query("select * from Customer where Id IN ('1', '9223372036854775807')")
+    assert fine.status_code == 200
+
+
+def test_a_company_that_no_longer_lets_the_app_in_answers_403_fault_3100(
+    company, connect_company, knobs
+):
+    """403 Forbidden with Fault 3100 ApplicationAuthorizationFailed, to a token that is
+    still valid. https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/
+    error-codes (403 Forbidden); the Fault's wording as public clients meet it:
+    "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403"."""
+    other = connect_company()
+    knobs(quickbooks_forbidden_realms=[company.realm_id])
+    for answer in (company.query("select * from Customer"), company.get("cdc")):
+        assert answer.status_code == 403
+        error = fault_of(answer)["Error"][0]
+        assert error["code"] == "3100"
+        assert "ApplicationAuthorizationFailed" in error["Message"]
+    assert other.query("select count(*) from Customer").status_code == 200
+
+
+def test_cdc_answers_hold_at_most_1000_objects(company, unthrottled):
+    """ "Server responses can handle a maximum of 1,000 objects. We suggest you query for
+    shorter time periods." https://developer.intuit.com/app/developer/qbo/docs/learn/
+    explore-the-quickbooks-online-api/change-data-capture"""
+    since = datetime.now(UTC).isoformat()
+    created = company.create([{"DisplayName": f"Changed {n}"} for n in range(1005)])
+    answer = company.get("cdc", entities="Customer", changedSince=since)
+    result = answer.json()["CDCResponse"][0]["QueryResponse"][0]
+    assert result["maxResults"] == len(result["Customer"]) == 1000
+    assert {row["Id"] for row in result["Customer"]} < {row["Id"] for row in created}
+
+
 def assert_authentication_failed(answer: requests.Response) -> None:
     assert answer.status_code == 401
     fault = fault_of(answer)

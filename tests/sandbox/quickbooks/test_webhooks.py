@@ -192,3 +192,51 @@ def test_only_connected_apps_hear_of_changes(sandbox, receiver, company):
     company.create({"DisplayName": "Heard"})
     (delivery,) = receiver.wait_for(1)
     assert [event["intuitentityid"] for event in delivery.json()] == ["51"]
+
+
+def test_every_documented_time_shape_and_nanosecond_cloud_events():
+    """Intuit's samples: legacy lastUpdated "2015-10-05T14:42:19-0700" (managing-webhooks-
+    notifications) and "2025-09-08T20:52:31.657Z", CloudEvents time in nanoseconds
+    "2025-09-10T21:31:25.179851517Z" (the 2025 payload note); epoch milliseconds as SDKs
+    serialise a Date. https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks/
+    managing-webhooks-notifications, https://blogs.intuit.com/2025/11/12/upcoming-change-to-
+    webhooks-payload-structure/"""
+    moment = datetime(2015, 10, 5, 21, 42, 19, 657000, tzinfo=UTC)
+    assert events.legacy_time(moment, "offset") == "2015-10-05T14:42:19-0700"
+    assert events.legacy_time(moment, "utc_millis") == "2015-10-05T21:42:19.657Z"
+    assert events.legacy_time(moment, "epoch_ms") == 1444081339657
+    (cloud,) = json.loads(
+        events.body(changes=[change("updated", "1")], webhook_format="cloudevents", source="s")
+    )
+    assert cloud["time"] == "2015-10-05T21:42:19.000000000Z"
+
+
+def test_a_hundred_events_merges_voids_and_unusable_events_on_demand(
+    sandbox, receiver, company, knobs
+):
+    """Intuit sets no limit to the events of a delivery ("There are no Intuit-imposed limits
+    to either payload size or number of events", managing-webhooks-notifications); Customer
+    events include Merge, the table lists Void for transactions (webhooks page). The knob
+    webhook_injected_events adds events an app must survive: an id that is no QuickBooks
+    id, values too long, NUL bytes, lone surrogates, a void and an entity it does not know.
+    https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks"""
+    knobs(
+        webhook_format="legacy",
+        webhook_legacy_time="epoch_ms",
+        webhook_delay_seconds=0.5,
+        webhook_injected_events=list(events.INJECTED),
+    )
+    created = company.create([{"DisplayName": f"Customer {n}"} for n in range(100)])
+    delivery = receiver.wait_for(1)[0]
+    verify(delivery, sandbox)
+    entities = delivery.json()["eventNotifications"][0]["dataChangeEvent"]["entities"]
+    assert [e["id"] for e in entities[:100]] == [c["Id"] for c in created]
+    assert all(isinstance(e["lastUpdated"], int) for e in entities)
+    injected = entities[100:]
+    assert [(e["name"], e["operation"]) for e in injected] == [
+        ("Customer", "Void"),
+        *[("Customer", "Update")] * 4,
+        ("Widget", "Create"),
+    ]
+    assert [e["id"] for e in injected[1:5]] == ["abc", "9" * 40, "12\x0034", "\ud800"]
+    assert b"\\ud800" in delivery.body  # escaped: the body stays valid UTF-8
