@@ -25,6 +25,8 @@ def run_summary(run: Run) -> dict[str, Any]:
     percent = 100 if run.state == Run.State.COMPLETED else 0
     if run.is_open and expected:
         percent = min(99, run.done * 100 // expected)
+    # Until QuickBooks has said how many customers there are, "0 of 0" would be a lie.
+    waiting = run.is_open and "expected" not in run.checkpoint
     return {
         "id": run.pk,
         "kind": run.kind,
@@ -33,6 +35,12 @@ def run_summary(run: Run) -> dict[str, Any]:
         "state_label": run.get_state_display(),
         "percent": percent,
         "expected": expected,
+        "waiting": waiting,
+        "progress_label": (
+            "Waiting to read your customers from QuickBooks Online"
+            if waiting
+            else f"{run.done} of {expected} customers"
+        ),
         "total": run.total,
         "done": run.done,
         "synced": run.synced,
@@ -92,6 +100,10 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
         "reasons": skip_reason_counts(tenant=tenant),
         "history": [run_summary(run) for run in runs],
         "last_change_at": last_change_at(tenant=tenant, state=state),
+        # "None yet" before it; after it, no change has been made since.
+        "first_sync_done": Run.objects.filter(
+            tenant=tenant, kind=Run.Kind.FIRST, state=Run.State.COMPLETED
+        ).exists(),
         "not_in_list": [
             customer_row(record)
             for record in customers_not_in_list(tenant=tenant)[:NOT_IN_LIST_PREVIEW]

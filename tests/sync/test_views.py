@@ -94,3 +94,20 @@ def test_pages_need_a_signed_in_member(company):
     assert stranger.post("/sync/pause/").status_code == 302
     company.tenant.refresh_from_db()
     assert not company.tenant.paused
+
+
+def test_the_panel_waits_before_the_first_sync_has_read_anything(install):
+    company = install(person("Ann Lee", "ann@example.com"))
+    page = company.journey.client.get("/status/").content.decode()
+    assert "Waiting to read your customers from QuickBooks Online" in page
+    assert "0 of 0" not in page and "Every customer checked so far" not in page
+    assert "No customer has been checked yet" in page
+    assert ">None yet<" in page  # no change seen: nothing has been read at all
+    run = company.journey.client.get("/sync/status.json").json()["run"]
+    assert run["waiting"] and run["progress_label"].startswith("Waiting")
+
+    company.run()
+    page = company.journey.client.get("/status/").content.decode()
+    assert "1 of 1 customers" in page and "Waiting to read" not in page
+    assert "Every customer checked so far is in the list." in page
+    assert "None yet" not in page and ">No change since the first sync<" in page
