@@ -117,15 +117,28 @@ def unchanged_in_quickbooks(*, tenant: Tenant, customers: list[Mapping[str, Any]
 
 
 def judge(
-    *, tenant: Tenant, list_id: str, customer_ids: list[str] | None, ensure_list: bool
+    *,
+    tenant: Tenant,
+    list_id: str,
+    customer_ids: list[str] | None,
+    ensure_list: bool,
+    seen_since: datetime | None = None,
 ) -> Counter[str]:
     """Apply the rules to these customers (None: all of them) and everyone sharing their
     addresses; save each outcome. Those to send become PENDING. Returns counts for the run:
     by outcome, and by "reason:<why>" for those skipped.
 
+    `seen_since` (a full scan: when its read began): a customer QuickBooks did not return
+    since then no longer exists there (deleted or merged away, whether or not we were told):
+    it is marked so, and not counted, since the run counts the customers that exist.
+
     The records are read as a stream, address by address, and outcomes are written a
     thousand at a time: a worker's memory does not grow with the company. Only the newcomers
     waiting for the cap's free places are held until the end."""
+    if seen_since is not None:
+        CustomerRecord.objects.filter(tenant=tenant, seen_at__lt=seen_since).update(
+            deleted=True, active=False
+        )
     records = CustomerRecord.objects.filter(tenant=tenant)
     if customer_ids is not None:
         scope = records.filter(customer_id__in=customer_ids)
@@ -142,7 +155,10 @@ def judge(
         .values_list(*_Standing.FIELDS)
         .iterator(chunk_size=JUDGE_CHUNK)
     )
-    outcomes = _Outcomes(in_scope=set(customer_ids) if customer_ids is not None else None)
+    outcomes = _Outcomes(
+        in_scope=set(customer_ids) if customer_ids is not None else None,
+        existing_only=seen_since is not None,
+    )
     newcomers: dict[str, _Standing] = {}
     for address in _by_address(_Standing.read(row, list_id, ensure_list) for row in rows):
         decisions, newcomer = decide_address(
@@ -191,6 +207,7 @@ class _Standing:
 
     pk: int
     candidate: Candidate
+    deleted: bool  # deleted or merged away in QuickBooks
     unsubscribed: bool
     outcome: str
     reason: str
@@ -223,6 +240,7 @@ class _Standing:
                 created=created,
                 in_list=in_list,
             ),
+            deleted=deleted,
             unsubscribed=unsubscribed,
             outcome=outcome,
             reason=reason,
@@ -254,8 +272,9 @@ class _Outcomes:
     """Decided outcomes: the run's counts, and the changed ones saved a thousand at a time
     (one UPDATE for each set of values)."""
 
-    def __init__(self, *, in_scope: set[str] | None) -> None:
+    def __init__(self, *, in_scope: set[str] | None, existing_only: bool = False) -> None:
         self.in_scope = in_scope
+        self.existing_only = existing_only
         self.counts: Counter[str] = Counter()
         self.changed: dict[tuple[str, str, str], list[int]] = defaultdict(list)
 
@@ -264,7 +283,7 @@ class _Outcomes:
         reason = (
             decision.reason.value if decision.verdict is Verdict.SKIP and decision.reason else ""
         )
-        if self.in_scope is None or standing.candidate.customer_id in self.in_scope:
+        if self._counted(standing):
             # Nothing to do now for one synced, or in an import not confirmed yet.
             settled = outcome in (CustomerRecord.Outcome.SYNCED, CustomerRecord.Outcome.SENT)
             self.counts["unchanged" if settled else outcome] += 1
@@ -276,6 +295,11 @@ class _Outcomes:
             pks.append(standing.pk)
             if len(pks) >= RECORDS_PER_UPDATE:
                 self._write(values)
+
+    def _counted(self, standing: _Standing) -> bool:
+        if self.existing_only and standing.deleted:
+            return False
+        return self.in_scope is None or standing.candidate.customer_id in self.in_scope
 
     def save(self) -> None:
         for values in list(self.changed):
