@@ -40,6 +40,7 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 FACT_FIELDS = [
     "display_name",
     "email",
+    "email_in_quickbooks",
     "email_from_several",
     "email_problem",
     "active",
@@ -85,11 +86,13 @@ def mark_deleted(*, tenant: Tenant, customer_ids: Iterable[str]) -> None:
 def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> CustomerRecord:
     choice = customer_email(customer)
     row = import_row(customer, email=choice.address) if choice.address else {}
+    raw_email = str((customer.get("PrimaryEmailAddr") or {}).get("Address") or "")
     return CustomerRecord(
         tenant=tenant,
         customer_id=str(customer["Id"]),
         display_name=str(customer.get("DisplayName") or "")[:500],
         email=choice.address or "",
+        email_in_quickbooks=raw_email.replace("\x00", "").strip()[:500],
         email_from_several=choice.from_several,
         email_problem=choice.reason or "",
         active=is_active(customer),
@@ -105,14 +108,14 @@ def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> Custo
 def unchanged_in_quickbooks(*, tenant: Tenant, customers: list[Mapping[str, Any]]) -> set[str]:
     """Ids of these customers whose recorded facts already match (nothing to do for them)."""
     fresh = {str(c["Id"]): _record(tenant, c, timezone.now()) for c in customers}
+    facts = ("row_hash", "active", "email", "email_problem", "email_in_quickbooks")
     known = CustomerRecord.objects.filter(tenant=tenant, customer_id__in=list(fresh)).values_list(
-        "customer_id", "row_hash", "active", "email", "email_problem"
+        "customer_id", *facts
     )
     return {
         cid
-        for cid, hashed, active, email, problem in known
-        if (hashed, active, email, problem)
-        == (fresh[cid].row_hash, fresh[cid].active, fresh[cid].email, fresh[cid].email_problem)
+        for cid, *values in known
+        if tuple(values) == tuple(getattr(fresh[cid], fact) for fact in facts)
     }
 
 
