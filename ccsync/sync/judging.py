@@ -142,22 +142,8 @@ def judge(
         CustomerRecord.objects.filter(tenant=tenant, seen_at__lt=seen_since).update(
             deleted=True, active=False
         )
-    records = CustomerRecord.objects.filter(tenant=tenant)
-    if customer_ids is not None:
-        scope = records.filter(customer_id__in=customer_ids)
-        emails = {e for pair in scope.values_list("email", "sent_email") for e in pair if e}
-        records = records.filter(Q(customer_id__in=customer_ids) | Q(email__in=emails))
     places = CustomerRecord.objects.filter(tenant=tenant, in_list=True).count()
-    rows = (
-        records.annotate(
-            unsubscribed=Exists(
-                UnsubscribedAddress.objects.filter(tenant=tenant, email=OuterRef("email"))
-            )
-        )
-        .order_by("email", "pk")
-        .values_list(*_Standing.FIELDS)
-        .iterator(chunk_size=JUDGE_CHUNK)
-    )
+    rows = _rows(tenant=tenant, customer_ids=customer_ids)
     outcomes = _Outcomes(
         in_scope=set(customer_ids) if customer_ids is not None else None,
         existing_only=seen_since is not None,
@@ -180,6 +166,26 @@ def judge(
         outcomes.add(newcomers[customer_id], decision)
     outcomes.save()
     return outcomes.counts
+
+
+def _rows(*, tenant: Tenant, customer_ids: list[str] | None) -> Iterator[tuple[Any, ...]]:
+    """The records to judge (with every record sharing their addresses, old or new), as
+    `_Standing.FIELDS`, sorted by address."""
+    records = CustomerRecord.objects.filter(tenant=tenant)
+    if customer_ids is not None:
+        scope = records.filter(customer_id__in=customer_ids)
+        emails = {e for pair in scope.values_list("email", "sent_email") for e in pair if e}
+        records = records.filter(Q(customer_id__in=customer_ids) | Q(email__in=emails))
+    return (
+        records.annotate(
+            unsubscribed=Exists(
+                UnsubscribedAddress.objects.filter(tenant=tenant, email=OuterRef("email"))
+            )
+        )
+        .order_by("email", "pk")
+        .values_list(*_Standing.FIELDS)
+        .iterator(chunk_size=JUDGE_CHUNK)
+    )
 
 
 @dataclass(frozen=True, slots=True)
