@@ -45,8 +45,19 @@ def current_list(*, tenant: Tenant) -> ListSelection | None:
     return ListSelection.objects.filter(tenant=tenant).order_by("-chosen_at", "-id").first()
 
 
-def list_history(*, tenant: Tenant) -> QuerySet[ListSelection]:
-    return ListSelection.objects.filter(tenant=tenant).order_by("-chosen_at", "-id")
+def earlier_lists(*, tenant: Tenant, limit: int = 10) -> list[ListSelection]:
+    """The lists synced to before, newest choice first, each once; never the current list
+    (it may have been chosen before too: A, then B, then A again)."""
+    current = current_list(tenant=tenant)
+    seen = {current.list_id} if current else set()
+    earlier = []
+    for selection in ListSelection.objects.filter(tenant=tenant).order_by("-chosen_at", "-id"):
+        if selection.list_id not in seen:
+            seen.add(selection.list_id)
+            earlier.append(selection)
+            if len(earlier) == limit:
+                break
+    return earlier
 
 
 def needs_first_sync(*, tenant: Tenant) -> bool:

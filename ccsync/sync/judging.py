@@ -40,6 +40,7 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 FACT_FIELDS = [
     "display_name",
     "email",
+    "email_in_quickbooks",
     "email_from_several",
     "email_problem",
     "active",
@@ -85,11 +86,13 @@ def mark_deleted(*, tenant: Tenant, customer_ids: Iterable[str]) -> None:
 def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> CustomerRecord:
     choice = customer_email(customer)
     row = import_row(customer, email=choice.address) if choice.address else {}
+    raw_email = str((customer.get("PrimaryEmailAddr") or {}).get("Address") or "")
     return CustomerRecord(
         tenant=tenant,
         customer_id=str(customer["Id"]),
         display_name=str(customer.get("DisplayName") or "")[:500],
         email=choice.address or "",
+        email_in_quickbooks=raw_email.replace("\x00", "").strip()[:500],
         email_from_several=choice.from_several,
         email_problem=choice.reason or "",
         active=is_active(customer),
@@ -105,44 +108,46 @@ def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> Custo
 def unchanged_in_quickbooks(*, tenant: Tenant, customers: list[Mapping[str, Any]]) -> set[str]:
     """Ids of these customers whose recorded facts already match (nothing to do for them)."""
     fresh = {str(c["Id"]): _record(tenant, c, timezone.now()) for c in customers}
+    facts = ("row_hash", "active", "email", "email_problem", "email_in_quickbooks")
     known = CustomerRecord.objects.filter(tenant=tenant, customer_id__in=list(fresh)).values_list(
-        "customer_id", "row_hash", "active", "email", "email_problem"
+        "customer_id", *facts
     )
     return {
         cid
-        for cid, hashed, active, email, problem in known
-        if (hashed, active, email, problem)
-        == (fresh[cid].row_hash, fresh[cid].active, fresh[cid].email, fresh[cid].email_problem)
+        for cid, *values in known
+        if tuple(values) == tuple(getattr(fresh[cid], fact) for fact in facts)
     }
 
 
 def judge(
-    *, tenant: Tenant, list_id: str, customer_ids: list[str] | None, ensure_list: bool
+    *,
+    tenant: Tenant,
+    list_id: str,
+    customer_ids: list[str] | None,
+    ensure_list: bool,
+    seen_since: datetime | None = None,
 ) -> Counter[str]:
     """Apply the rules to these customers (None: all of them) and everyone sharing their
     addresses; save each outcome. Those to send become PENDING. Returns counts for the run:
     by outcome, and by "reason:<why>" for those skipped.
 
+    `seen_since` (a full scan: when its read began): a customer QuickBooks did not return
+    since then no longer exists there (deleted or merged away, whether or not we were told):
+    it is marked so, and not counted, since the run counts the customers that exist.
+
     The records are read as a stream, address by address, and outcomes are written a
     thousand at a time: a worker's memory does not grow with the company. Only the newcomers
     waiting for the cap's free places are held until the end."""
-    records = CustomerRecord.objects.filter(tenant=tenant)
-    if customer_ids is not None:
-        scope = records.filter(customer_id__in=customer_ids)
-        emails = {e for pair in scope.values_list("email", "sent_email") for e in pair if e}
-        records = records.filter(Q(customer_id__in=customer_ids) | Q(email__in=emails))
-    places = CustomerRecord.objects.filter(tenant=tenant, in_list=True).count()
-    rows = (
-        records.annotate(
-            unsubscribed=Exists(
-                UnsubscribedAddress.objects.filter(tenant=tenant, email=OuterRef("email"))
-            )
+    if seen_since is not None:
+        CustomerRecord.objects.filter(tenant=tenant, seen_at__lt=seen_since).update(
+            deleted=True, active=False
         )
-        .order_by("email", "pk")
-        .values_list(*_Standing.FIELDS)
-        .iterator(chunk_size=JUDGE_CHUNK)
+    places = CustomerRecord.objects.filter(tenant=tenant, in_list=True).count()
+    rows = _rows(tenant=tenant, customer_ids=customer_ids)
+    outcomes = _Outcomes(
+        in_scope=set(customer_ids) if customer_ids is not None else None,
+        existing_only=seen_since is not None,
     )
-    outcomes = _Outcomes(in_scope=set(customer_ids) if customer_ids is not None else None)
     newcomers: dict[str, _Standing] = {}
     for address in _by_address(_Standing.read(row, list_id, ensure_list) for row in rows):
         decisions, newcomer = decide_address(
@@ -161,6 +166,26 @@ def judge(
         outcomes.add(newcomers[customer_id], decision)
     outcomes.save()
     return outcomes.counts
+
+
+def _rows(*, tenant: Tenant, customer_ids: list[str] | None) -> Iterator[tuple[Any, ...]]:
+    """The records to judge (with every record sharing their addresses, old or new), as
+    `_Standing.FIELDS`, sorted by address."""
+    records = CustomerRecord.objects.filter(tenant=tenant)
+    if customer_ids is not None:
+        scope = records.filter(customer_id__in=customer_ids)
+        emails = {e for pair in scope.values_list("email", "sent_email") for e in pair if e}
+        records = records.filter(Q(customer_id__in=customer_ids) | Q(email__in=emails))
+    return (
+        records.annotate(
+            unsubscribed=Exists(
+                UnsubscribedAddress.objects.filter(tenant=tenant, email=OuterRef("email"))
+            )
+        )
+        .order_by("email", "pk")
+        .values_list(*_Standing.FIELDS)
+        .iterator(chunk_size=JUDGE_CHUNK)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +216,7 @@ class _Standing:
 
     pk: int
     candidate: Candidate
+    deleted: bool  # deleted or merged away in QuickBooks
     unsubscribed: bool
     outcome: str
     reason: str
@@ -223,6 +249,7 @@ class _Standing:
                 created=created,
                 in_list=in_list,
             ),
+            deleted=deleted,
             unsubscribed=unsubscribed,
             outcome=outcome,
             reason=reason,
@@ -254,8 +281,9 @@ class _Outcomes:
     """Decided outcomes: the run's counts, and the changed ones saved a thousand at a time
     (one UPDATE for each set of values)."""
 
-    def __init__(self, *, in_scope: set[str] | None) -> None:
+    def __init__(self, *, in_scope: set[str] | None, existing_only: bool = False) -> None:
         self.in_scope = in_scope
+        self.existing_only = existing_only
         self.counts: Counter[str] = Counter()
         self.changed: dict[tuple[str, str, str], list[int]] = defaultdict(list)
 
@@ -264,7 +292,7 @@ class _Outcomes:
         reason = (
             decision.reason.value if decision.verdict is Verdict.SKIP and decision.reason else ""
         )
-        if self.in_scope is None or standing.candidate.customer_id in self.in_scope:
+        if self._counted(standing):
             # Nothing to do now for one synced, or in an import not confirmed yet.
             settled = outcome in (CustomerRecord.Outcome.SYNCED, CustomerRecord.Outcome.SENT)
             self.counts["unchanged" if settled else outcome] += 1
@@ -276,6 +304,11 @@ class _Outcomes:
             pks.append(standing.pk)
             if len(pks) >= RECORDS_PER_UPDATE:
                 self._write(values)
+
+    def _counted(self, standing: _Standing) -> bool:
+        if self.existing_only and standing.deleted:
+            return False
+        return self.in_scope is None or standing.candidate.customer_id in self.in_scope
 
     def save(self) -> None:
         for values in list(self.changed):

@@ -181,8 +181,13 @@ def full_scan(sync: Sync) -> None:
                 runs.checkpoint(sync, position=position + len(page))
         with transaction.atomic():
             first = run.kind == Run.Kind.FIRST
+            # The read began after the run's first claim: those not seen since are gone.
             counts = judge(
-                tenant=tenant, list_id=sync.list_id, customer_ids=None, ensure_list=first
+                tenant=tenant,
+                list_id=sync.list_id,
+                customer_ids=None,
+                ensure_list=first,
+                seen_since=run.started_at,
             )
             count_decisions(sync, counts)
             runs.checkpoint(sync, phase="send")

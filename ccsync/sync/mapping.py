@@ -1,6 +1,7 @@
 """A QuickBooks Customer as a Constant Contact contact.
 
-Stated mapping (values are trimmed, cut to Constant Contact's lengths, empty ones omitted;
+Stated mapping (values are trimmed, cut to Constant Contact's lengths at a word boundary (a
+phone's extension that does not fit is dropped whole), empty ones omitted;
 an import leaves alone what it is not sent a value for, so a value emptied after it was sent
 is emptied by a PUT of the whole contact, see `contact_update`):
 - email: the address the rules chose (rules.choose_email).
@@ -12,22 +13,25 @@ is emptied by a PUT of the whole contact, see `contact_update`):
   (Constant Contact has no fax kind; Fax is not sent).
 - addresses: BillAddr -> work_* (the business address), ShipAddr -> other_*. Line1 is the
   street, Line2-Line5 joined into street2 (Constant Contact appends it to the street: the
-  two together are cut to 255); CountrySubDivisionCode is the state.
+  two together, with their ", ", are cut to 255); CountrySubDivisionCode is the state.
 - The QuickBooks identity is kept in our database (customer id <-> email <-> contact id), not in
   a custom field, which would have to exist in every account first.
 """
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from integrations.constantcontact.client import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
 
+# Constant Contact's lengths (its V3 OpenAPI: JsonImportContact, ContactPutRequest).
 NAME_MAX = 50  # first_name, last_name, company_name, job_title
-PHONE_MAX = 25
+PHONE_MAX = 25  # an import takes 50, a PUT's phone_number 25: the smaller fits both
 STREET_MAX = 255
 PLACE_MAX = 50  # city, state, zip, country
+STREET_JOIN = ", "  # street and street2 as one street
 
 
 _HONORIFICS = {
@@ -39,9 +43,38 @@ _ADDRESSES = (("BillAddr", "work"), ("ShipAddr", "other"))
 _LINES = ("Line2", "Line3", "Line4", "Line5")  # street2
 
 
+# A phone's extension at its end: "ext. 12", "extension 12", "x12", "#12".
+_EXTENSION = re.compile(r"\s*(?:,\s*)?(?:ext\.?|extn\.?|extension|x|#)\s*\d+$", re.IGNORECASE)
+_TRAILING = " ,;:-/&"  # left dangling at the end of a cut
+
+
 def _clean(value: Any, limit: int) -> str:
     text = " ".join(str(value).split()) if value is not None else ""
-    return text[:limit].rstrip()
+    return fit(text, limit)
+
+
+def fit(text: str, limit: int, *, split_word: bool = True) -> str:
+    """`text` cut to `limit` characters at a word boundary: a cut word is dropped whole, and
+    with it the separator it leaves dangling. A first word longer than the limit is cut
+    inside (there is no boundary to cut at) unless `split_word` is False: then nothing
+    is left."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]
+    boundary = head.rfind(" ")
+    cut = head[:boundary].rstrip(_TRAILING) if boundary > 0 else ""
+    if not cut and split_word:
+        cut = text[:limit].rstrip()
+    return cut
+
+
+def phone(value: Any) -> str:
+    """A phone number that fits: its extension, when the whole does not fit, is dropped
+    whole (never "555-1234 extensi"); the number itself is then cut like any text."""
+    text = " ".join(str(value).split()) if value is not None else ""
+    if len(text) > PHONE_MAX:
+        text = _EXTENSION.sub("", text)
+    return fit(text, PHONE_MAX)
 
 
 def names(customer: Mapping[str, Any]) -> tuple[str, str]:
@@ -50,7 +83,7 @@ def names(customer: Mapping[str, Any]) -> tuple[str, str]:
     if first or last:
         return first, last
     display, _, rest = _clean(customer.get("DisplayName"), 10_000).partition(" ")
-    return display[:NAME_MAX].rstrip(), rest[:NAME_MAX].rstrip()
+    return fit(display, NAME_MAX), fit(rest, NAME_MAX)
 
 
 def job_title(customer: Mapping[str, Any]) -> str:
@@ -69,7 +102,7 @@ def import_row(customer: Mapping[str, Any], *, email: str) -> dict[str, str]:
         "job_title": job_title(customer),
     }
     for field, kind in _PHONES:
-        row[f"{kind}_phone"] = _clean((customer.get(field) or {}).get("FreeFormNumber"), PHONE_MAX)
+        row[f"{kind}_phone"] = phone((customer.get(field) or {}).get("FreeFormNumber"))
     for field, kind in _ADDRESSES:
         address = customer.get(field) or {}
         street = _clean(address.get("Line1"), STREET_MAX)
@@ -77,8 +110,11 @@ def import_row(customer: Mapping[str, Any], *, email: str) -> dict[str, str]:
             line for line in (_clean(address.get(n), STREET_MAX) for n in _LINES) if line
         )
         row[f"{kind}_street"] = street
-        # Constant Contact appends street2 to street: together they must fit.
-        row[f"{kind}_street2"] = _clean(more, max(STREET_MAX - len(street) - 1, 0))
+        # Constant Contact appends street2 to street (a PUT sends them joined by ", "):
+        # together they must fit.
+        room = STREET_MAX - len(street) - len(STREET_JOIN) if street else STREET_MAX
+        # A fragment of a word there would only garble the address.
+        row[f"{kind}_street2"] = fit(more, max(room, 0), split_word=False)
         row[f"{kind}_city"] = _clean(address.get("City"), PLACE_MAX)
         row[f"{kind}_state"] = _clean(address.get("CountrySubDivisionCode"), PLACE_MAX)
         row[f"{kind}_zip"] = _clean(address.get("PostalCode"), PLACE_MAX)
@@ -161,10 +197,11 @@ def _has_address(row: Mapping[str, str], kind: str) -> bool:
 
 
 def _street_address(row: Mapping[str, str], kind: str) -> dict[str, str]:
-    street = ", ".join(v for v in (row.get(f"{kind}_street"), row.get(f"{kind}_street2")) if v)
+    parts = (row.get(f"{kind}_street"), row.get(f"{kind}_street2"))
+    street = STREET_JOIN.join(part for part in parts if part)
     address = {
         "kind": kind,
-        "street": street[:STREET_MAX].rstrip(),
+        "street": fit(street, STREET_MAX),
         "city": row.get(f"{kind}_city", ""),
         "state": row.get(f"{kind}_state", ""),
         "postal_code": row.get(f"{kind}_zip", ""),

@@ -87,6 +87,9 @@ class CustomerRecord(models.Model):
     customer_id = models.CharField(max_length=32)
     display_name = models.CharField(max_length=500, blank=True)
     email = models.CharField(max_length=100, blank=True)  # the address the rules chose
+    # QuickBooks' email field as it is there (cut to the column): the addresses left out,
+    # and an invalid one, are shown as the user will find them to fix them.
+    email_in_quickbooks = models.CharField(max_length=500, blank=True)
     email_from_several = models.BooleanField(default=False)
     email_problem = models.CharField(max_length=32, blank=True, choices=REASON_CHOICES)
     active = models.BooleanField(default=True)

@@ -67,9 +67,14 @@ def is_valid_email(address: str) -> bool:
     return len(address) <= EMAIL_MAX_LENGTH and _EMAIL.fullmatch(address) is not None
 
 
+def email_parts(raw: str | None) -> list[str]:
+    """The addresses (valid or not) QuickBooks' PrimaryEmailAddr.Address holds."""
+    return [part for part in _SEPARATORS.split(raw or "") if part]
+
+
 def choose_email(raw: str | None) -> EmailChoice:
     """The first valid address of QuickBooks' PrimaryEmailAddr.Address."""
-    candidates = [part for part in _SEPARATORS.split(raw or "") if part]
+    candidates = email_parts(raw)
     if not candidates:
         return EmailChoice(address=None, reason=SkipReason.NO_EMAIL)
     several = len(candidates) > 1

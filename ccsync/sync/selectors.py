@@ -8,12 +8,20 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
-from ccsync.sync.rules import SKIP_LABELS
+from ccsync.sync.rules import SKIP_LABELS, email_parts
 from tenants.models import Tenant
 
 HISTORY_LENGTH = 10
 NOT_IN_LIST_PREVIEW = 20
 NOT_IN_LIST = (CustomerRecord.Outcome.SKIPPED, CustomerRecord.Outcome.FAILED)
+# In the list (or on its way) by the first valid of several addresses: the others are not.
+LEFT_OUT = (
+    Q(email_from_several=True)
+    & ~Q(email="")
+    & ~Q(outcome__in=NOT_IN_LIST)
+    & ~Q(outcome=CustomerRecord.Outcome.NEW)
+)
+SEVERAL_LABEL = "In the list with the first valid of several addresses"
 
 
 def open_run(*, tenant: Tenant) -> Run | None:
@@ -25,6 +33,8 @@ def run_summary(run: Run) -> dict[str, Any]:
     percent = 100 if run.state == Run.State.COMPLETED else 0
     if run.is_open and expected:
         percent = min(99, run.done * 100 // expected)
+    # Until QuickBooks has said how many customers there are, "0 of 0" would be a lie.
+    waiting = run.is_open and "expected" not in run.checkpoint
     return {
         "id": run.pk,
         "kind": run.kind,
@@ -33,6 +43,12 @@ def run_summary(run: Run) -> dict[str, Any]:
         "state_label": run.get_state_display(),
         "percent": percent,
         "expected": expected,
+        "waiting": waiting,
+        "progress_label": (
+            "Waiting to read your customers from QuickBooks Online"
+            if waiting
+            else f"{run.done} of {expected} customers"
+        ),
         "total": run.total,
         "done": run.done,
         "synced": run.synced,
@@ -90,8 +106,14 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
         "paused": tenant.paused,
         "counts": outcome_counts(tenant=tenant),
         "reasons": skip_reason_counts(tenant=tenant),
+        "several": CustomerRecord.objects.filter(LEFT_OUT, tenant=tenant).count(),
+        "several_label": SEVERAL_LABEL,
         "history": [run_summary(run) for run in runs],
         "last_change_at": last_change_at(tenant=tenant, state=state),
+        # "None yet" before it; after it, no change has been made since.
+        "first_sync_done": Run.objects.filter(
+            tenant=tenant, kind=Run.Kind.FIRST, state=Run.State.COMPLETED
+        ).exists(),
         "not_in_list": [
             customer_row(record)
             for record in customers_not_in_list(tenant=tenant)[:NOT_IN_LIST_PREVIEW]
@@ -108,13 +130,16 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
 
 
 def customers_not_in_list(*, tenant: Tenant, query: str = "") -> QuerySet[CustomerRecord]:
-    """Customers that are not in the list, and why; `query` matches name, email or id."""
-    records = CustomerRecord.objects.filter(tenant=tenant, outcome__in=NOT_IN_LIST)
+    """Customers that are not in the list, and why, with those in it by one of several
+    addresses (the others are not); `query` matches name, email (any address QuickBooks
+    holds) or id."""
+    records = CustomerRecord.objects.filter(Q(outcome__in=NOT_IN_LIST) | LEFT_OUT, tenant=tenant)
     query = query.strip()
     if query:
         records = records.filter(
             Q(display_name__icontains=query)
             | Q(email__icontains=query)
+            | Q(email_in_quickbooks__icontains=query)
             | Q(customer_id=query)
             | Q(reason__icontains=query.replace(" ", "_"))
         )
@@ -122,22 +147,35 @@ def customers_not_in_list(*, tenant: Tenant, query: str = "") -> QuerySet[Custom
 
 
 def customer_row(record: CustomerRecord) -> dict[str, str]:
-    failed = record.outcome == CustomerRecord.Outcome.FAILED
+    """One customer as the table and the CSV show it. An address that is not valid is shown
+    as QuickBooks holds it, for the user to find and fix."""
+    if record.outcome == CustomerRecord.Outcome.FAILED:
+        why = "Constant Contact refused it"
+    elif record.outcome == CustomerRecord.Outcome.SKIPPED:
+        why = record.reason_label
+    else:
+        why = SEVERAL_LABEL
     notes = [record.detail] if record.detail else []
     if record.email_from_several:
-        notes.append(
-            "the first valid of several addresses"
-            if record.email
-            else "none of several addresses is valid"
-        )
+        notes.append(_several_note(record))
     return {
         "customer_id": record.customer_id,
         "name": record.display_name,
-        "email": record.email,
+        "email": record.email or record.email_in_quickbooks,
         "outcome": record.get_outcome_display(),
-        "reason": "Constant Contact refused it" if failed else record.reason_label,
+        "reason": why,
         "detail": "; ".join(notes),
     }
+
+
+def _several_note(record: CustomerRecord) -> str:
+    if not record.email:
+        return "none of several addresses is valid"
+    used = f"used {record.email}, the first valid of several addresses"
+    parts = email_parts(record.email_in_quickbooks)
+    left_out = [part for part in parts if part.lower() != record.email]
+    # Recorded before QuickBooks' field itself was kept: the next read tells the rest.
+    return f"{used}; left out: {', '.join(left_out)}" if left_out else used
 
 
 def not_in_list_rows(*, tenant: Tenant, query: str = "") -> Iterator[dict[str, str]]:

@@ -28,7 +28,7 @@ def status(request: HttpRequest) -> HttpResponse:
             "quickbooks": selectors.quickbooks_connection(tenant=tenant),
             "constantcontact": selectors.constantcontact_connection(tenant=tenant),
             "current_list": selectors.current_list(tenant=tenant),
-            "list_history": selectors.list_history(tenant=tenant)[:10],
+            "earlier_lists": selectors.earlier_lists(tenant=tenant),
             "installing": selectors.needs_first_sync(tenant=tenant),
             "sync_status": tenant_sync_status(tenant=tenant),
         },

@@ -253,12 +253,15 @@ def constantcontact_consent(page: Page, camera: Camera, *, decision: str) -> Non
     page.get_by_role("button", name=decision).click()
 
 
-def expect_settings_page(page: Page, camera: Camera, step: str = "settings") -> None:
-    expect(
-        page.get_by_role(
-            "heading", name="Set Up and Connect the Constant Contact App for QuickBooks Online"
-        )
-    ).to_be_visible()
+SET_UP = "Set Up and Connect the Constant Contact App for QuickBooks Online"
+
+
+def expect_settings_page(
+    page: Page, camera: Camera, step: str = "settings", *, heading: str = SET_UP
+) -> None:
+    """Settings: titled as the user guide's set-up page until a list is chosen, then
+    plain "Settings" (with Save, not Connect)."""
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     camera(page, step)
 
 

@@ -112,11 +112,11 @@ def test_change_list(page: Page, world: World, camera: Camera) -> None:
     expect(page.get_by_role("link", name=elsewhere)).to_be_visible()
     camera(page, "constantcontact-list-created")
     open_my_apps(page, world, camera).get_by_role("link", name="Settings").click()
-    expect_settings_page(page, camera, "settings-from-my-apps")
+    expect_settings_page(page, camera, "settings-from-my-apps", heading="Settings")
     page.get_by_role("link", name="Refresh lists").click()
     dropdown = page.get_by_label("Constant Contact list")
     expect(dropdown.locator("option", has_text=elsewhere)).to_have_count(1)
-    expect_settings_page(page, camera, "settings-lists-refreshed")
+    expect_settings_page(page, camera, "settings-lists-refreshed", heading="Settings")
     # Going beyond the guide: create the list right here.
     new_list = f"Donors {world.tag}"
     page.get_by_label("New list name").fill(new_list)

@@ -326,3 +326,27 @@ def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
     assert run.state == Run.State.COMPLETED and run.total == 1  # both edits, one run
     other.confirm()
     assert other.contacts()["cy@example.com"]["last_name"] == "Gathered"
+
+
+def test_a_full_check_counts_only_the_customers_that_still_exist(synced):
+    """A customer merged away (and told by webhook) or deleted without a word still has its
+    record: the full check's progress counts neither ("3 of 1 customers" before)."""
+    ann, bo, ivy = (synced.customer_id(n) for n in ("Ann Lee", "Bo Li", "Inactive Ivy"))
+    synced.change(ivy, f"merge-into/{ann}")
+    synced.webhook(("merged", ann), deleted_id=ivy)
+    synced.sync_changes()
+    synced.change(bo, "delete")  # no webhook reaches the app
+    before = synced.contacts()
+
+    services.sync_now(tenant=synced.tenant)
+    run = synced.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.checkpoint["expected"] == run.total == run.done == 1  # Ann alone
+    assert (run.unchanged, run.skipped, run.synced) == (1, 0, 0)
+    assert run.constantcontact_calls == 1  # the unsubscribes read: nothing sent, no call added
+    page = synced.journey.client.get("/status/").content.decode()
+    assert "1 of 1 customers" in page
+    assert record(synced, "Bo Li").deleted and record(synced, "Inactive Ivy").deleted
+    # Synced once, never taken back: Bo's contact stays as it was.
+    assert record(synced, "Bo Li").outcome == CustomerRecord.Outcome.SYNCED
+    assert synced.contacts() == before

@@ -5,9 +5,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccsync.sync.mapping import (
+    STREET_JOIN,
     chunk_rows,
     contact_update,
     emptied,
+    fit,
     import_body_size,
     import_row,
     names,
@@ -111,14 +113,70 @@ def test_values_are_cut_to_constant_contact_lengths():
 
 def test_street2_takes_the_room_street_leaves():
     row = import_row(
-        {"BillAddr": {"Line1": "S" * 200, "Line2": "L" * 100, "Line3": "x"}}, email="a@b.co"
+        {"BillAddr": {"Line1": "S" * 200, "Line2": "Unit 7 " * 15, "Line3": "x"}}, email="a@b.co"
     )
-    assert len(row["work_street"]) + 1 + len(row["work_street2"]) == 255
+    assert row["work_street2"] == " ".join(["Unit 7"] * 7 + ["Unit"])  # 53 left: whole words
+    assert len(row["work_street"]) + len(STREET_JOIN) + len(row["work_street2"]) <= 255
+    put = contact_update(row, existing={}, list_ids=["l"], new_email=False)
+    assert put["street_addresses"][0]["street"] == f"{row['work_street']}, {row['work_street2']}"
+
+
+@pytest.mark.parametrize(
+    ("number", "sent"),
+    [
+        ("(650) 555-3311 extension 123456", "(650) 555-3311"),
+        ("+1 (650) 555-3311 ext. 98765", "+1 (650) 555-3311"),
+        ("+44 20 7946 0958, ext 1234", "+44 20 7946 0958"),
+        ("(650) 555-3311 x12345678901", "(650) 555-3311"),
+        ("(650) 555-3311 ext 12", "(650) 555-3311 ext 12"),  # fits: kept whole
+        ("555-1234 or 555-9876 in the evening", "555-1234 or 555-9876 in"),
+    ],
+)
+def test_a_phone_that_does_not_fit_loses_its_extension_whole(number, sent):
+    row = import_row({"PrimaryPhone": {"FreeFormNumber": number}}, email="a@example.com")
+    assert row["work_phone"] == sent
+    assert len(sent) <= 25
+
+
+def test_values_are_cut_at_a_word_boundary():
+    words = "Northern California Association of Independent Bird Sanctuaries"
+    customer = {
+        "CompanyName": words,
+        "Title": "Senior Vice President of Development and Communications",
+        "BillAddr": {
+            "Line1": "1 " + "Long Road " * 30,
+            "Line2": "Building " * 10,
+            "City": "Llanfairpwllgwyngyll near the Menai Strait, Anglesey, Wales",
+        },
+    }
+    row = import_row(customer, email="a@example.com")
+    assert row["company_name"] == "Northern California Association of Independent"
+    assert row["job_title"] == "Senior Vice President of Development and"
+    assert row["work_city"] == "Llanfairpwllgwyngyll near the Menai Strait"
+    assert row["work_street"] == "1" + " Long Road" * 25  # 251 characters
+    assert "work_street2" not in row  # 2 characters left: no fragment of "Building"
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "cut"),
+    [
+        ("Suite 200 Building", 12, "Suite 200"),
+        ("Suite 200 Building", 9, "Suite 200"),
+        ("Suite 200, Building", 12, "Suite 200"),  # no dangling comma
+        ("Supercalifragilistic", 5, "Super"),  # one word: cut inside, nothing else to do
+        ("Supercalifragilistic", 0, ""),
+        ("short", 50, "short"),
+    ],
+)
+def test_fit_cuts_at_the_last_whole_word(text, limit, cut):
+    assert fit(text, limit) == cut
 
 
 def test_display_name_split_is_cut_too():
     first, last = names({"DisplayName": "A" * 70 + " " + "B" * 70})
     assert (len(first), len(last)) == (50, 50)
+    first, last = names({"DisplayName": "Ann " + "Maria-Theresa von Habsburg " * 3})
+    assert (first, last) == ("Ann", "Maria-Theresa von Habsburg Maria-Theresa von")
 
 
 def test_the_fields_emptied_since_the_last_send_are_named():

@@ -45,24 +45,56 @@ def test_csv_lists_every_customer_not_in_the_list_and_why(company):
     rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
     assert rows[0][:2] == ["QuickBooks customer id", "Name"]
     by_name = {row[1]: row for row in rows[1:]}
-    assert set(by_name) == {"No Email", "'=Formula Fred"}  # no formula injection
+    # Several is in the list by one of its addresses: the other is not.
+    assert set(by_name) == {"No Email", "'=Formula Fred", "Several"}  # no formula injection
     assert by_name["No Email"][4] == "No email address"
+    assert by_name["'=Formula Fred"][2] == "not-an-email"  # as QuickBooks holds it
 
 
 def test_a_customer_with_several_addresses_is_told_so(install):
+    """Which address was used and which were left out, in the table, the CSV and the
+    search; an invalid address as QuickBooks holds it, for the user to fix it there."""
     company = install(
         person("Ann Lee", "ann@example.com"),
         person("Ann Again", "nope, ann@example.com"),  # the first valid one is Ann's
         person("Bad Several", "nope; also-bad"),
+        person("Cy Two", "Cy@Example.com; cy.home@example.org"),
+        person("Di Broken", "di@@example"),
     )
-    company.run()
+    run = company.run()
+    assert run.constantcontact_calls == 3  # unsubscribes, the import, its confirmation
     answer = company.journey.client.get("/sync/customers.csv")
     rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
-    by_name = {row[1]: row for row in rows[1:]}
-    assert by_name["Ann Again"][4] == "Same email as another customer"
-    assert by_name["Ann Again"][5].endswith("; the first valid of several addresses")
-    assert by_name["Bad Several"][4] == "No valid email address"
-    assert by_name["Bad Several"][5] == "none of several addresses is valid"
+    by_name = {row[1]: row[2:] for row in rows[1:]}
+    assert by_name["Ann Again"] == [
+        "ann@example.com",
+        "Not synced",
+        "Same email as another customer",
+        f"synced as customer {company.customer_id('Ann Lee')}; "
+        "used ann@example.com, the first valid of several addresses; left out: nope",
+    ]
+    assert by_name["Bad Several"] == [
+        "nope; also-bad",
+        "Not synced",
+        "No valid email address",
+        "none of several addresses is valid",
+    ]
+    assert by_name["Cy Two"] == [
+        "cy@example.com",
+        "Synced",
+        "In the list with the first valid of several addresses",
+        "used cy@example.com, the first valid of several addresses; left out: cy.home@example.org",
+    ]
+    assert by_name["Di Broken"][:3] == ["di@@example", "Not synced", "No valid email address"]
+    assert "Ann Lee" not in by_name
+
+    status = company.journey.client.get("/status/").content.decode()
+    assert "In the list with the first valid of several addresses (the others are not): 1" in status
+    assert "left out: cy.home@example.org" in status and "di@@example" in status
+    # A left-out address finds its customer.
+    found = company.journey.client.get("/sync/customers/", {"q": "cy.home@"}).content.decode()
+    assert "Cy Two" in found and "left out: cy.home@example.org" in found
+    assert "1 customer." in found
 
 
 def test_customers_page_searches(company):
@@ -94,3 +126,20 @@ def test_pages_need_a_signed_in_member(company):
     assert stranger.post("/sync/pause/").status_code == 302
     company.tenant.refresh_from_db()
     assert not company.tenant.paused
+
+
+def test_the_panel_waits_before_the_first_sync_has_read_anything(install):
+    company = install(person("Ann Lee", "ann@example.com"))
+    page = company.journey.client.get("/status/").content.decode()
+    assert "Waiting to read your customers from QuickBooks Online" in page
+    assert "0 of 0" not in page and "Every customer checked so far" not in page
+    assert "No customer has been checked yet" in page
+    assert ">None yet<" in page  # no change seen: nothing has been read at all
+    run = company.journey.client.get("/sync/status.json").json()["run"]
+    assert run["waiting"] and run["progress_label"].startswith("Waiting")
+
+    company.run()
+    page = company.journey.client.get("/status/").content.decode()
+    assert "1 of 1 customers" in page and "Waiting to read" not in page
+    assert "Every customer checked so far is in the list." in page
+    assert "None yet" not in page and ">No change since the first sync<" in page

@@ -1,5 +1,6 @@
 """Journeys 2-4 and 6: Constant Contact Allow/Deny, Settings, Connect, changing the list."""
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -167,3 +168,34 @@ def test_a_list_of_another_account_cannot_be_chosen(journey):
     answer = journey.client.post("/settings/", {"list_id": other.lists["Theirs"]})
     assert answer.status_code == 400
     assert not ListSelection.objects.filter(tenant__realm_id=identity.realm_id).exists()
+
+
+def test_settings_once_installed_has_one_heading_and_its_copy_names_its_button(
+    journey, monkeypatch
+):
+    monkeypatch.setattr(sync_services, "start_first_sync", lambda *, tenant: None)
+    identity = journey.new_identity()
+    account = journey.new_account("Newsletter", "Customers")
+    installing = journey.full_install(identity, account, "Customers")
+    assert installing.status_code == 200
+
+    page = journey.client.get("/settings/").content.decode()
+    assert len(re.findall(r"<h[1-6]>\s*Settings\s*</h[1-6]>", page)) == 1
+    assert "Set Up and Connect" not in page and "continue the set up" not in page
+    assert "Click Save" in page and "Click Connect" not in page
+    assert re.search(r"<button[^>]*>Save</button>", page)
+
+
+def test_the_current_list_is_never_among_the_lists_synced_to_before(journey, monkeypatch):
+    monkeypatch.setattr(sync_services, "start_first_sync", lambda *, tenant: None)
+    identity = journey.new_identity()
+    account = journey.new_account("Newsletter", "Customers")
+    journey.full_install(identity, account, "Customers")
+    status = journey.client.get("/status/").content.decode()
+    assert "Lists synced to before" not in status
+
+    for name in ("Newsletter", "Customers", "Newsletter", "Customers"):
+        journey.client.post("/settings/", {"list_id": account.lists[name]})
+    status = journey.client.get("/status/").content.decode()
+    before = status.split("Lists synced to before", 1)[1].split("</ul>", 1)[0]
+    assert before.count("<li>") == 1 and "Newsletter" in before and "Customers" not in before

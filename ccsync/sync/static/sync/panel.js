@@ -24,7 +24,7 @@
       const bar = panel.querySelector('[data-field="progress"]');
       if (bar) bar.value = status.run.percent;
       set('[data-field="percent"]', `${status.run.percent}%`);
-      set('[data-field="done"]', `${status.run.done} of ${status.run.expected} customers`);
+      set('[data-field="done"]', status.run.progress_label);
       set('[data-field="run-label"]', `${status.run.kind_label}: ${status.run.state_label}`);
     }
     if (running && !status.running) window.location.reload();  // the run ended: show it all
