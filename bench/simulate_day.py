@@ -74,8 +74,9 @@ class FakeConstantContact:
     over_quota: int = 0
     peak: int = 0
 
-    def call(self, at: float) -> bool:
-        """A call arriving at `at`: whether it is answered (not 429)."""
+    def call(self, at: float) -> str:
+        """A call arriving at `at`: "answered", or 429 as "throttled" or "quota" (the day's
+        requests used up)."""
         while self.arrivals and self.arrivals[0] <= at - 1.0:
             self.arrivals.popleft()
         day = int(at // DAY)
@@ -84,13 +85,13 @@ class FakeConstantContact:
         self.today += measured
         if len(self.arrivals) >= self.per_second:
             self.throttled += measured
-            return False
+            return "throttled"
         if self.days[day] > self.per_day:
             self.over_quota += measured
-            return False
+            return "quota"
         self.arrivals.append(at)
         self.peak = max(self.peak, len(self.arrivals))
-        return True
+        return "answered"
 
 
 # --- companies and what they do -----------------------------------------------------------
@@ -184,7 +185,7 @@ class Simulation:
             spent_today=self.limiter.constantcontact_used_today,
             clock=lambda: self.now,
         )
-        self.cc = FakeConstantContact()
+        self.cc = FakeConstantContact(per_day=max(share, 10_000))  # a raised quota, raised
         self.companies = make_companies(self.rng, companies)
         self.installs: list[Install] = []
         self.change_runs = 0
@@ -383,11 +384,15 @@ class Simulation:
             self.calls[purpose] += 1
             self.calls[f"tenant:{tenant}"] += 1
         arrival = self.now + self.rng.uniform(*CC_LATENCY)
-        if self.cc.call(arrival):
+        answer = self.cc.call(arrival)
+        if answer == "answered":
             self.at(arrival + CC_ANSWER, then)
-        else:  # the whole app holds back a moment, then the call is made again
+        elif answer == "throttled":  # the whole app holds back a moment, then asks again
             self.limiter.constantcontact_throttled()
             self.at(arrival + CC_ANSWER, retry)
+        else:  # the day is spent: every run pauses until midnight
+            self.limiter.exhaust_constantcontact_today()
+            self.at((arrival // DAY + 1) * DAY + 1, retry)
 
 
 # --- the figures --------------------------------------------------------------------------
@@ -467,9 +472,10 @@ def duration(seconds: float) -> str:
 
 
 NOTES = (
-    "The real pacer and limiter (the app's settings: a share of 9,500 calls, 4 a second with "
+    "The real pacer and limiter (the app's settings: the day's share, 4 calls a second with "
     "the limiter's margin) on a virtual clock, against a fake Constant Contact that answers "
-    "429 past 4 calls in any second and past 10,000 in the UTC day. The day measured follows "
+    "429 past 4 calls in any second and past its daily quota (10,000, or the share if "
+    "raised above it). The day measured follows "
     "one the pacer learns its shape from (the same companies); latency runs from a webhook's "
     "arrival to the answer of the import carrying the change.",
     "Companies in the time zones of QuickBooks Online's users (US 83%, UK and Europe 10%, "

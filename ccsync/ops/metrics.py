@@ -2,7 +2,7 @@
 
 Counters and the webhook-lag histogram are recorded by any process (ccsync.ops.counters)
 and read back here at scrape time; gauges are computed at scrape time from the database, the
-limiter and the broker. Every metric is listed in docs/operating.md.
+pacer and the broker. Every metric is listed in docs/operating.md.
 """
 
 import logging
@@ -29,6 +29,7 @@ from ccsync.ops.counters import (
     redis_client,
     store,
 )
+from ccsync.ops.quota import day_of_calls
 
 logger = logging.getLogger(__name__)
 
@@ -95,19 +96,9 @@ def _database_gauges() -> Iterator[Metric]:
     yield workers
 
 
-def _limiter_gauges() -> Iterator[Metric]:
-    from integrations.limiter import get_limiter
-
-    yield _gauge(
-        "constantcontact_daily_requests_used",
-        "Constant Contact requests the app made today (UTC), counted by the shared limiter.",
-        value=get_limiter().constantcontact_used_today(),
-    )
-    yield _gauge(
-        "constantcontact_daily_requests_limit",
-        "The app's daily share of Constant Contact requests (SYNC_CC_DAILY_SHARE).",
-        value=settings.SYNC_CC_DAILY_SHARE,
-    )
+def _quota_gauges() -> Iterator[Metric]:
+    for figure in day_of_calls():
+        yield _gauge(figure.name, figure.help, value=figure.value)
 
 
 def queue_lengths() -> dict[str, int]:
@@ -131,7 +122,7 @@ def queue_lengths() -> dict[str, int]:
 def _redis_metrics() -> Iterator[Metric]:
     """Everything read from Redis; skipped (not an error) while Redis is unavailable."""
     try:
-        families = [*_counter_families(), _webhook_lag(), *_limiter_gauges()]
+        families = [*_counter_families(), _webhook_lag(), *_quota_gauges()]
         depth = _gauge("queue_length", "Tasks waiting in each Celery queue.", ("queue",))
         for queue, length in queue_lengths().items():
             depth.add_metric([queue], length)

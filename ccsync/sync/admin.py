@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from ccsync.ops.quota import day_of_calls
 from ccsync.sync import operations
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
 from tenants.models import Tenant
@@ -40,6 +41,11 @@ class RunAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["kind", "state"]
     search_fields = ["tenant__realm_id", "tenant__company_name"]
+    change_list_template = "admin/sync/run/change_list.html"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):  # noqa: ANN201
+        # The day of Constant Contact calls above the runs that spend them.
+        return super().changelist_view(request, {**(extra_context or {}), "quota": day_of_calls()})
 
 
 @admin.register(CustomerRecord)

@@ -7,7 +7,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from ccsync import jobs
-from ccsync.sync import events, runs, selectors, tasks
+from ccsync.sync import events, pacing, runs, selectors, tasks
 from ccsync.sync.models import Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
@@ -146,3 +146,23 @@ def test_tasks_go_to_their_queues_and_queue_depth_is_measured(
             assert value(samples, "ccsync_queue_length", queue=queue) == 1, queue
     finally:
         broker.delete(*jobs.ALL)
+
+
+def test_the_day_of_constant_contact_calls_in_metrics_and_the_admin(
+    metrics_token, admin_client, settings
+):
+    """The operator sees today's spend, where it is heading, the window companies' changes
+    wait and who waits: past a bucket of one run, a second company waits its turn."""
+    settings.SYNC_PACE_BURST = 2.0  # one run at the expected 1.3 calls
+    pacer = pacing.get_pacer()
+    assert pacer.offer("1") and not pacer.offer("2")
+    samples = scrape(metrics_token)
+    assert value(samples, "ccsync_companies_waiting") == 1
+    assert value(samples, "ccsync_change_window_seconds") > settings.SYNC_COALESCE_SECONDS
+    assert value(samples, "ccsync_oldest_wait_seconds") >= 0
+    assert value(samples, "ccsync_constantcontact_projected_at_midnight") >= 0
+    assert value(samples, "ccsync_constantcontact_daily_requests_limit") == 9_500
+
+    page = admin_client.get("/admin/sync/run/").content.decode()
+    assert "Constant Contact today" in page
+    assert "<th scope=\"row\">Companies waiting their turn</th><td>1</td>" in page
