@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
@@ -95,6 +96,18 @@ def last_change_at(*, tenant: Tenant, state: TenantSync | None) -> datetime | No
     return max(seen, default=None)
 
 
+def freshness() -> str:
+    """How old the unsubscribes checked before a send may be, in the status page's words."""
+    low, high = (round(seconds / 3600) for seconds in settings.SYNC_UNSUBSCRIBES_FRESH_SECONDS)
+    busy = "a day" if high == 24 else f"{high} hours"
+    return (
+        "Contacts who unsubscribe in Constant Contact are never sent again: before it sends, "
+        f"the app checks Constant Contact's unsubscribes, at most {low} hours old ({busy} on "
+        "the busiest days, when changes also wait longer). A customer counts as in the list "
+        "once Constant Contact confirms it has them, a few hours after they were sent."
+    )
+
+
 def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
     """Everything the status panel shows; the JSON endpoint serves the same."""
     runs = list(Run.objects.filter(tenant=tenant)[:HISTORY_LENGTH])
@@ -108,6 +121,7 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
         "reasons": skip_reason_counts(tenant=tenant),
         "several": CustomerRecord.objects.filter(LEFT_OUT, tenant=tenant).count(),
         "several_label": SEVERAL_LABEL,
+        "freshness": freshness(),
         "history": [run_summary(run) for run in runs],
         "last_change_at": last_change_at(tenant=tenant, state=state),
         # "None yet" before it; after it, no change has been made since.

@@ -143,3 +143,20 @@ def test_the_panel_waits_before_the_first_sync_has_read_anything(install):
     assert "1 of 1 customers" in page and "Waiting to read" not in page
     assert "Every customer checked so far is in the list." in page
     assert "None yet" not in page and ">No change since the first sync<" in page
+
+
+def test_the_panel_says_what_awaits_confirmation_and_how_fresh_unsubscribes_are(
+    company,
+):
+    ann = company.customer_id("Ann Lee")
+    company.change(ann, FamilyName="Lee-Smith")
+    company.webhook(("updated", ann))
+    company.sync_changes(confirm=False)  # sent; Constant Contact asked later, with others
+    page = company.journey.client.get("/status/").content.decode()
+    assert (
+        '<dt>Sent, waiting for Constant Contact to confirm</dt><dd data-count="sent">1</dd>' in page
+    )
+    assert "unsubscribes, at most 4 hours old (a day on the busiest days" in page
+    assert company.journey.client.get("/sync/status.json").json()["counts"]["sent"] == 1
+    company.confirm()
+    assert company.journey.client.get("/sync/status.json").json()["counts"]["sent"] == 0
