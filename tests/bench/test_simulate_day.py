@@ -2,7 +2,9 @@
 
 import pytest
 
-from bench.simulate_day import MEASURED, FakeConstantContact, Simulation, rows_of
+from bench.day.simulation import Simulation
+from bench.day.world import MEASURED, FakeConstantContact
+from bench.simulate_day import rows_of
 
 
 def test_the_fake_constant_contact_answers_429_past_4_a_second_and_past_the_day():

@@ -1,0 +1,1 @@
+"""The simulated day (bench/simulate_day.py): its world and its simulation."""
