@@ -22,7 +22,7 @@ UNSUBSCRIBE_PAGE = 500  # contacts a page of the unsubscribed read
 CC_LATENCY = (0.05, 0.25)  # seconds on the way to Constant Contact
 CC_ANSWER = 0.15  # seconds Constant Contact takes to answer
 QB_READ = 0.6  # seconds of QuickBooks reads before a run's first import
-RECHECK_MAX = 120.0
+RECHECK_MAX = 120.0  # as ccsync/sync/kinds.py (which needs a database) asks again at most
 
 
 # --- the fake Constant Contact ------------------------------------------------------------
@@ -75,10 +75,8 @@ class Company:
     running: bool = False
     unsubscribes_read_at: float | None = None
     imports: list[tuple[float, float]] = field(default_factory=list)  # (sent, done) waiting
-    known_per_row: float | None = None
     edits: int = 0
     latencies: list[float] = field(default_factory=list)
-    calls: int = 0
 
 
 def business_hours(rng: random.Random, offset: int) -> float:
