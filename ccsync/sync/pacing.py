@@ -5,11 +5,13 @@ The binding limit of the product is Constant Contact's quota: one API key, 10,00
 day and 4 a second for all companies together (integrations/limiter.py holds the 4 a
 second and counts the day). The pacer decides when a company's changes may run:
 - The pace: what is left of the day's share, less a reserve kept for first syncs (released
-  evenly through the day), divided by the seconds left until 00:00 UTC. Runs spend from a
+  through the day, a fifth of it kept to midnight), spread over the hours left as companies
+  asked for runs hour by hour the day before (evenly on a first day). Runs spend from a
   bucket that fills at that pace (up to `burst` calls), each costing what change runs have
-  cost lately. While the day is under pace a company's changes run seconds after they
-  arrive; as demand grows they wait, gather more changes and cost fewer calls per edit, so
-  the share lasts until midnight.
+  cost lately. While the day holds more than it is expected to spend (as it spent hour by
+  hour the days before) nobody waits: changes run seconds after they arrive. As demand
+  grows they wait, gather more changes and cost fewer calls per edit, so the share lasts
+  until midnight.
 - Fair: the waiting company served least recently goes first (a company that used little
   goes before one that used much; a heavy company gets one run in turn like everyone, so
   it cannot starve the others, and it is never starved: its turn comes).
@@ -293,8 +295,10 @@ class Pacer:
                 calls=[0] * 24,
                 counted=spent,
             )
+        for key in ("hours", "calls"):  # a state an older release wrote today has none
+            state.setdefault(key, [0] * 24)
         # Calls spent since the last look, in this hour's count (for tomorrow's slack).
-        state["calls"][int(now % DAY // 3600)] += max(spent - state["counted"], 0)
+        state["calls"][int(now % DAY // 3600)] += max(spent - state.get("counted", spent), 0)
         state["counted"] = spent
         elapsed = max(now - state["at"], 0.0)
         tokens = min(state["tokens"] + elapsed * self._pace(state, now, spent), self.policy.burst)
