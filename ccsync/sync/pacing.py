@@ -43,6 +43,9 @@ from django.conf import settings
 from integrations.limiter import get_limiter
 
 DAY = 86_400.0
+# An account whose imports were never timed: asked early (then at doubling intervals, see
+# kinds.await_confirmations) rather than left waiting on a guess too slow.
+UNKNOWN_SECONDS_PER_ROW = 0.001
 PaceState = MutableMapping[str, Any]
 
 
@@ -118,7 +121,7 @@ def confirmation_overdue(*, policy: Policy, pressure: float, now: float, oldest:
 def check_after(*, rows: int, seconds_per_row: float | None, queued_rows: int = 0) -> float:
     """Seconds after sending an import to ask whether it is done: its rows, and those queued
     before it, at the pace the account's imports went lately."""
-    per_row = seconds_per_row if seconds_per_row is not None else 0.01
+    per_row = seconds_per_row if seconds_per_row is not None else UNKNOWN_SECONDS_PER_ROW
     return 2.0 + per_row * (rows + queued_rows)
 
 

@@ -195,7 +195,7 @@ def test_a_run_of_changes_reads_and_confirms_only_what_is_due():
 
 def test_an_import_is_asked_about_when_it_should_be_done():
     assert check_after(rows=2_500, seconds_per_row=0.01) == pytest.approx(27.0)
-    assert check_after(rows=10, seconds_per_row=None) == pytest.approx(2.1)
+    assert check_after(rows=10_000, seconds_per_row=None) == pytest.approx(12.0)
 
 
 def _offer_from_another_process(path: str, tenant: str, answers: str) -> None:
