@@ -21,6 +21,7 @@ test: $(VENV)/.installed
 	scripts/browser.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 	DATABASE_URL=sqlite:///$(CURDIR)/var/tests.sqlite3 $(PY) -m pytest -q \
 		tests/sync/test_first_sync.py tests/sync/test_changes.py tests/sync/test_resume.py
@@ -34,9 +35,11 @@ test-fast: $(VENV)/.installed
 	scripts/services.sh
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 2 --dist worksteal -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
+## ruff, then mypy over the app's packages ([tool.mypy] in pyproject.toml says which).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+	$(VENV)/bin/mypy
 
 ## Every benchmark against the sandbox (about 10 minutes): prints one table of figures and
 ## targets and writes it to bench/results/latest.md. Its stack gets the database

@@ -16,7 +16,7 @@ A run's queue depends on its kind, which its sender knows: it says so when it en
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from celery import current_app
 from django.db import transaction
@@ -28,6 +28,16 @@ MAINTENANCE = "maintenance"
 ALL = (WEBHOOKS, INCREMENTAL, FIRST_SYNC, MAINTENANCE)
 # settings.CELERY_TASK_ROUTES: the tasks that always go to one queue other than the default.
 ROUTES = {"sync.changes": {"queue": WEBHOOKS}, "sync.dispatch": {"queue": WEBHOOKS}}
+
+
+class TaskOptions(TypedDict):
+    acks_late: bool
+    reject_on_worker_lost: bool
+
+
+# Every task's options: a task may run twice (acked after it ran, requeued if its worker
+# died), so each one is idempotent. Typed, so `shared_task(**RELIABLE)` is checked.
+RELIABLE: TaskOptions = {"acks_late": True, "reject_on_worker_lost": True}
 
 
 def enqueue(

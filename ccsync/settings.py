@@ -7,6 +7,7 @@ sandbox, any other fake) by setting its variable.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from kombu import Exchange, Queue
@@ -289,7 +290,7 @@ WORKER_HEARTBEAT_MAX_AGE = env.float("WORKER_HEARTBEAT_MAX_AGE", default=60.0)
 # One JSON object per line in production, readable lines with DEBUG; both carry the tenant
 # and run of a sync and go through the scrubber (ccsync/ops/logs.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {

@@ -33,7 +33,8 @@ def hash_password(password: str) -> str:
 def check_password(password: str, encoded: str) -> bool:
     # Preferring the demo hasher keeps Django from padding a wrong password's check out to
     # its own million iterations.
-    return hashers.check_password(password, encoded, preferred=_HASHER)
+    # django-stubs types `preferred` as a name; Django's get_hasher() takes a hasher too.
+    return hashers.check_password(password, encoded, preferred=_HASHER)  # type: ignore[arg-type]
 
 
 # --- HTTP Basic client credentials -------------------------------------------------------

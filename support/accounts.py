@@ -53,6 +53,7 @@ class Browser:
             return None
 
     def press(self, button_text: str, **values: str) -> str | None:
+        assert self.page is not None, "open a page before pressing its buttons"
         form, (name, value, _) = self.page.form_with(button_text)
         data = {**form.fields, **values}
         if name:

@@ -206,50 +206,60 @@ def start_stack(
         celery_app=celery_app,
     )
     try:
-        _administer_database(database_url, create=True)
-        # Messages left in the broker by an interrupted run would name another database's rows.
-        redis.Redis.from_url(stack.env["CELERY_BROKER_URL"]).flushdb()
-        redis.Redis.from_url(stack.env["REDIS_URL"]).flushdb()
-        with (log_dir / "migrate.log").open("w") as log:
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                cwd=ROOT,
-                env=stack.env,
-                check=True,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        _spawn(
-            stack,
-            "web",
-            "-m",
-            "gunicorn",
-            "ccsync.wsgi",
-            "-c",
-            "python:ccsync.gunicorn_conf",
-            "-b",
-            f"127.0.0.1:{app_port}",
-        )
-        spawn_worker(stack)
-        _spawn(
-            stack,
-            "beat",
-            "-m",
-            "celery",
-            "-A",
-            celery_app,
-            "beat",
-            "-l",
-            "warning",
-            "-s",
-            str(var_dir / "celerybeat-schedule"),
-        )
+        _prepare_storage(stack, database_url)
+        _spawn_processes(stack, app_port=app_port, var_dir=var_dir)
         wait_for(lambda: _app_answers(stack), timeout=30, what="the app to answer")
     except BaseException:
         print(stack.logs(), file=sys.stderr)  # pytest shows it with the failed setup
         stop_stack(stack)
         raise
     return stack
+
+
+def _prepare_storage(stack: Stack, database_url: str) -> None:
+    """A new database, migrated, and empty Redis databases for the stack."""
+    _administer_database(database_url, create=True)
+    # Messages left in the broker by an interrupted run would name another database's rows.
+    redis.Redis.from_url(stack.env["CELERY_BROKER_URL"]).flushdb()
+    redis.Redis.from_url(stack.env["REDIS_URL"]).flushdb()
+    with (stack.log_dir / "migrate.log").open("w") as log:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=stack.env,
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _spawn_processes(stack: Stack, *, app_port: int, var_dir: Path) -> None:
+    """The web process (gunicorn), a worker and beat."""
+    _spawn(
+        stack,
+        "web",
+        "-m",
+        "gunicorn",
+        "ccsync.wsgi",
+        "-c",
+        "python:ccsync.gunicorn_conf",
+        "-b",
+        f"127.0.0.1:{app_port}",
+    )
+    spawn_worker(stack)
+    _spawn(
+        stack,
+        "beat",
+        "-m",
+        "celery",
+        "-A",
+        stack.celery_app,
+        "beat",
+        "-l",
+        "warning",
+        "-s",
+        str(var_dir / "celerybeat-schedule"),
+    )
 
 
 def stop_stack(stack: Stack) -> None:

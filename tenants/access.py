@@ -6,21 +6,29 @@ checked against their memberships; no URL, form field or query parameter names a
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from ccsync.ops.logs import bind
 from tenants import selectors
-from tenants.models import Tenant
+from tenants.models import Tenant, User
 
 TENANT_SESSION_KEY = "tenant_id"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
+
+
+class TenantRequest(HttpRequest):
+    """What a view under tenant_required is given: a signed-in person and their checked
+    tenant. Only a type: the decorator sets `tenant` on the request Django made."""
+
+    user: User
+    tenant: Tenant
 
 
 def error_page(
@@ -87,7 +95,7 @@ def tenant_required(view: View) -> View:
     """Signs the person in through Intuit if needed and sets request.tenant."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         tenant = current_tenant(request)
@@ -100,8 +108,9 @@ def tenant_required(view: View) -> View:
                 action_url=reverse("tenants:connect"),
                 action_label="Connect QuickBooks",
             )
-        request.tenant = tenant
+        tenant_request = cast(TenantRequest, request)
+        tenant_request.tenant = tenant
         bind(tenant=tenant.pk)  # until the end of the request (RequestContextMiddleware)
-        return view(request, *args, **kwargs)
+        return view(tenant_request, *args, **kwargs)
 
     return wrapper

@@ -1,5 +1,7 @@
 """Operators' admin: states and expiry times, never a token."""
 
+from typing import ClassVar
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
@@ -87,7 +89,8 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 class ConnectionAdmin(admin.ModelAdmin):
-    list_display = (
+    # Open tuples: ConstantContactConnectionAdmin adds its account's columns.
+    list_display: tuple[str, ...] = (
         "tenant",
         "state",
         "access_expires_at",
@@ -96,7 +99,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         "updated_at",
     )
     list_filter = ("state",)
-    search_fields = ("tenant__realm_id", "tenant__company_name")
+    search_fields: ClassVar[tuple[str, ...]] = ("tenant__realm_id", "tenant__company_name")
     exclude = TOKEN_FIELDS
     readonly_fields = (
         "tenant",
@@ -142,5 +145,5 @@ class UserAdmin(DjangoUserAdmin):
         "tenants__realm_id",
         "tenants__company_name",
     )
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Intuit", {"fields": ("intuit_sub",)}))
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Intuit", {"fields": ("intuit_sub",)}))
     inlines = [MembershipInline]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 
@@ -6,10 +8,12 @@ class ListChoiceForm(forms.Form):
 
     list_id = forms.ChoiceField(label="Constant Contact list")
 
-    def __init__(self, *args: object, lists: list[dict[str, str]], **kwargs: object) -> None:
+    def __init__(self, *args: Any, lists: list[dict[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lists = {item["list_id"]: item["name"] for item in lists}
-        self.fields["list_id"].choices = [("", "Choose a list")] + list(self.lists.items())
+        field = self.fields["list_id"]
+        assert isinstance(field, forms.ChoiceField)  # list_id, declared above
+        field.choices = [("", "Choose a list")] + list(self.lists.items())
 
     @property
     def list_name(self) -> str:

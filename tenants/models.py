@@ -1,3 +1,5 @@
+from typing import TypeAlias
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -79,6 +81,10 @@ class Connection(models.Model):
     refreshed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Each concrete connection declares its tenant; typed here for code that takes either kind.
+    tenant: Tenant
+    tenant_id: int
+
     class Meta:
         abstract = True
 
@@ -157,3 +163,15 @@ class ListSelection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.list_name} for {self.tenant}"
+
+
+# Either concrete connection's model: queries need a concrete model (the abstract one has none).
+ConnectionModel: TypeAlias = type[QuickBooksConnection] | type[ConstantContactConnection]
+
+
+def model_name(model: type[models.Model]) -> str:
+    """The model's `_meta.model_name` (what tasks and logs carry), set once the model exists:
+    Django types it optional only for the moment before."""
+    name = model._meta.model_name
+    assert name is not None
+    return name

@@ -6,12 +6,19 @@ from django.core.mail import send_mass_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from tenants.models import ConstantContactConnection, QuickBooksConnection, Tenant, User
+from tenants.models import (
+    ConnectionModel,
+    ConstantContactConnection,
+    QuickBooksConnection,
+    Tenant,
+    User,
+    model_name,
+)
 
 # By model name (what a task carries): the provider's name and where it is reconnected.
-PROVIDERS = {
-    QuickBooksConnection._meta.model_name: (QuickBooksConnection, "QuickBooks", "tenants:connect"),
-    ConstantContactConnection._meta.model_name: (
+PROVIDERS: dict[str, tuple[ConnectionModel, str, str]] = {
+    model_name(QuickBooksConnection): (QuickBooksConnection, "QuickBooks", "tenants:connect"),
+    model_name(ConstantContactConnection): (
         ConstantContactConnection,
         "Constant Contact",
         "tenants:constantcontact_connect",

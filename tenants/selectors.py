@@ -1,5 +1,6 @@
 """Reads about tenants, scoped to the people allowed to see them."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import QuerySet
 
@@ -17,13 +18,13 @@ from tenants.models import (
 LISTS_CACHE_SECONDS = 300
 
 
-def tenants_for(*, user: User) -> QuerySet[Tenant]:
+def tenants_for(*, user: User | AnonymousUser) -> QuerySet[Tenant]:
     if not user.is_authenticated:
         return Tenant.objects.none()
     return Tenant.objects.filter(membership__user=user)
 
 
-def tenant_for(*, user: User, tenant_id: object) -> Tenant | None:
+def tenant_for(*, user: User | AnonymousUser, tenant_id: object) -> Tenant | None:
     """The tenant with this id if the user is a member of it, else None."""
     try:
         pk = int(str(tenant_id))

@@ -5,14 +5,12 @@ import smtplib
 
 from celery import shared_task
 
+from ccsync.jobs import RELIABLE
 from ccsync.sync import lifecycle
 from tenants import notifications, tokens
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
-
-
-RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
 
 @shared_task(name="tenants.refresh_tokens_all", **RELIABLE)

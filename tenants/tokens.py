@@ -19,7 +19,13 @@ from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks import oauth as qb_oauth
-from tenants.models import Connection, ConstantContactConnection, QuickBooksConnection, Tenant
+from tenants.models import (
+    Connection,
+    ConnectionModel,
+    ConstantContactConnection,
+    QuickBooksConnection,
+    Tenant,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +92,7 @@ def quickbooks_refused(connection: Connection, *, reason: str) -> None:
 class ConnectionTokenSource(ABC):
     """integrations.tokens.TokenSource over one tenant's stored connection."""
 
-    model: type[Connection]
+    model: ConnectionModel
     invalid_grant: type[Exception]
     broken_reason: str
 
@@ -205,7 +211,7 @@ def _expiring(connection: Connection) -> bool:
 def refresh_expiring_tokens() -> None:
     """Refresh access tokens before they expire (and keep Intuit's refresh token rolling)."""
     soon = timezone.now() + REFRESH_AHEAD
-    sources: tuple[tuple[type[Connection], type[ConnectionTokenSource]], ...] = (
+    sources: tuple[tuple[ConnectionModel, type[ConnectionTokenSource]], ...] = (
         (QuickBooksConnection, QuickBooksTokenSource),
         (ConstantContactConnection, ConstantContactTokenSource),
     )

@@ -8,6 +8,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 
 from django.conf import settings
 
@@ -83,11 +84,11 @@ class Simulation:
         for day in (START, MEASURED):
             for company in self.companies:
                 for moment, put in day_of_edits(self.rng, company):
-                    self.at(day + moment, lambda c=company, p=put: self.webhook(c, put=p))
+                    self.at(day + moment, partial(self.webhook, company, put=put))
             for _ in range(max(3, len(self.companies) // 50)):
                 install = Install(at=day + self.rng.uniform(0, DAY), customers=self._size())
                 self.installs.append(install)
-                self.at(install.at, lambda i=install: self.first_sync(i))
+                self.at(install.at, partial(self.first_sync, install))
         self._every(settings.SYNC_DISPATCH_SECONDS, self.dispatch, START, 2 * DAY + DRAIN)
         self._every(600.0, self.confirm_overdue, START, 2 * DAY + DRAIN)
         self._every(900.0, lambda: self.snapshots.append(self.pacer.snapshot()), MEASURED, DAY)

@@ -20,7 +20,7 @@ from ccsync.sync import lifecycle
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, UnsubscribedAddress, WebhookEvent
 from tenants import selectors
 from tenants.models import (
-    Connection,
+    ConnectionModel,
     ConstantContactConnection,
     ListSelection,
     Membership,
@@ -84,7 +84,7 @@ def _rows(queryset: models.QuerySet) -> list[dict[str, Any]]:
     return [_values(obj) for obj in queryset.order_by("pk").iterator(chunk_size=2000)]
 
 
-def _connection(model: type[Connection], tenant: Tenant, names: tuple[str, ...]) -> dict | None:
+def _connection(model: ConnectionModel, tenant: Tenant, names: tuple[str, ...]) -> dict | None:
     connection = model.objects.filter(tenant=tenant).first()
     return _values(connection, names) if connection is not None else None
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ccsync.datacare import describe_counts
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, UnsubscribedAddress, WebhookEvent
 from ccsync.sync.selectors import HISTORY_LENGTH
-from tenants.models import Tenant
+from tenants.models import Tenant, model_name
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def purge_customer_data(*, tenant_id: int, now: datetime | None = None) -> dict[
         # TenantSync goes too: without it the next install reads every unsubscribed address
         # again instead of only those since a read whose results are gone.
         deleted = {
-            model._meta.model_name: model.objects.filter(tenant=tenant).delete()[0]
+            model_name(model): model.objects.filter(tenant=tenant).delete()[0]
             for model in CUSTOMER_DATA
         }
     logger.info(

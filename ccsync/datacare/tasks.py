@@ -3,8 +3,7 @@
 from celery import shared_task
 
 from ccsync.datacare import retention
-
-RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+from ccsync.jobs import RELIABLE
 
 
 @shared_task(name="datacare.purge_disconnected", **RELIABLE)

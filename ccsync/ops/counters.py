@@ -106,7 +106,11 @@ class RedisStore:
 
     def read(self, key: str) -> dict[str, float]:
         raw = self.client.hgetall(f"{PREFIX}:{key}")
-        return {name.decode(): float(value) for name, value in raw.items()}
+        # bytes: the client does not decode (redis types it either way).
+        return {
+            name.decode() if isinstance(name, bytes) else name: float(value)
+            for name, value in raw.items()
+        }
 
 
 @dataclass
@@ -157,7 +161,7 @@ def _add(key: str, amounts: Mapping[str, float]) -> None:
 # --- recording ------------------------------------------------------------------------------
 
 
-def count(counter: Counter, amount: float = 1, **labels: str) -> None:
+def count(counter: Counter, amount: float = 1, **labels: str | int) -> None:
     values = LABEL_SEPARATOR.join(str(labels[name]) for name in counter.labels)
     _add(counter.name, {values: amount})
 

@@ -57,9 +57,10 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         context = _context.get()
-        record.tenant_id = context.get("tenant")
-        record.run_id = context.get("run")
-        pairs = (("tenant", record.tenant_id), ("run", record.run_id))
+        tenant_id, run_id = context.get("tenant"), context.get("run")
+        record.tenant_id = tenant_id
+        record.run_id = run_id
+        pairs = (("tenant", tenant_id), ("run", run_id))
         record.context = "".join(f" {name}={value}" for name, value in pairs if value)
         return True
 

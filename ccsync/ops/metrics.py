@@ -84,8 +84,8 @@ def _database_gauges() -> Iterator[Metric]:
     )
 
     tenants = _gauge("tenants", "Tenants (QuickBooks companies) by state.", ("state",))
-    for row in Tenant.objects.values("state").annotate(n=Count("id")).order_by("state"):
-        tenants.add_metric([row["state"]], row["n"])
+    for by_state in Tenant.objects.values("state").annotate(n=Count("id")).order_by("state"):
+        tenants.add_metric([by_state["state"]], by_state["n"])
     yield tenants
 
     workers = _gauge(

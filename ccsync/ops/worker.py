@@ -45,7 +45,7 @@ class Heartbeat(bootsteps.StartStopStep):
     """Consumer bootstep: stamp at start, then every WORKER_HEARTBEAT_SECONDS; forget the
     worker on a clean shutdown."""
 
-    requires = {"celery.worker.consumer.tasks:Tasks"}
+    requires = ("celery.worker.consumer.tasks:Tasks",)
 
     def __init__(self, parent, **kwargs) -> None:  # noqa: ANN001
         super().__init__(parent, **kwargs)

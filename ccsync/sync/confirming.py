@@ -115,7 +115,8 @@ def settle(
             state="confirmed", confirmed_at=timezone.now()
         )
         _count(sent, outcomes, sync=sync)
-        kind = Run.objects.filter(pk=sent.run_id).values_list("kind", flat=True).first() or ""
+        runs = Run.objects.filter(pk=sent.run_id) if sent.run_id is not None else Run.objects.none()
+        kind = runs.values_list("kind", flat=True).first() or ""
         transaction.on_commit(
             lambda: counters.contacts_confirmed(
                 kind=kind, synced=len(outcomes.synced), failed=len(outcomes.failed)
@@ -139,7 +140,8 @@ def outcomes_of(
     activity: Mapping[str, Any],
     rows: list[_Row],
 ) -> Outcomes:
-    status = activity.get("status") if isinstance(activity.get("status"), dict) else {}
+    given = activity.get("status")
+    status = given if isinstance(given, dict) else {}
     messages = [_message(error) for error in activity.get("activity_errors") or []]
     error_count = _count_of(status.get("error_count"), default=len(messages))
     not_added = _count_of(status.get("cannot_add_to_list_count"), default=0)
@@ -174,12 +176,12 @@ def read_back(
     why = messages[0][:500] if len(messages) == 1 else NOT_TAKEN
     outcomes = Outcomes()
     for email, row in wanted.items():
-        contact = seen.get(email)
-        if contact is None or not _holds(contact, row.row):
+        held = seen.get(email)
+        if held is None or not _holds(held, row.row):
             outcomes.failed[row.pk] = why
-        elif (contact.get("email_address") or {}).get("permission_to_send") == "unsubscribed":
+        elif (held.get("email_address") or {}).get("permission_to_send") == "unsubscribed":
             outcomes.unsubscribed.add(row.pk)
-        elif sent.list_id not in (contact.get("list_memberships") or []):
+        elif sent.list_id not in (held.get("list_memberships") or []):
             outcomes.failed[row.pk] = NOT_IN_LIST
         else:
             outcomes.synced.add(row.pk)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Min, Q
+from django.db.models import CharField, Min, Q
 from django.utils import timezone
 
 from ccsync import jobs
@@ -115,14 +115,19 @@ _COLUMNS = ("event_id", "realm_id", "customer_id", "operation", "deleted_id")
 def _too_long(event: CustomerEvent) -> str:
     """The first value of the event longer than its column ("" if none is)."""
     for name in _COLUMNS:
-        if len(getattr(event, name) or "") > WebhookEvent._meta.get_field(name).max_length:
+        if len(getattr(event, name) or "") > _max_length(name):
             return name
     return ""
 
 
+def _max_length(name: str) -> int:
+    field = WebhookEvent._meta.get_field(name)
+    assert isinstance(field, CharField) and field.max_length is not None  # _COLUMNS are
+    return field.max_length
+
+
 def _loggable_realm(event: CustomerEvent) -> str:
-    limit = WebhookEvent._meta.get_field("realm_id").max_length
-    return event.realm_id if len(event.realm_id) <= limit else ""
+    return event.realm_id if len(event.realm_id) <= _max_length("realm_id") else ""
 
 
 def _log_dropped(dropped: Sequence[Dropped]) -> None:

@@ -6,7 +6,7 @@ the database, as a stream, and writes their decisions back.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
@@ -105,7 +105,7 @@ def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> Custo
     )
 
 
-def unchanged_in_quickbooks(*, tenant: Tenant, customers: list[Mapping[str, Any]]) -> set[str]:
+def unchanged_in_quickbooks(*, tenant: Tenant, customers: Sequence[Mapping[str, Any]]) -> set[str]:
     """Ids of these customers whose recorded facts already match (nothing to do for them)."""
     fresh = {str(c["Id"]): _record(tenant, c, timezone.now()) for c in customers}
     facts = ("row_hash", "active", "email", "email_problem", "email_in_quickbooks")

@@ -31,8 +31,9 @@ def start_first_sync(*, tenant: Tenant) -> Run:
 
     A tenant that already has an open run keeps it (its first sync resumes where it was)."""
     sync_state(tenant=tenant)  # the row record_events claims change windows on
-    run = create_run(tenant=tenant, kind=Run.Kind.FIRST)
-    return run or open_run(tenant=tenant)
+    run = create_run(tenant=tenant, kind=Run.Kind.FIRST) or open_run(tenant=tenant)
+    assert run is not None  # create_run declines only while the tenant has an open run
+    return run
 
 
 def stop_syncs(*, tenant: Tenant) -> int:

@@ -7,9 +7,8 @@ Tasks are enqueued by name (ccsync.jobs), never imported.
 
 from celery import shared_task
 
+from ccsync.jobs import RELIABLE
 from ccsync.sync import events, kinds, runs, services
-
-RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
 
 @shared_task(name="sync.run", bind=True, max_retries=None, **RELIABLE)

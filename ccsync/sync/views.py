@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ccsync.sync import selectors, services
 from ccsync.sync.events import store_delivery
 from integrations.quickbooks.webhooks import MalformedWebhook, parse_delivery, verify_signature
-from tenants.access import tenant_required
+from tenants.access import TenantRequest, tenant_required
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _body(request: HttpRequest) -> bytes:
 
 @require_GET
 @tenant_required
-def status_json(request: HttpRequest) -> JsonResponse:
+def status_json(request: TenantRequest) -> JsonResponse:
     status = selectors.tenant_sync_status(tenant=request.tenant)
     return JsonResponse(status, encoder=DjangoJSONEncoder)
 
@@ -87,28 +87,28 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @tenant_required
-def pause(request: HttpRequest) -> HttpResponse:
+def pause(request: TenantRequest) -> HttpResponse:
     services.pause(tenant=request.tenant)
     return _back(request)
 
 
 @require_POST
 @tenant_required
-def resume(request: HttpRequest) -> HttpResponse:
+def resume(request: TenantRequest) -> HttpResponse:
     services.resume(tenant=request.tenant)
     return _back(request)
 
 
 @require_POST
 @tenant_required
-def sync_now(request: HttpRequest) -> HttpResponse:
+def sync_now(request: TenantRequest) -> HttpResponse:
     services.sync_now(tenant=request.tenant)
     return _back(request)
 
 
 @require_GET
 @tenant_required
-def customers(request: HttpRequest) -> HttpResponse:
+def customers(request: TenantRequest) -> HttpResponse:
     """Every customer not in the list and why, searchable."""
     query = request.GET.get("q", "")[:200]
     records = selectors.customers_not_in_list(tenant=request.tenant, query=query)
@@ -132,7 +132,7 @@ class _Echo:
 
 @require_GET
 @tenant_required
-def customers_csv(request: HttpRequest) -> StreamingHttpResponse:
+def customers_csv(request: TenantRequest) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     rows = selectors.not_in_list_rows(tenant=request.tenant, query=request.GET.get("q", "")[:200])
     lines = (writer.writerow([_safe_cell(row[column]) for column in CSV_COLUMNS]) for row in rows)

@@ -173,7 +173,9 @@ class ConstantContactClient:
             "PUT", f"/contacts/{quote(contact_id, safe='')}", endpoint="put_contact", json=body
         )
 
-    def import_contacts(self, *, rows: list[dict], list_ids: Sequence[str]) -> dict:
+    def import_contacts(
+        self, *, rows: Sequence[Mapping[str, Any]], list_ids: Sequence[str]
+    ) -> dict:
         """Start a JSON import activity (create or update by email, add to the lists)."""
         if not rows or len(rows) > MAX_IMPORT_ROWS:
             raise ValueError(f"an import takes 1 to {MAX_IMPORT_ROWS} contacts")

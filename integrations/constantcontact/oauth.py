@@ -53,12 +53,12 @@ def _basic_auth() -> HTTPBasicAuth:
     return HTTPBasicAuth(settings.CONSTANTCONTACT_CLIENT_ID, settings.CONSTANTCONTACT_CLIENT_SECRET)
 
 
-def _session(**kwargs: object) -> OAuth2Session:
+def _session(*, scope: list[str] | None = None) -> OAuth2Session:
     # Token requests go without `scope`, so oauthlib never objects to a changed grant.
     session = OAuth2Session(
         settings.CONSTANTCONTACT_CLIENT_ID,
         redirect_uri=settings.CONSTANTCONTACT_REDIRECT_URI,
-        **kwargs,
+        scope=scope,
     )
     # oauthlib reads any answer as a token answer; the status decides first.
     session.register_compliance_hook("access_token_response", _check_status)

@@ -241,7 +241,7 @@ def sign_up(*, account: Account, body: Any) -> tuple[Contact, bool]:
     with transaction.atomic():
         contact = Contact.objects.filter(account=account, email_key=address.lower()).first()
         created = contact is None
-        if created:
+        if contact is None:
             contact = new_contact(
                 account=account, email=address, source="Contact", permission="explicit"
             )

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models import Field
 from django.utils import timezone
 
 from sandbox.constantcontact import contacts, lists, validation
@@ -124,10 +125,10 @@ def import_rows(activity: Activity, start: int, end: int) -> None:
     keys = list({row.email.lower() for row in rows})
     known: dict[str, Contact] = {}
     for offset in range(0, len(keys), BATCH):
-        for contact in Contact.objects.filter(
+        for stored in Contact.objects.filter(
             account=account, email_key__in=keys[offset : offset + BATCH]
         ):
-            known[contact.email_key] = contact
+            known[stored.email_key] = stored
     existing_keys = set(known)
     now = timezone.now()
     blocked: set[str] = set()
@@ -152,10 +153,22 @@ def import_rows(activity: Activity, start: int, end: int) -> None:
     activity.activity_errors = [*activity.activity_errors, *errors]
 
 
+def _concrete(name: str) -> Field:
+    found = Contact._meta.get_field(name)
+    assert isinstance(found, Field)  # a column of the table, not a reverse relation
+    return found
+
+
+def _column(name: str) -> str:
+    column = _concrete(name).column
+    assert column is not None  # concrete fields have one
+    return column
+
+
 def _run_many(sql: str, batch: Sequence[Contact], names: Sequence[str]) -> None:
     """One executemany: the ORM's per-value work made 10,000-contact imports take tens of
     seconds."""
-    fields = [Contact._meta.get_field(name) for name in names]
+    fields = [_concrete(name) for name in names]
     params = [
         [item.get_db_prep_save(getattr(contact, item.attname), connection) for item in fields]
         for contact in batch
@@ -169,7 +182,7 @@ def _insert(batch: list[Contact]) -> None:
         return
     names = [f.name for f in Contact._meta.concrete_fields if f.name != "id"]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(Contact._meta.get_field(name).column) for name in names)
+    columns = ", ".join(quote(_column(name)) for name in names)
     marks = ", ".join(["%s"] * len(names))
     sql = f"INSERT INTO {quote(Contact._meta.db_table)} ({columns}) VALUES ({marks})"
     _run_many(sql, batch, names)
@@ -186,9 +199,7 @@ def _update(batch: list[Contact]) -> None:
     if not batch:
         return
     quote = connection.ops.quote_name
-    assignments = ", ".join(
-        f"{quote(Contact._meta.get_field(name).column)} = %s" for name in _UPDATED_FIELDS
-    )
+    assignments = ", ".join(f"{quote(_column(name))} = %s" for name in _UPDATED_FIELDS)
     sql = f"UPDATE {quote(Contact._meta.db_table)} SET {assignments} WHERE id = %s"
     _run_many(sql, batch, [*_UPDATED_FIELDS, "id"])
 

@@ -117,6 +117,7 @@ def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> Issued
         )
         error = _code_error(found, redirect_uri=redirect_uri, code_verifier=code_verifier)
         if error is None:
+            assert found is not None  # _code_error accepts only a code that exists
             return _issue(found.grant)
     raise error
 

@@ -96,7 +96,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 # --- Authorization -----------------------------------------------------------------------
 
 
-def _redirect_with(redirect_uri: str, **params: str) -> HttpResponse:
+def _redirect_with(redirect_uri: str, **params: str | None) -> HttpResponse:
     query = urlencode({key: value for key, value in params.items() if value is not None})
     separator = "&" if "?" in redirect_uri else "?"
     return redirect(f"{redirect_uri}{separator}{query}")

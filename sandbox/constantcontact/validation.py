@@ -5,7 +5,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sandbox.constantcontact import lists
 from sandbox.constantcontact.faults import bad_request
@@ -30,7 +30,7 @@ MAX_MEMBERSHIPS = 50
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 
-def valid_email(address: Any) -> bool:
+def valid_email(address: Any) -> TypeGuard[str]:
     return isinstance(address, str) and len(address) <= MAX_EMAIL and bool(EMAIL_RE.match(address))
 
 

@@ -24,12 +24,14 @@ def app_registration(request: HttpRequest) -> dict[str, Any]:
 def companies(request: HttpRequest) -> JsonResponse:
     body = json_object(request)
     names = body.get("company_names")
-    fields = [body.get(name) for name in ("email", "password", "name")]
-    if not all(isinstance(value, str) and value for value in fields) or not (
-        isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)
+    email, password, name = (_text(body.get(key)) for key in ("email", "password", "name"))
+    if (
+        email is None
+        or password is None
+        or name is None
+        or not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names))
     ):
         raise ValueError("send email, password, name and a list of company_names")
-    email, password, name = fields
     seeded = seed_identity(email=email, password=password, name=name, company_names=names)
     return JsonResponse(
         {"companies": [{"realm_id": c.realm_id, "name": c.name} for c in seeded]}, status=201
@@ -46,3 +48,8 @@ def connections(request: HttpRequest) -> dict[str, Any]:
         "connections": states,
         "live": any(state["live"] for state in states),
     }
+
+
+def _text(value: Any) -> str | None:
+    """The value if it is a non-empty string."""
+    return value if isinstance(value, str) and value else None

@@ -43,11 +43,13 @@ def signing_key() -> SigningKey:
     SigningKey.objects.create(kid=secrets.token_hex(16), private_pem=pem)
     # Two threads may race to create the first key: everyone signs with the oldest, and
     # the JWKS publishes all of them.
-    return SigningKey.objects.order_by("pk").first()
+    return SigningKey.objects.order_by("pk")[0]
 
 
 def _private_key(key: SigningKey) -> rsa.RSAPrivateKey:
-    return serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    assert isinstance(private, rsa.RSAPrivateKey)  # signing_key() makes RSA keys only
+    return private
 
 
 def sign(claims: dict[str, Any]) -> str:

@@ -48,8 +48,11 @@ def _digest(value: str) -> str:
 def authenticate_client(*, authorization: str) -> App:
     """The app of an HTTP Basic `client_id:client_secret` header, else invalid_client."""
     credentials = basic_credentials(authorization)
-    app = services.app_for_client(client_id=credentials[0]) if credentials else None
-    if app is None or not hmac.compare_digest(credentials[1].encode(), app.client_secret.encode()):
+    if credentials is None:
+        raise OAuthError("invalid_client", status=401)
+    client_id, secret = credentials
+    app = services.app_for_client(client_id=client_id)
+    if app is None or not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
         raise OAuthError("invalid_client", status=401)
     return app
 

@@ -215,7 +215,7 @@ def disconnect(request: HttpRequest, slug: str) -> HttpResponse:
     registered: no realmId or other parameter is added."""
     company = signed_in_company(request)
     app = next((a for a in services.connected_apps(company=company) if a.slug == slug), None)
-    if app is None:
+    if app is None or company is None:  # no company chosen: no app connected either
         return redirect("/qbo/apps/myapps/")
     if request.method == "GET":
         return render(request, "appstore/disconnect.html", {"app": app})

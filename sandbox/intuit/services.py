@@ -135,8 +135,9 @@ def _live_connections(*, now: datetime) -> QuerySet[Connection]:
     ).distinct()
 
 
-def connected_apps(*, company: Company) -> list[App]:
-    """Apps that hold a live connection to the company (what My Apps lists)."""
+def connected_apps(*, company: Company | None) -> list[App]:
+    """Apps that hold a live connection to the company (what My Apps lists); none while
+    no company is chosen."""
     live = _live_connections(now=timezone.now()).filter(company=company)
     return list(App.objects.filter(connections__in=live).distinct().order_by("name"))
 

@@ -30,12 +30,20 @@ RETRY_SCHEDULE = (10, 20, 30, 5 * 60, 20 * 60, 2 * 3600, 4 * 3600, 6 * 3600)
 
 
 class Change(Protocol):
-    event_id: uuid.UUID
-    realm_id: str
-    customer_id: str
-    operation: str  # created | updated | deleted | merged | voided
-    deleted_id: str
-    occurred_at: datetime
+    """A stored WebhookEvent or an injected Extra: read only, so either one fits."""
+
+    @property
+    def event_id(self) -> uuid.UUID | str: ...
+    @property
+    def realm_id(self) -> str: ...
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def operation(self) -> str: ...  # created | updated | deleted | merged | voided
+    @property
+    def deleted_id(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)

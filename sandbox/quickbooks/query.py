@@ -230,9 +230,11 @@ def parse(text: str) -> Query:
             order_by.append(_order_term(parser))
     start_position, max_results = 1, DEFAULT_MAX_RESULTS
     # QuickBooks takes the two paging clauses in either order.
-    seen = set()
+    seen: set[str] = set()
     while parser.at_keyword("startposition", "maxresults") and len(seen) < 2:
-        keyword = parser.peek().text.lower()
+        token = parser.peek()
+        assert token is not None  # at_keyword saw it
+        keyword = token.text.lower()
         if keyword in seen:
             raise parser.fail("<EOF>")
         parser.take()

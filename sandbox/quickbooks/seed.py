@@ -75,33 +75,50 @@ def seed_customers(*, realm_id: str, count: int, random_seed: int = 0) -> int:
         taken = set(
             Customer.objects.filter(realm_id=realm_id).values_list("display_name", flat=True)
         )
-        customers: list[Customer] = []
-        parent: Customer | None = None
-        children_left = 0
-        for offset in range(count):
-            number = first + offset
-            created, updated = _times(rng, moment, share_done=offset / max(count, 1))
-            if children_left and parent is not None:
-                data = _subcustomer(rng, number, parent)
-                children_left -= 1
-            else:
-                data, children_left = _top_level(rng, number, taken, last=offset + 1 >= count)
-                parent = None
-            taken.add(data["DisplayName"])
-            customer = Customer(
-                realm_id=realm_id,
-                number=number,
-                sync_token=rng.randint(0, 5),
-                data=data,
-                created_at=created.replace(microsecond=0),
-                updated_at=updated.replace(microsecond=0),
-            )
-            customer.copy_columns()
-            customers.append(customer)
-            if children_left and parent is None:
-                parent = customer
+        customers = _new_customers(
+            rng, realm_id=realm_id, first=first, count=count, taken=taken, moment=moment
+        )
         Customer.objects.bulk_create(customers, batch_size=1000)
     return count
+
+
+def _new_customers(
+    rng: random.Random,
+    *,
+    realm_id: str,
+    first: int,
+    count: int,
+    taken: set[str],
+    moment: datetime,
+) -> list[Customer]:
+    """`count` customers numbered from `first`, some parents followed by their
+    sub-customers; each display name is added to `taken`."""
+    customers: list[Customer] = []
+    parent: Customer | None = None
+    children_left = 0
+    for offset in range(count):
+        number = first + offset
+        created, updated = _times(rng, moment, share_done=offset / max(count, 1))
+        if children_left and parent is not None:
+            data = _subcustomer(rng, number, parent)
+            children_left -= 1
+        else:
+            data, children_left = _top_level(rng, number, taken, last=offset + 1 >= count)
+            parent = None
+        taken.add(data["DisplayName"])
+        customer = Customer(
+            realm_id=realm_id,
+            number=number,
+            sync_token=rng.randint(0, 5),
+            data=data,
+            created_at=created.replace(microsecond=0),
+            updated_at=updated.replace(microsecond=0),
+        )
+        customer.copy_columns()
+        customers.append(customer)
+        if children_left and parent is None:
+            parent = customer
+    return customers
 
 
 def _times(rng: random.Random, moment: datetime, *, share_done: float) -> tuple[datetime, datetime]:

@@ -9,7 +9,7 @@ delivery may carry several companies' events, as at Intuit.
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import requests
 from django.db import transaction
@@ -70,31 +70,49 @@ def gather(
         )
         if unacknowledged.exists():
             continue
-        with transaction.atomic():
-            batch = list(
-                WebhookEvent.objects.filter(
-                    delivery=None,
-                    target_url=target["target_url"],
-                    verifier_token=target["verifier_token"],
-                ).order_by("pk")[:EVENTS_PER_DELIVERY]
-            )
-            delivery = WebhookDelivery.objects.create(
+        made.append(
+            _deliver_waiting(
                 target_url=target["target_url"],
                 verifier_token=target["verifier_token"],
-                body=events.body(
-                    changes=[*batch, *events.injected(kinds=injected, like=batch[0])],
-                    webhook_format=webhook_format,
-                    source=events.event_source(target_url=target["target_url"]),
-                    legacy_time=legacy_time,
-                ).decode(),
-                created_at=moment,
-                next_attempt_at=moment,
+                moment=moment,
+                webhook_format=webhook_format,
+                legacy_time=legacy_time,
+                injected=injected,
             )
-            WebhookEvent.objects.filter(pk__in=[event.pk for event in batch]).update(
-                delivery=delivery
-            )
-        made.append(delivery)
+        )
     return made
+
+
+def _deliver_waiting(
+    *,
+    target_url: str,
+    verifier_token: str,
+    moment: datetime,
+    webhook_format: str,
+    legacy_time: str,
+    injected: Sequence[str],
+) -> WebhookDelivery:
+    """One delivery of the oldest events waiting for this app (and the knob's extras)."""
+    with transaction.atomic():
+        batch = list(
+            WebhookEvent.objects.filter(
+                delivery=None, target_url=target_url, verifier_token=verifier_token
+            ).order_by("pk")[:EVENTS_PER_DELIVERY]
+        )
+        delivery = WebhookDelivery.objects.create(
+            target_url=target_url,
+            verifier_token=verifier_token,
+            body=events.body(
+                changes=[*batch, *events.injected(kinds=injected, like=batch[0])],
+                webhook_format=webhook_format,
+                source=events.event_source(target_url=target_url),
+                legacy_time=legacy_time,
+            ).decode(),
+            created_at=moment,
+            next_attempt_at=moment,
+        )
+        WebhookEvent.objects.filter(pk__in=[event.pk for event in batch]).update(delivery=delivery)
+    return delivery
 
 
 def attempt(*, delivery: WebhookDelivery, retry_scale: float) -> bool:

@@ -19,7 +19,7 @@ from ccsync.sync import lifecycle
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
 from tenants import selectors, services
-from tenants.access import TENANT_SESSION_KEY, error_page, tenant_required
+from tenants.access import TENANT_SESSION_KEY, TenantRequest, error_page, tenant_required
 from tenants.models import Tenant
 from tenants.views import oauth
 
@@ -98,7 +98,7 @@ CONSTANTCONTACT = ConstantContactAdapter()
 
 @require_GET
 @tenant_required
-def constantcontact_connect(request: HttpRequest) -> HttpResponse:
+def constantcontact_connect(request: TenantRequest) -> HttpResponse:
     """Sends the person to Constant Contact's login and Allow page (PKCE, S256)."""
     if not request.tenant.is_connected:
         return redirect("tenants:status")

@@ -6,17 +6,17 @@ changes nothing: it signs the person in with Intuit (OpenID alone), and the call
 disconnects exactly those of their companies that Intuit has revoked.
 """
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ccsync.sync import lifecycle
-from tenants.access import tenant_required
+from tenants.access import TenantRequest, tenant_required
 from tenants.views import quickbooks
 
 
 @require_http_methods(["GET", "POST"])
-def disconnect(request: HttpRequest) -> HttpResponse:
+def disconnect(request: HttpRequest) -> HttpResponseBase:
     """QuickBooks' Disconnect URL (GET), and our own Disconnect button's form (POST)."""
     if request.method == "POST":
         return tenant_required(_disconnect_now)(request)
@@ -25,12 +25,12 @@ def disconnect(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @tenant_required
-def disconnect_confirm(request: HttpRequest) -> HttpResponse:
+def disconnect_confirm(request: TenantRequest) -> HttpResponse:
     """Our own Disconnect button: a confirmation page whose form POSTs to /disconnect/."""
     return render(request, "tenants/disconnect_confirm.html", {"tenant": request.tenant})
 
 
-def _disconnect_now(request: HttpRequest) -> HttpResponse:
+def _disconnect_now(request: TenantRequest) -> HttpResponse:
     if request.tenant.is_connected:
         lifecycle.disconnect(tenant=request.tenant, reason="Disconnected from the app's pages.")
     return quickbooks.disconnected_page(request)

@@ -46,7 +46,7 @@ class Intent(StrEnum):
 
 
 # Where each intent starts again.
-RESTART = {
+RESTART: dict[str, str] = {
     Intent.CONNECT: "tenants:connect",
     Intent.LAUNCH: "tenants:launch",
     Intent.DISCONNECT: "tenants:disconnect",
@@ -111,7 +111,7 @@ class QuickBooksAdapter(oauth.OAuthAdapter[SignIn]):
     def failed(
         self, request: HttpRequest, callback: oauth.Callback, error: Exception
     ) -> HttpResponse:
-        restart = reverse(RESTART.get(callback.values.get("intent"), "tenants:connect"))
+        restart = reverse(RESTART.get(callback.values.get("intent", ""), "tenants:connect"))
         if isinstance(error, UnknownCompany):
             return self._refused(
                 request,

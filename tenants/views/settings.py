@@ -3,7 +3,7 @@
 import logging
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ccsync.sync import lifecycle
 from integrations.constantcontact import errors as cc_errors
 from tenants import selectors, services
-from tenants.access import error_page, provider_unavailable, tenant_required
+from tenants.access import TenantRequest, error_page, provider_unavailable, tenant_required
 from tenants.forms import ListChoiceForm, NewListForm
 from tenants.tokens import ConnectionUnavailable
 
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 @require_http_methods(["GET", "POST"])
 @tenant_required
-def settings_view(request: HttpRequest) -> HttpResponse:
+def settings_view(request: TenantRequest) -> HttpResponse:
     """Set Up and Connect: pick the list; the POST is the Connect button."""
     not_ready = _constantcontact_ready(request)
     if not_ready is not None:
@@ -50,7 +50,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @tenant_required
-def create_list(request: HttpRequest) -> HttpResponse:
+def create_list(request: TenantRequest) -> HttpResponse:
     """Creates a Constant Contact list from the Settings page and selects it."""
     not_ready = _constantcontact_ready(request)
     if not_ready is not None:
@@ -77,7 +77,7 @@ def create_list(request: HttpRequest) -> HttpResponse:
 
 
 def _settings_page(
-    request: HttpRequest,
+    request: TenantRequest,
     *,
     lists: list[dict[str, str]],
     form: ListChoiceForm | None = None,
@@ -104,7 +104,7 @@ def _settings_page(
     )
 
 
-def _constantcontact_ready(request: HttpRequest) -> HttpResponse | None:
+def _constantcontact_ready(request: TenantRequest) -> HttpResponse | None:
     """A redirect when the tenant cannot pick a list yet, else None."""
     if not request.tenant.is_connected:
         return redirect("tenants:status")
@@ -116,7 +116,7 @@ def _constantcontact_ready(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def _constantcontact_trouble(request: HttpRequest, error: Exception) -> HttpResponse:
+def _constantcontact_trouble(request: TenantRequest, error: Exception) -> HttpResponse:
     """The page for a Constant Contact failure while reading or creating lists."""
     if isinstance(error, cc_errors.InvalidGrant | cc_errors.Unauthorized | ConnectionUnavailable):
         return error_page(

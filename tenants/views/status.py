@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from ccsync.sync.selectors import tenant_sync_status
 from tenants import selectors
-from tenants.access import current_tenant, tenant_required
+from tenants.access import TenantRequest, current_tenant, tenant_required
 
 
 @require_GET
@@ -18,7 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @tenant_required
-def status(request: HttpRequest) -> HttpResponse:
+def status(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     return render(
         request,

@@ -165,4 +165,4 @@ def test_the_day_of_constant_contact_calls_in_metrics_and_the_admin(
 
     page = admin_client.get("/admin/sync/run/").content.decode()
     assert "Constant Contact today" in page
-    assert "<th scope=\"row\">Companies waiting their turn</th><td>1</td>" in page
+    assert '<th scope="row">Companies waiting their turn</th><td>1</td>' in page
