@@ -127,23 +127,29 @@ class Transport:
         params: Mapping[str, Any] | None,
         json: Any,
     ) -> tuple[int, Any, ProviderError | None]:
-        if self.before_request is not None:
-            self.before_request(endpoint)
-        try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=json,
-                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                timeout=settings.PROVIDER_TIMEOUT,
-            )
-        except CONNECTION_FAILURES as exc:
-            self._count(endpoint, None)
-            # `from None`: requests' message repeats the URL, whose query may hold an email.
-            raise self.provider.transient(
-                f"{self.provider.name} {endpoint}: {type(exc).__name__}"
-            ) from None
+        # A GET that could not reach the provider goes once more (through the limiter, so
+        # it is counted): most often the provider had closed an idle kept-alive connection.
+        for last in (method != "GET", True):
+            if self.before_request is not None:
+                self.before_request(endpoint)
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                    timeout=settings.PROVIDER_TIMEOUT,
+                )
+                break
+            except CONNECTION_FAILURES as exc:
+                self._count(endpoint, None)
+                if last or not isinstance(exc, requests.ConnectionError):
+                    # `from None`: requests' message repeats the URL, whose query may hold
+                    # an email.
+                    raise self.provider.transient(
+                        f"{self.provider.name} {endpoint}: {type(exc).__name__}"
+                    ) from None
         self._count(endpoint, response.status_code)
         body = response_json(response)
         return response.status_code, body, self.provider.error_for(response.status_code, body)

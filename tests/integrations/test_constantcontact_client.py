@@ -401,3 +401,23 @@ def test_a_lasting_throttle_and_the_daily_quota_go_to_the_caller(client, mocked,
         client.account_summary()
     # A throttle is asked again after each wait; the day's quota is not.
     assert len(mocked.calls) == (1 if key == "quota_exceeded" else 4)
+
+
+def test_a_get_that_met_a_closed_connection_goes_once_more_through_the_limiter(tokens, mocked):
+    seen = []
+    client = ConstantContactClient(tokens=tokens, before_request=seen.append)
+    mocked.get(f"{CC_BASE}/account/summary", body=requests.ConnectionError("reset"))
+    mocked.get(f"{CC_BASE}/account/summary", json={"organization_name": "Acme"})
+    assert client.account_summary() == {"organization_name": "Acme"}
+    assert seen == ["account_summary", "account_summary"]  # both counted by the limiter
+
+
+def test_an_import_that_met_a_closed_connection_is_not_sent_again(tokens, mocked):
+    seen = []
+    client = ConstantContactClient(tokens=tokens, before_request=seen.append)
+    mocked.post(
+        f"{CC_BASE}/activities/contacts_json_import", body=requests.ConnectionError("reset")
+    )
+    with pytest.raises(TransientError):
+        client.import_contacts(rows=[{"email": EMAIL}], list_ids=["l1"])
+    assert seen == ["contacts_json_import"]  # the worker's retry decides, from its checkpoint
