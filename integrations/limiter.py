@@ -12,9 +12,7 @@ Redis one Lua script checks and takes a grant atomically using Redis' clock; wit
 (the demo: one worker) the same algorithm runs in process.
 """
 
-import fcntl
 import functools
-import json
 import threading
 import time
 import uuid
@@ -27,6 +25,8 @@ from typing import Any
 
 import redis
 from django.conf import settings
+
+from integrations.shared_file import locked_json
 
 DAY_MS = 86_400_000
 # Waiting callers ask again at least this often, so a tenant not seen for a little longer is
@@ -265,15 +265,8 @@ class FileBackend(MemoryBackend):
 
     @contextmanager
     def _state(self) -> Iterator[dict[str, Any]]:
-        with self.lock, open(self.path, "a+", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.seek(0)
-            text = handle.read()
-            state = json.loads(text) if text else {}
+        with self.lock, locked_json(self.path) as state:
             yield state
-            handle.seek(0)
-            handle.truncate()
-            handle.write(json.dumps(state))
 
 
 @dataclass(frozen=True)

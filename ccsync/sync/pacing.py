@@ -25,7 +25,6 @@ The same code runs in production (its state in Redis, shared by every process), 
 day (bench/simulate_day.py: in memory, on a virtual clock).
 """
 
-import fcntl
 import functools
 import json
 import threading
@@ -41,6 +40,7 @@ import redis
 from django.conf import settings
 
 from integrations.limiter import get_limiter
+from integrations.shared_file import locked_json
 
 DAY = 86_400.0
 # An account whose imports were never timed: asked early (then at doubling intervals, see
@@ -155,15 +155,8 @@ class FileStore:
 
     @contextmanager
     def transaction(self) -> Iterator[PaceState]:
-        with open(self.path, "a+", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.seek(0)
-            text = handle.read()
-            state = json.loads(text) if text else {}
+        with locked_json(self.path) as state:
             yield state
-            handle.seek(0)
-            handle.truncate()
-            handle.write(json.dumps(state))
 
 
 class RedisStore:
