@@ -165,6 +165,32 @@ class ListSelection(models.Model):
         return f"{self.list_name} for {self.tenant}"
 
 
+class SalesData(models.Model):
+    """Settings' "Also send sales data for segmenting": off by default. When on, the facts
+    chosen (tenants.sales_facts) go with each contact as Constant Contact custom fields, and
+    each synced contact may get a tag."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="sales_data")
+    enabled = models.BooleanField(default=False)
+    facts = models.JSONField(default=list, blank=True)  # keys of tenants.sales_facts.FACTS
+    tag_enabled = models.BooleanField(default=False)
+    tag_name = models.CharField(max_length=255, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    # Set up in the Constant Contact account `account_id`: fact key -> the custom field
+    # {"id", "name", "type", "negative"}; the tag's id.
+    account_id = models.CharField(max_length=64, blank=True)
+    fields = models.JSONField(default=dict, blank=True)
+    tag_id = models.CharField(max_length=64, blank=True)
+    problem = models.CharField(max_length=500, blank=True)  # why nothing can be sent, for people
+    refreshed_at = models.DateTimeField(null=True, blank=True)  # figures last read
+
+    class Meta:
+        verbose_name = "sales data choice"
+
+    def __str__(self) -> str:
+        return f"sales data of {self.tenant}"
+
+
 # Either concrete connection's model: queries need a concrete model (the abstract one has none).
 ConnectionModel: TypeAlias = type[QuickBooksConnection] | type[ConstantContactConnection]
 

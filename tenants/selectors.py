@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from tenants.clients import constantcontact_client
 from tenants.models import (
+    SalesData,
     ConstantContactConnection,
     ListSelection,
     QuickBooksConnection,
@@ -90,3 +91,7 @@ def constantcontact_lists(*, tenant: Tenant, refresh: bool = False) -> list[dict
 
 def forget_constantcontact_lists(*, tenant: Tenant) -> None:
     cache.delete(_lists_cache_key(tenant))
+
+
+def sales_data(*, tenant: Tenant) -> SalesData | None:
+    return SalesData.objects.filter(tenant=tenant).first()

@@ -20,6 +20,7 @@ from tenants.clients import (
     quickbooks_company_client,
 )
 from tenants.models import (
+    SalesData,
     Connection,
     ConstantContactConnection,
     ListSelection,
@@ -28,6 +29,7 @@ from tenants.models import (
     Tenant,
     User,
 )
+from tenants.sales_facts import BY_KEY
 from tenants.tokens import (
     ConnectionUnavailable,
     FreshConstantContactTokens,
@@ -319,3 +321,33 @@ def _revoke(
                 provider,
                 type(error).__name__,
             )
+
+
+class SalesDataChange(NamedTuple):
+    choice: SalesData
+    more: bool  # something is to be sent that was not: every synced contact gets it
+    less: bool  # a fact (or all) no longer sent
+    new_tag: bool  # the tag to give contacts is another one, or newly chosen
+
+
+def choose_sales_data(
+    *, tenant: Tenant, enabled: bool, facts: list[str], tag_enabled: bool, tag_name: str
+) -> SalesDataChange:
+    """Settings' sales data section, saved. A tag of another name is set up anew."""
+    choice, _ = SalesData.objects.select_for_update().get_or_create(tenant=tenant)
+    before = set(choice.facts) if choice.enabled else set()
+    after = set(facts) if enabled else set()
+    tag_before = choice.tag_name if choice.enabled and choice.tag_enabled else ""
+    tag_after = tag_name if enabled and tag_enabled else ""
+    if tag_name != choice.tag_name:
+        choice.tag_id = ""
+    choice.enabled, choice.facts = enabled, [key for key in facts if key in BY_KEY]
+    choice.tag_enabled, choice.tag_name = tag_enabled, tag_name
+    choice.changed_at = timezone.now()
+    choice.save()
+    return SalesDataChange(
+        choice=choice,
+        more=bool(after - before),
+        less=bool(before - after),
+        new_tag=bool(tag_after) and tag_after != tag_before,
+    )

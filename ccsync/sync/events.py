@@ -19,9 +19,9 @@ from ccsync.sync import pacing
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
 from ccsync.sync.runs import create_run
 from ccsync.sync.state import update_tenant_sync
-from integrations.quickbooks.webhooks import CustomerEvent, Delivery, Dropped
+from integrations.quickbooks.webhooks import ChangeEvent, Delivery, Dropped
 from tenants import selectors as tenant_selectors
-from tenants.models import Tenant
+from tenants.models import SalesData, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +109,10 @@ def store_delivery(*, delivery: Delivery) -> int:
     return record_events(events=usable)
 
 
-_COLUMNS = ("event_id", "realm_id", "customer_id", "operation", "deleted_id")
+_COLUMNS = ("event_id", "realm_id", "customer_id", "operation", "deleted_id", "transaction_id")
 
 
-def _too_long(event: CustomerEvent) -> str:
+def _too_long(event: ChangeEvent) -> str:
     """The first value of the event longer than its column ("" if none is)."""
     for name in _COLUMNS:
         if len(getattr(event, name) or "") > _max_length(name):
@@ -126,7 +126,7 @@ def _max_length(name: str) -> int:
     return field.max_length
 
 
-def _loggable_realm(event: CustomerEvent) -> str:
+def _loggable_realm(event: ChangeEvent) -> str:
     return event.realm_id if len(event.realm_id) <= _max_length("realm_id") else ""
 
 
@@ -145,9 +145,9 @@ def _log_dropped(dropped: Sequence[Dropped]) -> None:
         )
 
 
-def record_events(*, events: Sequence[CustomerEvent]) -> int:
-    """Store webhook events of connected tenants (others are ignored) and schedule the sync of
-    those not paused. Returns how many were stored: an event already stored (the same id
+def record_events(*, events: Sequence[ChangeEvent]) -> int:
+    """Store webhook events of connected tenants (others are ignored; a sales transaction's
+    only where the tenant sends sales data) and schedule the sync of those not paused. Returns how many were stored: an event already stored (the same id
     for the same company, delivered again) is not stored twice.
 
     One statement does it all, as it runs for each of hundreds of deliveries a second: each
@@ -165,6 +165,8 @@ def record_events(*, events: Sequence[CustomerEvent]) -> int:
                 "event_ids": [event.event_id for event in events],
                 "realm_ids": [event.realm_id for event in events],
                 "customer_ids": [event.customer_id for event in events],
+                "entities": [event.entity for event in events],
+                "transaction_ids": [event.transaction_id for event in events],
                 "operations": [event.operation for event in events],
                 "deleted_ids": [event.deleted_id or "" for event in events],
                 "occurred": [event.occurred_at for event in events],
@@ -178,13 +180,18 @@ def record_events(*, events: Sequence[CustomerEvent]) -> int:
     return stored
 
 
-def record_events_portably(*, events: Sequence[CustomerEvent]) -> int:
+def record_events_portably(*, events: Sequence[ChangeEvent]) -> int:
     """record_events in several ORM queries, for databases without PostgreSQL's unnest and
     data-modifying CTEs: the demo's SQLite, one writer at a time."""
     tenants = dict(
         Tenant.objects.filter(
             realm_id__in={event.realm_id for event in events}, state=Tenant.State.CONNECTED
         ).values_list("realm_id", "pk")
+    )
+    with_sales = set(
+        SalesData.objects.filter(tenant_id__in=tenants.values(), enabled=True).values_list(
+            "tenant_id", flat=True
+        )
     )
     known = set(
         WebhookEvent.objects.filter(
@@ -194,7 +201,8 @@ def record_events_portably(*, events: Sequence[CustomerEvent]) -> int:
     rows: dict[tuple[str, str], WebhookEvent] = {}
     for event in events:
         key = (event.realm_id, event.event_id)
-        if event.realm_id in tenants and key not in known:
+        wanted = event.entity == "Customer" or tenants.get(event.realm_id) in with_sales
+        if event.realm_id in tenants and key not in known and wanted:
             rows.setdefault(
                 key,
                 WebhookEvent(
@@ -202,6 +210,8 @@ def record_events_portably(*, events: Sequence[CustomerEvent]) -> int:
                     event_id=event.event_id,
                     realm_id=event.realm_id,
                     customer_id=event.customer_id,
+                    entity=event.entity,
+                    transaction_id=event.transaction_id,
                     operation=event.operation,
                     deleted_id=event.deleted_id or "",
                     occurred_at=event.occurred_at,
@@ -238,15 +248,21 @@ def reschedule_forgotten() -> None:
 _RECORD_EVENTS = """
 WITH stored AS (
     INSERT INTO sync_webhookevent
-        (tenant_id, event_id, realm_id, customer_id, operation, deleted_id, occurred_at,
-         received_at)
+        (tenant_id, event_id, realm_id, customer_id, entity, transaction_id, operation,
+         deleted_id, occurred_at, received_at)
     SELECT tenant.id, incoming.*, %(received)s
     FROM unnest(
         %(event_ids)s::varchar[], %(realm_ids)s::varchar[], %(customer_ids)s::varchar[],
-        %(operations)s::varchar[], %(deleted_ids)s::varchar[], %(occurred)s::timestamptz[]
-    ) AS incoming (event_id, realm_id, customer_id, operation, deleted_id, occurred_at)
+        %(entities)s::varchar[], %(transaction_ids)s::varchar[], %(operations)s::varchar[],
+        %(deleted_ids)s::varchar[], %(occurred)s::timestamptz[]
+    ) AS incoming (event_id, realm_id, customer_id, entity, transaction_id, operation,
+                   deleted_id, occurred_at)
     JOIN tenants_tenant AS tenant
         ON tenant.realm_id = incoming.realm_id AND tenant.state = %(connected)s
+    WHERE incoming.entity = 'Customer' OR EXISTS (
+        SELECT 1 FROM tenants_salesdata AS sales
+        WHERE sales.tenant_id = tenant.id AND sales.enabled
+    )
     ON CONFLICT DO NOTHING
     RETURNING tenant_id
 ), claimed AS (

@@ -33,6 +33,7 @@ from ccsync.sync.rules import (
     is_active,
     is_top_level,
 )
+from ccsync.sync import sales
 from ccsync.sync.runs import Sync
 from tenants.models import Tenant
 
@@ -45,6 +46,9 @@ FACT_FIELDS = [
     "email_problem",
     "active",
     "top_level",
+    "parent_id",
+    "customer_type_id",
+    "sales_note",
     "deleted",
     "created_in_quickbooks",
     "row",
@@ -59,14 +63,13 @@ def observe(*, tenant: Tenant, customers: Iterable[Mapping[str, Any]]) -> None:
     """Record what QuickBooks says about these customers.
 
     Deleted ones (CDC) are only marked: their contact, if any, is left as it is."""
-    now = timezone.now()
-    records, deleted = [], []
+    alive, deleted = [], []
     for customer in customers:
-        customer_id = str(customer["Id"])
         if customer.get("status") == "Deleted":
-            deleted.append(customer_id)
-            continue
-        records.append(_record(tenant, customer, now))
+            deleted.append(str(customer["Id"]))
+        else:
+            alive.append(customer)
+    records = _records(tenant, alive)
     CustomerRecord.objects.bulk_create(
         records,
         update_conflicts=True,
@@ -83,6 +86,19 @@ def mark_deleted(*, tenant: Tenant, customer_ids: Iterable[str]) -> None:
     )
 
 
+def _records(tenant: Tenant, customers: Sequence[Mapping[str, Any]]) -> list[CustomerRecord]:
+    """Records of what QuickBooks says now; rows with the figures last read (sales.py)."""
+    now = timezone.now()
+    records = [_record(tenant, customer, now) for customer in customers]
+    rows = sales.with_sales_columns(
+        tenant=tenant, rows={record.customer_id: record.row for record in records}
+    )
+    for record in records:
+        record.row, record.sales_note = rows[record.customer_id]
+        record.row_hash = row_hash(record.row) if record.row else ""
+    return records
+
+
 def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> CustomerRecord:
     choice = customer_email(customer)
     row = import_row(customer, email=choice.address) if choice.address else {}
@@ -97,6 +113,8 @@ def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> Custo
         email_problem=choice.reason or "",
         active=is_active(customer),
         top_level=is_top_level(customer),
+        parent_id=_ref(customer, "ParentRef"),
+        customer_type_id=_ref(customer, "CustomerTypeRef"),
         deleted=False,
         created_in_quickbooks=min(created_at(customer), FAR_FUTURE),
         row=row,
@@ -105,10 +123,24 @@ def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> Custo
     )
 
 
+def _ref(customer: Mapping[str, Any], name: str) -> str:
+    ref = customer.get(name)
+    value = ref.get("value") if isinstance(ref, dict) else None
+    return str(value)[:32] if value else ""
+
+
 def unchanged_in_quickbooks(*, tenant: Tenant, customers: Sequence[Mapping[str, Any]]) -> set[str]:
     """Ids of these customers whose recorded facts already match (nothing to do for them)."""
-    fresh = {str(c["Id"]): _record(tenant, c, timezone.now()) for c in customers}
-    facts = ("row_hash", "active", "email", "email_problem", "email_in_quickbooks")
+    fresh = {record.customer_id: record for record in _records(tenant, customers)}
+    facts = (
+        "row_hash",
+        "active",
+        "email",
+        "email_problem",
+        "email_in_quickbooks",
+        "parent_id",
+        "customer_type_id",
+    )
     known = CustomerRecord.objects.filter(tenant=tenant, customer_id__in=list(fresh)).values_list(
         "customer_id", *facts
     )

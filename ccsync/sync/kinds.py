@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from ccsync.ops import counters
 from ccsync.ops.logs import log_context
-from ccsync.sync import pacing, runs
+from ccsync.sync import custom_fields, pacing, runs, sales, tagging
 from ccsync.sync.confirming import confirm_imports
 from ccsync.sync.events import has_pending_events, record_events, schedule_changes
 from ccsync.sync.judging import (
@@ -49,7 +49,7 @@ from integrations.constantcontact import errors as cc_errors
 from integrations.limiter import QuotaPaused
 from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks.client import ALL_CUSTOMERS, CDC_MAX_OBJECTS
-from integrations.quickbooks.webhooks import CustomerEvent
+from integrations.quickbooks.webhooks import ChangeEvent
 from tenants import selectors as tenant_selectors
 from tenants.models import Tenant
 
@@ -179,6 +179,9 @@ def full_scan(sync: Sync) -> None:
                 observe(tenant=tenant, customers=page)
                 run.total += len(page)
                 runs.checkpoint(sync, position=position + len(page))
+        # Sales data (when on) for everyone, in the rows before they are judged and sent.
+        custom_fields.set_up(tenant=tenant, cc=sync.cc)
+        sales.refresh(tenant=tenant, qb=sync.qb, customer_ids=None)
         with transaction.atomic():
             first = run.kind == Run.Kind.FIRST
             # The read began after the run's first claim: those not seen since are gone.
@@ -193,6 +196,7 @@ def full_scan(sync: Sync) -> None:
             runs.checkpoint(sync, phase="send")
     send_pending(sync)
     await_confirmations(sync)
+    tagging.tag_synced(tenant=tenant, cc=sync.cc, list_id=sync.list_id)
 
 
 def await_confirmations(sync: Sync) -> None:
@@ -239,7 +243,7 @@ def apply_changes(sync: Sync) -> None:
     )
     if run.checkpoint["phase"] == "read":
         _due_reads(sync)
-        pairs = set(events.values_list("customer_id", "deleted_id"))
+        pairs = set(events.filter(entity="Customer").values_list("customer_id", "deleted_id"))
         ids = sorted({cid for cid, _ in pairs})
         merged_away = {deleted for _, deleted in pairs if deleted}
         lookup = sync.qb.customers_by_ids(ids=ids)
@@ -257,6 +261,12 @@ def apply_changes(sync: Sync) -> None:
             observe(tenant=tenant, customers=customers)
             found = {str(c["Id"]) for c in customers}
             mark_deleted(tenant=tenant, customer_ids=(set(ids) - found) | merged_away)
+        # Their figures, and those of the customers whose sales transactions changed.
+        refreshed = sales.refresh(
+            tenant=tenant, qb=sync.qb, customer_ids=_whose_sales_changed(sync, events, ids)
+        )
+        with transaction.atomic():
+            ids = sorted(set(ids) | set(refreshed))
             run.total += len(customers)
             run.checkpoint["expected"] = len(ids)
             counts = judge(tenant=tenant, list_id=sync.list_id, customer_ids=ids, ensure_list=False)
@@ -264,6 +274,25 @@ def apply_changes(sync: Sync) -> None:
             runs.checkpoint(sync, phase="send")
     send_pending(sync)
     _events_done(tenant, events)
+
+
+def _whose_sales_changed(sync: Sync, events, customer_ids: list[str]) -> list[str] | None:
+    """The changed customers and the customers of the changed sales transactions; None
+    (everyone) when a transaction QuickBooks no longer has was deleted: whose it was is
+    not known. No call while sales data is off."""
+    if not sales.is_on(tenant=sync.tenant):
+        return customer_ids
+    changed = set(customer_ids)
+    transactions = events.exclude(entity="Customer").values_list("entity", "transaction_id")
+    by_entity: dict[str, set[str]] = {}
+    for entity, transaction_id in transactions:
+        by_entity.setdefault(entity, set()).add(transaction_id)
+    for entity, ids in sorted(by_entity.items()):
+        found = sync.qb.transaction_customers(entity=entity, ids=sorted(ids))
+        if len(found) < len(ids):
+            return None
+        changed |= set(found.values())
+    return sorted(changed)
 
 
 def _due_reads(sync: Sync) -> None:
@@ -287,6 +316,7 @@ def _due_reads(sync: Sync) -> None:
         refresh_unsubscribes(tenant=sync.tenant, cc=sync.cc)
     if plan.confirm:
         confirm_imports(tenant=sync.tenant, cc=sync.cc, sync=sync)
+        tagging.tag_synced(tenant=sync.tenant, cc=sync.cc, list_id=sync.list_id)
 
 
 def _seconds(moment: datetime | None) -> float | None:
@@ -326,7 +356,7 @@ def reconcile_changes(*, tenant: Tenant, since: datetime) -> int | None:
     alive = [c for c in changed if c.get("status") != "Deleted"]
     known = unchanged_in_quickbooks(tenant=tenant, customers=alive)
     events = [
-        CustomerEvent(
+        ChangeEvent(
             event_id=f"cdc:{c['Id']}:{(c.get('MetaData') or {}).get('LastUpdatedTime', '')}",
             realm_id=tenant.realm_id,
             customer_id=str(c["Id"]),

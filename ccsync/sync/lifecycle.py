@@ -12,7 +12,8 @@ import logging
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
-from ccsync.sync import services
+from ccsync.sync import sales, services
+from ccsync.sync.models import CustomerRecord
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import oauth as qb_oauth
 from tenants import selectors as tenant_selectors
@@ -60,6 +61,26 @@ def choose_list(
     if choice.first:
         services.start_first_sync(tenant=tenant)
     return choice
+
+
+@transaction.atomic
+def choose_sales_data(
+    *, tenant: Tenant, enabled: bool, facts: list[str], tag_enabled: bool, tag_name: str
+) -> tenant_services.SalesDataChange:
+    """Settings' sales data section. Facts turned off leave what is sent at once (nothing
+    is sent for it: Constant Contact keeps the values); facts turned on, or a new tag, are
+    given to every synced contact by a full check, in bulk imports (before the first sync
+    is done, the first sync takes them along)."""
+    change = tenant_services.choose_sales_data(
+        tenant=tenant, enabled=enabled, facts=facts, tag_enabled=tag_enabled, tag_name=tag_name
+    )
+    if change.less:
+        sales.stop_sending(tenant=tenant)
+    if change.new_tag:
+        CustomerRecord.objects.filter(tenant=tenant, tagged=True).update(tagged=False)
+    if (change.more or change.new_tag) and not tenant_selectors.needs_first_sync(tenant=tenant):
+        transaction.on_commit(lambda: services.sync_now(tenant=tenant))
+    return change
 
 
 def disconnect(*, tenant: Tenant, reason: str, quickbooks_revoked: bool = False) -> None:

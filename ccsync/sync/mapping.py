@@ -14,8 +14,9 @@ is emptied by a PUT of the whole contact, see `contact_update`):
 - addresses: BillAddr -> work_* (the business address), ShipAddr -> other_*. Line1 is the
   street, Line2-Line5 joined into street2 (Constant Contact appends it to the street: the
   two together, with their ", ", are cut to 255); CountrySubDivisionCode is the state.
-- The QuickBooks identity is kept in our database (customer id <-> email <-> contact id), not in
-  a custom field, which would have to exist in every account first.
+- The QuickBooks identity is kept in our database (customer id <-> email <-> contact id); with
+  sales data on (sales.py), the row also carries the chosen figures as `cf:<field name>`
+  columns, the customer id among them if chosen.
 """
 
 import hashlib
@@ -122,10 +123,20 @@ def import_row(customer: Mapping[str, Any], *, email: str) -> dict[str, str]:
     return {key: value for key, value in row.items() if value}
 
 
+SALES_PREFIX = "cf:"  # an import's custom field column
+
+
+def without_sales(row: Mapping[str, str]) -> dict[str, str]:
+    """The contact's own fields of a row, its cf: columns left out."""
+    return {key: value for key, value in row.items() if not key.startswith(SALES_PREFIX)}
+
+
 def emptied(row: Mapping[str, str], *, sent: Mapping[str, str]) -> list[str]:
     """The fields of the row last `sent` that are empty now. An import cannot empty them
-    (it leaves alone what it is not sent a value for): a PUT of the whole contact must."""
-    return sorted(key for key in sent if key not in row)
+    (it leaves alone what it is not sent a value for): a PUT of the whole contact must.
+    A figure is never emptied: it is left out when it cannot be sent or is no longer
+    chosen, and what Constant Contact holds stays for the segments built on it."""
+    return sorted(key for key in without_sales(sent) if key not in row)
 
 
 def row_hash(row: Mapping[str, str]) -> str:
@@ -147,6 +158,7 @@ def contact_update(
     existing: Mapping[str, Any],
     list_ids: Sequence[str],
     new_email: bool,
+    custom_field_ids: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A PUT /contacts/{id} body: `existing` (the contact as read, with every subresource)
     with `row`'s values.
@@ -156,9 +168,21 @@ def contact_update(
     from `existing`, and the lists are the existing ones plus ours (nothing is removed).
     The permission is never sent: a PUT that sends it sets it, and writing back one read a
     moment earlier could re-subscribe a contact who unsubscribed meanwhile. The address is
-    sent only when it changes.
+    sent only when it changes. The row's cf: columns are set by `custom_field_ids` (column
+    -> field id); the contact's other custom fields are carried back.
     """
     body: dict[str, Any] = {key: existing[key] for key in _NOT_OURS if existing.get(key)}
+    field_ids = custom_field_ids or {}
+    figures = {field_ids[key]: value for key, value in row.items() if key in field_ids}
+    if figures:
+        kept = [
+            field
+            for field in existing.get("custom_fields") or []
+            if field.get("custom_field_id") not in figures
+        ]
+        body["custom_fields"] = kept + [
+            {"custom_field_id": field_id, "value": value} for field_id, value in figures.items()
+        ]
     if new_email:
         body["email_address"] = {"address": row["email"]}
     for field in ("first_name", "last_name", "company_name", "job_title"):

@@ -94,6 +94,8 @@ class CustomerRecord(models.Model):
     email_problem = models.CharField(max_length=32, blank=True, choices=REASON_CHOICES)
     active = models.BooleanField(default=True)
     top_level = models.BooleanField(default=True)
+    parent_id = models.CharField(max_length=32, blank=True)  # a job's customer (ParentRef)
+    customer_type_id = models.CharField(max_length=32, blank=True)  # CustomerTypeRef
     deleted = models.BooleanField(default=False)  # deleted or merged away in QuickBooks
     created_in_quickbooks = models.DateTimeField()
     row = models.JSONField(default=dict, blank=True)  # what would be sent now
@@ -117,6 +119,11 @@ class CustomerRecord(models.Model):
         "ContactImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="records"
     )
     synced_at = models.DateTimeField(null=True, blank=True)
+    # Sales data (tenants.SalesData): the figures as read, its jobs' included, by fact key
+    # (what `row` carries of them as cf: columns), and the figures that could not be sent.
+    sales = models.JSONField(default=dict, blank=True)
+    sales_note = models.CharField(max_length=500, blank=True)
+    tagged = models.BooleanField(default=False)  # holds the tenant's tag in Constant Contact
     seen_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -164,14 +171,18 @@ class ContactImport(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """A QuickBooks change notice, stored before it is answered; processed later in batches."""
+    """A QuickBooks change notice, stored before it is answered; processed later in batches.
+    Of a customer (`customer_id`), or of a sales transaction (`entity`, `transaction_id`)
+    whose customer's figures may have changed."""
 
     tenant = models.ForeignKey(
         "tenants.Tenant", on_delete=models.CASCADE, related_name="webhook_events"
     )
     event_id = models.CharField(max_length=255)
     realm_id = models.CharField(max_length=32)
-    customer_id = models.CharField(max_length=32)
+    customer_id = models.CharField(max_length=32, blank=True)
+    entity = models.CharField(max_length=32, default="Customer")
+    transaction_id = models.CharField(max_length=32, blank=True)
     operation = models.CharField(max_length=32)
     deleted_id = models.CharField(max_length=32, blank=True)
     occurred_at = models.DateTimeField()
@@ -185,7 +196,7 @@ class WebhookEvent(models.Model):
         indexes = [models.Index(fields=["tenant", "processed_at"])]
 
     def __str__(self) -> str:
-        return f"{self.operation} of customer {self.customer_id} in {self.realm_id}"
+        return f"{self.operation} of {self.entity} {self.customer_id or self.transaction_id}"
 
 
 class TenantSync(models.Model):

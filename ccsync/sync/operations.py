@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ccsync.sync.events import record_events
 from ccsync.sync.models import CustomerRecord
-from integrations.quickbooks.webhooks import CustomerEvent
+from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def retry_failed(*, tenant: Tenant, customer_ids: Collection[str] | None = None)
     with transaction.atomic():
         records = list(failed.select_for_update().only("pk", "customer_id", "seen_at"))
         events = [
-            CustomerEvent(
+            ChangeEvent(
                 event_id=f"retry:{record.customer_id}:{asked_at}",
                 realm_id=tenant.realm_id,
                 customer_id=record.customer_id,

@@ -8,9 +8,11 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
+from ccsync.sync.mapping import SALES_PREFIX
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from ccsync.sync.rules import SKIP_LABELS, email_parts
-from tenants.models import Tenant
+from tenants.models import SalesData, Tenant
+from tenants.sales_facts import BY_KEY
 
 HISTORY_LENGTH = 10
 NOT_IN_LIST_PREVIEW = 20
@@ -122,6 +124,7 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
         "several": CustomerRecord.objects.filter(LEFT_OUT, tenant=tenant).count(),
         "several_label": SEVERAL_LABEL,
         "freshness": freshness(),
+        "sales": sales_status(tenant=tenant),
         "history": [run_summary(run) for run in runs],
         "last_change_at": last_change_at(tenant=tenant, state=state),
         # "None yet" before it; after it, no change has been made since.
@@ -195,3 +198,60 @@ def _several_note(record: CustomerRecord) -> str:
 def not_in_list_rows(*, tenant: Tenant, query: str = "") -> Iterator[dict[str, str]]:
     for record in customers_not_in_list(tenant=tenant, query=query).iterator(chunk_size=2000):
         yield customer_row(record)
+
+
+def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
+    """The status page's sales data panel; None while the option is off."""
+    choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
+    if choice is None:
+        return None
+    carrying = CustomerRecord.objects.filter(
+        tenant=tenant, outcome=CustomerRecord.Outcome.SYNCED, in_list=True
+    ).filter(sent_row__has_any_keys=_sales_columns(choice))
+    return {
+        "refreshed_at": choice.refreshed_at,
+        "contacts": carrying.count() if choice.fields else 0,
+        "problem": choice.problem,
+        "unsent": CustomerRecord.objects.filter(tenant=tenant).exclude(sales_note="").count(),
+        "url": reverse("sync:sales"),
+    }
+
+
+def _sales_columns(choice: SalesData) -> list[str]:
+    return [f"{SALES_PREFIX}{spec['name']}" for spec in choice.fields.values()] or ["-"]
+
+
+def customer_figures(*, tenant: Tenant, query: str) -> QuerySet[CustomerRecord]:
+    """Customers (not jobs) matching `query` (name, email or QuickBooks id), for their
+    figures."""
+    records = CustomerRecord.objects.filter(tenant=tenant, parent_id="", deleted=False)
+    query = query.strip()
+    if query:
+        records = records.filter(
+            Q(display_name__icontains=query)
+            | Q(email__icontains=query)
+            | Q(email_in_quickbooks__icontains=query)
+            | Q(customer_id=query)
+        )
+    return records.order_by("display_name", "customer_id")
+
+
+def figures_row(record: CustomerRecord, *, choice: SalesData | None) -> dict[str, Any]:
+    """A customer's figures as Constant Contact was sent them (and confirmed), by label;
+    those waiting to be sent; and those that could not be."""
+    labels = {
+        f"{SALES_PREFIX}{spec['name']}": BY_KEY[key].label
+        for key, spec in (choice.fields if choice else {}).items()
+        if key in BY_KEY
+    }
+    sent = {labels[k]: v for k, v in record.sent_row.items() if k in labels and record.in_list}
+    now = {labels[k]: v for k, v in record.row.items() if k in labels}
+    return {
+        "customer_id": record.customer_id,
+        "name": record.display_name,
+        "email": record.email or record.email_in_quickbooks,
+        "outcome": record.get_outcome_display(),
+        "sent": sent,
+        "waiting": {label: v for label, v in now.items() if sent.get(label) != v},
+        "note": record.sales_note,
+    }

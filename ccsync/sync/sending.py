@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ccsync.ops import counters
-from ccsync.sync import runs
+from ccsync.sync import runs, sales
 from ccsync.sync.judging import update_records
 from ccsync.sync.mapping import chunk_rows, contact_update, emptied
 from ccsync.sync.models import ContactImport, CustomerRecord, UnsubscribedAddress
@@ -143,7 +143,11 @@ def _put_contact(sync: Sync, record: CustomerRecord) -> None:
         return
     new_email = record.sent_email != record.email
     body = contact_update(
-        record.row, existing=contact, list_ids=[sync.list_id], new_email=new_email
+        record.row,
+        existing=contact,
+        list_ids=[sync.list_id],
+        new_email=new_email,
+        custom_field_ids=sales.columns(tenant=sync.tenant).field_ids,
     )
     try:
         sync.cc.put_contact(contact_id=str(contact["contact_id"]), contact=body)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("sync/now/", views.sync_now, name="sync_now"),
     path("sync/customers/", views.customers, name="customers"),
     path("sync/customers.csv", views.customers_csv, name="customers_csv"),
+    path("sync/sales/", views.sales, name="sales"),
 ]

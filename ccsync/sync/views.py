@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ccsync.sync import selectors, services
 from ccsync.sync.events import store_delivery
 from integrations.quickbooks.webhooks import MalformedWebhook, parse_delivery, verify_signature
+from tenants import selectors as tenant_selectors
 from tenants.access import TenantRequest, tenant_required
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,27 @@ def customers(request: TenantRequest) -> HttpResponse:
             "query": query,
             "page": page,
             "rows": [selectors.customer_row(record) for record in page.object_list],
+        },
+    )
+
+
+@require_GET
+@tenant_required
+def sales(request: TenantRequest) -> HttpResponse:
+    """Sales data: each customer's figures as Constant Contact holds them, searchable."""
+    query = request.GET.get("q", "")[:200]
+    records = selectors.customer_figures(tenant=request.tenant, query=query)
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    choice = tenant_selectors.sales_data(tenant=request.tenant)
+    return render(
+        request,
+        "sync/sales.html",
+        {
+            "tenant": request.tenant,
+            "query": query,
+            "page": page,
+            "sales": selectors.sales_status(tenant=request.tenant),
+            "rows": [selectors.figures_row(record, choice=choice) for record in page.object_list],
         },
     )
 

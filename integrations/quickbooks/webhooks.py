@@ -1,4 +1,5 @@
-"""QuickBooks webhooks: signature check and Customer events from either delivery format.
+"""QuickBooks webhooks: signature check and the events of customers and of the sales
+transactions behind their figures (SALES_ENTITIES), from either delivery format.
 
 Current deliveries are a JSON array of CloudEvents ("qbo.customer.updated.v1", ...);
 the legacy {"eventNotifications": [...]} format may still arrive. Events carry ids only.
@@ -27,14 +28,24 @@ class _Unusable(Exception):
     """One event of a delivery cannot be used (the message says why, without its values)."""
 
 
+# The transactions that change a customer's sales figures, by the names Intuit gives them.
+SALES_ENTITIES = ("Invoice", "SalesReceipt", "CreditMemo", "RefundReceipt", "Payment")
+_ENTITIES = {name.lower(): name for name in ("Customer", *SALES_ENTITIES)}
+
+
 @dataclass(frozen=True)
-class CustomerEvent:
+class ChangeEvent:
+    """A change of a customer (`customer_id`), or of a sales transaction (`entity` and
+    `transaction_id`; `customer_id` empty: the event does not say whose it is)."""
+
     event_id: str  # the CloudEvent id, or a stable digest for a legacy event
     realm_id: str
     customer_id: str
     operation: str  # create, update, delete, merge, void, emailed, ...
     occurred_at: datetime
     deleted_id: str | None = None  # for a merge: the customer merged away
+    entity: str = "Customer"
+    transaction_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class Dropped:
 
 @dataclass(frozen=True)
 class Delivery:
-    events: list[CustomerEvent] = field(default_factory=list)
+    events: list[ChangeEvent] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
 
 
@@ -67,7 +78,7 @@ def is_quickbooks_id(value: str) -> bool:
 
 
 def parse_delivery(*, body: bytes) -> Delivery:
-    """The Customer events of a delivery and the events dropped; MalformedWebhook when the
+    """The customer and sales transaction events of a delivery and the events dropped; MalformedWebhook when the
     body is not a delivery at all."""
     try:
         payload = json.loads(body)
@@ -116,22 +127,29 @@ _CLOUD_OPERATIONS = {
 }
 
 
-def _cloud_event(item: Any) -> CustomerEvent:
+def _cloud_event(item: Any) -> ChangeEvent:
     event = _dict(item, "event")
     match = _CLOUD_TYPE.fullmatch(_text(event.get("type"), "type").lower())
-    if match is None or match["entity"] != "customer":
-        raise _Unusable("not a Customer event")
+    if match is None or match["entity"] not in _ENTITIES:
+        raise _Unusable("not an event of a customer or a sales transaction")
     data = event.get("data")
     data = _dict(data, "data") if data is not None else {}
     action = match["action"]
-    return CustomerEvent(
+    return _event(
+        entity=_ENTITIES[match["entity"]],
         event_id=_text(event.get("id"), "id"),
         realm_id=_id(event.get("intuitaccountid"), "intuitaccountid"),
-        customer_id=_id(event.get("intuitentityid"), "intuitentityid"),
+        entity_id=_id(event.get("intuitentityid"), "intuitentityid"),
         operation=_CLOUD_OPERATIONS.get(action, action),
         occurred_at=_time(event.get("time")),
         deleted_id=_optional_id(data.get("deletedid", data.get("deletedId")), "deletedid"),
     )
+
+
+def _event(*, entity: str, entity_id: str, **fields: Any) -> ChangeEvent:
+    if entity == "Customer":
+        return ChangeEvent(customer_id=entity_id, **fields)
+    return ChangeEvent(customer_id="", entity=entity, transaction_id=entity_id, **fields)
 
 
 def _legacy_notification(delivery: Delivery, item: Any) -> None:
@@ -148,24 +166,27 @@ def _legacy_notification(delivery: Delivery, item: Any) -> None:
         _keep(delivery, realm, lambda raw=raw: _legacy_event(realm_id, raw))
 
 
-def _legacy_event(realm_id: str, raw: Any) -> CustomerEvent:
+def _legacy_event(realm_id: str, raw: Any) -> ChangeEvent:
     entity = _dict(raw, "entity")
-    if _text(entity.get("name"), "name") != "Customer":
-        raise _Unusable("not a Customer event")
-    customer_id = _id(entity.get("id"), "id")
+    name = _ENTITIES.get(_text(entity.get("name"), "name").lower())
+    if name is None:
+        raise _Unusable("not an event of a customer or a sales transaction")
+    entity_id = _id(entity.get("id"), "id")
     operation = _text(entity.get("operation"), "operation").lower()
     if not _OPERATION.fullmatch(operation):
         raise _Unusable("operation is not a word")
     last_updated = entity.get("lastUpdated")
     occurred_at = _time(last_updated)
     # Legacy events have no id: the same change delivered twice gets the same one.
-    digest = hashlib.sha256(
-        "\x1f".join([realm_id, customer_id, operation, str(last_updated).strip()]).encode()
-    ).hexdigest()
-    return CustomerEvent(
+    key = [realm_id, entity_id, operation, str(last_updated).strip()]
+    if name != "Customer":  # a customer's digest stays what it was before transactions
+        key.insert(1, name)
+    digest = hashlib.sha256("\x1f".join(key).encode()).hexdigest()
+    return _event(
+        entity=name,
         event_id=f"legacy-{digest[:40]}",
         realm_id=realm_id,
-        customer_id=customer_id,
+        entity_id=entity_id,
         operation=operation,
         occurred_at=occurred_at,
         deleted_id=_optional_id(entity.get("deletedId"), "deletedId"),

@@ -12,7 +12,9 @@ from ccsync.sync import lifecycle
 from integrations.constantcontact import errors as cc_errors
 from tenants import selectors, services
 from tenants.access import TenantRequest, error_page, provider_unavailable, tenant_required
-from tenants.forms import ListChoiceForm, NewListForm
+from tenants.forms import ListChoiceForm, NewListForm, SalesDataForm
+from tenants.models import Tenant
+from tenants.sales_facts import BY_KEY, DEFAULT_TAG
 from tenants.tokens import ConnectionUnavailable
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,11 @@ def settings_view(request: TenantRequest) -> HttpResponse:
     if request.method == "GET":
         return _settings_page(request, lists=lists)
     form = ListChoiceForm(request.POST, lists=lists)
-    if not form.is_valid():
-        return _settings_page(request, lists=lists, form=form, status=400)
+    sales_form = SalesDataForm(request.POST)
+    if not (form.is_valid() and sales_form.is_valid()):
+        return _settings_page(request, lists=lists, form=form, sales_form=sales_form, status=400)
+    # Before the list: the first sync the list starts takes the sales data along.
+    lifecycle.choose_sales_data(tenant=request.tenant, **sales_form.cleaned_data)
     choice = lifecycle.choose_list(
         tenant=request.tenant,
         list_id=form.cleaned_data["list_id"],
@@ -82,6 +87,7 @@ def _settings_page(
     lists: list[dict[str, str]],
     form: ListChoiceForm | None = None,
     new_list_form: NewListForm | None = None,
+    sales_form: SalesDataForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     tenant = request.tenant
@@ -96,11 +102,28 @@ def _settings_page(
             "tenant": tenant,
             "form": form,
             "new_list_form": new_list_form or NewListForm(),
+            "sales_form": sales_form or _sales_form(tenant),
+            "sales_data": selectors.sales_data(tenant=tenant),
             "current_list": current,
             "constantcontact": selectors.constantcontact_connection(tenant=tenant),
             "installing": selectors.needs_first_sync(tenant=tenant),
         },
         status=status,
+    )
+
+
+def _sales_form(tenant: Tenant) -> SalesDataForm:
+    """The section as saved; all facts and the usual tag offered when never chosen."""
+    saved = selectors.sales_data(tenant=tenant)
+    if saved is None:
+        return SalesDataForm(initial={"facts": list(BY_KEY), "tag_name": DEFAULT_TAG})
+    return SalesDataForm(
+        initial={
+            "enabled": saved.enabled,
+            "facts": saved.facts,
+            "tag_enabled": saved.tag_enabled,
+            "tag_name": saved.tag_name or DEFAULT_TAG,
+        }
     )
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integrations.quickbooks.webhooks import (
-    CustomerEvent,
+    ChangeEvent,
     Dropped,
     MalformedWebhook,
     parse_delivery,
@@ -14,7 +14,7 @@ from integrations.quickbooks.webhooks import (
 )
 
 
-def parse_events(*, body: bytes) -> list[CustomerEvent]:
+def parse_events(*, body: bytes) -> list[ChangeEvent]:
     return parse_delivery(body=body).events
 
 
@@ -93,15 +93,30 @@ def test_legacy_event_ids_are_stable_and_distinct():
     assert len({first, later, other_realm, deleted}) == 4
 
 
-def test_legacy_merge_and_other_entities():
+def test_legacy_merge_sales_transactions_and_other_entities():
     events = parse_events(
         body=legacy(
             entity(name="Invoice", id="99"),
+            entity(name="Payment", id="5", operation="Create"),
+            entity(name="Vendor", id="4"),
             entity(id="8", operation="Merge", deletedId="3"),
         )
     )
 
-    assert [(e.customer_id, e.operation, e.deleted_id) for e in events] == [("8", "merge", "3")]
+    assert [
+        (e.entity, e.customer_id, e.transaction_id, e.operation, e.deleted_id) for e in events
+    ] == [
+        ("Invoice", "", "99", "update", None),
+        ("Payment", "", "5", "create", None),
+        ("Customer", "8", "", "merge", "3"),
+    ]
+
+
+def test_a_transaction_and_a_customer_of_the_same_id_are_distinct_events():
+    customer = parse_events(body=legacy(entity(id="7")))[0]
+    invoice = parse_events(body=legacy(entity(name="Invoice", id="7")))[0]
+    assert customer.event_id != invoice.event_id
+    assert (invoice.entity, invoice.transaction_id, invoice.customer_id) == ("Invoice", "7", "")
 
 
 def cloud(action: str = "updated", entity_type: str = "customer", **overrides) -> dict:
@@ -127,13 +142,15 @@ def test_cloudevents_format():
             cloud("merged", data={"deletedid": "41"}),
             cloud("merged", data={"deletedId": "40"}),
             cloud("created", "invoice"),
+            cloud("voided", "salesreceipt"),
+            cloud("updated", "vendor"),
             cloud("emailed"),
         ]
     ).encode()
 
     events = parse_events(body=body)
 
-    assert events[0] == CustomerEvent(
+    assert events[0] == ChangeEvent(
         event_id="evt-created-customer",
         realm_id="9130350",
         customer_id="42",
@@ -147,7 +164,13 @@ def test_cloudevents_format():
         ("9130350", "delete", None),
         ("9130350", "merge", "41"),
         ("9130350", "merge", "40"),
+        ("9130350", "create", None),
+        ("9130350", "void", None),
         ("9130350", "emailed", None),
+    ]
+    assert [(e.entity, e.transaction_id) for e in events[5:7]] == [
+        ("Invoice", "42"),
+        ("SalesReceipt", "42"),
     ]
 
 
@@ -202,7 +225,7 @@ def test_malformed_bodies(body):
         (legacy(entity(lastUpdated=10**30)), "time is out of range"),
         (legacy(entity(operation=5)), "operation is missing or not a string"),
         (legacy(entity(operation="Up date")), "operation is not a word"),
-        (legacy(entity(name="Widget")), "not a Customer event"),
+        (legacy(entity(name="Widget")), "not an event of a customer or a sales transaction"),
         (b"[1]", "event is not an object"),
         (b"[[]]", "event is not an object"),
         (
@@ -224,7 +247,7 @@ def test_malformed_bodies(body):
             "time is not an ISO 8601 time or epoch milliseconds",
         ),
         (json.dumps([cloud(type=None)]).encode(), "type is missing or not a string"),
-        (json.dumps([cloud(type="qbo.customer")]).encode(), "not a Customer event"),
+        (json.dumps([cloud(type="qbo.customer")]).encode(), "not an event of a customer or a sales transaction"),
         (json.dumps([cloud(id=3)]).encode(), "id is missing or not a string"),
         (json.dumps([cloud(data=[])]).encode(), "data is not an object"),
         (
@@ -242,13 +265,13 @@ def test_an_unusable_event_is_dropped_with_its_cause(body, cause):
 
 def test_a_bad_event_leaves_the_others_of_its_delivery():
     body = json.dumps(
-        [cloud(intuitentityid="abc"), cloud(id="good"), cloud("created", "invoice")]
+        [cloud(intuitentityid="abc"), cloud(id="good"), cloud("created", "vendor")]
     ).encode()
     delivery = parse_delivery(body=body)
     assert [event.event_id for event in delivery.events] == ["good"]
     assert delivery.dropped == [
         Dropped(realm_id="9130350", cause="intuitentityid is not a QuickBooks id"),
-        Dropped(realm_id="9130350", cause="not a Customer event"),
+        Dropped(realm_id="9130350", cause="not an event of a customer or a sales transaction"),
     ]
     legacy_body = legacy(entity(id="x"), entity(id="8"), realm="not-a-realm")
     assert parse_delivery(body=legacy_body).dropped[0].realm_id == ""  # never logged as is
@@ -362,7 +385,7 @@ def test_parse_delivery_only_returns_events_or_raises_malformed(body):
         return
     assert all(isinstance(dropped, Dropped) for dropped in delivery.dropped)
     for event in delivery.events:
-        assert isinstance(event, CustomerEvent)
+        assert isinstance(event, ChangeEvent)
         assert event.occurred_at.tzinfo is not None
         assert event.event_id and event.realm_id.isdigit() and event.customer_id.isdigit()
         assert "\x00" not in event.event_id + event.operation

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ccsync.sync import events, pacing, selectors, services
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
-from integrations.quickbooks.webhooks import CustomerEvent
+from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import ListSelection, Tenant
 from tests.sync.conftest import cloud_events, person, sign
 
@@ -195,11 +195,11 @@ def test_events_are_stored_once_and_their_window_scheduled_once(
     gone = Tenant.objects.create(realm_id="999000111", state=Tenant.State.DISCONNECTED)
     now = timezone.now()
     events = [
-        CustomerEvent("e1", synced.realm_id, "1", "update", now),
-        CustomerEvent("e1", synced.realm_id, "1", "update", now),  # twice in one delivery
-        CustomerEvent("e2", synced.realm_id, "2", "create", now),
-        CustomerEvent("e3", gone.realm_id, "1", "update", now),
-        CustomerEvent("e4", "123456789", "1", "update", now),  # not a company of ours
+        ChangeEvent("e1", synced.realm_id, "1", "update", now),
+        ChangeEvent("e1", synced.realm_id, "1", "update", now),  # twice in one delivery
+        ChangeEvent("e2", synced.realm_id, "2", "create", now),
+        ChangeEvent("e3", gone.realm_id, "1", "update", now),
+        ChangeEvent("e4", "123456789", "1", "update", now),  # not a company of ours
     ]
     with django_capture_on_commit_callbacks() as scheduled:
         assert record(events=events) == 2
@@ -214,7 +214,7 @@ def test_a_paused_tenants_events_are_stored_not_scheduled(
     synced, record, django_capture_on_commit_callbacks
 ):
     services.pause(tenant=synced.tenant)
-    event = CustomerEvent("e1", synced.realm_id, "1", "update", timezone.now())
+    event = ChangeEvent("e1", synced.realm_id, "1", "update", timezone.now())
     with django_capture_on_commit_callbacks() as scheduled:
         assert record(events=[event]) == 1
     assert scheduled == []

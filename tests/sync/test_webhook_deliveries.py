@@ -78,7 +78,7 @@ def test_unusable_events_are_dropped_and_the_rest_synced(
         "too long",
         "NUL byte",
         "lone surrogate",
-        "not a Customer event",
+        "not an event of a customer or a sales transaction",
     }
     for cause in expected:
         assert any(tenant in line and cause in line for line in causes), (cause, causes)

@@ -1,0 +1,294 @@
+"""Sales data for segmenting: each customer's figures from QuickBooks, carried to Constant
+Contact as `cf:` columns of the same import rows as the contact (no call of their own).
+
+- The figures of a customer include its jobs' (sub-customers'), as QuickBooks' own
+  "Balance with jobs" does: a job is never a contact, its sales are its customer's.
+- `CustomerRecord.sales` keeps every figure as read; `row` carries the chosen ones whose
+  custom field exists in the account (custom_fields.py) and that the field can hold. One it
+  cannot hold (a negative amount in a field that takes none) is left out and noted on the
+  customer, never sent wrong.
+- Turning the option (or one fact) off takes the columns out of what is sent without
+  sending anything: Constant Contact keeps the values people may already segment on.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ccsync.sync.mapping import SALES_PREFIX, row_hash, without_sales
+from ccsync.sync.models import CustomerRecord
+from integrations.quickbooks.client import QuickBooksClient
+from integrations.quickbooks.reports import CustomerSales
+from tenants.models import SalesData, Tenant
+from tenants.sales_facts import BY_KEY
+
+RECORDS_AT_ONCE = 1000
+MAX_JOB_DEPTH = 5  # QuickBooks nests jobs at most five levels deep
+
+
+@dataclass(frozen=True)
+class Column:
+    """A chosen fact as its custom field in the tenant's account."""
+
+    fact: str
+    name: str  # the custom field's name: the import's column is "cf:<name>"
+    field_id: str
+    negative: bool  # the field takes values below zero
+
+
+@dataclass(frozen=True)
+class Columns:
+    columns: tuple[Column, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.columns)
+
+    @property
+    def field_ids(self) -> dict[str, str]:
+        """cf: column -> custom field id (a PUT names custom fields by id)."""
+        return {f"{SALES_PREFIX}{c.name}": c.field_id for c in self.columns}
+
+
+def is_on(*, tenant: Tenant) -> bool:
+    return SalesData.objects.filter(tenant=tenant, enabled=True).exists()
+
+
+def columns(*, tenant: Tenant) -> Columns:
+    """The cf: columns the tenant's rows carry now: none while the option is off or its
+    fields are not set up in the Constant Contact account it is connected to."""
+    choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
+    connection = getattr(tenant, "constantcontact_connection", None)
+    if choice is None or connection is None or choice.account_id != connection.account_id:
+        return Columns()
+    return Columns(
+        tuple(
+            Column(
+                fact=key,
+                name=str(choice.fields[key]["name"]),
+                field_id=str(choice.fields[key]["id"]),
+                negative=bool(choice.fields[key].get("negative", True)),
+            )
+            for key in choice.facts
+            if key in choice.fields and key in BY_KEY
+        )
+    )
+
+
+def sales_row(sales: Mapping[str, str], chosen: Columns) -> tuple[dict[str, str], str]:
+    """The cf: columns for these figures, and a note of those that could not be sent."""
+    row: dict[str, str] = {}
+    unsent = []
+    for column in chosen.columns:
+        value = sales.get(column.fact, "")
+        if not value:
+            continue
+        if value.startswith("-") and not column.negative:
+            unsent.append(f"{BY_KEY[column.fact].choice} {value}")
+            continue
+        row[f"{SALES_PREFIX}{column.name}"] = value
+    note = (
+        f"Not sent: {', '.join(unsent)}: the Constant Contact field takes no negative numbers."
+        if unsent
+        else ""
+    )
+    return row, note[:500]
+
+
+def figures(
+    own: CustomerSales | None, *, customer_id: str, customer_type: str
+) -> dict[str, str]:
+    """Every fact of a customer as the text a custom field is sent (numbers with a dot,
+    dates as YYYY-MM-DD); a date with no purchase is left out."""
+    sales = own or CustomerSales(
+        total_sales=Decimal(0),
+        sales_last_12_months=Decimal(0),
+        open_balance=Decimal(0),
+        first_purchase=None,
+        last_purchase=None,
+        invoices=0,
+        sales_receipts=0,
+    )
+    values = {
+        "total_sales": _money(sales.total_sales),
+        "sales_12_months": _money(sales.sales_last_12_months),
+        "open_balance": _money(sales.open_balance),
+        "first_purchase": _date(sales.first_purchase),
+        "last_purchase": _date(sales.last_purchase),
+        "invoices": str(sales.invoices),
+        "sales_receipts": str(sales.sales_receipts),
+        "customer_type": customer_type[:50],
+        "customer_id": customer_id,
+    }
+    return {key: value for key, value in values.items() if value}
+
+
+def _money(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def _date(day: date | None) -> str:
+    return day.isoformat() if day is not None else ""
+
+
+def combined(parts: Iterable[CustomerSales]) -> CustomerSales | None:
+    """A customer's figures with its jobs': sums, counts, the earliest and latest dates."""
+    parts = list(parts)
+    if not parts:
+        return None
+    firsts = [p.first_purchase for p in parts if p.first_purchase is not None]
+    lasts = [p.last_purchase for p in parts if p.last_purchase is not None]
+    return CustomerSales(
+        total_sales=sum((p.total_sales for p in parts), Decimal(0)),
+        sales_last_12_months=sum((p.sales_last_12_months for p in parts), Decimal(0)),
+        open_balance=sum((p.open_balance for p in parts), Decimal(0)),
+        first_purchase=min(firsts) if firsts else None,
+        last_purchase=max(lasts) if lasts else None,
+        invoices=sum(p.invoices for p in parts),
+        sales_receipts=sum(p.sales_receipts for p in parts),
+    )
+
+
+@dataclass
+class _Family:
+    """Customers and their jobs: who belongs to whom."""
+
+    parents: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> "_Family":
+        jobs = CustomerRecord.objects.filter(tenant=tenant).exclude(parent_id="")
+        return cls(dict(jobs.values_list("customer_id", "parent_id")))
+
+    def top(self, customer_id: str) -> str:
+        for _ in range(MAX_JOB_DEPTH + 1):
+            parent = self.parents.get(customer_id)
+            if parent is None:
+                break
+            customer_id = parent
+        return customer_id
+
+    def members(self, tops: set[str]) -> list[str]:
+        return sorted(tops | {job for job in self.parents if self.top(job) in tops})
+
+
+def refresh(*, tenant: Tenant, qb: QuickBooksClient, customer_ids: Sequence[str] | None) -> list[str]:
+    """Read the figures of these customers (None: all) and their families from QuickBooks
+    and put them in what is sent. Returns the customers (not jobs) refreshed, for the rules
+    to judge. Nothing is read while the option is off."""
+    choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
+    if choice is None:
+        return []
+    family = _Family.of(tenant)
+    tops = None if customer_ids is None else {family.top(c) for c in customer_ids}
+    if tops is not None and not tops:
+        return []
+    ask = () if tops is None else family.members(tops)
+    read = qb.sales_figures(today=timezone.localdate(), customer_ids=ask)
+    types = qb.customer_types() if "customer_type" in choice.facts else {}
+    by_top: dict[str, list[CustomerSales]] = {}
+    for customer_id, own in read.items():
+        by_top.setdefault(family.top(customer_id), []).append(own)
+    records = CustomerRecord.objects.filter(tenant=tenant, parent_id="")
+    if tops is not None:
+        records = records.filter(customer_id__in=tops)
+    chosen = columns(tenant=tenant)
+    refreshed = []
+    fields = ("pk", "customer_id", "customer_type_id", "row", "sales", "sales_note")
+    batch: list[CustomerRecord] = []
+    for pk, customer_id, type_id, row, old_sales, old_note in records.values_list(
+        *fields
+    ).iterator(chunk_size=RECORDS_AT_ONCE):
+        refreshed.append(customer_id)
+        sales = figures(
+            combined(by_top.get(customer_id, ())),
+            customer_id=customer_id,
+            customer_type=types.get(type_id, ""),
+        )
+        columns_now, note = sales_row(sales, chosen)
+        contact = without_sales(row)
+        new_row = contact | columns_now if contact else {}  # no address: nothing is sent
+        if sales != old_sales or note != old_note or new_row != row:
+            batch.append(
+                CustomerRecord(
+                    pk=pk, sales=sales, sales_note=note, row=new_row, row_hash=row_hash(new_row)
+                )
+            )
+        if len(batch) >= RECORDS_AT_ONCE:
+            _save(batch)
+    _save(batch)
+    SalesData.objects.filter(pk=choice.pk).update(refreshed_at=timezone.now())
+    return refreshed
+
+
+def _save(batch: list[CustomerRecord]) -> None:
+    with transaction.atomic():
+        CustomerRecord.objects.bulk_update(
+            batch, ["sales", "sales_note", "row", "row_hash"], batch_size=RECORDS_AT_ONCE
+        )
+    batch.clear()
+
+
+def with_sales_columns(
+    *, tenant: Tenant, rows: Mapping[str, dict[str, str]]
+) -> dict[str, tuple[dict[str, str], str]]:
+    """Rows of customers just read from QuickBooks (by id), with the cf: columns of the
+    figures last read for them, and each one's note."""
+    chosen = columns(tenant=tenant)
+    if not chosen:
+        return {customer_id: (row, "") for customer_id, row in rows.items()}
+    stored = dict(
+        CustomerRecord.objects.filter(tenant=tenant, customer_id__in=list(rows)).values_list(
+            "customer_id", "sales"
+        )
+    )
+    result = {}
+    for customer_id, row in rows.items():
+        extra, note = sales_row(stored.get(customer_id) or {}, chosen)
+        result[customer_id] = (row | extra if row else row, note)
+    return result
+
+
+def stop_sending(*, tenant: Tenant) -> int:
+    """Take out of what is sent the cf: columns no longer chosen, without sending anything
+    for it: where Constant Contact held the row, it still holds the rest of it. Returns how
+    many records changed."""
+    kept = {f"{SALES_PREFIX}{c.name}" for c in columns(tenant=tenant).columns}
+    changed = 0
+    batch: list[CustomerRecord] = []
+    records = CustomerRecord.objects.filter(tenant=tenant, row__has_any_keys=_cf_keys(tenant))
+    fields = ["row", "row_hash", "sent_row", "sent_hash", "queued_hash"]
+    for record in records.only("pk", *fields).iterator(chunk_size=RECORDS_AT_ONCE):
+        _drop_columns(record, kept)
+        batch.append(record)
+        changed += 1
+        if len(batch) >= RECORDS_AT_ONCE:
+            CustomerRecord.objects.bulk_update(batch, fields)
+            batch.clear()
+    if batch:
+        CustomerRecord.objects.bulk_update(batch, fields)
+    return changed
+
+
+def _cf_keys(tenant: Tenant) -> list[str]:
+    choice = SalesData.objects.filter(tenant=tenant).first()
+    names = [str(spec.get("name", "")) for spec in (choice.fields if choice else {}).values()]
+    return [f"{SALES_PREFIX}{name}" for name in names if name]
+
+
+def _drop_columns(record: CustomerRecord, kept: set[str]) -> None:
+    def keep(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if not k.startswith(SALES_PREFIX) or k in kept}
+
+    old_hash = record.row_hash
+    record.row = keep(record.row)
+    record.row_hash = row_hash(record.row) if record.row else ""
+    if record.sent_hash == old_hash:
+        record.sent_row = keep(record.sent_row)
+        record.sent_hash = record.row_hash
+    if record.queued_hash == old_hash:
+        record.queued_hash = record.row_hash
