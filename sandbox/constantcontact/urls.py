@@ -15,6 +15,7 @@ urlpatterns = [
     path("cc/account/", pages.account_home, name="cc-account"),
     path("cc/account/contacts/", pages.all_contacts_page, name="cc-contacts"),
     path("cc/account/lists/<uuid:list_id>/", pages.list_page, name="cc-list"),
+    path("cc/account/contacts/<uuid:contact_id>/", pages.contact_page, name="cc-contact"),
     path(
         "cc/account/contacts/<uuid:contact_id>/unsubscribe",
         pages.unsubscribe_contact,
