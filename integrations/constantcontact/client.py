@@ -2,7 +2,8 @@
 
 Endpoint names given to `before_request`: "account_summary", "contact_lists",
 "create_list", "contacts", "get_contact", "put_contact", "contacts_json_import",
-"activities", "get_activity", "add_list_memberships".
+"activities", "get_activity", "add_list_memberships", "custom_fields",
+"create_custom_field", "tags", "create_tag", "contacts_taggings_add".
 """
 
 import json
@@ -29,6 +30,7 @@ MAX_IMPORT_ROWS = 40_000
 MAX_IMPORT_BYTES = 4_000_000
 MAX_LIST_IDS = 50
 MAX_MEMBERSHIP_CONTACTS = 500
+MAX_TAG_IDS = 50  # the spec's createTagRemoveActivity_request
 # Set by Constant Contact, not writable: left out of a PUT.
 _SYSTEM_FIELDS = frozenset(
     {"contact_id", "create_source", "created_at", "updated_at", "deleted_at"}
@@ -100,10 +102,14 @@ class ConstantContactClient:
     def account_summary(self) -> dict:
         return self._call("GET", "/account/summary", endpoint="account_summary")
 
-    def all_lists(self) -> list[dict]:
-        """Every list of the account, all pages."""
+    def all_lists(self, *, include_membership_count: bool = False) -> list[dict]:
+        """Every list of the account, all pages; with `membership_count` (every member,
+        unsubscribed ones included) when asked."""
+        params: dict[str, Any] = {"limit": 1000}
+        if include_membership_count:
+            params["include_membership_count"] = "all"
         lists: list[dict] = []
-        for page in self._pages("/contact_lists", endpoint="contact_lists", params={"limit": 1000}):
+        for page in self._pages("/contact_lists", endpoint="contact_lists", params=params):
             lists += _items(page, "lists")
         return lists
 
@@ -208,6 +214,73 @@ class ConstantContactClient:
             "/activities/add_list_memberships",
             endpoint="add_list_memberships",
             json={"source": {"contact_ids": list(contact_ids)}, "list_ids": list(list_ids)},
+        )
+
+    def custom_fields(self) -> list[dict]:
+        """Every custom field of the account (at most 100), all pages."""
+        found: list[dict] = []
+        for page in self._pages(
+            "/contact_custom_fields", endpoint="custom_fields", params={"limit": 100}
+        ):
+            found += _items(page, "custom_fields")
+        return found
+
+    def create_custom_field(
+        self, *, label: str, type: str, metadata: dict | None = None, version: int | None = None
+    ) -> dict:
+        """A new custom field (its `name` is the label with blanks made underscores, the
+        key of an import's `cf:` columns); Conflict if the label is taken."""
+        body: dict[str, Any] = {"label": label, "type": type}
+        if metadata is not None:
+            body["metadata"] = metadata
+        if version is not None:
+            body["version"] = version
+        return self._call(
+            "POST", "/contact_custom_fields", endpoint="create_custom_field", json=body
+        )
+
+    def tags(self) -> list[dict]:
+        """Every tag of the account, all pages."""
+        found: list[dict] = []
+        for page in self._pages("/contact_tags", endpoint="tags", params={"limit": 500}):
+            found += _items(page, "tags")
+        return found
+
+    def create_tag(self, *, name: str) -> dict:
+        """A new tag; Conflict if the name is taken."""
+        return self._call("POST", "/contact_tags", endpoint="create_tag", json={"name": name})
+
+    def add_taggings(
+        self,
+        *,
+        tag_ids: Sequence[str],
+        contact_ids: Sequence[str] = (),
+        list_ids: Sequence[str] = (),
+        exclude_contact_ids: Sequence[str] = (),
+    ) -> dict:
+        """Start an activity adding these tags to the contacts named, or to every member of
+        the lists (less `exclude_contact_ids`): exactly one of the two sources."""
+        if not tag_ids or len(tag_ids) > MAX_TAG_IDS:
+            raise ValueError(f"add_taggings takes 1 to {MAX_TAG_IDS} tag ids")
+        if bool(contact_ids) == bool(list_ids):
+            raise ValueError("add_taggings takes contact_ids or list_ids, not both")
+        if contact_ids:
+            if len(contact_ids) > MAX_MEMBERSHIP_CONTACTS:
+                raise ValueError(f"add_taggings takes at most {MAX_MEMBERSHIP_CONTACTS} contacts")
+            if exclude_contact_ids:
+                raise ValueError("exclude_contact_ids goes only with list_ids")
+            body: dict[str, Any] = {"source": {"contact_ids": list(contact_ids)}}
+        else:
+            _check_list_ids(list_ids)
+            body = {"source": {"list_ids": list(list_ids)}}
+            if exclude_contact_ids:
+                body["exclude"] = {"contact_ids": list(exclude_contact_ids)}
+        body["tag_ids"] = list(tag_ids)
+        return self._call(
+            "POST",
+            "/activities/contacts_taggings_add",
+            endpoint="contacts_taggings_add",
+            json=body,
         )
 
     def _pages(self, path: str, *, endpoint: str, params: Mapping[str, Any]) -> Iterator[dict]:

@@ -1,4 +1,4 @@
-"""Bulk activities (JSON contact import, add list memberships), processed lazily.
+"""Bulk activities (JSON contact import, add list memberships, add tags), processed lazily.
 
 Every read of an account's activities, contacts or pages (and a background tick) advances
 its unfinished activities to where they would be by now: elapsed seconds since creation x
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sandbox.constantcontact import imports, lists
+from sandbox.constantcontact import imports, lists, tags
 from sandbox.constantcontact.faults import ApiError, bad_request
 from sandbox.constantcontact.models import Account, Activity, Contact, ContactList
 from sandbox.constantcontact.shapes import iso, parse_id
@@ -74,6 +74,22 @@ def create_add_list_memberships(*, account: Account, body: Any) -> Activity:
     )
 
 
+def create_add_taggings(*, account: Account, body: Any) -> Activity:
+    """POST /activities/contacts_taggings_add: the tags must exist; the contacts are those
+    the source names when the activity is created."""
+    if not isinstance(body, dict):
+        raise bad_request("'source' and 'tag_ids' are required.")
+    targets = tags.tags_by_ids(account=account, tag_ids=body.get("tag_ids"))
+    contact_pks = tags.tagging_contacts(account=account, body=body)
+    return _queue(
+        account,
+        Activity.ADD_TAGGINGS,
+        {"contacts": contact_pks, "tag_ids": [str(tag.tag_id) for tag in targets]},
+        [],
+        total=len(contact_pks),
+    )
+
+
 def _target_lists(account: Account, list_ids: Any) -> list[ContactList]:
     if not isinstance(list_ids, list) or not 1 <= len(list_ids) <= MAX_TARGET_LISTS:
         raise bad_request(f"'list_ids' must hold 1 to {MAX_TARGET_LISTS} list ids.")
@@ -116,7 +132,8 @@ def activity_json(activity: Activity) -> dict:
             correctable_count=activity.correctable_count,
             cannot_add_to_list_count=activity.cannot_add_to_list_count,
         )
-    status["list_count"] = activity.list_count
+    if activity.kind != Activity.ADD_TAGGINGS:
+        status["list_count"] = activity.list_count
     body = {
         "activity_id": str(activity.activity_id),
         "state": activity.state,
@@ -174,6 +191,8 @@ def _advance_one(activity: Activity, *, rate: float, now: datetime) -> None:
     start = activity.items_completed_count
     if activity.kind == Activity.IMPORT:
         imports.import_rows(activity, start, target)
+    elif activity.kind == Activity.ADD_TAGGINGS:
+        tags.add_taggings(activity.payload["contacts"][start:target], activity.payload["tag_ids"])
     else:
         _add_memberships(activity, start, target)
     activity.items_completed_count = target

@@ -61,11 +61,11 @@ def endpoint(*, methods: tuple[str, ...], scope: str = "contact_data") -> Callab
     return decorate
 
 
-def _json(body: Any, status: int = 200) -> JsonResponse:
+def json_answer(body: Any, status: int = 200) -> JsonResponse:
     return JsonResponse(body, status=status, safe=False)
 
 
-def _body(request: HttpRequest) -> Any:
+def json_body(request: HttpRequest) -> Any:
     try:
         return json.loads(request.body or b"null")
     except ValueError:
@@ -127,7 +127,7 @@ def revoke(request: HttpRequest) -> HttpResponse:
 
 @endpoint(methods=("GET",), scope="account_read")
 def account_summary(request: HttpRequest, account: Account) -> HttpResponse:
-    return _json(
+    return json_answer(
         {
             key: value
             for key, value in {
@@ -151,7 +151,7 @@ def account_summary(request: HttpRequest, account: Account) -> HttpResponse:
 @endpoint(methods=("GET", "POST"))
 def contact_lists(request: HttpRequest, account: Account) -> HttpResponse:
     if request.method == "POST":
-        body = _body(request)
+        body = json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             raise bad_request("'name' is required.")
         created = lists.create_list(
@@ -160,7 +160,7 @@ def contact_lists(request: HttpRequest, account: Account) -> HttpResponse:
             description=str(body.get("description") or ""),
             favorite=bool(body.get("favorite", False)),
         )
-        return _json(lists.list_json(created), status=201)
+        return json_answer(lists.list_json(created), status=201)
     query = params.query(request)
     limit = params.limit(query.get("limit"), default=50, top=1000)
     counting = query.get("include_membership_count")
@@ -179,14 +179,14 @@ def contact_lists(request: HttpRequest, account: Account) -> HttpResponse:
         answer["lists_count"] = found.count()
     if more:
         answer["_links"] = params.next_link("contact_lists", {**query, "offset": offset + limit})
-    return _json(answer)
+    return json_answer(answer)
 
 
 @endpoint(methods=("GET", "PUT", "DELETE"))
 def contact_list(request: HttpRequest, account: Account, list_id: str) -> HttpResponse:
     found = lists.get_list(account=account, list_id=list_id)
     if request.method == "PUT":
-        body = _body(request)
+        body = json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             raise bad_request("'name' is required.")
         updated = lists.update_list(
@@ -195,12 +195,14 @@ def contact_list(request: HttpRequest, account: Account, list_id: str) -> HttpRe
             description=body.get("description"),
             favorite=body.get("favorite"),
         )
-        return _json(lists.list_json(updated))
+        return json_answer(lists.list_json(updated))
     if request.method == "DELETE":
-        return _json(activities.activity_json(lists.delete_list(contact_list=found)), status=202)
+        return json_answer(
+            activities.activity_json(lists.delete_list(contact_list=found)), status=202
+        )
     counting = request.GET.get("include_membership_count")
     counts = lists.membership_counts([found], active_only=counting == "active") if counting else {}
-    return _json(lists.list_json(found, membership_count=counts.get(found.pk)))
+    return json_answer(lists.list_json(found, membership_count=counts.get(found.pk)))
 
 
 # --- Contacts ----------------------------------------------------------------------------
@@ -209,8 +211,8 @@ def contact_list(request: HttpRequest, account: Account, list_id: str) -> HttpRe
 @endpoint(methods=("GET", "POST"))
 def contact_collection(request: HttpRequest, account: Account) -> HttpResponse:
     if request.method == "POST":
-        created = contacts.create_contact(account=account, body=_body(request))
-        return _json(contacts.contact_json(created, include=contacts.INCLUDES), status=201)
+        created = contacts.create_contact(account=account, body=json_body(request))
+        return json_answer(contacts.contact_json(created, include=contacts.INCLUDES), status=201)
     activities.advance(account=account)
     query = params.query(request)
     limit = params.limit(query.get("limit"), default=50, top=500)
@@ -227,6 +229,8 @@ def contact_collection(request: HttpRequest, account: Account) -> HttpResponse:
     page = found.filter(id__gt=after)
     if "list_memberships" in include:
         page = page.prefetch_related("lists")
+    if "taggings" in include:
+        page = page.prefetch_related("tags")
     rows = list(page[: limit + 1])
     more, rows = len(rows) > limit, rows[:limit]
     answer: dict[str, Any] = {"contacts": [contacts.contact_json(c, include=include) for c in rows]}
@@ -234,22 +238,22 @@ def contact_collection(request: HttpRequest, account: Account) -> HttpResponse:
         answer["contacts_count"] = found.count()
     if more:
         answer["_links"] = params.next_link("contacts", {**query, "after": rows[-1].id})
-    return _json(answer)
+    return json_answer(answer)
 
 
 @endpoint(methods=("GET", "PUT", "DELETE"))
 def contact(request: HttpRequest, account: Account, contact_id: str) -> HttpResponse:
     if request.method == "PUT":
         updated = contacts.replace_contact(
-            account=account, contact_id=contact_id, body=_body(request)
+            account=account, contact_id=contact_id, body=json_body(request)
         )
-        return _json(contacts.contact_json(updated, include=contacts.INCLUDES))
+        return json_answer(contacts.contact_json(updated, include=contacts.INCLUDES))
     if request.method == "DELETE":
         contacts.delete_contact(account=account, contact_id=contact_id)
         return HttpResponse(status=204)
     activities.advance(account=account)
     include = params.csv(request.GET.get("include"), allowed=contacts.INCLUDES, name="include")
-    return _json(
+    return json_answer(
         contacts.contact_json(
             contacts.find_contact(account=account, contact_id=contact_id), include=include
         )
@@ -258,8 +262,8 @@ def contact(request: HttpRequest, account: Account, contact_id: str) -> HttpResp
 
 @endpoint(methods=("POST",))
 def sign_up_form(request: HttpRequest, account: Account) -> HttpResponse:
-    found, created = contacts.sign_up(account=account, body=_body(request))
-    return _json(
+    found, created = contacts.sign_up(account=account, body=json_body(request))
+    return json_answer(
         {"contact_id": str(found.contact_id), "action": "created" if created else "updated"},
         status=201 if created else 200,
     )
@@ -274,20 +278,20 @@ def contacts_json_import(request: HttpRequest, account: Account) -> HttpResponse
     # instead (400, a code the spec documents), so a client that sends one is caught.
     if int(request.headers.get("Content-Length") or 0) >= activities.MAX_IMPORT_BYTES:
         raise bad_request("The request body exceeds the 4 MB limit.")
-    created = activities.create_import(account=account, body=_body(request))
-    return _json(activities.activity_json(created), status=201)
+    created = activities.create_import(account=account, body=json_body(request))
+    return json_answer(activities.activity_json(created), status=201)
 
 
 @endpoint(methods=("POST",))
 def add_list_memberships(request: HttpRequest, account: Account) -> HttpResponse:
-    created = activities.create_add_list_memberships(account=account, body=_body(request))
-    return _json(activities.activity_json(created), status=201)
+    created = activities.create_add_list_memberships(account=account, body=json_body(request))
+    return json_answer(activities.activity_json(created), status=201)
 
 
 @endpoint(methods=("GET",))
 def activity(request: HttpRequest, account: Account, activity_id: str) -> HttpResponse:
     found = activities.get_activity(account=account, activity_id=activity_id)
-    return _json(activities.activity_json(found))
+    return json_answer(activities.activity_json(found))
 
 
 @endpoint(methods=("GET",))
@@ -303,4 +307,4 @@ def activity_list(request: HttpRequest, account: Account) -> HttpResponse:
     answer: dict[str, Any] = {"activities": [activities.activity_json(item) for item in rows]}
     if more:
         answer["_links"] = params.next_link("activities", {**query, "before": rows[-1].id})
-    return _json(answer)
+    return json_answer(answer)

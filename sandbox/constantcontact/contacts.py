@@ -64,7 +64,7 @@ def contact_json(contact: Contact, *, include: Iterable[str] = ()) -> dict:
         if name == "list_memberships":
             body[name] = sorted(str(item.list_id) for item in contact.lists.all())
         elif name == "taggings":
-            body[name] = []
+            body[name] = sorted(str(tag.tag_id) for tag in contact.tags.all())
         else:
             body[name] = getattr(contact, name)
     return body

@@ -7,6 +7,12 @@ row sets the properties it includes with a value and leaves every other one alon
 value included: nothing promises that an empty value clears a stored one. An import never
 changes a contact's permission.
 
+A row's `cf:<custom field name>` keys (at most 25, the spec) set its custom fields. The
+spec says the field "must already exist" and not what happens when it does not: the sandbox
+reports an activity error for a value whose field does not exist, or that its field refuses
+(`custom_fields.check_value`), stores the rest of the row, and leaves that field's stored
+value as it was.
+
 Errors are free text (the spec types `activity_errors` as an array of strings): the knob
 `cc_import_error_format` words them as "plain" messages naming no row, "line" ("Line N:",
 N counting the contacts from 1) or "line_with_header" ("Line N:", the header of the CSV
@@ -22,8 +28,8 @@ from django.db import connection
 from django.db.models import Field
 from django.utils import timezone
 
-from sandbox.constantcontact import contacts, lists, validation
-from sandbox.constantcontact.models import Activity, Contact, ContactList
+from sandbox.constantcontact import contacts, custom_fields, lists, validation
+from sandbox.constantcontact.models import Activity, Contact, ContactList, CustomField
 from sandbox.constantcontact.validation import ADDRESS_LIMITS, NAME_FIELDS, stamp_items
 from sandbox.control import knobs
 
@@ -33,6 +39,7 @@ PHONE_COLUMNS = {"home_phone": "home", "work_phone": "work", "mobile_phone": "mo
 PHONE_COLUMN_ORDER = (("phone", "other"), *PHONE_COLUMNS.items(), ("other_phone", "other"))
 ADDRESS_PREFIXES = (("", "other"), ("home_", "home"), ("work_", "work"), ("other_", "other"))
 ADDRESS_COLUMNS = {"city": "city", "state": "state", "zip": "postal_code", "country": "country"}
+MAX_ROW_CUSTOM_FIELDS = 25
 ROW_TEXT_LIMITS = {
     "email": validation.MAX_EMAIL,
     **{name: 50 for name in NAME_FIELDS},
@@ -48,6 +55,8 @@ class _Row:
     values: dict[str, Any] = field(default_factory=dict)  # contact fields sent
     phones: dict[str, str] = field(default_factory=dict)  # kind -> number
     addresses: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> fields
+    custom: dict[str, str] = field(default_factory=dict)  # custom_field_id -> value
+    problems: list["_Refused"] = field(default_factory=list)  # values left out, the row kept
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,9 @@ class _Refused:
         return self.reason[:1].upper() + self.reason[1:]
 
 
-def _parse_row(line: int, raw: Any, *, refused_domains: frozenset[str]) -> _Row | _Refused:
+def _parse_row(
+    line: int, raw: Any, *, refused_domains: frozenset[str], fields: dict[str, CustomField]
+) -> _Row | _Refused:
     """A row of the import, or the error that keeps it out."""
     if not isinstance(raw, dict):
         return _Refused(line, "the contact must be a JSON object.")
@@ -76,10 +87,11 @@ def _parse_row(line: int, raw: Any, *, refused_domains: frozenset[str]) -> _Row 
         value = raw.get(column)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             return _Refused(line, f"'{column}' must be text of at most {limit} characters.")
-    custom = [key for key in raw if key.startswith("cf:")]
-    if custom:
-        return _Refused(line, f"custom field '{custom[0][3:]}' does not exist.")
+    custom = {key[3:]: value for key, value in raw.items() if key.startswith("cf:")}
+    if len(custom) > MAX_ROW_CUSTOM_FIELDS:
+        return _Refused(line, f"a contact can have at most {MAX_ROW_CUSTOM_FIELDS} custom fields.")
     row = _Row(line=line, email=email.strip())
+    _custom_values(row, custom, fields)
     row.values = {name: raw[name] for name in NAME_FIELDS if raw.get(name)}
     for column, kind in PHONE_COLUMN_ORDER:
         if raw.get(column):
@@ -91,6 +103,20 @@ def _parse_row(line: int, raw: Any, *, refused_domains: frozenset[str]) -> _Row 
         if address:
             row.addresses[kind] = {**row.addresses.get(kind, {}), **address}
     return row
+
+
+def _custom_values(row: _Row, sent: dict[str, Any], fields: dict[str, CustomField]) -> None:
+    for name, value in sent.items():
+        found = fields.get(name)
+        if found is None:
+            row.problems.append(_Refused(row.line, f"custom field '{name}' does not exist."))
+        elif not isinstance(value, str):
+            row.problems.append(_Refused(row.line, f"custom field '{name}' must be a string."))
+        elif value:
+            try:
+                row.custom[str(found.custom_field_id)] = custom_fields.check_value(found, value)
+            except ValueError as problem:
+                row.problems.append(_Refused(row.line, f"custom field '{name}' {problem}."))
 
 
 def _address(raw: dict, prefix: str) -> dict[str, str] | str:
@@ -115,13 +141,16 @@ def import_rows(activity: Activity, start: int, end: int) -> None:
     """Rows `start` to `end` of the import: contacts added or updated, and put on its lists."""
     account = activity.account
     refused_domains = frozenset(d.lower() for d in knobs.get("cc_import_refused_domains"))
+    fields = custom_fields.by_name(account)
     parsed = [
-        _parse_row(line + 1, raw, refused_domains=refused_domains)
+        _parse_row(line + 1, raw, refused_domains=refused_domains, fields=fields)
         for line, raw in enumerate(activity.payload["rows"][start:end], start)
     ]
     rows = [row for row in parsed if isinstance(row, _Row)]
     style = knobs.get("cc_import_error_format")
-    errors = [row.message(style) for row in parsed if isinstance(row, _Refused)]
+    refused = [row for row in parsed if isinstance(row, _Refused)]
+    refused += [problem for row in rows for problem in row.problems]
+    errors = [problem.message(style) for problem in sorted(refused, key=lambda p: p.line)]
     keys = list({row.email.lower() for row in rows})
     known: dict[str, Contact] = {}
     for offset in range(0, len(keys), BATCH):
@@ -214,6 +243,7 @@ _UPDATED_FIELDS = [
     *NAME_FIELDS,
     "phone_numbers",
     "street_addresses",
+    "custom_fields",
     "update_source",
     "updated_at",
     "deleted_at",
@@ -240,6 +270,10 @@ def _apply(contact: Contact, row: _Row, *, now: datetime) -> None:
         contact.street_addresses = (
             stamp_items(sent, "street_address_id", source="Account", now=now) + kept
         )[:3]
+    if row.custom:
+        kept = [c for c in contact.custom_fields if c.get("custom_field_id") not in row.custom]
+        sent = [{"custom_field_id": key, "value": value} for key, value in row.custom.items()]
+        contact.custom_fields = kept + sent
     contact.deleted_at = None
     contact.update_source = "Account"
     contact.updated_at = now

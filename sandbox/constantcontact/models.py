@@ -55,6 +55,44 @@ class ContactList(models.Model):
         return f"list {self.list_id}"
 
 
+class CustomField(models.Model):
+    """A custom field of an account; contacts hold its values as {custom_field_id, value}."""
+
+    custom_field_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="custom_fields")
+    label = models.CharField(max_length=50)
+    name = models.CharField(max_length=50)  # the label, blanks replaced by underscores
+    type = models.CharField(max_length=20)
+    metadata = models.JSONField(default=dict)
+    choices = models.JSONField(default=list)
+    version = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "account", name="cc_custom_field_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"custom field {self.custom_field_id}"
+
+
+class Tag(models.Model):
+    tag_id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=255)
+    tag_source = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), "account", name="cc_tag_name_unique")]
+
+    def __str__(self) -> str:
+        return f"tag {self.tag_id}"
+
+
 class Contact(models.Model):
     """A contact; sub-resources (phones, addresses, custom fields, notes) are JSON lists in
     the API's own shape."""
@@ -90,6 +128,7 @@ class Contact(models.Model):
     custom_fields = models.JSONField(default=list)
     notes = models.JSONField(default=list)
     lists = models.ManyToManyField(ContactList, related_name="contacts", blank=True)
+    tags = models.ManyToManyField(Tag, related_name="contacts", blank=True)
 
     class Meta:
         constraints = [
@@ -147,13 +186,15 @@ class Activity(models.Model):
     IMPORT = "add_contacts"
     ADD_LIST_MEMBERSHIPS = "list_add_membership"
     LIST_DELETE = "list_delete"
+    ADD_TAGGINGS = "contacts_taggings_add"
 
     id = models.BigAutoField(primary_key=True)
     activity_id = models.UUIDField(unique=True, default=uuid.uuid4)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activities")
     kind = models.CharField(max_length=32)
     state = models.CharField(max_length=16, default="initialized")
-    payload = models.JSONField()  # {"rows": [...]} or {"contact_ids": [...]}, plus "list_ids"
+    # {"rows": [...]} or {"contacts": [...]}, plus "list_ids" (or "tag_ids")
+    payload = models.JSONField()
     items_total_count = models.IntegerField()
     items_completed_count = models.IntegerField(default=0)
     person_count = models.IntegerField(default=0)

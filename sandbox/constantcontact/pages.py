@@ -8,7 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sandbox.constantcontact import accounts, activities, contacts, lists, oauth, session
+from sandbox.constantcontact import (
+    accounts,
+    activities,
+    contacts,
+    custom_fields,
+    lists,
+    oauth,
+    session,
+    tags,
+)
 from sandbox.constantcontact.faults import ApiError
 from sandbox.constantcontact.models import Account, Activity, Contact
 from sandbox.constantcontact.oauth import OAuthError
@@ -170,9 +179,13 @@ def account_home(request: HttpRequest, account: Account) -> HttpResponse:
             return redirect("/cc/account/")
     live = list(lists.live_lists(account).order_by("name"))
     counts = lists.membership_counts(live, active_only=False)
+    account_tags = list(tags.tags_of(account))
+    tagged = tags.contacts_counts(account_tags)
     context = {
         "account": account,
         "lists": [(item, counts.get(item.pk, 0)) for item in live],
+        "custom_fields": list(custom_fields.fields_of(account)),
+        "tags": [(tag, tagged.get(tag.pk, 0)) for tag in account_tags],
         "contacts_total": Contact.objects.filter(account=account, deleted_at__isnull=True).count(),
         "error": error,
     }
@@ -184,7 +197,9 @@ def _contacts_page(request: HttpRequest, account: Account, contact_list=None) ->
     found = contacts.contacts_query(
         account=account, list_ids=[str(contact_list.list_id)] if contact_list else ()
     )
-    page = Paginator(found.order_by("-updated_at", "-id"), 100).get_page(request.GET.get("page"))
+    ordered = found.order_by("-updated_at", "-id").prefetch_related("tags")
+    page = Paginator(ordered, 100).get_page(request.GET.get("page"))
+    page.object_list = _described(account, list(page.object_list))
     importing = Activity.objects.filter(account=account, state__in=activities.UNFINISHED).exists()
     context = {
         "account": account,
@@ -194,6 +209,30 @@ def _contacts_page(request: HttpRequest, account: Account, contact_list=None) ->
         "here": request.get_full_path(),
     }
     return _page(request, "contacts", context)
+
+
+def _described(account: Account, shown: list[Contact]) -> list[Contact]:
+    """Each contact with `field_values` ("Label: value" lines) and `tag_names` to show."""
+    labels = {str(f.custom_field_id): f.label for f in custom_fields.fields_of(account)}
+    for contact in shown:
+        contact.field_values = [  # type: ignore[attr-defined]
+            f"{labels[item['custom_field_id']]}: {item['value']}"
+            for item in contact.custom_fields
+            if item.get("custom_field_id") in labels
+        ]
+        contact.tag_names = sorted(tag.name for tag in contact.tags.all())  # type: ignore[attr-defined]
+    return shown
+
+
+@session.login_required
+def contact_page(request: HttpRequest, account: Account, contact_id) -> HttpResponse:
+    activities.advance(account=account)
+    found = Contact.objects.filter(account=account, contact_id=contact_id).prefetch_related(
+        "tags", "lists"
+    )
+    contact = get_object_or_404(found)
+    context = {"account": account, "contact": _described(account, [contact])[0]}
+    return _page(request, "contact", context)
 
 
 @session.login_required

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sandbox.constantcontact import api, control, pages
+from sandbox.constantcontact import api, api_fields_tags, control, pages
 
 OAUTH = "cc/oauth2/default/v1/"
 V3 = "cc/v3/"
@@ -15,6 +15,7 @@ urlpatterns = [
     path("cc/account/", pages.account_home, name="cc-account"),
     path("cc/account/contacts/", pages.all_contacts_page, name="cc-contacts"),
     path("cc/account/lists/<uuid:list_id>/", pages.list_page, name="cc-list"),
+    path("cc/account/contacts/<uuid:contact_id>/", pages.contact_page, name="cc-contact"),
     path(
         "cc/account/contacts/<uuid:contact_id>/unsubscribe",
         pages.unsubscribe_contact,
@@ -26,7 +27,12 @@ urlpatterns = [
     path(f"{V3}contacts", api.contact_collection),
     path(f"{V3}contacts/sign_up_form", api.sign_up_form),
     path(f"{V3}contacts/<str:contact_id>", api.contact),
+    path(f"{V3}contact_custom_fields", api_fields_tags.custom_field_collection),
+    path(f"{V3}contact_custom_fields/<str:custom_field_id>", api_fields_tags.custom_field),
+    path(f"{V3}contact_tags", api_fields_tags.tag_collection),
+    path(f"{V3}contact_tags/<str:tag_id>", api_fields_tags.tag),
     path(f"{V3}activities", api.activity_list),
+    path(f"{V3}activities/contacts_taggings_add", api_fields_tags.contacts_taggings_add),
     path(f"{V3}activities/contacts_json_import", api.contacts_json_import),
     path(f"{V3}activities/add_list_memberships", api.add_list_memberships),
     path(f"{V3}activities/<str:activity_id>", api.activity),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeGuard
 
-from sandbox.constantcontact import lists
+from sandbox.constantcontact import custom_fields, lists
 from sandbox.constantcontact.faults import bad_request
 from sandbox.constantcontact.models import Account, ContactList
 from sandbox.constantcontact.shapes import iso, without_nulls
@@ -97,6 +97,8 @@ def contact_fields(account: Account, body: Any, *, source_field: str) -> dict[st
     check.choice(source, SOURCES, source_field)
     fields["source"] = source
     fields.update(_sub_resources(check, body))
+    if "custom_fields" in body:
+        fields["custom_fields"] = _custom_fields(check, account, body)
     if "list_memberships" in body:
         memberships = check.many(body, "list_memberships", MAX_MEMBERSHIPS)
         check.raise_if_any()
@@ -121,7 +123,7 @@ def _email_fields(check: _Checker, email: Any) -> dict[str, Any]:
 
 
 def _sub_resources(check: _Checker, body: dict) -> dict[str, Any]:
-    """Phones, street addresses, custom fields and notes: those the body sends."""
+    """Phones, street addresses and notes: those the body sends."""
     fields: dict[str, Any] = {}
     if "phone_numbers" in body:
         phones = check.many(body, "phone_numbers", 3)
@@ -141,17 +143,28 @@ def _sub_resources(check: _Checker, body: dict) -> dict[str, Any]:
             {"kind": item.get("kind"), **{name: item.get(name) for name in ADDRESS_LIMITS}}
             for item in addresses
         ]
-    if "custom_fields" in body:
-        custom = check.many(body, "custom_fields", 25)
-        for item in custom:
-            check.text(item, "value", 255, where="custom_fields.")
-        fields["custom_fields"] = [
-            {"custom_field_id": item.get("custom_field_id"), "value": item.get("value")}
-            for item in custom
-        ]
     if "notes" in body:
         fields["notes"] = check.many(body, "notes", 150)
     return fields
+
+
+def _custom_fields(check: _Checker, account: Account, body: dict) -> list[dict]:
+    """A PUT's or POST's custom fields (they replace the stored ones), each an existing field
+    of the account with a value that field takes (as an import checks it), as stored."""
+    known = {str(item.custom_field_id): item for item in custom_fields.fields_of(account)}
+    stored = []
+    for item in check.many(body, "custom_fields", 25):
+        found = known.get(str(item.get("custom_field_id")))
+        value = check.text(item, "value", custom_fields.MAX_VALUE, where="custom_fields.")
+        if found is None:
+            check.problems.append(f"Custom field {item.get('custom_field_id')} does not exist.")
+        elif isinstance(value, str) and value:  # an empty value clears the field
+            try:
+                value = custom_fields.check_value(found, value)
+            except ValueError as problem:
+                check.problems.append(f"Custom field '{found.name}' {problem}.")
+            stored.append({"custom_field_id": str(found.custom_field_id), "value": value})
+    return stored
 
 
 def sign_up_lists(account: Account, body: Any) -> list[ContactList]:

@@ -150,3 +150,30 @@ def test_the_check_catches_an_invalid_request(openapi):
 
     with pytest.raises(RequestValidationError):
         validate(openapi, request)
+
+
+def test_custom_fields_tags_and_taggings(openapi, client, mocked):
+    mocked.get(f"{CC_BASE}/contact_custom_fields", json={"custom_fields": []})
+    mocked.post(f"{CC_BASE}/contact_custom_fields", status=201, json={})
+    mocked.get(f"{CC_BASE}/contact_tags", json={"tags": []})
+    mocked.post(f"{CC_BASE}/contact_tags", status=201, json={})
+    mocked.post(f"{CC_BASE}/activities/contacts_taggings_add", status=201, json={})
+    mocked.get(f"{CC_BASE}/contact_lists", json={"lists": []})
+    tag = str(uuid.uuid4())
+
+    client.custom_fields()
+    client.create_custom_field(
+        label="Total sales",
+        type="currency",
+        metadata={"integer": False, "decimal_places": 2, "currency_code": "USD"},
+    )
+    client.create_custom_field(label="Last purchase", type="date", version=2)
+    client.tags()
+    client.create_tag(name="QuickBooks Online")
+    client.add_taggings(tag_ids=[tag], contact_ids=[CONTACT_ID])
+    client.add_taggings(tag_ids=[tag], list_ids=[LIST_ID], exclude_contact_ids=[CONTACT_ID])
+    client.all_lists(include_membership_count=True)
+
+    assert len(mocked.calls) == 8
+    for call in mocked.calls:
+        validate(openapi, call.request)

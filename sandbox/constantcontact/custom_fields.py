@@ -1,0 +1,235 @@
+"""An account's custom fields: their V3 JSON shape, creation (at most 100 an account), and the
+check of a value a contact is given for one.
+
+Types, metadata and `version` follow the guide "Create and update custom fields"
+(developer.constantcontact.com/api_guide/create_custom_fields.html) and the spec's
+`createCustomFields_request`. Values are strings (the spec's contact `custom_fields[].value`,
+at most 255 characters); where the documentation says nothing of a type's value formats the
+sandbox takes the narrowest reading (see `check_value`).
+"""
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+
+from sandbox.constantcontact.faults import bad_request, conflict, not_found
+from sandbox.constantcontact.models import Account, CustomField
+from sandbox.constantcontact.shapes import iso, parse_id
+
+MAX_PER_ACCOUNT = 100
+MAX_LABEL = 50
+MAX_VALUE = 255
+TYPES = (
+    "string",
+    "text_area",
+    "number",
+    "currency",
+    "date",
+    "datetime",
+    "boolean",
+    "single_select",
+    "multi_select",
+)
+NUMERIC = ("number", "currency")
+SELECTS = ("single_select", "multi_select")
+MAX_DECIMAL_PLACES = 4
+# The date formats the spec gives for an import's dates (`anniversary`, `sms_consent_date`).
+DATE_FORMATS = (
+    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), ("m", "d", "y")),
+    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), ("m", "d", "y")),
+)
+NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def name_for(label: str) -> str:
+    """The spec: "constructed from the label by replacing blanks with underscores"."""
+    return label.replace(" ", "_")
+
+
+def custom_field_json(field: CustomField) -> dict:
+    body: dict[str, Any] = {
+        "custom_field_id": str(field.custom_field_id),
+        "label": field.label,
+        "name": field.name,
+        "type": field.type,
+        "created_at": iso(field.created_at),
+        "updated_at": iso(field.updated_at),
+    }
+    if field.metadata:
+        body["metadata"] = field.metadata
+    if field.choices:
+        body["choices"] = field.choices
+    if field.version is not None:
+        body["version"] = field.version
+    return body
+
+
+def fields_of(account: Account) -> QuerySet[CustomField]:
+    return CustomField.objects.filter(account=account).order_by("created_at", "custom_field_id")
+
+
+def get_field(*, account: Account, custom_field_id: str) -> CustomField:
+    found = fields_of(account).filter(custom_field_id=parse_id(custom_field_id)).first()
+    if found is None:
+        raise not_found()
+    return found
+
+
+def by_name(account: Account) -> dict[str, CustomField]:
+    return {field.name: field for field in fields_of(account)}
+
+
+def create_field(*, account: Account, body: Any) -> CustomField:
+    """POST /contact_custom_fields: a 400 listing every problem of the body, 409 for a label
+    (or the name made of it) already in use, 400 past the account's 100 fields."""
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object.")
+    problems = []
+    label = body.get("label")
+    if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
+        problems.append(f"'label' is required, 1 to {MAX_LABEL} characters.")
+    kind = body.get("type")
+    if kind not in TYPES:
+        problems.append(f"'type' is required and must be one of {', '.join(TYPES)}.")
+    metadata, version = body.get("metadata") or {}, body.get("version")
+    problems += _metadata_problems(kind, metadata)
+    if version is not None and (kind not in ("date", "datetime") or version not in (1, 2)):
+        problems.append("'version' is 1 or 2, for date fields only.")
+    choices = _choices(kind, body.get("choices"), problems)
+    if problems:
+        raise bad_request(*problems)
+    assert isinstance(label, str) and isinstance(kind, str)
+    label = label.strip()
+    name = name_for(label)
+    with transaction.atomic():
+        mine = fields_of(account).select_for_update()
+        if mine.filter(name__iexact=name).exists() or mine.filter(label__iexact=label).exists():
+            raise conflict(f"The custom field label '{label}' is already in use.")
+        if mine.count() >= MAX_PER_ACCOUNT:
+            raise bad_request(f"An account can have at most {MAX_PER_ACCOUNT} custom fields.")
+        try:
+            with transaction.atomic():
+                return CustomField.objects.create(
+                    account=account,
+                    label=label,
+                    name=name,
+                    type=kind,
+                    metadata=metadata,
+                    choices=choices,
+                    version=version if version is not None else (2 if kind == "date" else None),
+                )
+        except IntegrityError:
+            raise conflict(f"The custom field label '{label}' is already in use.") from None
+
+
+def _metadata_problems(kind: Any, metadata: Any) -> list[str]:
+    if not isinstance(metadata, dict):
+        return ["'metadata' must be an object."]
+    problems = []
+    for flag in ("allow_negative", "integer"):
+        if flag in metadata and not isinstance(metadata[flag], bool):
+            problems.append(f"'metadata.{flag}' must be true or false.")
+    places = metadata.get("decimal_places")
+    if places is not None and (
+        not isinstance(places, int) or not 0 <= places <= MAX_DECIMAL_PLACES
+    ):
+        problems.append(f"'metadata.decimal_places' must be 0 to {MAX_DECIMAL_PLACES}.")
+    # The spec: "If the integer is set to false, the decimal_places must be between 1 and 4."
+    if metadata.get("integer") is False and not (isinstance(places, int) and places >= 1):
+        problems.append("'metadata.decimal_places' must be 1 to 4 when 'integer' is false.")
+    code = metadata.get("currency_code")
+    if code is not None and (kind != "currency" or not re.fullmatch(r"[A-Z]{3}", str(code))):
+        problems.append("'metadata.currency_code' is a three-letter code, for currency fields.")
+    if "display_format" in metadata and kind != "date":
+        problems.append("'metadata.display_format' is for date fields only.")
+    return problems
+
+
+def _choices(kind: Any, raw: Any, problems: list[str]) -> list[dict]:
+    if kind not in SELECTS:
+        if raw:
+            problems.append("'choices' are for single_select and multi_select fields only.")
+        return []
+    labels = [item.get("choice_label") for item in raw or [] if isinstance(item, dict)]
+    if not labels or not all(isinstance(label, str) and label for label in labels):
+        problems.append("'choices' must list at least one choice with a 'choice_label'.")
+        return []
+    return [
+        {"choice_id": number, "choice_label": label, "display_order": number}
+        for number, label in enumerate(labels, 1)
+    ]
+
+
+def check_value(field: CustomField, value: str) -> str:
+    """The value as stored, or ValueError saying why the field refuses it.
+
+    number, currency: digits with an optional leading "-" and "." decimals (no thousands
+    separators or currency symbols: nothing documents them); negative only with
+    `allow_negative` (the spec's default is false; the sandbox applies it to currency too),
+    decimals only up to `decimal_places` and none when `integer` is true or no places are set.
+    date: the formats the spec lists for an import's dates, stored as YYYY-MM-DD. datetime:
+    ISO-8601. boolean: true or false. Selects: choice labels (multi_select comma-separated).
+    """
+    if len(value) > MAX_VALUE:
+        raise ValueError(f"exceeds the maximum length of {MAX_VALUE}")
+    if field.type in NUMERIC:
+        return _number(field, value)
+    if field.type == "date":
+        return _date(value).isoformat()
+    if field.type == "datetime":
+        if parse_datetime(value) is None:
+            raise ValueError("is not a valid date and time")
+    elif field.type == "boolean":
+        if value.lower() not in ("true", "false"):
+            raise ValueError("must be true or false")
+        return value.lower()
+    elif field.type in SELECTS:
+        _check_choices(field, value)
+    return value
+
+
+def _number(field: CustomField, value: str) -> str:
+    text = value.strip()
+    if not NUMBER_RE.match(text):
+        raise ValueError("is not a valid number")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError("is not a valid number") from None
+    metadata = field.metadata or {}
+    if number < 0 and not metadata.get("allow_negative", False):
+        raise ValueError("cannot be negative")
+    places = 0 if metadata.get("integer") else int(metadata.get("decimal_places") or 0)
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise ValueError(f"can have at most {places} decimal places")
+    return text
+
+
+def _date(value: str) -> date:
+    for pattern, order in DATE_FORMATS:
+        match = pattern.match(value.strip())
+        if match:
+            parts = dict(zip(order, (int(item) for item in match.groups()), strict=True))
+            try:
+                return datetime(parts["y"], parts["m"], parts["d"]).date()
+            except ValueError:
+                break
+    raise ValueError("is not a valid date")
+
+
+def _check_choices(field: CustomField, value: str) -> None:
+    labels = {choice["choice_label"] for choice in field.choices}
+    picked: Sequence[str] = (
+        [item.strip() for item in value.split(",")] if field.type == "multi_select" else [value]
+    )
+    if not all(item in labels for item in picked):
+        raise ValueError("is not one of the field's choices")
