@@ -17,6 +17,7 @@ clients name; the Run reports page advises short date ranges) is cut short with 
 saying "Unable to display more data".
 """
 
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -271,3 +272,52 @@ def test_the_client_reads_every_figure_in_four_calls_and_splits_a_cut_report(sho
         recent["Id"]: job
     }
     assert client.sales_figures(today=today, customer_ids=[nobody]) == {}
+
+
+@pytest.mark.parametrize("webhook_format", ["cloudevents", "legacy"])
+def test_sales_changes_emit_webhook_events_named_for_their_entity(
+    company, unthrottled, receiver, knobs, webhook_format
+):
+    """Intuit's webhooks list Invoice, Payment, SalesReceipt, CreditMemo and RefundReceipt
+    (operations Create, Update, Delete, Void); CloudEvents types read qbo.<entity>.<op>.v1
+    in lower case (https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks)."""
+    knobs(webhook_format=webhook_format, webhook_delay_seconds=0.3)
+    buyer = company.create({"DisplayName": "Buyer"})["Id"]
+    receiver.wait_for(1)
+    invoice = sell(company, buyer, entity="Invoice", amount="10.00")
+    payment = act(company, invoice["Id"], "pay").json()["Payment"]
+    receipt = sell(company, buyer, entity="SalesReceipt", amount="3.00")
+    act(company, receipt["Id"], "void")
+    refund = sell(company, buyer, entity="RefundReceipt", amount="1.00")
+    act(company, refund["Id"], "delete")
+    expected = [
+        ("Invoice", invoice["Id"], "created"),
+        ("Payment", payment["Id"], "created"),
+        ("Invoice", invoice["Id"], "updated"),
+        ("SalesReceipt", receipt["Id"], "created"),
+        ("SalesReceipt", receipt["Id"], "voided"),
+        ("RefundReceipt", refund["Id"], "created"),
+        ("RefundReceipt", refund["Id"], "deleted"),
+    ]
+    if webhook_format == "cloudevents":
+        events = receiver.wait_for_cloud_events(1 + len(expected))[1:]
+        assert [(e["type"], e["intuitentityid"]) for e in events] == [
+            (f"qbo.{entity.lower()}.{operation}.v1", entity_id)
+            for entity, entity_id, operation in expected
+        ]
+        return
+    legacy = {"created": "Create", "updated": "Update", "voided": "Void", "deleted": "Delete"}
+    deadline = time.monotonic() + 10
+    while True:
+        entities = [
+            entity
+            for delivery in receiver.wait_for(1)[1:]
+            for notification in delivery.json()["eventNotifications"]
+            for entity in notification["dataChangeEvent"]["entities"]
+        ]
+        if len(entities) >= len(expected) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert [(e["name"], e["id"], e["operation"]) for e in entities] == [
+        (entity, entity_id, legacy[operation]) for entity, entity_id, operation in expected
+    ]
