@@ -321,3 +321,32 @@ def test_sales_changes_emit_webhook_events_named_for_their_entity(
     assert [(e["name"], e["id"], e["operation"]) for e in entities] == [
         (entity, entity_id, legacy[operation]) for entity, entity_id, operation in expected
     ]
+
+
+def test_seeded_sales_are_consistent_and_fast(company, unthrottled):
+    """The seed (sandbox/quickbooks/seed_sales.py): about 3 transactions a customer, a
+    quarter of customers with none, balances that agree with the open invoices."""
+    started = time.monotonic()
+    answer = requests.post(
+        f"{company.control}/seed", json={"count": 2000, "sales": True}, timeout=120
+    )
+    assert answer.json() == {"created": 2000}
+    assert time.monotonic() - started < 30
+    invoices = company.query("select count(*) from Invoice").json()["QueryResponse"]["totalCount"]
+    receipts = company.query("select count(*) from SalesReceipt").json()["QueryResponse"]
+    assert 2000 < invoices + receipts["totalCount"] < 6000
+    balance = report(company, "CustomerBalance")
+    sales = report(company, "CustomerSales", start_date="1900-01-01")
+    buyers = {
+        row["ColData"][0]["id"]
+        for row in sales["Rows"]["Row"]
+        if row.get("type") == "Data" and "id" in row["ColData"][0]
+    }
+    assert 1000 < len(buyers) < 1800  # about 75% of top-level customers bought
+    total = next(row for row in balance["Rows"]["Row"] if row.get("group") == "GrandTotal")
+    balances = sum(Decimal(str(c["Balance"])) for c in company.all_customers())
+    assert Decimal(total["Summary"]["ColData"][1]["value"]) == balances
+    types = company.query("select * from CustomerType").json()["QueryResponse"]["CustomerType"]
+    assert [t["Name"] for t in types] == ["Wholesale", "Retail", "Nonprofit"]
+    typed = [c for c in company.all_customers() if "CustomerTypeRef" in c]
+    assert 1000 < len(typed) < 1400
