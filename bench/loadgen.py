@@ -39,6 +39,7 @@ class Change:
     operation: str
     deleted_id: str
     occurred_at: datetime
+    entity: str = "Customer"
 
 
 @dataclass(frozen=True)

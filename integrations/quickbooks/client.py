@@ -1,11 +1,12 @@
-"""QuickBooks Online Accounting API: the Customer reads the sync needs.
+"""QuickBooks Online Accounting API: the Customer reads the sync needs, and the sales
+figures for segmenting (reports.py).
 
-Endpoint names given to `before_request`: "query", "cdc".
+Endpoint names given to `before_request`: "query", "cdc", "company_info", "report".
 """
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote as quote_path
 
@@ -13,6 +14,7 @@ import requests
 from django.conf import settings
 
 from integrations.http import AfterResponse, BeforeRequest, Provider, Transport
+from integrations.quickbooks import reports
 from integrations.quickbooks.errors import (
     QuickBooksError,
     QuickBooksFault,
@@ -181,6 +183,29 @@ class QuickBooksClient:
         if not isinstance(info, dict):
             raise QuickBooksError("QuickBooks company_info: unexpected answer shape")
         return info
+
+    def sales_figures(
+        self, *, today: date, customer_ids: Sequence[str] = ()
+    ) -> dict[str, reports.CustomerSales]:
+        """Every customer with any sales activity (customer_ids empty), or just these;
+        customers absent from the answer have none. 4 report calls (CustomerSales twice,
+        CustomerBalance, TransactionList) per 200 customer ids, or 4 for all customers,
+        plus one per split of a transaction list too large for one answer
+        (integrations/quickbooks/reports.py says why)."""
+        return reports.sales_figures(self._report, today=today, customer_ids=customer_ids)
+
+    def transaction_customers(self, *, entity: str, ids: Sequence[str]) -> dict[str, str]:
+        """transaction id -> CustomerRef value for these Invoice/SalesReceipt/CreditMemo/
+        RefundReceipt/Payment ids (query by Id in (...), 200 a call); ids QuickBooks no
+        longer has are absent."""
+        return reports.transaction_customers(self._query, entity=entity, ids=ids)
+
+    def customer_types(self) -> dict[str, str]:
+        """CustomerType Id -> Name (one query call a 1,000 types)."""
+        return reports.customer_types(self._query)
+
+    def _report(self, name: str, params: dict[str, Any]) -> dict:
+        return self._get(f"reports/{quote_path(name, safe='')}", endpoint="report", params=params)
 
     def _query(self, text: str) -> dict:
         body = self._get("query", endpoint="query", params={"query": text})

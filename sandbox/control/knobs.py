@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "quickbooks_per_second": 10,
     "quickbooks_per_minute": 500,
     "constantcontact_per_second": 4,
+    # Cells (rows x columns) a QuickBooks report answers before it is cut short (see
+    # sandbox/quickbooks/reports.py); tests shrink it.
+    "quickbooks_report_max_cells": 400_000,
     "constantcontact_per_day": 10_000,
     # Token lifetimes, in seconds.
     "intuit_code_ttl": 600,

@@ -1,4 +1,5 @@
-"""The QuickBooks Online Accounting API (Customer): query, read and CDC.
+"""The QuickBooks Online Accounting API: query, read and CDC of customers, customer types
+and sales transactions, and the reports the app reads (reports.py).
 
 Under /quickbooks/v3/company/<realmId>/. Answers JSON always (the real API answers XML
 unless asked for JSON; every client we care about asks for JSON). `minorversion` is
@@ -16,8 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from sandbox.control import knobs
 from sandbox.intuit.models import Company
 from sandbox.intuit.oauth import realm_for_access_token
-from sandbox.quickbooks import faults, limits, selectors
+from sandbox.quickbooks import faults, limits, reports, sales_selectors, selectors
 from sandbox.quickbooks.query import (
+    ENTITIES,
+    ENTITY_FIELDS,
+    TRANSACTIONS,
     QueryParserError,
     QueryValidationError,
     UnsupportedEntity,
@@ -66,9 +70,14 @@ def query(request: HttpRequest, realm_id: str) -> HttpResponse:
         return faults.query_validation_error(detail=str(error))
     except UnsupportedEntity as error:
         return faults.query_validation_error(
-            detail=f"QueryValidationError: the sandbox holds customers only, not {error}"
+            detail=f"QueryValidationError: the sandbox holds {', '.join(ENTITY_FIELDS)} "
+            f"only, not {error}"
         )
-    return answer({"QueryResponse": selectors.query_response(realm_id=realm_id, query=parsed)})
+    if parsed.entity == "Customer":
+        response = selectors.query_response(realm_id=realm_id, query=parsed)
+    else:
+        response = sales_selectors.query_response(realm_id=realm_id, query=parsed)
+    return answer({"QueryResponse": response})
 
 
 @require_GET
@@ -82,16 +91,56 @@ def read_customer(request: HttpRequest, realm_id: str, customer_id: str) -> Http
 
 @require_GET
 @accounting_api
+def read_entity(request: HttpRequest, realm_id: str, entity: str, entity_id: str) -> HttpResponse:
+    """GET .../invoice/<id> (salesreceipt, creditmemo, refundreceipt, payment)."""
+    name = ENTITIES.get(entity.lower())
+    if name not in TRANSACTIONS:
+        return faults.object_not_found()
+    found = sales_selectors.read_transaction(
+        realm_id=realm_id, entity=name, transaction_id=entity_id
+    )
+    if found is None:
+        return faults.object_not_found()
+    return answer({name: found})
+
+
+@require_GET
+@accounting_api
+def report(request: HttpRequest, realm_id: str, name: str) -> HttpResponse:
+    params = {key: request.GET[key] for key in request.GET}
+    builders = {
+        "CustomerSales": lambda: reports.customer_sales(realm_id=realm_id, params=params),
+        "CustomerBalance": lambda: reports.customer_balance(realm_id=realm_id, params=params),
+        "TransactionList": lambda: reports.transaction_list(
+            realm_id=realm_id,
+            params=params,
+            max_cells=knobs.current()["quickbooks_report_max_cells"],
+        ),
+    }
+    if name not in builders:
+        return faults.invalid_request(
+            detail=f"the sandbox answers {', '.join(builders)} only, not {name}",
+            element="report",
+        )
+    try:
+        return JsonResponse(builders[name]())
+    except reports.ReportError as error:
+        return faults.invalid_request(detail=str(error), element=error.element)
+
+
+@require_GET
+@accounting_api
 def cdc(request: HttpRequest, realm_id: str) -> HttpResponse:
-    entities = [name.strip() for name in request.GET.get("entities", "").split(",") if name]
-    if not entities:
+    asked = [name.strip() for name in request.GET.get("entities", "").split(",") if name]
+    if not asked:
         return faults.invalid_request(detail="entities is required", element="entities")
-    others = [name for name in entities if name.lower() != "customer"]
+    others = [name for name in asked if name.lower() not in ENTITIES]
     if others:
         return faults.invalid_request(
-            detail=f"the sandbox holds customers only, not {', '.join(others)}",
+            detail=f"the sandbox holds {', '.join(ENTITY_FIELDS)} only, not {', '.join(others)}",
             element="entities",
         )
+    entities = [ENTITIES[name.lower()] for name in asked]
     try:
         since = parse_time(request.GET.get("changedSince", ""))
     except ValueError:
@@ -104,7 +153,13 @@ def cdc(request: HttpRequest, realm_id: str) -> HttpResponse:
             "which is older than fixed days is not supported.",
             element="changedSince",
         )
-    return answer({"CDCResponse": selectors.cdc_response(realm_id=realm_id, since=since)})
+    return answer(
+        {
+            "CDCResponse": sales_selectors.cdc_response(
+                realm_id=realm_id, since=since, entities=entities
+            )
+        }
+    )
 
 
 @require_GET

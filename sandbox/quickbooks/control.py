@@ -114,12 +114,26 @@ def merge(request: HttpRequest, realm_id: str, customer_id: str, into_id: str) -
 @require_POST
 @control_api
 def seed(request: HttpRequest, realm_id: str) -> Any:
-    """Bulk customers with the edge cases (no webhooks): {"count": n, "random_seed": 0}."""
+    """Bulk customers with the edge cases (no webhooks): {"count": n, "random_seed": 0,
+    "sales": false}; with "sales": true the company's customers then get customer types
+    and about 3 sales each (seed_sales.py)."""
     body = json_body(request)
     count, random_seed = body.get("count"), body.get("random_seed", 0)
-    if not isinstance(count, int) or not isinstance(random_seed, int) or count < 0:
-        raise services.CustomerError('send {"count": <n >= 0>, "random_seed": <int>}')
-    return {"created": seed_customers(realm_id=realm_id, count=count, random_seed=random_seed)}
+    with_sales = body.get("sales", False)
+    if (
+        not isinstance(count, int)
+        or not isinstance(random_seed, int)
+        or count < 0
+        or not isinstance(with_sales, bool)
+    ):
+        raise services.CustomerError(
+            'send {"count": <n >= 0>, "random_seed": <int>, "sales": <true|false>}'
+        )
+    return {
+        "created": seed_customers(
+            realm_id=realm_id, count=count, random_seed=random_seed, sales=with_sales
+        )
+    }
 
 
 @require_GET
@@ -155,7 +169,9 @@ def _event(event: WebhookEvent) -> dict[str, Any]:
     return {
         "event_id": str(event.event_id),
         "realm_id": event.realm_id,
-        "customer_id": event.customer_id,
+        "entity": event.entity,
+        "entity_id": event.customer_id,
+        "customer_id": event.customer_id,  # the entity's Id (named so before invoices came)
         "operation": event.operation,
         "deleted_id": event.deleted_id,
         "target_url": event.target_url,

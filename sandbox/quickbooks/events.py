@@ -37,7 +37,9 @@ class Change(Protocol):
     @property
     def realm_id(self) -> str: ...
     @property
-    def customer_id(self) -> str: ...
+    def entity(self) -> str: ...  # QuickBooks' name: Customer, Invoice, SalesReceipt, ...
+    @property
+    def customer_id(self) -> str: ...  # the changed entity's Id, whatever its kind
     @property
     def operation(self) -> str: ...  # created | updated | deleted | merged | voided
     @property
@@ -56,7 +58,7 @@ class Extra:
     operation: str
     deleted_id: str
     occurred_at: datetime
-    entity: str = "customer"
+    entity: str = "Customer"
 
 
 # What each injected event changes in a copy of the delivery's first event.
@@ -66,7 +68,7 @@ INJECTED: dict[str, dict] = {
     "too_long": {"customer_id": "9" * 40, "event_id": "e" * 300},
     "nul": {"customer_id": "12\x0034"},
     "lone_surrogate": {"customer_id": "\ud800"},
-    "unknown_entity": {"entity": "widget", "operation": "created"},
+    "unknown_entity": {"entity": "Widget", "operation": "created"},
 }
 
 
@@ -75,6 +77,7 @@ def injected(*, kinds: Sequence[str], like: Change) -> list[Extra]:
     base = Extra(
         event_id=uuid.uuid4(),
         realm_id=like.realm_id,
+        entity=like.entity,
         customer_id=like.customer_id,
         operation="updated",
         deleted_id="",
@@ -125,7 +128,9 @@ def _cloud_event(change: Change, source: str) -> dict:
         "specversion": "1.0",
         "id": str(change.event_id),
         "source": source,
-        "type": f"qbo.{getattr(change, 'entity', 'customer')}.{change.operation}.v1",
+        # Intuit's types name the entity in lower case: qbo.customer.created.v1,
+        # qbo.invoice.voided.v1, qbo.salesreceipt.deleted.v1.
+        "type": f"qbo.{change.entity.lower()}.{change.operation}.v1",
         "datacontenttype": "application/json",
         # Nanoseconds, as in Intuit's sample ("2025-09-10T21:31:25.179851517Z").
         "time": moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z",
@@ -148,7 +153,7 @@ def _legacy(changes: Sequence[Change], time_style: str) -> dict:
     by_realm: dict[str, list[dict]] = {}
     for change in changes:
         entity = {
-            "name": getattr(change, "entity", "customer").capitalize(),
+            "name": change.entity,
             "id": change.customer_id,
             "operation": _LEGACY_OPERATIONS[change.operation],
             "lastUpdated": legacy_time(change.occurred_at, time_style),

@@ -1,4 +1,5 @@
-"""QuickBooks Online's customers, their change history and the webhook outbox.
+"""QuickBooks Online's customers, their sales transactions and customer types, their change
+history and the webhook outbox.
 
 Companies are keyed by `realm_id` (no foreign key to sandbox.intuit), so this app's tables
 stand on their own.
@@ -50,6 +51,9 @@ class Customer(models.Model):
     company_name = models.CharField(max_length=100, blank=True)
     email = models.CharField(max_length=100, blank=True)
     parent_number = models.PositiveBigIntegerField(null=True, blank=True)
+    # Balance and BalanceWithJobs in cents, kept by the sales services (sandbox.quickbooks.sales).
+    balance_cents = models.BigIntegerField(default=0)
+    balance_with_jobs_cents = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -89,6 +93,101 @@ class Customer(models.Model):
         self.parent_number = int(parent) if parent else None
 
 
+class CustomerType(models.Model):
+    """A CustomerType ("Wholesale", "Retail", ...): Customer.CustomerTypeRef names one."""
+
+    realm_id = models.CharField(max_length=20)
+    number = models.PositiveBigIntegerField()
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["realm_id", "number"], name="one_customer_type_per_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"customer type {self.name} of {self.realm_id}"
+
+
+class TransactionSequence(models.Model):
+    """The last transaction Id handed out in a company: every kind shares it."""
+
+    realm_id = models.CharField(max_length=20, unique=True)
+    last_id = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"transaction ids of {self.realm_id}"
+
+
+class SalesTransaction(models.Model):
+    """An Invoice, SalesReceipt, CreditMemo, RefundReceipt or Payment of one customer.
+
+    Amounts are in cents of the transaction's currency; `exchange_rate` turns them into the
+    home currency (1 for a home-currency customer). `subtotal_cents` is the lines before
+    tax, `total_cents` (TotalAmt) lines plus tax. `balance_cents` is what is still open: of
+    an invoice, what payments have not covered; of a credit memo, the credit not yet used;
+    of a payment, the amount not applied to an invoice. A voided transaction keeps its row
+    with every amount 0; a deleted one stays as a tombstone for CDC.
+    """
+
+    INVOICE = "Invoice"
+    SALES_RECEIPT = "SalesReceipt"
+    CREDIT_MEMO = "CreditMemo"
+    REFUND_RECEIPT = "RefundReceipt"
+    PAYMENT = "Payment"
+    ENTITIES = [
+        (INVOICE, "Invoice"),
+        (SALES_RECEIPT, "Sales Receipt"),
+        (CREDIT_MEMO, "Credit Memo"),
+        (REFUND_RECEIPT, "Refund"),
+        (PAYMENT, "Payment"),
+    ]
+    LIVE = "live"
+    VOIDED = "voided"
+    DELETED = "deleted"
+    STATES = [(LIVE, "live"), (VOIDED, "voided"), (DELETED, "deleted")]
+
+    realm_id = models.CharField(max_length=20)
+    entity = models.CharField(max_length=20, choices=ENTITIES)
+    number = models.PositiveBigIntegerField()
+    sync_token = models.PositiveIntegerField(default=0)
+    customer_number = models.PositiveBigIntegerField()
+    txn_date = models.DateField()
+    doc_number = models.CharField(max_length=21, blank=True)
+    subtotal_cents = models.BigIntegerField(default=0)
+    tax_cents = models.BigIntegerField(default=0)
+    total_cents = models.BigIntegerField(default=0)
+    balance_cents = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    exchange_rate = models.DecimalField(max_digits=12, decimal_places=6, default=1)
+    # A payment's invoice (the sandbox applies a payment to one invoice).
+    applied_to = models.PositiveBigIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=10, choices=STATES, default=LIVE)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["realm_id", "number"], name="one_transaction_per_id")
+        ]
+        indexes = [
+            models.Index(fields=["realm_id", "entity", "state"]),
+            models.Index(fields=["realm_id", "customer_number"]),
+            models.Index(fields=["realm_id", "updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.number} of {self.realm_id}"
+
+    @property
+    def transaction_id(self) -> str:
+        return str(self.number)
+
+
 class WebhookDelivery(models.Model):
     """One POST of gathered events to one app's webhook URL, retried until acknowledged."""
 
@@ -110,7 +209,8 @@ class WebhookDelivery(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """A customer change waiting for (or carried by) a delivery to one app.
+    """A change of an entity (a customer, an invoice, ...) waiting for (or carried by) a
+    delivery to one app. `customer_id` holds the changed entity's Id, whatever its kind.
 
     Recorded in the same transaction as the change, once per app subscribed to the
     company at that moment: the outbox.
@@ -120,15 +220,18 @@ class WebhookEvent(models.Model):
     UPDATED = "updated"
     DELETED = "deleted"
     MERGED = "merged"
+    VOIDED = "voided"
     OPERATIONS = [
         (CREATED, "created"),
         (UPDATED, "updated"),
         (DELETED, "deleted"),
         (MERGED, "merged"),
+        (VOIDED, "voided"),
     ]
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True)
     realm_id = models.CharField(max_length=20)
+    entity = models.CharField(max_length=20, default="Customer")  # QuickBooks' entity name
     customer_id = models.CharField(max_length=20)
     operation = models.CharField(max_length=10, choices=OPERATIONS)
     deleted_id = models.CharField(max_length=20, blank=True)  # merges: the merged-away Id
@@ -143,4 +246,4 @@ class WebhookEvent(models.Model):
         indexes = [models.Index(fields=["target_url", "delivery"])]
 
     def __str__(self) -> str:
-        return f"customer {self.operation} event {self.event_id}"
+        return f"{self.entity} {self.operation} event {self.event_id}"

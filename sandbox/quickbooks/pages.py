@@ -1,15 +1,20 @@
-"""The QuickBooks Customers page: list, add, edit, make inactive, merge and delete."""
+"""The QuickBooks Customers page: list, add, edit, make inactive, merge and delete; on a
+customer's page its sales, "Create invoice" and "Receive payment" on an open invoice."""
+
+from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sandbox.intuit import session
-from sandbox.quickbooks import selectors, services
+from sandbox.quickbooks import sales, sales_selectors, selectors, services
 from sandbox.quickbooks.forms import CustomerForm
+from sandbox.quickbooks.models import SalesTransaction
 
 PAGE_SIZE = 50
 
@@ -86,10 +91,25 @@ def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
         else:
             messages.success(request, "Customer saved.")
             return redirect("quickbooks:customers")
+    history = SalesTransaction.objects.filter(
+        realm_id=realm_id, customer_number=customer.number
+    ).exclude(state=SalesTransaction.DELETED)
     return render(
         request,
         "customers/form.html",
-        {"form": form, "customer": selectors.customer_json(customer)},
+        {
+            "form": form,
+            "customer": selectors.customer_json(customer),
+            "transactions": [
+                {**row, "Kind": kind, "Open": kind == "Invoice" and row.get("Balance", 0) > 0}
+                for row, kind in zip(
+                    sales_selectors.render_transactions(list(history.order_by("-number"))),
+                    history.order_by("-number").values_list("entity", flat=True),
+                    strict=True,
+                )
+            ],
+            "today": timezone.localdate().isoformat(),
+        },
     )
 
 
@@ -108,6 +128,22 @@ def customer_action(request: HttpRequest, customer_id: str, action: str) -> Http
         elif action == "delete":
             services.delete_customer(realm_id=realm_id, customer_id=customer_id)
             messages.success(request, f"Customer {customer_id} deleted.")
+        elif action == "invoice":
+            invoice = sales.create_transaction(
+                realm_id=realm_id,
+                entity=SalesTransaction.INVOICE,
+                customer_id=customer_id,
+                amount=request.POST.get("amount", "").strip(),
+                txn_date=_posted_date(request),
+            )
+            messages.success(request, f"Invoice {invoice.doc_number} saved.")
+            return redirect("quickbooks:customer", customer_id=customer_id)
+        elif action == "pay":
+            payment = sales.receive_payment(
+                realm_id=realm_id, invoice_id=request.POST.get("invoice", "").strip()
+            )
+            messages.success(request, f"Payment of {payment.total_cents / 100:.2f} received.")
+            return redirect("quickbooks:customer", customer_id=customer_id)
         elif action == "merge":
             into_id = request.POST.get("into", "").strip()
             survivor = services.merge_customer(
@@ -124,3 +160,11 @@ def customer_action(request: HttpRequest, customer_id: str, action: str) -> Http
         messages.error(request, str(error))
         return redirect("quickbooks:customer", customer_id=customer_id)
     return redirect("quickbooks:customers")
+
+
+def _posted_date(request: HttpRequest) -> date | None:
+    raw = request.POST.get("date", "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise services.CustomerError("The date is YYYY-MM-DD.") from None

@@ -1,6 +1,8 @@
-"""The QuickBooks query language, as far as the Customer entity needs it.
+"""The QuickBooks query language, as far as the entities the sandbox holds need it
+(Customer, CustomerType and the sales transactions: Invoice, SalesReceipt, CreditMemo,
+RefundReceipt, Payment).
 
-    SELECT (* | COUNT(*) | field, ...) FROM Customer
+    SELECT (* | COUNT(*) | field, ...) FROM <entity>
       [WHERE condition (AND condition)*]
       [ORDERBY field [ASC|DESC] (, field [ASC|DESC])*]
       [STARTPOSITION n] [MAXRESULTS m]
@@ -14,7 +16,7 @@ so the parser is testable on its own.
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 DEFAULT_MAX_RESULTS = 100
@@ -22,7 +24,7 @@ MAX_RESULTS_LIMIT = 1000
 # Sandbox companies keep their books in Pacific time, like Intuit's sample company.
 COMPANY_TIMEZONE = ZoneInfo("America/Los_Angeles")
 
-STRING, BOOLEAN, INTEGER, DATETIME = "string", "boolean", "integer", "datetime"
+STRING, BOOLEAN, INTEGER, DATETIME, DATE = "string", "boolean", "integer", "datetime", "date"
 # The queryable Customer properties (canonical spelling) and their value types.
 FIELDS = {
     "Id": INTEGER,
@@ -35,13 +37,33 @@ FIELDS = {
     "MetaData.CreateTime": DATETIME,
     "MetaData.LastUpdatedTime": DATETIME,
 }
-_CANONICAL = {name.lower(): name for name in FIELDS} | {
-    "primaryemailaddr.address": "PrimaryEmailAddr"
+TRANSACTIONS = ("Invoice", "SalesReceipt", "CreditMemo", "RefundReceipt", "Payment")
+_TRANSACTION_FIELDS = {
+    "Id": INTEGER,
+    "DocNumber": STRING,
+    "TxnDate": DATE,
+    "CustomerRef": INTEGER,
+    "MetaData.CreateTime": DATETIME,
+    "MetaData.LastUpdatedTime": DATETIME,
 }
+ENTITY_FIELDS = {
+    "Customer": FIELDS,
+    "CustomerType": {
+        "Id": INTEGER,
+        "Name": STRING,
+        "Active": BOOLEAN,
+        "MetaData.CreateTime": DATETIME,
+        "MetaData.LastUpdatedTime": DATETIME,
+    },
+    **{entity: _TRANSACTION_FIELDS for entity in TRANSACTIONS},
+}
+ENTITIES = {name.lower(): name for name in ENTITY_FIELDS}
+_ALIASES = {"primaryemailaddr.address": "PrimaryEmailAddr", "customerref.value": "CustomerRef"}
 COMPARISONS = ("=", "<", ">", "<=", ">=")
 _OPERATORS_BY_TYPE = {
     STRING: {*COMPARISONS, "IN", "LIKE"},
     INTEGER: {*COMPARISONS, "IN"},
+    DATE: {*COMPARISONS, "IN"},
     DATETIME: {*COMPARISONS, "IN"},
     BOOLEAN: {"=", "IN"},
 }
@@ -81,10 +103,10 @@ class QueryValidationError(Exception):
 
 
 class UnsupportedEntity(Exception):
-    """A query on an entity other than Customer (the sandbox holds customers only)."""
+    """A query on an entity the sandbox does not hold."""
 
 
-Value = str | int | bool | datetime
+Value = str | int | bool | datetime | date
 
 
 @dataclass(frozen=True)
@@ -246,14 +268,16 @@ def parse(text: str) -> Query:
     if parser.peek() is not None:
         raise parser.fail('"WHERE", "ORDERBY", "STARTPOSITION", "MAXRESULTS", <EOF>')
 
-    if entity.lower() != "customer":
+    canonical_entity = ENTITIES.get(entity.lower())
+    if canonical_entity is None:
         raise UnsupportedEntity(entity)
+    fields_of = ENTITY_FIELDS[canonical_entity]
     return Query(
-        entity="Customer",
+        entity=canonical_entity,
         count=count,
         fields=tuple(fields) if fields is not None else None,
-        where=tuple(_typed_condition(*condition) for condition in where),
-        order_by=tuple((_canonical(name), descending) for name, descending in order_by),
+        where=tuple(_typed_condition(fields_of, *condition) for condition in where),
+        order_by=tuple((_canonical(fields_of, name), descending) for name, descending in order_by),
         start_position=start_position,
         max_results=max_results,
     )
@@ -312,16 +336,19 @@ def _order_term(parser: _Parser) -> tuple[str, bool]:
     return field, descending
 
 
-def _canonical(name: str) -> str:
-    canonical = _CANONICAL.get(name.lower())
+def _canonical(fields_of: dict[str, str], name: str) -> str:
+    lowered = _ALIASES.get(name.lower(), name).lower()
+    canonical = next((field for field in fields_of if field.lower() == lowered), None)
     if canonical is None:
         raise QueryValidationError(f"QueryValidationError: property '{name}' is not queryable")
     return canonical
 
 
-def _typed_condition(name: str, operator: str, raw: _Token | list[_Token]) -> Condition:
-    field = _canonical(name)
-    kind = FIELDS[field]
+def _typed_condition(
+    fields_of: dict[str, str], name: str, operator: str, raw: _Token | list[_Token]
+) -> Condition:
+    field = _canonical(fields_of, name)
+    kind = fields_of[field]
     if operator not in _OPERATORS_BY_TYPE[kind]:
         raise QueryValidationError(
             f"QueryValidationError: operator {operator} is not supported for property '{field}'"
@@ -345,6 +372,8 @@ def _typed_value(field: str, kind: str, token: _Token) -> Value:
             return number
         if kind == DATETIME:
             return parse_time(text)
+        if kind == DATE:
+            return date.fromisoformat(text.strip())
     except ValueError:
         raise QueryValidationError(
             f"QueryValidationError: value {token.text} is not valid for property '{field}'"

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sandbox.quickbooks.models import Customer
+from sandbox.quickbooks.seed_sales import seed_sales
 from sandbox.quickbooks.services import next_ids
 
 GIVEN = (
@@ -48,8 +49,9 @@ LONG_CITY = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch Village"
 LONG_PHONE = "+1 (650) 555-0199 extension 12345"
 
 
-def seed_customers(*, realm_id: str, count: int, random_seed: int = 0) -> int:
-    """Add `count` customers to a company (bulk, no webhooks); returns how many.
+def seed_customers(*, realm_id: str, count: int, random_seed: int = 0, sales: bool = False) -> int:
+    """Add `count` customers to a company (bulk, no webhooks); returns how many. With
+    `sales`, the company's customers then get customer types and sales (seed_sales.py).
 
     Deterministic for a seed (times are offsets from the moment of seeding). The mix, by
     share of customers:
@@ -79,6 +81,8 @@ def seed_customers(*, realm_id: str, count: int, random_seed: int = 0) -> int:
             rng, realm_id=realm_id, first=first, count=count, taken=taken, moment=moment
         )
         Customer.objects.bulk_create(customers, batch_size=1000)
+        if sales:
+            seed_sales(realm_id=realm_id, random_seed=random_seed)
     return count
 
 

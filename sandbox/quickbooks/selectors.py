@@ -23,10 +23,8 @@ _COLUMNS = {
     "MetaData.LastUpdatedTime": "updated_at",
 }
 _LOOKUPS = {"=": "exact", "<": "lt", ">": "gt", "<=": "lte", ">=": "gte", "IN": "in"}
-# What QuickBooks shows for properties the sandbox does not model (no invoices, no taxes).
+# What QuickBooks shows for properties the sandbox does not model (no taxes).
 _DEFAULTS = {
-    "Balance": 0,
-    "BalanceWithJobs": 0,
     "BillWithParent": False,
     "Taxable": False,
     "PreferredDeliveryMethod": "Print",
@@ -52,6 +50,9 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         "SyncToken": str(customer.sync_token),
         **_DEFAULTS,
         **data,
+        # Kept by sandbox.quickbooks.sales as invoices, credits and payments come and go.
+        "Balance": customer.balance_cents / 100,
+        "BalanceWithJobs": customer.balance_with_jobs_cents / 100,
         "MetaData": {
             "CreateTime": quickbooks_time(customer.created_at),
             "LastUpdatedTime": quickbooks_time(customer.updated_at),
@@ -106,21 +107,16 @@ def changed_since_too_old(since: datetime) -> bool:
     return since < timezone.now() - timedelta(days=CDC_MAX_DAYS)
 
 
-def cdc_response(*, realm_id: str, since: datetime) -> list[dict[str, Any]]:
-    """CDCResponse: customers changed at or after `since` (inactive, deleted and merged
-    ones too), oldest change first, at most 1,000 as QuickBooks caps it."""
-    changed = list(
-        Customer.objects.filter(realm_id=realm_id, updated_at__gte=since).order_by(
-            "updated_at", "number"
-        )[:CDC_MAX_OBJECTS]
-    )
-    entity: dict[str, Any] = {"startPosition": 1, "maxResults": len(changed)}
-    if changed:
-        entity["Customer"] = [
-            customer_json(customer) if customer.is_live else deleted_json(customer)
-            for customer in changed
-        ]
-    return [{"QueryResponse": [entity]}]
+def cdc_customers(*, realm_id: str, since: datetime, limit: int) -> list[dict[str, Any]]:
+    """CDC's customers changed at or after `since` (inactive, deleted and merged ones
+    too), oldest change first."""
+    changed = Customer.objects.filter(realm_id=realm_id, updated_at__gte=since).order_by(
+        "updated_at", "number"
+    )[:limit]
+    return [
+        customer_json(customer) if customer.is_live else deleted_json(customer)
+        for customer in changed
+    ]
 
 
 def _where(conditions: tuple[Condition, ...]) -> Q:

@@ -37,15 +37,17 @@ class CustomerNotFound(CustomerError):
     pass
 
 
-class _Outbox:
+class Outbox:
     """Collects one service call's events and records them once per subscribed app."""
 
     def __init__(self, realm_id: str):
         self.realm_id = realm_id
-        self.events: list[tuple[str, str, str]] = []
+        self.events: list[tuple[str, str, str, str]] = []
 
-    def add(self, operation: str, customer_id: str, deleted_id: str = "") -> None:
-        self.events.append((operation, customer_id, deleted_id))
+    def add(
+        self, operation: str, entity_id: str, deleted_id: str = "", *, entity: str = "Customer"
+    ) -> None:
+        self.events.append((operation, entity_id, deleted_id, entity))
 
     def record(self) -> None:
         if not self.events:
@@ -54,7 +56,8 @@ class _Outbox:
         WebhookEvent.objects.bulk_create(
             WebhookEvent(
                 realm_id=self.realm_id,
-                customer_id=customer_id,
+                entity=entity,
+                customer_id=entity_id,
                 operation=operation,
                 deleted_id=deleted_id,
                 occurred_at=occurred_at,
@@ -62,7 +65,7 @@ class _Outbox:
                 verifier_token=target.verifier_token,
             )
             for target in webhook_targets(realm_id=self.realm_id)
-            for operation, customer_id, deleted_id in self.events
+            for operation, entity_id, deleted_id, entity in self.events
         )
 
 
@@ -78,7 +81,7 @@ def next_ids(*, realm_id: str, count: int) -> int:
 def create_customers(*, realm_id: str, customers: Iterable[dict[str, Any]]) -> list[Customer]:
     """Create customers from Customer-shaped dicts (all or none)."""
     with transaction.atomic():
-        outbox = _Outbox(realm_id)
+        outbox = Outbox(realm_id)
         created = []
         for fields in customers:
             moment = timezone.now()
@@ -109,7 +112,7 @@ def update_customer(*, realm_id: str, customer_id: str, changes: dict[str, Any])
     """A sparse update: the given top-level properties replace the stored ones (None
     removes one); SyncToken and LastUpdatedTime move on."""
     with transaction.atomic():
-        outbox = _Outbox(realm_id)
+        outbox = Outbox(realm_id)
         customer = _live(realm_id, customer_id)
         data = dict(customer.data)
         for name, value in _editable(changes).items():
@@ -133,7 +136,7 @@ def set_active(*, realm_id: str, customer_id: str, active: bool) -> Customer:
 
 def delete_customer(*, realm_id: str, customer_id: str) -> None:
     with transaction.atomic():
-        outbox = _Outbox(realm_id)
+        outbox = Outbox(realm_id)
         customer = _live(realm_id, customer_id)
         if _subcustomers(customer).exists():
             raise CustomerError("This customer has sub-customers: delete or move them first.")
@@ -146,7 +149,7 @@ def merge_customer(*, realm_id: str, customer_id: str, into_id: str) -> Customer
     """Merge `customer_id` into `into_id`: the first disappears (CDC reports it deleted),
     its sub-customers move to the second, which is updated. Returns the survivor."""
     with transaction.atomic():
-        outbox = _Outbox(realm_id)
+        outbox = Outbox(realm_id)
         merged = _live(realm_id, customer_id)
         survivor = _live(realm_id, into_id)
         if merged.pk == survivor.pk:
@@ -228,7 +231,7 @@ def _bury(customer: Customer, state: str) -> None:
     customer.save()
 
 
-def _save_change(customer: Customer, outbox: _Outbox) -> None:
+def _save_change(customer: Customer, outbox: Outbox) -> None:
     """Validate, bump and save an edited customer, then bring its sub-customers' full
     names along (QuickBooks shows them as "Parent:Child")."""
     _touch(customer)
@@ -242,7 +245,7 @@ def _save_change(customer: Customer, outbox: _Outbox) -> None:
             _save_change(child, outbox)
 
 
-def _deactivate_subcustomers(customer: Customer, outbox: _Outbox) -> None:
+def _deactivate_subcustomers(customer: Customer, outbox: Outbox) -> None:
     for child in _subcustomers(customer).filter(active=True):
         child.data = {**child.data, "Active": False}
         _save_change(child, outbox)

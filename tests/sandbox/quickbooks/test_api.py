@@ -116,7 +116,7 @@ def test_where_active_id_in_and_last_updated(company, unthrottled):
         ("delete from Customer", "4000"),
         ("select * from Customer where Notes = 'x'", "4001"),
         ("select * from Customer where Id = 'abc'", "4001"),
-        ("select * from Invoice", "4001"),
+        ("select * from Bill", "4001"),
     ],
 )
 def test_bad_queries_answer_a_validation_fault(company, unthrottled, text, code):
@@ -233,7 +233,7 @@ def test_cdc_reports_changes_and_deleted_customers(company, unthrottled):
     )
     assert too_old.status_code == 400
     assert fault_of(too_old)["type"] == "ValidationFault"
-    assert company.get("cdc", entities="Invoice", changedSince=since).status_code == 400
+    assert company.get("cdc", entities="Bill", changedSince=since).status_code == 400
 
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     empty = company.get("cdc", entities="Customer", changedSince=future).json()

@@ -119,3 +119,31 @@ def test_page_changes_need_csrf_and_stay_in_the_company(sandbox, company, connec
     )
     assert forged.status_code == 403
     assert "Mine" in by_name(company)
+
+
+def test_create_an_invoice_and_receive_its_payment_on_the_customer_page(
+    sandbox, company, signed_in, receiver
+):
+    """A person invoices a customer and records its payment: the page lists the sale, the
+    customer's open balance moves, and the app hears of the Invoice and the Payment."""
+    buyer = company.create({"DisplayName": "Buyer"})
+    receiver.wait_for_cloud_events(1)
+
+    page = signed_in.get(f"/qbo/customers/{buyer['Id']}/")
+    assert "No transactions yet." in page.text
+    signed_in.submit(page, "Create invoice", amount="250.00", date="2025-02-03")
+    page = signed_in.get(f"/qbo/customers/{buyer['Id']}/")
+    assert "2025-02-03" in page.text and "Open" in page.text
+    assert company.get(f"customer/{buyer['Id']}").json()["Customer"]["Balance"] == 250.0
+
+    signed_in.submit(page, "Receive payment")
+    page = signed_in.get(f"/qbo/customers/{buyer['Id']}/")
+    assert "Paid" in page.text and "Receive payment" not in page.text
+    assert company.get(f"customer/{buyer['Id']}").json()["Customer"]["Balance"] == 0
+
+    events = receiver.wait_for_cloud_events(4)[1:]
+    assert [e["type"] for e in events] == [
+        "qbo.invoice.created.v1",
+        "qbo.payment.created.v1",
+        "qbo.invoice.updated.v1",
+    ]

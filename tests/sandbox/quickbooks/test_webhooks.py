@@ -26,10 +26,17 @@ def test_signature_matches_intuits_test_vector():
     assert signature == "JC2GUwciPmRBwEO7WvrRmKqu9tGOKL8FFallocTFi8Q="
 
 
-def change(operation: str, customer_id: str, realm_id: str = "1185883450", deleted_id: str = ""):
+def change(
+    operation: str,
+    customer_id: str,
+    realm_id: str = "1185883450",
+    deleted_id: str = "",
+    entity: str = "Customer",
+):
     return SimpleNamespace(
         event_id=uuid.uuid4(),
         realm_id=realm_id,
+        entity=entity,
         customer_id=customer_id,
         operation=operation,
         deleted_id=deleted_id,

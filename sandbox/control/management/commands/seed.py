@@ -42,7 +42,7 @@ class Command(BaseCommand):
             )
             for company, count in zip(companies, (customers, donors), strict=True):
                 if not Customer.objects.filter(realm_id=company.realm_id).exists():
-                    seed_customers(realm_id=company.realm_id, count=count)
+                    seed_customers(realm_id=company.realm_id, count=count, sales=True)
             # A few of the first company's customers have unsubscribed in Constant Contact:
             # the sync must leave them out.
             unsubscribed = [

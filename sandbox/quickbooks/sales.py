@@ -1,0 +1,256 @@
+"""Sales transactions as QuickBooks makes them: create, receive a payment, void, delete.
+
+Each change keeps the customer's Balance and its ancestors' BalanceWithJobs in step and is
+recorded in the webhook outbox under the transaction's own entity name (Invoice,
+SalesReceipt, CreditMemo, RefundReceipt, Payment), as Intuit's webhooks name them.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from sandbox.quickbooks.models import (
+    Customer,
+    CustomerType,
+    SalesTransaction,
+    TransactionSequence,
+    WebhookEvent,
+)
+from sandbox.quickbooks.services import CustomerError, CustomerNotFound, Outbox
+
+SALES = (SalesTransaction.INVOICE, SalesTransaction.SALES_RECEIPT)
+RETURNS = (SalesTransaction.CREDIT_MEMO, SalesTransaction.REFUND_RECEIPT)
+KINDS = (*SALES, *RETURNS)
+# Open amounts that lower what a customer owes (credit not yet used, payments not applied).
+_CREDITS = (SalesTransaction.CREDIT_MEMO, SalesTransaction.PAYMENT)
+
+
+class TransactionNotFound(CustomerNotFound):
+    pass
+
+
+def cents(amount: object, *, what: str = "amount") -> int:
+    """A money amount ("1234.50", 12, 12.5) in cents; refuses negative or sub-cent ones."""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        raise CustomerError(f"The {what} must be a number.") from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise CustomerError(f"The {what} must be zero or more, in whole cents.")
+    return int(value * 100)
+
+
+def next_transaction_ids(*, realm_id: str, count: int) -> int:
+    """Reserve `count` consecutive transaction Ids (shared by every kind); the first."""
+    sequence, _ = TransactionSequence.objects.select_for_update().get_or_create(realm_id=realm_id)
+    first = sequence.last_id + 1
+    sequence.last_id += count
+    sequence.save(update_fields=["last_id"])
+    return first
+
+
+def create_transaction(
+    *,
+    realm_id: str,
+    entity: str,
+    customer_id: str,
+    amount: object,
+    txn_date: date | None = None,
+    tax: object = 0,
+    description: str = "",
+) -> SalesTransaction:
+    """An Invoice (open for its total), SalesReceipt, CreditMemo (a credit the customer can
+    use: it lowers the Balance) or RefundReceipt for `amount` before tax."""
+    if entity not in KINDS:
+        raise CustomerError(f"A sale is one of {', '.join(KINDS)}, not {entity}.")
+    subtotal, tax_cents = cents(amount), cents(tax, what="tax")
+    with transaction.atomic():
+        customer = _customer(realm_id, customer_id)
+        moment = timezone.now()
+        total = subtotal + tax_cents
+        number = next_transaction_ids(realm_id=realm_id, count=1)
+        sale = SalesTransaction.objects.create(
+            realm_id=realm_id,
+            entity=entity,
+            number=number,
+            customer_number=customer.number,
+            txn_date=txn_date or timezone.localdate(),
+            doc_number=str(1000 + number),
+            subtotal_cents=subtotal,
+            tax_cents=tax_cents,
+            total_cents=total,
+            balance_cents=total if entity in (SalesTransaction.INVOICE, *_CREDITS) else 0,
+            description=description[:200],
+            created_at=moment,
+            updated_at=moment,
+        )
+        refresh_balances(realm_id=realm_id, numbers=[customer.number])
+        outbox = Outbox(realm_id)
+        outbox.add(WebhookEvent.CREATED, sale.transaction_id, entity=entity)
+        outbox.record()
+    return sale
+
+
+def receive_payment(
+    *, realm_id: str, invoice_id: str, amount: object = None, txn_date: date | None = None
+) -> SalesTransaction:
+    """A Payment applied to an open invoice: its whole balance, or `amount` of it."""
+    with transaction.atomic():
+        invoice = _live(realm_id, invoice_id)
+        if invoice.entity != SalesTransaction.INVOICE or invoice.state != SalesTransaction.LIVE:
+            raise CustomerError(f"Transaction {invoice_id} is not an invoice one can pay.")
+        paid = invoice.balance_cents if amount in (None, "") else cents(amount)
+        if not 0 < paid <= invoice.balance_cents:
+            raise CustomerError("A payment is more than 0 and at most the invoice's balance.")
+        moment = timezone.now()
+        payment = SalesTransaction.objects.create(
+            realm_id=realm_id,
+            entity=SalesTransaction.PAYMENT,
+            number=next_transaction_ids(realm_id=realm_id, count=1),
+            customer_number=invoice.customer_number,
+            txn_date=txn_date or timezone.localdate(),
+            subtotal_cents=paid,
+            total_cents=paid,
+            applied_to=invoice.number,
+            created_at=moment,
+            updated_at=moment,
+        )
+        invoice.balance_cents -= paid
+        _touch(invoice)
+        refresh_balances(realm_id=realm_id, numbers=[invoice.customer_number])
+        outbox = Outbox(realm_id)
+        outbox.add(WebhookEvent.CREATED, payment.transaction_id, entity=SalesTransaction.PAYMENT)
+        outbox.add(WebhookEvent.UPDATED, invoice.transaction_id, entity=SalesTransaction.INVOICE)
+        outbox.record()
+    return payment
+
+
+def void_transaction(*, realm_id: str, transaction_id: str) -> SalesTransaction:
+    """QuickBooks' Void: the transaction stays, every amount 0 ("Voided" in its note)."""
+    return _end(realm_id, transaction_id, SalesTransaction.VOIDED, WebhookEvent.VOIDED)
+
+
+def delete_transaction(*, realm_id: str, transaction_id: str) -> SalesTransaction:
+    return _end(realm_id, transaction_id, SalesTransaction.DELETED, WebhookEvent.DELETED)
+
+
+def _end(realm_id: str, transaction_id: str, state: str, operation: str) -> SalesTransaction:
+    with transaction.atomic():
+        sale = _live(realm_id, transaction_id)
+        if sale.state == SalesTransaction.DELETED or (
+            state == SalesTransaction.VOIDED and sale.state == SalesTransaction.VOIDED
+        ):
+            raise CustomerError(f"Transaction {transaction_id} is already {sale.state}.")
+        outbox = Outbox(realm_id)
+        if sale.entity == SalesTransaction.PAYMENT and sale.applied_to and sale.total_cents:
+            # The invoice it paid is open again for that amount.
+            invoice = _live(realm_id, str(sale.applied_to))
+            invoice.balance_cents += sale.total_cents
+            _touch(invoice)
+            outbox.add(WebhookEvent.UPDATED, invoice.transaction_id, entity=invoice.entity)
+        if sale.entity == SalesTransaction.INVOICE:
+            # Its payments stay, unapplied: credit the customer can use.
+            for payment in SalesTransaction.objects.filter(
+                realm_id=realm_id, applied_to=sale.number, state=SalesTransaction.LIVE
+            ):
+                payment.applied_to = None
+                payment.balance_cents = payment.total_cents
+                _touch(payment)
+                outbox.add(WebhookEvent.UPDATED, payment.transaction_id, entity=payment.entity)
+        sale.state = state
+        for name in ("subtotal_cents", "tax_cents", "total_cents", "balance_cents"):
+            setattr(sale, name, 0)
+        _touch(sale)
+        refresh_balances(realm_id=realm_id, numbers=[sale.customer_number])
+        outbox.add(operation, sale.transaction_id, entity=sale.entity)
+        outbox.record()
+    return sale
+
+
+def refresh_balances(*, realm_id: str, numbers: Iterable[int]) -> None:
+    """Recompute Balance (open invoices less unused credits and unapplied payments) of
+    these customers, and BalanceWithJobs of them and every ancestor."""
+    pending = set(numbers)
+    seen: set[int] = set()
+    while pending:
+        number = pending.pop()
+        if number in seen:
+            continue
+        seen.add(number)
+        customer = Customer.objects.filter(realm_id=realm_id, number=number).first()
+        if customer is None:
+            continue
+        own = _open(realm_id, [number], (SalesTransaction.INVOICE,)) - _open(
+            realm_id, [number], _CREDITS
+        )
+        children = Customer.objects.filter(
+            realm_id=realm_id, parent_number=number, state=Customer.LIVE
+        ).aggregate(total=Sum("balance_with_jobs_cents"))["total"]
+        Customer.objects.filter(pk=customer.pk).update(
+            balance_cents=own, balance_with_jobs_cents=own + (children or 0)
+        )
+        if customer.parent_number is not None:
+            seen.discard(customer.parent_number)  # its total moved with this one's
+            pending.add(customer.parent_number)
+
+
+def _open(realm_id: str, numbers: list[int], entities: tuple[str, ...]) -> int:
+    return (
+        SalesTransaction.objects.filter(
+            realm_id=realm_id,
+            customer_number__in=numbers,
+            entity__in=entities,
+            state=SalesTransaction.LIVE,
+        ).aggregate(total=Sum("balance_cents"))["total"]
+        or 0
+    )
+
+
+def create_customer_type(*, realm_id: str, name: str) -> CustomerType:
+    with transaction.atomic():
+        moment = timezone.now()
+        number = CustomerType.objects.filter(realm_id=realm_id).order_by("-number").first()
+        return CustomerType.objects.create(
+            realm_id=realm_id,
+            number=(number.number if number else 0) + 1,
+            name=name,
+            created_at=moment,
+            updated_at=moment,
+        )
+
+
+def _customer(realm_id: str, customer_id: str) -> Customer:
+    customer = (
+        Customer.objects.filter(
+            realm_id=realm_id, number=int(customer_id), state=Customer.LIVE
+        ).first()
+        if str(customer_id).isdigit()
+        else None
+    )
+    if customer is None:
+        raise CustomerNotFound(f"There is no customer {customer_id}.")
+    return customer
+
+
+def _live(realm_id: str, transaction_id: str) -> SalesTransaction:
+    sale = (
+        SalesTransaction.objects.select_for_update()
+        .filter(realm_id=realm_id, number=int(transaction_id))
+        .exclude(state=SalesTransaction.DELETED)
+        .first()
+        if str(transaction_id).isdigit()
+        else None
+    )
+    if sale is None:
+        raise TransactionNotFound(f"There is no transaction {transaction_id}.")
+    return sale
+
+
+def _touch(sale: SalesTransaction) -> None:
+    sale.sync_token += 1
+    sale.updated_at = timezone.now()
+    sale.save()

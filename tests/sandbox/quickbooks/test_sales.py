@@ -1,0 +1,352 @@
+"""The sandbox's sales transactions, customer types, reports and their webhooks, over HTTP,
+and the app's QuickBooks client reading them.
+
+Sources: Intuit's entity references (Invoice, SalesReceipt, CreditMemo, RefundReceipt,
+Payment, CustomerType: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/
+all-entities/invoice and siblings: Id and SyncToken strings, CustomerRef, TxnDate,
+TotalAmt, Balance, TxnTaxDetail.TotalTax, CurrencyRef); the report references
+(https://developer.intuit.com/app/developer/qbo/docs/api/accounting/report-entities/
+salesbycustomer, .../customerbalance, .../transactionlist: Header.Option NoReportData,
+Columns with ColKey, Rows of Data and Section rows, the customer filter as comma-separated
+Ids, start_date/end_date, accounting_method, columns); webhooks
+(https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks: Invoice, Payment,
+SalesReceipt, CreditMemo, RefundReceipt with Create, Update, Delete, Void).
+Where Intuit is silent: a voided transaction is listed with 0 and "Voided" as its memo; a
+payment also reports its invoice Updated; a report past 400,000 cells (the limit public
+clients name; the Run reports page advises short date ranges) is cut short with a last row
+saying "Unable to display more data".
+"""
+
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import requests
+
+from integrations.quickbooks.client import QuickBooksClient
+
+
+def sell(company, customer_id: str, **body) -> dict:
+    answer = requests.post(
+        f"{company.control}/customers/{customer_id}/sales", json=body, timeout=30
+    )
+    assert answer.status_code == 201, answer.text
+    ((entity, row),) = answer.json().items()
+    return row
+
+
+def act(company, transaction_id: str, action: str, **body) -> requests.Response:
+    return requests.post(
+        f"{company.control}/transactions/{transaction_id}/{action}", json=body, timeout=30
+    )
+
+
+def customer(company, customer_id: str) -> dict:
+    return company.get(f"customer/{customer_id}").json()["Customer"]
+
+
+def report(company, name: str, **params) -> dict:
+    answer = company.get(f"reports/{name}", **params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+@pytest.fixture
+def shop(company, unthrottled):
+    """A parent with a job, and a customer with nothing."""
+    parent, other = company.create([{"DisplayName": "Parent Co"}, {"DisplayName": "Nobody"}])
+    job = company.create({"DisplayName": "Kitchen", "ParentRef": {"value": parent["Id"]}})
+    return company, parent["Id"], job["Id"], other["Id"]
+
+
+def test_invoices_payments_voids_and_deletes_keep_balances(shop):
+    company, parent, job, _ = shop
+    invoice = sell(
+        company, job, entity="Invoice", amount="100.00", tax="8.25", TxnDate="2024-05-01"
+    )
+    assert invoice["TotalAmt"] == 108.25 and invoice["Balance"] == 108.25
+    assert invoice["CustomerRef"] == {"value": job, "name": "Kitchen"}
+    assert invoice["CurrencyRef"]["value"] == "USD" and invoice["TxnTaxDetail"]["TotalTax"] == 8.25
+    assert (customer(company, job)["Balance"], customer(company, parent)["BalanceWithJobs"]) == (
+        108.25,
+        108.25,
+    )
+
+    payment = act(company, invoice["Id"], "pay", amount="50.00").json()["Payment"]
+    assert payment["Line"][0]["LinkedTxn"] == [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]
+    read = company.get(f"invoice/{invoice['Id']}").json()["Invoice"]
+    assert read["Balance"] == 58.25 and read["SyncToken"] == "1"
+    assert customer(company, job)["Balance"] == 58.25
+
+    credit = sell(company, parent, entity="CreditMemo", amount="10.00")
+    assert customer(company, parent)["Balance"] == -10.0
+    assert customer(company, parent)["BalanceWithJobs"] == 48.25
+
+    act(company, payment["Id"], "void")
+    assert customer(company, job)["Balance"] == 108.25
+    voided = act(company, invoice["Id"], "void").json()["Invoice"]
+    assert voided["TotalAmt"] == 0 and voided["PrivateNote"] == "Voided"
+    assert customer(company, job)["Balance"] == 0
+    assert act(company, credit["Id"], "delete").json() == {"deleted": credit["Id"]}
+    assert company.get(f"creditmemo/{credit['Id']}").status_code == 400
+    assert customer(company, parent)["BalanceWithJobs"] == 0
+    assert act(company, invoice["Id"], "pay").status_code == 400  # voided: nothing to pay
+
+
+def test_query_by_ids_paging_customer_types_and_cdc(shop):
+    company, parent, job, _ = shop
+    ids = [sell(company, parent, entity="Invoice", amount=f"{n}.00")["Id"] for n in range(1, 4)]
+    receipt = sell(company, job, entity="SalesReceipt", amount="5.00")
+    assert int(receipt["Id"]) == int(ids[-1]) + 1  # one sequence for every kind
+
+    found = company.query(f"select * from Invoice where Id in ('{ids[0]}', '{ids[2]}', '999')")
+    assert [row["Id"] for row in found.json()["QueryResponse"]["Invoice"]] == [ids[0], ids[2]]
+    page = company.query("select * from Invoice STARTPOSITION 2 MAXRESULTS 1").json()
+    assert [row["Id"] for row in page["QueryResponse"]["Invoice"]] == [ids[1]]
+    assert company.query("select count(*) from SalesReceipt").json()["QueryResponse"] == {
+        "totalCount": 1
+    }
+
+    made = requests.post(
+        f"{company.control}/customer-types", json={"Name": "Wholesale"}, timeout=30
+    )
+    kind = made.json()["CustomerType"]
+    company.change(parent, {"CustomerTypeRef": {"value": kind["Id"]}})
+    types = company.query("select * from CustomerType").json()["QueryResponse"]["CustomerType"]
+    assert [(t["Id"], t["Name"]) for t in types] == [(kind["Id"], "Wholesale")]
+    assert customer(company, parent)["CustomerTypeRef"] == {"value": kind["Id"]}
+
+    act(company, ids[1], "delete")
+    since = (date.today() - timedelta(days=1)).isoformat()
+    cdc = company.get("cdc", entities="Invoice,SalesReceipt", changedSince=since).json()
+    invoices, receipts = cdc["CDCResponse"][0]["QueryResponse"]
+    assert {row["Id"]: row.get("status") for row in invoices["Invoice"]} == {
+        ids[0]: None,
+        ids[1]: "Deleted",
+        ids[2]: None,
+    }
+    assert [row["Id"] for row in receipts["SalesReceipt"]] == [receipt["Id"]]
+
+
+def test_reports_in_intuits_shape(shop):
+    company, parent, job, nobody = shop
+    sell(company, parent, entity="Invoice", amount="100.00", tax="8.00", TxnDate="2023-01-10")
+    sell(company, job, entity="SalesReceipt", amount="40.00", TxnDate="2024-02-01")
+    sell(company, job, entity="RefundReceipt", amount="15.00", TxnDate="2024-03-01")
+    gone = sell(company, job, entity="Invoice", amount="999.00", TxnDate="2024-03-02")
+    act(company, gone["Id"], "void")
+
+    sales = report(company, "CustomerSales", start_date="2000-01-01", end_date="2030-01-01")
+    assert sales["Header"]["Option"] == [{"Name": "NoReportData", "Value": "false"}]
+    assert [c["ColType"] for c in sales["Columns"]["Column"]] == ["Customer", "Money"]
+    (parent_row, total) = sales["Rows"]["Row"]
+    assert parent_row["type"] == "Section"
+    assert [row["ColData"] for row in parent_row["Rows"]["Row"]] == [
+        [{"value": "Parent Co", "id": parent}, {"value": "100.00"}],  # before tax
+        [{"value": "Kitchen", "id": job}, {"value": "25.00"}],  # less the refund
+    ]
+    assert parent_row["Summary"]["ColData"] == [{"value": "Total Parent Co"}, {"value": "125.00"}]
+    assert total["group"] == "GrandTotal" and total["Summary"]["ColData"][1] == {"value": "125.00"}
+
+    only_job = report(
+        company, "CustomerSales", customer=job, start_date="2024-01-01", end_date="2030-01-01"
+    )
+    assert only_job["Header"]["Customer"] == job
+    assert [row["ColData"][0]["id"] for row in only_job["Rows"]["Row"][0]["Rows"]["Row"]] == [job]
+
+    empty = report(
+        company, "CustomerSales", customer=nobody, start_date="2000-01-01", end_date="2030-01-01"
+    )
+    assert empty["Header"]["Option"] == [{"Name": "NoReportData", "Value": "true"}]
+    assert empty["Rows"] == {}
+
+    balance = report(company, "CustomerBalance")
+    # The job owes nothing (a receipt, a refund, a voided invoice): the parent is a plain row.
+    assert balance["Rows"]["Row"][0] == {
+        "ColData": [{"value": "Parent Co", "id": parent}, {"value": "108.00"}],
+        "type": "Data",
+    }
+
+    listed = report(
+        company,
+        "TransactionList",
+        start_date="2000-01-01",
+        end_date="2030-01-01",
+        columns="tx_date,txn_type,name,subt_nat_amount,memo",
+    )
+    assert [c["MetaData"][0]["Value"] for c in listed["Columns"]["Column"]] == [
+        "tx_date",
+        "txn_type",
+        "name",
+        "subt_nat_amount",
+        "memo",
+    ]
+    assert [
+        [cell["value"] for cell in row["ColData"][:2]] + [row["ColData"][3]["value"]]
+        for row in listed["Rows"]["Row"]
+    ] == [
+        ["2023-01-10", "Invoice", "100.00"],
+        ["2024-02-01", "Sales Receipt", "40.00"],
+        ["2024-03-01", "Refund", "-15.00"],
+        ["2024-03-02", "Invoice", "0.00"],
+    ]
+    assert listed["Rows"]["Row"][-1]["ColData"][4] == {"value": "Voided"}
+    assert company.get("reports/CustomerSales", accounting_method="Cash").status_code == 400
+
+
+def test_a_report_past_the_cell_limit_is_cut_short(shop, knobs):
+    company, parent, _, _ = shop
+    for day in range(1, 6):
+        sell(company, parent, entity="Invoice", amount="1.00", TxnDate=f"2024-01-0{day}")
+    knobs(quickbooks_report_max_cells=12, enforce_rate_limits=False)
+    listed = report(
+        company,
+        "TransactionList",
+        start_date="2024-01-01",
+        end_date="2024-01-31",
+        columns="tx_date,txn_type,name,subt_nat_amount",
+    )
+    rows = listed["Rows"]["Row"]
+    assert len(rows) == 3 and rows[-1]["ColData"][0]["value"].startswith(
+        "Unable to display more data"
+    )
+
+
+def test_the_client_reads_every_figure_in_four_calls_and_splits_a_cut_report(shop, knobs, settings):
+    company, parent, job, nobody = shop
+    today = date.today()
+    sell(
+        company,
+        parent,
+        entity="Invoice",
+        amount="100.00",
+        TxnDate=(today - timedelta(days=800)).isoformat(),
+    )
+    recent = sell(
+        company,
+        job,
+        entity="Invoice",
+        amount="30.00",
+        tax="2.00",
+        TxnDate=(today - timedelta(days=10)).isoformat(),
+    )
+    sell(
+        company,
+        job,
+        entity="SalesReceipt",
+        amount="20.00",
+        TxnDate=(today - timedelta(days=5)).isoformat(),
+    )
+    act(company, recent["Id"], "pay", amount="12.00")
+    settings.QUICKBOOKS_API_BASE = company.sandbox.quickbooks_api_base
+    calls: list[str] = []
+
+    class Tokens:
+        def access_token(self) -> str:
+            return company.access_token
+
+        def renew(self, *, rejected: str) -> str:
+            raise AssertionError("no renewal expected")
+
+    client = QuickBooksClient(
+        realm_id=company.realm_id, tokens=Tokens(), before_request=calls.append
+    )
+    figures = client.sales_figures(today=today)
+
+    assert calls == ["report"] * 4
+    assert set(figures) == {parent, job}
+    assert figures[job].total_sales == Decimal("50.00")
+    assert figures[job].sales_last_12_months == Decimal("50.00")
+    assert figures[job].open_balance == Decimal("20.00")
+    assert (figures[job].invoices, figures[job].sales_receipts) == (1, 1)
+    assert figures[job].last_purchase == today - timedelta(days=5)
+    assert figures[parent].sales_last_12_months == 0 and figures[parent].total_sales == 100
+
+    knobs(quickbooks_report_max_cells=8, enforce_rate_limits=False)  # 1 row of 4 columns fits
+    calls.clear()
+    assert client.sales_figures(today=today) == figures
+    assert calls.count("report") > 4
+
+    assert client.transaction_customers(entity="Invoice", ids=[recent["Id"], "99999", "x"]) == {
+        recent["Id"]: job
+    }
+    assert client.sales_figures(today=today, customer_ids=[nobody]) == {}
+
+
+@pytest.mark.parametrize("webhook_format", ["cloudevents", "legacy"])
+def test_sales_changes_emit_webhook_events_named_for_their_entity(
+    company, unthrottled, receiver, knobs, webhook_format
+):
+    """Intuit's webhooks list Invoice, Payment, SalesReceipt, CreditMemo and RefundReceipt
+    (operations Create, Update, Delete, Void); CloudEvents types read qbo.<entity>.<op>.v1
+    in lower case (https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks)."""
+    knobs(webhook_format=webhook_format, webhook_delay_seconds=0.3)
+    buyer = company.create({"DisplayName": "Buyer"})["Id"]
+    receiver.wait_for(1)
+    invoice = sell(company, buyer, entity="Invoice", amount="10.00")
+    payment = act(company, invoice["Id"], "pay").json()["Payment"]
+    receipt = sell(company, buyer, entity="SalesReceipt", amount="3.00")
+    act(company, receipt["Id"], "void")
+    refund = sell(company, buyer, entity="RefundReceipt", amount="1.00")
+    act(company, refund["Id"], "delete")
+    expected = [
+        ("Invoice", invoice["Id"], "created"),
+        ("Payment", payment["Id"], "created"),
+        ("Invoice", invoice["Id"], "updated"),
+        ("SalesReceipt", receipt["Id"], "created"),
+        ("SalesReceipt", receipt["Id"], "voided"),
+        ("RefundReceipt", refund["Id"], "created"),
+        ("RefundReceipt", refund["Id"], "deleted"),
+    ]
+    if webhook_format == "cloudevents":
+        events = receiver.wait_for_cloud_events(1 + len(expected))[1:]
+        assert [(e["type"], e["intuitentityid"]) for e in events] == [
+            (f"qbo.{entity.lower()}.{operation}.v1", entity_id)
+            for entity, entity_id, operation in expected
+        ]
+        return
+    legacy = {"created": "Create", "updated": "Update", "voided": "Void", "deleted": "Delete"}
+    deadline = time.monotonic() + 10
+    while True:
+        entities = [
+            entity
+            for delivery in receiver.wait_for(1)[1:]
+            for notification in delivery.json()["eventNotifications"]
+            for entity in notification["dataChangeEvent"]["entities"]
+        ]
+        if len(entities) >= len(expected) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert [(e["name"], e["id"], e["operation"]) for e in entities] == [
+        (entity, entity_id, legacy[operation]) for entity, entity_id, operation in expected
+    ]
+
+
+def test_seeded_sales_are_consistent_and_fast(company, unthrottled):
+    """The seed (sandbox/quickbooks/seed_sales.py): about 3 transactions a customer, a
+    quarter of customers with none, balances that agree with the open invoices."""
+    started = time.monotonic()
+    answer = requests.post(
+        f"{company.control}/seed", json={"count": 2000, "sales": True}, timeout=120
+    )
+    assert answer.json() == {"created": 2000}
+    assert time.monotonic() - started < 30
+    invoices = company.query("select count(*) from Invoice").json()["QueryResponse"]["totalCount"]
+    receipts = company.query("select count(*) from SalesReceipt").json()["QueryResponse"]
+    assert 2000 < invoices + receipts["totalCount"] < 6000
+    balance = report(company, "CustomerBalance")
+    sales = report(company, "CustomerSales", start_date="1900-01-01")
+    buyers = {
+        row["ColData"][0]["id"]
+        for row in sales["Rows"]["Row"]
+        if row.get("type") == "Data" and "id" in row["ColData"][0]
+    }
+    assert 1000 < len(buyers) < 1800  # about 75% of top-level customers bought
+    total = next(row for row in balance["Rows"]["Row"] if row.get("group") == "GrandTotal")
+    balances = sum(Decimal(str(c["Balance"])) for c in company.all_customers())
+    assert Decimal(total["Summary"]["ColData"][1]["value"]) == balances
+    types = company.query("select * from CustomerType").json()["QueryResponse"]["CustomerType"]
+    assert [t["Name"] for t in types] == ["Wholesale", "Retail", "Nonprofit"]
+    typed = [c for c in company.all_customers() if "CustomerTypeRef" in c]
+    assert 1000 < len(typed) < 1400
