@@ -6,10 +6,10 @@ from django.db.models import QuerySet
 
 from tenants.clients import constantcontact_client
 from tenants.models import (
-    SalesData,
     ConstantContactConnection,
     ListSelection,
     QuickBooksConnection,
+    SalesData,
     Tenant,
     User,
 )

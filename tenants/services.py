@@ -20,12 +20,12 @@ from tenants.clients import (
     quickbooks_company_client,
 )
 from tenants.models import (
-    SalesData,
     Connection,
     ConstantContactConnection,
     ListSelection,
     Membership,
     QuickBooksConnection,
+    SalesData,
     Tenant,
     User,
 )

@@ -85,12 +85,13 @@ def _set_up_fields(
                 "to let the app make its own."
             )
             continue
-        metadata = found.get("metadata") if isinstance(found.get("metadata"), dict) else {}
+        metadata = found.get("metadata")
+        allows_negative = isinstance(metadata, dict) and bool(metadata.get("allow_negative"))
         choice.fields[fact.key] = {
             "id": str(found["custom_field_id"]),
             "name": str(found["name"]),
             "type": kind,
-            "negative": kind in TEXT_TYPES or bool(metadata.get("allow_negative", False)),
+            "negative": kind in TEXT_TYPES or allows_negative,
         }
 
 

@@ -147,8 +147,9 @@ def _log_dropped(dropped: Sequence[Dropped]) -> None:
 
 def record_events(*, events: Sequence[ChangeEvent]) -> int:
     """Store webhook events of connected tenants (others are ignored; a sales transaction's
-    only where the tenant sends sales data) and schedule the sync of those not paused. Returns how many were stored: an event already stored (the same id
-    for the same company, delivered again) is not stored twice.
+    only where the tenant sends sales data) and schedule the sync of those not paused.
+    Returns how many were stored: an event already stored (the same id for the same
+    company, delivered again) is not stored twice.
 
     One statement does it all, as it runs for each of hundreds of deliveries a second: each
     ORM query costs about a millisecond of CPU to build. No transaction spans a delivery, so

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ccsync.ops import counters
+from ccsync.sync import sales
 from ccsync.sync.mapping import import_row, row_hash
 from ccsync.sync.models import CustomerRecord, UnsubscribedAddress
 from ccsync.sync.rules import (
@@ -33,7 +34,6 @@ from ccsync.sync.rules import (
     is_active,
     is_top_level,
 )
-from ccsync.sync import sales
 from ccsync.sync.runs import Sync
 from tenants.models import Tenant
 

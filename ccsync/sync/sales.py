@@ -99,9 +99,7 @@ def sales_row(sales: Mapping[str, str], chosen: Columns) -> tuple[dict[str, str]
     return row, note[:500]
 
 
-def figures(
-    own: CustomerSales | None, *, customer_id: str, customer_type: str
-) -> dict[str, str]:
+def figures(own: CustomerSales | None, *, customer_id: str, customer_type: str) -> dict[str, str]:
     """Every fact of a customer as the text a custom field is sent (numbers with a dot,
     dates as YYYY-MM-DD); a date with no purchase is left out."""
     sales = own or CustomerSales(
@@ -176,7 +174,9 @@ class _Family:
         return sorted(tops | {job for job in self.parents if self.top(job) in tops})
 
 
-def refresh(*, tenant: Tenant, qb: QuickBooksClient, customer_ids: Sequence[str] | None) -> list[str]:
+def refresh(
+    *, tenant: Tenant, qb: QuickBooksClient, customer_ids: Sequence[str] | None
+) -> list[str]:
     """Read the figures of these customers (None: all) and their families from QuickBooks
     and put them in what is sent. Returns the customers (not jobs) refreshed, for the rules
     to judge. Nothing is read while the option is off."""
@@ -200,9 +200,9 @@ def refresh(*, tenant: Tenant, qb: QuickBooksClient, customer_ids: Sequence[str]
     refreshed = []
     fields = ("pk", "customer_id", "customer_type_id", "row", "sales", "sales_note")
     batch: list[CustomerRecord] = []
-    for pk, customer_id, type_id, row, old_sales, old_note in records.values_list(
-        *fields
-    ).iterator(chunk_size=RECORDS_AT_ONCE):
+    for pk, customer_id, type_id, row, old_sales, old_note in records.values_list(*fields).iterator(
+        chunk_size=RECORDS_AT_ONCE
+    ):
         refreshed.append(customer_id)
         sales = figures(
             combined(by_top.get(customer_id, ())),

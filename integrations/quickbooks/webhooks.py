@@ -78,8 +78,8 @@ def is_quickbooks_id(value: str) -> bool:
 
 
 def parse_delivery(*, body: bytes) -> Delivery:
-    """The customer and sales transaction events of a delivery and the events dropped; MalformedWebhook when the
-    body is not a delivery at all."""
+    """The customer and sales transaction events of a delivery and the events dropped;
+    MalformedWebhook when the body is not a delivery at all."""
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):  # bad JSON, bad UTF-8, absurd nesting

@@ -247,7 +247,10 @@ def test_malformed_bodies(body):
             "time is not an ISO 8601 time or epoch milliseconds",
         ),
         (json.dumps([cloud(type=None)]).encode(), "type is missing or not a string"),
-        (json.dumps([cloud(type="qbo.customer")]).encode(), "not an event of a customer or a sales transaction"),
+        (
+            json.dumps([cloud(type="qbo.customer")]).encode(),
+            "not an event of a customer or a sales transaction",
+        ),
         (json.dumps([cloud(id=3)]).encode(), "id is missing or not a string"),
         (json.dumps([cloud(data=[])]).encode(), "data is not an object"),
         (
