@@ -8,8 +8,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sandbox.common import control_api, json_object
 from sandbox.constantcontact import activities, contacts, limits, lists
+from sandbox.constantcontact.custom_fields import custom_field_json, fields_of
 from sandbox.constantcontact.models import Account, Contact
 from sandbox.constantcontact.seed import seed_account
+from sandbox.constantcontact.tags import tag_json, tags_of
 
 
 def _required(body: dict[str, Any], name: str) -> str:
@@ -52,6 +54,17 @@ def account_contacts(request: HttpRequest, username: str) -> dict[str, Any]:
     activities.advance(account=account)
     found = Contact.objects.filter(account=account).order_by("id").prefetch_related("lists")
     return {"contacts": [_contact_row(contact) for contact in found]}
+
+
+@require_GET
+@control_api
+def account_fields_and_tags(request: HttpRequest, username: str) -> dict[str, Any]:
+    """The account's custom fields and tags, for tests and benchmarks (no call counted)."""
+    account = get_object_or_404(Account, username=username)
+    return {
+        "custom_fields": [custom_field_json(field) for field in fields_of(account)],
+        "tags": [tag_json(tag) for tag in tags_of(account)],
+    }
 
 
 @require_POST

@@ -39,6 +39,7 @@ urlpatterns = [
     path("_sandbox/cc/accounts", control.accounts),
     path("_sandbox/cc/accounts/<str:username>/contacts", control.account_contacts),
     path("_sandbox/cc/accounts/<str:username>/unsubscribe", control.unsubscribe),
+    path("_sandbox/cc/accounts/<str:username>/custom_fields", control.account_fields_and_tags),
     path("_sandbox/cc/usage", control.usage),
     path("_sandbox/cc/usage/reset", control.usage_reset),
 ]

@@ -38,21 +38,22 @@ def sign(body: bytes, token: str = "sandbox-webhook-verifier") -> str:
     return base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def cloud_events(realm_id: str, *changes: tuple[str, str], deleted_id: str = "") -> bytes:
-    """A CloudEvents delivery: (action, customer id) pairs, e.g. ("updated", "12")."""
+def cloud_events(realm_id: str, *changes: tuple[str, ...], deleted_id: str = "") -> bytes:
+    """A CloudEvents delivery: (action, customer id) pairs, e.g. ("updated", "12"), or
+    (action, id, entity) for another entity, e.g. ("created", "40", "invoice")."""
     events = [
         {
             "specversion": "1.0",
             "id": uuid.uuid4().hex,
             "source": "intuit.qbo",
-            "type": f"qbo.customer.{action}.v1",
+            "type": f"qbo.{entity[0] if entity else 'customer'}.{action}.v1",
             "datacontenttype": "application/json",
             "time": datetime.now(UTC).isoformat(),
             "intuitentityid": customer_id,
             "intuitaccountid": realm_id,
             "data": {"deletedid": deleted_id} if deleted_id else {},
         }
-        for action, customer_id in changes
+        for action, customer_id, *entity in changes
     ]
     return json.dumps(events).encode()
 
@@ -91,6 +92,48 @@ class Company:
         path = f"/{customer_id}/{action}" if action else f"/{customer_id}"
         requests.post(self._qb(path), json=fields, timeout=30).raise_for_status()
 
+    def sell(
+        self, customer_id: str, amount: str, *, entity: str = "Invoice", day: str = ""
+    ) -> dict[str, Any]:
+        """A sales transaction (Invoice, SalesReceipt, CreditMemo, RefundReceipt) made in
+        the company's QuickBooks."""
+        body = {"entity": entity, "amount": amount, "tax": "0.00"}
+        if day:
+            body["TxnDate"] = day
+        answer = requests.post(self._qb(f"/{customer_id}/sales"), json=body, timeout=30)
+        answer.raise_for_status()
+        return answer.json()[entity]
+
+    def transaction(self, transaction_id: str, action: str, **body: Any) -> dict[str, Any]:
+        """pay, void or delete a transaction in QuickBooks."""
+        answer = requests.post(
+            f"{self.sandbox.url}/_sandbox/quickbooks/{self.realm_id}/transactions/"
+            f"{transaction_id}/{action}",
+            json=body,
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def fields_and_tags(self) -> dict[str, list[dict[str, Any]]]:
+        """The Constant Contact account's custom fields and tags."""
+        answer = requests.get(
+            f"{self.sandbox.url}/_sandbox/cc/accounts/{self.username}/custom_fields", timeout=30
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def custom_fields(self, email: str) -> dict[str, str]:
+        """The contact's custom fields in Constant Contact, by the field's label."""
+        labels = {f["custom_field_id"]: f["label"] for f in self.fields_and_tags()["custom_fields"]}
+        held = self.contacts()[email].get("custom_fields") or []
+        return {labels[f["custom_field_id"]]: f["value"] for f in held}
+
+    def tags(self, email: str) -> list[str]:
+        """The names of the contact's tags in Constant Contact."""
+        names = {t["tag_id"]: t["name"] for t in self.fields_and_tags()["tags"]}
+        return sorted(names[tag_id] for tag_id in self.contacts()[email].get("taggings") or [])
+
     def contacts(self) -> dict[str, dict[str, Any]]:
         """The account's contacts by email (every status, with list names)."""
         answer = requests.get(
@@ -114,7 +157,7 @@ class Company:
         run.refresh_from_db()
         return run
 
-    def webhook(self, *changes: tuple[str, str], deleted_id: str = "") -> int:
+    def webhook(self, *changes: tuple[str, ...], deleted_id: str = "") -> int:
         body = cloud_events(self.realm_id, *changes, deleted_id=deleted_id)
         answer = self.journey.client.post(
             "/webhooks/quickbooks/",
@@ -145,7 +188,9 @@ def install(sandbox, sandbox_settings, db):
     """install(*customers): a company with these customers, the app installed on it with
     the list "Customers" chosen; the first sync is queued, not run."""
 
-    def make(*customers: dict[str, Any], unsubscribed: tuple[str, ...] = ()) -> Company:
+    def make(
+        *customers: dict[str, Any], unsubscribed: tuple[str, ...] = (), **choices: Any
+    ) -> Company:
         journey = Journey(sandbox)
         identity = journey.new_identity("Sync Co")
         account = journey.new_account("Customers", "Donors")
@@ -164,7 +209,7 @@ def install(sandbox, sandbox_settings, db):
             timeout=30,
         )
         answer.raise_for_status()
-        page = journey.full_install(identity, account, "Customers")
+        page = journey.full_install(identity, account, "Customers", **choices)
         assert page.status_code in (200, 302), page
         company.tenant = Tenant.objects.get(realm_id=identity.realm_id)
         return company

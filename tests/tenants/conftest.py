@@ -4,6 +4,8 @@ Intuit's and Constant Contact's pages through a requests.Session on the running 
 import uuid
 from urllib.parse import urlsplit
 
+from typing import Any
+
 import pytest
 import requests
 from django.core.cache import cache
@@ -72,11 +74,12 @@ class Journey:
         back = self.browser.cc_authorize(answer["Location"], account, allow=allow)
         return self.get(back)
 
-    def full_install(self, identity: Identity, account: Account, list_name: str):
-        """Install, Allow Constant Contact, choose the list and Connect: the success page."""
+    def full_install(self, identity: Identity, account: Account, list_name: str, **choices: Any):
+        """Install, Allow Constant Contact, choose the list (and any other Settings
+        `choices`, e.g. the sales data section's) and Connect: the success page."""
         assert self.install(identity)["Location"] == "/constantcontact/connect/"
         assert self.connect_constantcontact(account)["Location"] == "/settings/"
-        return self.client.post("/settings/", {"list_id": account.lists[list_name]})
+        return self.client.post("/settings/", {"list_id": account.lists[list_name], **choices})
 
 
 @pytest.fixture(autouse=True)

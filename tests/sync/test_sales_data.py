@@ -1,0 +1,199 @@
+"""Sales data for segmenting, against the sandbox over real HTTP: the figures ride in the
+contact imports as cf: columns, the custom fields are made once per account, the tag is
+given by contacts_taggings_add, and every existing rule holds."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from ccsync.sync import lifecycle, tagging
+from tenants.clients import constantcontact_client
+from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from tenants.models import SalesData
+from tenants.sales_facts import FACTS
+from tests.sync.conftest import person
+
+ALL_FACTS = [fact.key for fact in FACTS]
+SALES_ON = {"sales-enabled": "on", "sales-facts": ALL_FACTS}
+TOTAL = "QuickBooks: total sales"
+BALANCE = "QuickBooks: open balance"
+INVOICES = "QuickBooks: invoices"
+LAST = "QuickBooks: last purchase"
+CUSTOMER_ID = "QuickBooks: customer id"
+
+
+def cc_client(company):
+    return constantcontact_client(tenant=company.tenant)
+
+
+def days_ago(n: int) -> str:
+    return (timezone.localdate() - timedelta(days=n)).isoformat()
+
+
+@pytest.fixture
+def shop(install):
+    """Ann (an invoice and a sales receipt), Bo (no sales), Cy (a job with an invoice)."""
+
+    def make(unsubscribed=(), **choices):
+        company = install(
+            person("Ann Lee", "ann@example.com"),
+            person("Bo Li", "bo@example.com"),
+            person("Cy Dee", "cy@example.com"),
+            unsubscribed=unsubscribed,
+            **choices,
+        )
+        ann, cy = company.customer_id("Ann Lee"), company.customer_id("Cy Dee")
+        company.sell(ann, "100.00", day=days_ago(400))
+        company.receipt = company.sell(ann, "50.50", entity="SalesReceipt", day=days_ago(10))
+        [job] = company.add(
+            {"DisplayName": "Cy Dee:Kitchen", "Job": True, "ParentRef": {"value": cy}}
+        )
+        company.sell(job["Id"], "300.00", day=days_ago(3))
+        return company
+
+    return make
+
+
+def test_the_first_sync_sends_the_figures_in_the_same_imports(shop):
+    company = shop(**SALES_ON)
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.synced == 3
+
+    ann = company.custom_fields("ann@example.com")
+    assert ann[TOTAL] == "150.50" and ann[INVOICES] == "1"
+    assert ann["QuickBooks: sales last 12 months"] == "50.50"
+    assert ann["QuickBooks: first purchase"] == days_ago(400) and ann[LAST] == days_ago(10)
+    assert ann[CUSTOMER_ID] == company.customer_id("Ann Lee")
+    bo = company.custom_fields("bo@example.com")
+    assert bo[TOTAL] == "0.00" and LAST not in bo  # no purchase: no date, never an empty one
+    cy = company.custom_fields("cy@example.com")
+    assert cy[TOTAL] == "300.00" and cy[BALANCE] == "300.00"  # the job's, rolled up
+
+    fields = company.fields_and_tags()["custom_fields"]
+    assert sorted(f["label"] for f in fields) == sorted(fact.label for fact in FACTS)
+    # Calls: the set-up (1 list of fields + 9 created) once; the sync itself as without
+    # sales data (unsubscribes, 1 import, 1 confirmation). QuickBooks: 4 reports + types.
+    assert run.constantcontact_calls == 10 + 3
+    assert company.tenant.sales_data.refreshed_at is not None
+
+
+def test_without_the_option_nothing_changes(shop):
+    company = shop()
+    run = company.run()
+    assert run.constantcontact_calls == 3
+    assert company.custom_fields("ann@example.com") == {}
+    assert company.fields_and_tags()["custom_fields"] == []
+    assert not SalesData.objects.filter(tenant=company.tenant, enabled=True).exists()
+
+
+def test_an_invoice_and_its_payment_update_the_figures_for_one_import_each(shop):
+    company = shop(**SALES_ON)
+    company.run()
+    bo = company.customer_id("Bo Li")
+
+    invoice = company.sell(bo, "80.00")
+    assert company.webhook(("created", invoice["Id"], "invoice")) == 200
+    run = company.sync_changes()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.constantcontact_calls == 1  # the import: the figures cost no call of their own
+    figures = company.custom_fields("bo@example.com")
+    assert (figures[TOTAL], figures[BALANCE], figures[INVOICES]) == ("80.00", "80.00", "1")
+
+    payment = company.transaction(invoice["Id"], "pay")["Payment"]
+    company.webhook(("created", payment["Id"], "payment"))
+    run = company.sync_changes()
+    assert run.constantcontact_calls == 1
+    assert company.custom_fields("bo@example.com")[BALANCE] == "0.00"
+    # Ann's figures did not change: not sent again.
+    assert CustomerRecord.objects.get(tenant=company.tenant, display_name="Ann Lee").outcome == (
+        CustomerRecord.Outcome.SYNCED
+    )
+
+
+def test_a_deleted_transaction_rereads_everyone_and_sends_only_who_changed(shop):
+    company = shop(**SALES_ON)
+    company.run()
+    receipt = company.receipt
+    company.transaction(receipt["Id"], "delete")
+    company.webhook(("deleted", receipt["Id"], "salesreceipt"))
+    run = company.sync_changes()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.synced == 1 and run.constantcontact_calls == 1
+    assert company.custom_fields("ann@example.com")[TOTAL] == "100.00"
+
+
+def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
+    shop, django_capture_on_commit_callbacks
+):
+    company = shop()
+    company.run()
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.choose_sales_data(
+            tenant=company.tenant,
+            enabled=True,
+            facts=["total_sales"],
+            tag_enabled=False,
+            tag_name="",
+        )
+    run = company.run()
+    assert run.kind == Run.Kind.RECONCILE and run.state == Run.State.COMPLETED, run.error
+    assert run.synced == 3
+    assert company.custom_fields("ann@example.com") == {TOTAL: "150.50"}
+    # 1 list of fields + 1 created; then the sync's unsubscribes, 1 import, 1 confirmation.
+    assert run.constantcontact_calls == 2 + 3
+
+
+def test_turned_off_nothing_is_sent_and_constant_contact_keeps_the_values(shop):
+    company = shop(**SALES_ON)
+    company.run()
+    lifecycle.choose_sales_data(
+        tenant=company.tenant, enabled=False, facts=ALL_FACTS, tag_enabled=False, tag_name=""
+    )
+    records = CustomerRecord.objects.filter(tenant=company.tenant, in_list=True)
+    assert all(not any(k.startswith("cf:") for k in r.row) for r in records)
+    assert all(r.sent_hash == r.row_hash for r in records)  # nothing to send for it
+    company.sell(company.customer_id("Ann Lee"), "5.00")
+    company.webhook(("created", "999", "invoice"))
+    assert not WebhookEvent.objects.filter(tenant=company.tenant, entity="Invoice").exists()
+    assert company.custom_fields("ann@example.com")[TOTAL] == "150.50"
+
+
+def test_a_figure_the_field_cannot_hold_is_noted_and_not_sent(shop):
+    company = shop(**SALES_ON)
+    company.run()
+    bo = company.customer_id("Bo Li")
+    credit = company.sell(bo, "40.00", entity="CreditMemo")
+    record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=bo)
+    choice = company.tenant.sales_data
+    choice.fields["open_balance"]["negative"] = False  # as a field people made might be
+    choice.save()
+    company.webhook(("created", credit["Id"], "creditmemo"))
+    company.sync_changes()
+    record.refresh_from_db()
+    assert record.sales["open_balance"] == "-40.00"
+    assert "Open balance -40.00" in record.sales_note
+    assert company.custom_fields("bo@example.com")[BALANCE] == "0.00"  # left as it was
+    assert company.custom_fields("bo@example.com")[TOTAL] == "-40.00"
+
+
+def test_the_tag_is_given_to_every_synced_contact_and_confirmed_by_a_read(shop):
+    company = shop(**SALES_ON, **{"sales-tag_enabled": "on", "sales-tag_name": "QBO"})
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert company.tags("ann@example.com") == ["QBO"]
+    assert company.tags("bo@example.com") == ["QBO"]
+    waiting = CustomerRecord.objects.filter(tenant=company.tenant, tagged=False, in_list=True)
+    assert waiting.count() == 3  # asked, not yet seen done
+    tagging.tag_synced(
+        tenant=company.tenant, cc=cc_client(company), list_id=company.lists["Customers"]
+    )
+    assert not waiting.exists()
+
+
+def test_unsubscribed_contacts_never_get_figures(shop):
+    company = shop(**SALES_ON, unsubscribed=("bo@example.com",))
+    run = company.run()
+    assert run.synced == 2
+    assert company.custom_fields("bo@example.com") == {}
