@@ -181,6 +181,10 @@ class SalesData(models.Model):
     account_id = models.CharField(max_length=64, blank=True)
     fields = models.JSONField(default=dict, blank=True)
     tag_id = models.CharField(max_length=64, blank=True)
+    # A tagging of the whole list (tagging.py), until Constant Contact says it is done: it
+    # covers the contacts synced up to `tagging_upto`.
+    tagging_activity_id = models.CharField(max_length=64, blank=True)
+    tagging_upto = models.DateTimeField(null=True, blank=True)
     problem = models.CharField(max_length=500, blank=True)  # why nothing can be sent, for people
     refreshed_at = models.DateTimeField(null=True, blank=True)  # figures last read
 

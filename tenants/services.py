@@ -340,7 +340,7 @@ def choose_sales_data(
     tag_before = choice.tag_name if choice.enabled and choice.tag_enabled else ""
     tag_after = tag_name if enabled and tag_enabled else ""
     if tag_name != choice.tag_name:
-        choice.tag_id = ""
+        choice.tag_id, choice.tagging_activity_id, choice.tagging_upto = "", "", None
     choice.enabled, choice.facts = enabled, [key for key in facts if key in BY_KEY]
     choice.tag_enabled, choice.tag_name = tag_enabled, tag_name
     choice.changed_at = timezone.now()

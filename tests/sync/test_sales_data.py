@@ -179,7 +179,7 @@ def test_a_figure_the_field_cannot_hold_is_noted_and_not_sent(shop):
 
 
 def test_the_tag_is_given_to_every_synced_contact_and_confirmed_by_a_read(shop):
-    company = shop(**SALES_ON, **{"sales-tag_enabled": "on", "sales-tag_name": "QBO"})
+    company = shop(**SALES_ON, **TAG)
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error
     assert company.tags("ann@example.com") == ["QBO"]
@@ -190,6 +190,49 @@ def test_the_tag_is_given_to_every_synced_contact_and_confirmed_by_a_read(shop):
         tenant=company.tenant, cc=cc_client(company), list_id=company.lists["Customers"]
     )
     assert not waiting.exists()
+
+
+TAG = {"sales-tag_enabled": "on", "sales-tag_name": "QBO"}
+
+
+def test_a_list_holding_only_our_contacts_is_tagged_whole_in_three_calls(shop, monkeypatch):
+    monkeypatch.setattr(tagging, "WHOLE_LIST_FROM", 1)  # the first sync of a big company
+    company = shop(**SALES_ON, **TAG)
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert [company.tags(e) for e in ("ann@example.com", "cy@example.com")] == [["QBO"]] * 2
+    # Set-up 10 + tag list and create 2; the sync 3; the list's count and its tagging 2.
+    assert run.constantcontact_calls == 12 + 3 + 2
+    waiting = CustomerRecord.objects.filter(tenant=company.tenant, tagged=False, in_list=True)
+    assert waiting.count() == 3
+    tagging.tag_synced(
+        tenant=company.tenant, cc=cc_client(company), list_id=company.lists["Customers"]
+    )
+    assert not waiting.exists()  # the activity completed: 1 call to hear it
+
+
+def test_a_list_holding_someone_else_is_tagged_contact_by_contact(
+    shop, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(tagging, "WHOLE_LIST_FROM", 1)
+    company = shop(**SALES_ON)
+    company.run()
+    # Someone else's contact in the list (a sign-up form, an import of their own).
+    cc_client(company).import_contacts(
+        rows=[{"email": "zed@example.com"}], list_ids=[company.lists["Customers"]]
+    )
+    assert company.contacts()["zed@example.com"]["list_names"] == ["Customers"]
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.choose_sales_data(
+            tenant=company.tenant,
+            enabled=True,
+            facts=ALL_FACTS,
+            tag_enabled=True,
+            tag_name="QBO",
+        )
+    company.run()
+    assert company.tags("ann@example.com") == ["QBO"]
+    assert company.tags("zed@example.com") == []  # not ours: never tagged
 
 
 def test_unsubscribed_contacts_never_get_figures(shop):
