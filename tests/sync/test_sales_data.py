@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from ccsync.sync import lifecycle, tagging
-from tenants.clients import constantcontact_client
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from tenants.clients import constantcontact_client
 from tenants.models import SalesData
 from tenants.sales_facts import FACTS
 from tests.sync.conftest import person

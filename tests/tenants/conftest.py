@@ -2,9 +2,8 @@
 Intuit's and Constant Contact's pages through a requests.Session on the running sandbox."""
 
 import uuid
-from urllib.parse import urlsplit
-
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
