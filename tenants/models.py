@@ -187,6 +187,7 @@ class SalesData(models.Model):
     tagging_upto = models.DateTimeField(null=True, blank=True)
     problem = models.CharField(max_length=500, blank=True)  # why nothing can be sent, for people
     refreshed_at = models.DateTimeField(null=True, blank=True)  # figures last read
+    filled_at = models.DateTimeField(null=True, blank=True)  # everyone's, last read
 
     class Meta:
         verbose_name = "sales data choice"

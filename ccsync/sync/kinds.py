@@ -151,6 +151,8 @@ def _execute(sync: Sync) -> Run:
         pacing.get_pacer().run_cost(run.constantcontact_calls)
     if has_pending_events(tenant=run.tenant):
         schedule_changes(tenant_id=run.tenant_id)
+    elif sales.everyone_due(tenant=run.tenant):
+        runs.create_run(tenant=run.tenant, kind=Run.Kind.RECONCILE)
     return finished
 
 

@@ -183,6 +183,7 @@ def refresh(
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     if choice is None:
         return []
+    started = timezone.now()
     family = _Family.of(tenant)
     tops = None if customer_ids is None else {family.top(c) for c in customer_ids}
     if tops is not None and not tops:
@@ -221,8 +222,16 @@ def refresh(
         if len(batch) >= RECORDS_AT_ONCE:
             _save(batch)
     _save(batch)
-    SalesData.objects.filter(pk=choice.pk).update(refreshed_at=timezone.now())
+    done = {"refreshed_at": timezone.now()} | ({"filled_at": started} if tops is None else {})
+    SalesData.objects.filter(pk=choice.pk).update(**done)
     return refreshed
+
+
+def everyone_due(*, tenant: Tenant) -> bool:
+    """Whether the choice changed since everyone's figures were last read (the option was
+    turned on while a run was past reading them): a full check is due."""
+    choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
+    return choice is not None and (choice.filled_at is None or choice.changed_at > choice.filled_at)
 
 
 def _save(batch: list[CustomerRecord]) -> None:

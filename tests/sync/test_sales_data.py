@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import lifecycle, tagging
+from ccsync.sync import events, lifecycle, selectors, tagging
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
 from tenants.clients import constantcontact_client
 from tenants.models import SalesData
@@ -240,3 +240,87 @@ def test_unsubscribed_contacts_never_get_figures(shop):
     run = company.run()
     assert run.synced == 2
     assert company.custom_fields("bo@example.com") == {}
+
+
+def test_turned_on_while_a_run_is_past_reading_figures_a_full_check_follows(shop):
+    company = shop()
+    first = company.run()
+    assert first.kind == Run.Kind.FIRST
+    ann = company.customer_id("Ann Lee")
+    company.change(ann, FamilyName="Lee-Smith")
+    company.webhook(("updated", ann))
+    changes = events.start_changes(tenant_id=company.tenant.pk)
+    assert changes is not None
+    # Turned on with the change run already open: Sync now finds it and starts nothing.
+    lifecycle.choose_sales_data(
+        tenant=company.tenant,
+        enabled=True,
+        facts=["total_sales"],
+        tag_enabled=False,
+        tag_name="",
+    )
+    company.run(changes)
+    follow_up = selectors.open_run(tenant=company.tenant)
+    assert follow_up is not None and follow_up.kind == Run.Kind.RECONCILE
+    company.run(follow_up)
+    assert company.custom_fields("ann@example.com") == {TOTAL: "150.50"}
+    assert selectors.open_run(tenant=company.tenant) is None  # and no more after it
+
+
+def test_an_email_change_by_put_carries_the_figures_and_keeps_other_custom_fields(shop):
+    company = shop(**SALES_ON)
+    company.run()
+    ann = company.customer_id("Ann Lee")
+    company.change(ann, PrimaryEmailAddr={"Address": "ann.lee@example.com"})
+    invoice = company.sell(ann, "9.50")
+    company.webhook(("updated", ann), ("created", invoice["Id"], "invoice"))
+    run = company.sync_changes()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.constantcontact_calls == 2  # GET + PUT: the same contact, a new address
+    figures = company.custom_fields("ann.lee@example.com")
+    assert figures[TOTAL] == "160.00" and figures[INVOICES] == "2"
+
+
+def test_the_pages_show_the_section_the_line_and_each_customers_figures(shop):
+    company = shop(**SALES_ON)
+    company.run()
+    client = company.journey.client
+    settings_page = client.get("/settings/").content.decode()
+    assert "Also send sales data for segmenting" in settings_page
+    assert 'name="sales-enabled"' in settings_page and "checked" in settings_page
+    status = client.get("/status/").content.decode()
+    assert "Sales data: last read from QuickBooks Online" in status
+    assert "3 contacts carry it" in status
+    found = client.get("/sync/sales/", {"q": "Ann"}).content.decode()
+    assert "Ann Lee" in found and "Bo Li" not in found
+    assert "QuickBooks: total sales: <strong>150.50</strong>" in found
+
+
+def test_settings_refuse_a_tag_without_a_name_and_change_nothing(shop):
+    company = shop()
+    company.run()
+    answer = company.journey.client.post(
+        "/settings/",
+        {
+            "list_id": company.lists["Customers"],
+            "sales-enabled": "on",
+            "sales-facts": ["total_sales"],
+            "sales-tag_enabled": "on",
+            "sales-tag_name": "",
+        },
+    )
+    assert answer.status_code == 400
+    assert "Name the tag" in answer.content.decode()
+    assert not SalesData.objects.filter(tenant=company.tenant, enabled=True).exists()
+
+
+def test_settings_act_on_the_signed_in_company_only(shop):
+    mine, theirs = shop(), shop()
+    mine.run()
+    answer = mine.journey.client.post(
+        "/settings/",
+        {"list_id": mine.lists["Customers"], "tenant_id": theirs.tenant.pk, **SALES_ON},
+    )
+    assert answer.status_code == 302
+    assert SalesData.objects.get(tenant=mine.tenant).enabled
+    assert not SalesData.objects.get(tenant=theirs.tenant).enabled
