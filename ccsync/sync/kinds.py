@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from ccsync.ops import counters
 from ccsync.ops.logs import log_context
-from ccsync.sync import custom_fields, pacing, runs, sales, tagging
+from ccsync.sync import custom_fields, pacing, runs, sales, sales_changes, tagging
 from ccsync.sync.confirming import confirm_imports
 from ccsync.sync.events import has_pending_events, record_events, schedule_changes
 from ccsync.sync.judging import (
@@ -265,7 +265,11 @@ def apply_changes(sync: Sync) -> None:
             mark_deleted(tenant=tenant, customer_ids=(set(ids) - found) | merged_away)
         # Their figures, and those of the customers whose sales transactions changed.
         refreshed = sales.refresh(
-            tenant=tenant, qb=sync.qb, customer_ids=_whose_sales_changed(sync, events, ids)
+            tenant=tenant,
+            qb=sync.qb,
+            customer_ids=sales_changes.whose_sales_changed(
+                tenant=tenant, qb=sync.qb, events=events, customer_ids=ids
+            ),
         )
         with transaction.atomic():
             ids = sorted(set(ids) | set(refreshed))
@@ -276,25 +280,6 @@ def apply_changes(sync: Sync) -> None:
             runs.checkpoint(sync, phase="send")
     send_pending(sync)
     _events_done(tenant, events)
-
-
-def _whose_sales_changed(sync: Sync, events, customer_ids: list[str]) -> list[str] | None:
-    """The changed customers and the customers of the changed sales transactions; None
-    (everyone) when a transaction QuickBooks no longer has was deleted: whose it was is
-    not known. No call while sales data is off."""
-    if not sales.is_on(tenant=sync.tenant):
-        return customer_ids
-    changed = set(customer_ids)
-    transactions = events.exclude(entity="Customer").values_list("entity", "transaction_id")
-    by_entity: dict[str, set[str]] = {}
-    for entity, transaction_id in transactions:
-        by_entity.setdefault(entity, set()).add(transaction_id)
-    for entity, ids in sorted(by_entity.items()):
-        found = sync.qb.transaction_customers(entity=entity, ids=sorted(ids))
-        if len(found) < len(ids):
-            return None
-        changed |= set(found.values())
-    return sorted(changed)
 
 
 def _due_reads(sync: Sync) -> None:
@@ -357,7 +342,14 @@ def reconcile_changes(*, tenant: Tenant, since: datetime) -> int | None:
         return None
     alive = [c for c in changed if c.get("status") != "Deleted"]
     known = unchanged_in_quickbooks(tenant=tenant, customers=alive)
-    events = [
+    transactions = sales_changes.cdc_events(
+        tenant=tenant, qb=qb, since=since - CLOCK_OVERLAP, now=started
+    )
+    if transactions is None:
+        mark_deleted(tenant=tenant, customer_ids=deleted)
+        logger.info("sales changes past CDC's cap, a full check follows: tenant=%s", tenant.pk)
+        return None
+    events = transactions + [
         ChangeEvent(
             event_id=f"cdc:{c['Id']}:{(c.get('MetaData') or {}).get('LastUpdatedTime', '')}",
             realm_id=tenant.realm_id,

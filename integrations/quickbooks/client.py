@@ -67,7 +67,11 @@ class Lookup:
 
 
 def _customers(body: Any, *, where: str) -> list[dict]:
-    rows = body.get("Customer", []) if isinstance(body, dict) else None
+    return _objects(body, "Customer", where=where)
+
+
+def _objects(body: Any, entity: str, *, where: str) -> list[dict]:
+    rows = body.get(entity, []) if isinstance(body, dict) else None
     if not isinstance(rows, list):
         raise QuickBooksError(f"QuickBooks {where}: unexpected answer shape")
     return rows
@@ -156,24 +160,37 @@ class QuickBooksClient:
         """Customers changed since `since` (Change Data Capture, at most 30 days back);
         deleted ones come as {"status": "Deleted", "Id": ..., "MetaData": ...}. At most
         CDC_MAX_OBJECTS: an answer that long may leave changes out."""
+        return [c for _, objects in self._changed(since, ["Customer"]) for c in objects]
+
+    def changed_transactions(self, *, since: datetime) -> list[tuple[str, dict]]:
+        """The sales transactions (reports.TRANSACTION_ENTITIES) changed since `since`, as
+        (entity, object) pairs, deleted ones with only their Id: one CDC call, at most
+        CDC_MAX_OBJECTS objects in all."""
+        return [
+            (entity, item)
+            for entity, objects in self._changed(since, list(reports.TRANSACTION_ENTITIES))
+            for item in objects
+        ]
+
+    def _changed(self, since: datetime, entities: list[str]) -> Iterator[tuple[str, list[dict]]]:
         if since.tzinfo is None:
-            raise ValueError("changed_customers needs a timezone-aware time")
+            raise ValueError("Change Data Capture needs a timezone-aware time")
         body = self._get(
             "cdc",
             endpoint="cdc",
-            params={"entities": "Customer", "changedSince": since.isoformat()},
+            params={"entities": ",".join(entities), "changedSince": since.isoformat()},
         )
         sections = body.get("CDCResponse")
         if not isinstance(sections, list):
             raise QuickBooksError("QuickBooks cdc: unexpected answer shape")
-        customers: list[dict] = []
         for section in sections:
             responses = section.get("QueryResponse", []) if isinstance(section, dict) else None
             if not isinstance(responses, list):
                 raise QuickBooksError("QuickBooks cdc: unexpected answer shape")
             for response in responses:
-                customers += _customers(response, where="cdc")
-        return customers
+                for entity in entities:
+                    if isinstance(response, dict) and entity in response:
+                        yield entity, _objects(response, entity, where="cdc")
 
     def company_info(self) -> dict:
         """The company's CompanyInfo (its name, for people who reach several companies)."""

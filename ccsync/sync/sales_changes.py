@@ -1,0 +1,73 @@
+"""Which customers' figures changed: from the sales transactions webhooks name, and from
+Change Data Capture, which catches what webhooks missed. No call while sales data is off.
+"""
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from ccsync.sync import sales
+from ccsync.sync.models import WebhookEvent
+from integrations.quickbooks.client import CDC_MAX_OBJECTS, QuickBooksClient
+from integrations.quickbooks.webhooks import ChangeEvent
+from tenants.models import Tenant
+
+
+def whose_sales_changed(
+    *,
+    tenant: Tenant,
+    qb: QuickBooksClient,
+    events: QuerySet[WebhookEvent],
+    customer_ids: list[str],
+) -> list[str] | None:
+    """The changed customers and the customers of the changed sales transactions (1 query
+    a kind of transaction); None (everyone) when one QuickBooks no longer has was deleted:
+    whose it was is not known."""
+    if not sales.is_on(tenant=tenant):
+        return customer_ids
+    changed = set(customer_ids)
+    transactions = events.exclude(entity="Customer").values_list("entity", "transaction_id")
+    by_entity: dict[str, set[str]] = {}
+    for entity, transaction_id in transactions:
+        by_entity.setdefault(entity, set()).add(transaction_id)
+    for entity, ids in sorted(by_entity.items()):
+        found = qb.transaction_customers(entity=entity, ids=sorted(ids))
+        if len(found) < len(ids):
+            return None
+        changed |= set(found.values())
+    return sorted(changed)
+
+
+def cdc_events(
+    *, tenant: Tenant, qb: QuickBooksClient, since: datetime, now: datetime
+) -> list[ChangeEvent] | None:
+    """The sales transactions changed since `since` whose webhook did not arrive, as events
+    for the next run of changes (1 call); None when the answer was capped (the caller's
+    full check reads everyone's figures)."""
+    if not sales.is_on(tenant=tenant):
+        return []
+    changed = qb.changed_transactions(since=since)
+    if len(changed) >= CDC_MAX_OBJECTS:
+        return None
+    heard = set(
+        WebhookEvent.objects.filter(tenant=tenant, received_at__gte=since)
+        .exclude(entity="Customer")
+        .values_list("entity", "transaction_id")
+    )
+    return [
+        ChangeEvent(
+            event_id=f"cdc:{entity}:{item['Id']}:{_updated(item)}",
+            realm_id=tenant.realm_id,
+            customer_id="",
+            operation="delete" if item.get("status") == "Deleted" else "update",
+            occurred_at=now,
+            entity=entity,
+            transaction_id=str(item["Id"]),
+        )
+        for entity, item in changed
+        if (entity, str(item["Id"])) not in heard
+    ]
+
+
+def _updated(item: dict) -> str:
+    return str((item.get("MetaData") or {}).get("LastUpdatedTime", ""))
