@@ -153,13 +153,7 @@ def customers_not_in_list(*, tenant: Tenant, query: str = "") -> QuerySet[Custom
     records = CustomerRecord.objects.filter(Q(outcome__in=NOT_IN_LIST) | LEFT_OUT, tenant=tenant)
     query = query.strip()
     if query:
-        records = records.filter(
-            Q(display_name__icontains=query)
-            | Q(email__icontains=query)
-            | Q(email_in_quickbooks__icontains=query)
-            | Q(customer_id=query)
-            | Q(reason__icontains=query.replace(" ", "_"))
-        )
+        records = records.filter(_matching(query) | Q(reason__icontains=query.replace(" ", "_")))
     return records.order_by("reason", "display_name", "customer_id")
 
 
@@ -227,13 +221,18 @@ def customer_figures(*, tenant: Tenant, query: str) -> QuerySet[CustomerRecord]:
     records = CustomerRecord.objects.filter(tenant=tenant, parent_id="", deleted=False)
     query = query.strip()
     if query:
-        records = records.filter(
-            Q(display_name__icontains=query)
-            | Q(email__icontains=query)
-            | Q(email_in_quickbooks__icontains=query)
-            | Q(customer_id=query)
-        )
+        records = records.filter(_matching(query))
     return records.order_by("display_name", "customer_id")
+
+
+def _matching(query: str) -> Q:
+    """A customer's name, any address QuickBooks holds for it, or its id."""
+    return (
+        Q(display_name__icontains=query)
+        | Q(email__icontains=query)
+        | Q(email_in_quickbooks__icontains=query)
+        | Q(customer_id=query)
+    )
 
 
 def figures_row(record: CustomerRecord, *, choice: SalesData | None) -> dict[str, Any]:

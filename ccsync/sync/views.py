@@ -2,11 +2,14 @@
 
 import csv
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ccsync.sync import selectors, services
 from ccsync.sync.events import store_delivery
+from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.webhooks import MalformedWebhook, parse_delivery, verify_signature
 from tenants import selectors as tenant_selectors
 from tenants.access import TenantRequest, tenant_required
@@ -111,18 +115,8 @@ def sync_now(request: TenantRequest) -> HttpResponse:
 @tenant_required
 def customers(request: TenantRequest) -> HttpResponse:
     """Every customer not in the list and why, searchable."""
-    query = request.GET.get("q", "")[:200]
-    records = selectors.customers_not_in_list(tenant=request.tenant, query=query)
-    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "sync/customers.html",
-        {
-            "tenant": request.tenant,
-            "query": query,
-            "page": page,
-            "rows": [selectors.customer_row(record) for record in page.object_list],
-        },
+    return _search_page(
+        request, "sync/customers.html", selectors.customers_not_in_list, selectors.customer_row
     )
 
 
@@ -130,20 +124,32 @@ def customers(request: TenantRequest) -> HttpResponse:
 @tenant_required
 def sales(request: TenantRequest) -> HttpResponse:
     """Sales data: each customer's figures as Constant Contact holds them, searchable."""
-    query = request.GET.get("q", "")[:200]
-    records = selectors.customer_figures(tenant=request.tenant, query=query)
-    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     choice = tenant_selectors.sales_data(tenant=request.tenant)
-    return render(
+    return _search_page(
         request,
         "sync/sales.html",
-        {
-            "tenant": request.tenant,
-            "query": query,
-            "page": page,
-            "sales": selectors.sales_status(tenant=request.tenant),
-            "rows": [selectors.figures_row(record, choice=choice) for record in page.object_list],
-        },
+        selectors.customer_figures,
+        lambda record: selectors.figures_row(record, choice=choice),
+        sales=selectors.sales_status(tenant=request.tenant),
+    )
+
+
+def _search_page(
+    request: TenantRequest,
+    template: str,
+    find: Callable[..., QuerySet[CustomerRecord]],
+    row: Callable[[CustomerRecord], dict[str, Any]],
+    **context: Any,
+) -> HttpResponse:
+    """A page of the tenant's customers `find` matches for the search box, as `row`s."""
+    query = request.GET.get("q", "")[:200]
+    records = find(tenant=request.tenant, query=query)
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [row(record) for record in page.object_list]
+    return render(
+        request,
+        template,
+        {"tenant": request.tenant, "query": query, "page": page, "rows": rows, **context},
     )
 
 
