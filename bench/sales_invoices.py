@@ -14,6 +14,7 @@ from django.db.models import Sum
 
 from bench import provision
 from bench.harness import Bench
+from bench.incremental import settled
 from bench.report import Row
 from bench.sales_check import held_figures
 from support.stack import wait_for
@@ -39,24 +40,6 @@ def _customers(installed: provision.Installed, count: int) -> list[tuple[str, st
     )
 
 
-def _settled(tenant_id: int, expected: dict[str, str]) -> bool:
-    """Every invoiced customer's figures read and in Constant Contact's hands (its import
-    accepted), and the tenant's runs and events all done."""
-    from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
-
-    if Run.objects.filter(tenant_id=tenant_id, state__in=Run.OPEN_STATES).exists():
-        return False
-    if WebhookEvent.objects.filter(tenant_id=tenant_id, processed_at__isnull=True).exists():
-        return False
-    records = CustomerRecord.objects.filter(tenant_id=tenant_id, customer_id__in=list(expected))
-    return all(
-        sales.get("invoices") == expected[customer_id] and hashed in (queued, sent)
-        for customer_id, sales, queued, sent, hashed in records.values_list(
-            "customer_id", "sales", "queued_hash", "sent_hash", "row_hash"
-        )
-    )
-
-
 def invoice_burst(bench: Bench, installed: provision.Installed) -> list[Row]:
     from ccsync.sync.models import Run
 
@@ -78,7 +61,8 @@ def invoice_burst(bench: Bench, installed: provision.Installed) -> list[Row]:
     )
     last_invoice_at, made_seconds = datetime.now(UTC), time.monotonic() - began
     wait_for(
-        lambda: _settled(installed.tenant_id, expected),
+        # Each customer's figures read with the new invoice, in Constant Contact's hands.
+        lambda: settled(installed.tenant_id, expected, field="sales", key="invoices"),
         timeout=SETTLE_SECONDS,
         what="the invoices' figures to reach Constant Contact",
     )
