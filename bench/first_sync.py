@@ -32,20 +32,35 @@ class FirstSync:
     over_cap: int
     contacts: int
     usage: dict[str, Any]
+    installed: provision.Installed
+    endpoints: dict[str, int]  # the run's calls by "provider:endpoint"
 
 
-def first_sync(bench: Bench, customers: int) -> FirstSync:
+def first_sync(
+    bench: Bench,
+    customers: int,
+    *,
+    distinct: int | None = None,
+    sales: provision.SalesChoice | None = None,
+) -> FirstSync:
+    """A company of `customers`, `distinct` of them (default a quarter) with addresses of
+    their own; with `sales`, the others have sales transactions and the tenant sends the
+    figures."""
     from ccsync.sync.models import CustomerRecord, Run
     from ccsync.sync.rules import SkipReason
 
     stack = bench.stack
     identity = provision.new_identity(stack, [f"First Sync {customers}"])
-    distinct = customers // 4
+    distinct = customers // 4 if distinct is None else distinct
     provision.add_customers(
-        stack, identity.realm_id, seeded=customers - distinct, distinct=distinct
+        stack,
+        identity.realm_id,
+        seeded=customers - distinct,
+        distinct=distinct,
+        sales=sales is not None,
     )
     with provision.first_syncs_held():
-        installed = provision.install(stack, identity, identity.realm_id)
+        installed = provision.install(stack, identity, identity.realm_id, sales=sales)
     bench.reset_usage()
     done = subprocess.run(
         [sys.executable, "-m", "bench.sync_worker", str(installed.run_id)],
@@ -75,6 +90,8 @@ def first_sync(bench: Bench, customers: int) -> FirstSync:
         over_cap=over_cap,
         contacts=len(in_list),
         usage=usage,
+        installed=installed,
+        endpoints=measured["endpoints"],
     )
 
 

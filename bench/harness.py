@@ -39,6 +39,10 @@ class Sizes:
     # Many tenants: this many, each with between these numbers of customers.
     tenants: int = 200
     tenant_customers: tuple[int, int] = (20, 50)
+    # Sales data: first syncs of companies this big (seeded with sales), then a burst of
+    # invoices for this many different customers.
+    sales_customers: int = 10_000
+    sales_invoices: int = 100
 
 
 FULL = Sizes()
@@ -54,6 +58,8 @@ TINY = Sizes(
     webhook_warmup_seconds=0.5,
     tenants=3,
     tenant_customers=(5, 8),
+    sales_customers=60,
+    sales_invoices=10,
 )
 
 

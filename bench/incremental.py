@@ -37,26 +37,28 @@ def _edit(bench: Bench, realm_id: str, customer_id: str, given_name: str) -> Non
     )
 
 
-def _settled(tenant_id: int, expected: dict[str, str]) -> bool:
-    """Every edited customer sent as it now is (in Constant Contact's hands: its import
-    accepted; confirmations come hours later, with others), and the tenant's syncs all
-    finished."""
+def settled(
+    tenant_id: int, expected: dict[str, str], *, field: str = "row", key: str = "first_name"
+) -> bool:
+    """Every changed customer (id -> the value its record's `field` now holds at `key`)
+    sent as it now is (in Constant Contact's hands: its import accepted; confirmations come
+    hours later, with others), and the tenant's syncs all finished."""
     if Run.objects.filter(tenant_id=tenant_id, state__in=Run.OPEN_STATES).exists():
         return False
     if WebhookEvent.objects.filter(tenant_id=tenant_id, processed_at__isnull=True).exists():
         return False
     records = CustomerRecord.objects.filter(tenant_id=tenant_id, customer_id__in=list(expected))
     return all(
-        row.get("first_name") == expected[customer_id] and hashed in (queued, sent)
-        for customer_id, row, queued, sent, hashed in records.values_list(
-            "customer_id", "row", "queued_hash", "sent_hash", "row_hash"
+        values.get(key) == expected[customer_id] and hashed in (queued, sent)
+        for customer_id, values, queued, sent, hashed in records.values_list(
+            "customer_id", field, "queued_hash", "sent_hash", "row_hash"
         )
     )
 
 
 def _settle(tenant_id: int, expected: dict[str, str]) -> None:
     wait_for(
-        lambda: _settled(tenant_id, expected),
+        lambda: settled(tenant_id, expected),
         timeout=SETTLE_SECONDS,
         what="the edits to reach Constant Contact",
     )

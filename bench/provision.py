@@ -72,12 +72,17 @@ def new_account(stack: Stack) -> Account:
     return Account(username=username, lists=answer["lists"])
 
 
-def add_customers(stack: Stack, realm_id: str, *, seeded: int, distinct: int = 0) -> None:
-    """`seeded` customers with every edge case of the rules, then `distinct` more that are
-    all eligible with addresses of their own (so a company can hold more distinct eligible
-    addresses than the seed's mix gives)."""
+def add_customers(
+    stack: Stack, realm_id: str, *, seeded: int, distinct: int = 0, sales: bool = False
+) -> None:
+    """`seeded` customers with every edge case of the rules (with `sales`, then customer
+    types and about 3 sales transactions each), then `distinct` more that are all eligible
+    with addresses of their own (so a company can hold more distinct eligible addresses
+    than the seed's mix gives)."""
     stack.control(
-        "POST", f"/_sandbox/quickbooks/{realm_id}/seed", {"count": seeded, "random_seed": 0}
+        "POST",
+        f"/_sandbox/quickbooks/{realm_id}/seed",
+        {"count": seeded, "random_seed": 0, "sales": sales},
     )
     for start in range(0, distinct, 1000):
         batch = [
@@ -104,8 +109,27 @@ def _patiently(call: Callable[[], T]) -> T:
     return call()
 
 
-def install(stack: Stack, identity: Identity, realm_id: str) -> Installed:
-    """One tenant through both consents, its list chosen: the first sync is queued."""
+@dataclass(frozen=True)
+class SalesChoice:
+    """Settings' sales data section, as its form posts it."""
+
+    facts: tuple[str, ...]
+    tag_name: str = ""  # empty: no tag
+
+    def as_form(self) -> dict[str, Any]:
+        return {
+            "enabled": True,
+            "facts": list(self.facts),
+            "tag_enabled": bool(self.tag_name),
+            "tag_name": self.tag_name,
+        }
+
+
+def install(
+    stack: Stack, identity: Identity, realm_id: str, *, sales: SalesChoice | None = None
+) -> Installed:
+    """One tenant through both consents, its list chosen (and its sales data, as Settings
+    saves them: before the list): the first sync is queued."""
     account = new_account(stack)
     browser = Browser(stack.sandbox)
     # Hundreds of sign-ins at once: the sandbox may drop a connection; a person would reload.
@@ -132,6 +156,8 @@ def install(stack: Stack, identity: Identity, realm_id: str) -> Installed:
         lambda: tenant_services.read_constantcontact_account(tenant=tenant, tokens=cc_tokens)
     )
     lifecycle.connect_constantcontact(tenant=tenant, tokens=cc_tokens, account=summary)
+    if sales is not None:
+        lifecycle.choose_sales_data(tenant=tenant, **sales.as_form())
     lifecycle.choose_list(
         tenant=tenant, list_id=account.lists[LIST_NAME], list_name=LIST_NAME, user=user
     )

@@ -2,13 +2,16 @@
 
     python -m bench.sync_worker <run id>
 
-prints JSON: the run's wall time, and the process's peak resident memory before the run
-(Django and the engine loaded) and after it. The environment is the stack's."""
+prints JSON: the run's wall time, the process's peak resident memory before the run
+(Django and the engine loaded) and after it, and the run's provider calls by endpoint
+("constantcontact:create_custom_field": 9, ...). The environment is the stack's."""
 
 import json
 import os
 import sys
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import django
@@ -23,6 +26,24 @@ def peak_kib() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+def count_endpoints(endpoints: Counter[str]) -> None:
+    """Every client the runs make also counts its calls by endpoint, in `endpoints`."""
+    from ccsync.sync import runs
+
+    counting = runs._counting
+
+    def by_endpoint(provider: str, acquire: Callable[[str], None], calls: Counter[str]):
+        before_request = counting(provider, acquire, calls)
+
+        def counted(endpoint: str) -> None:
+            before_request(endpoint)
+            endpoints[f"{provider}:{endpoint}"] += 1
+
+        return counted
+
+    runs._counting = by_endpoint
+
+
 def main() -> None:
     run_id = int(sys.argv[1])
     django.setup()
@@ -34,11 +55,14 @@ def main() -> None:
     # memory; a production worker does not.
     settings.DEBUG = False
 
+    endpoints: Counter[str] = Counter()
+    count_endpoints(endpoints)
     before = peak_kib()
     started = time.monotonic()
     kinds.execute(run_id=run_id, worker=f"bench-{os.getpid()}")
     seconds = time.monotonic() - started
-    print(json.dumps({"seconds": seconds, "baseline_kib": before, "peak_kib": peak_kib()}))
+    measured = {"seconds": seconds, "baseline_kib": before, "peak_kib": peak_kib()}
+    print(json.dumps({**measured, "endpoints": dict(endpoints)}))
 
 
 if __name__ == "__main__":

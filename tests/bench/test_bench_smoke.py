@@ -27,6 +27,17 @@ FIGURES = {
         "answer time p50 / p99",
         "events stored (one per delivery)",
     ],
+    "Sales data": [
+        "runs with / without sales data",
+        "QuickBooks calls of the sync, with every fact / without sales data",
+        "Constant Contact calls of the sync, with every fact / without sales data",
+        "one-time set-up of the Constant Contact account (custom fields listed / created)",
+        "contacts in Constant Contact holding every figure the app read",
+        "sample recomputed from the sandbox's QuickBooks transactions",
+        "with the tag too: contacts holding the tag",
+        "Constant Contact calls until every figure is in Constant Contact",
+        "contacts whose figures were updated (invoices + 1, total sales + the amount)",
+    ],
     "Many tenants": [
         "Constant Contact calls a second: peak / answered 429",
         "the day's Constant Contact calls (the limiter's count, every benchmark)",
@@ -42,6 +53,11 @@ MUST_HOLD = {
     "events stored (one per delivery)",
     "Constant Contact calls a second: peak / answered 429",
     "tenants whose first sync completed",
+    "runs with / without sales data",
+    "contacts in Constant Contact holding every figure the app read",
+    "sample recomputed from the sandbox's QuickBooks transactions",
+    "with the tag too: contacts holding the tag",
+    "contacts whose figures were updated (invoices + 1, total sales + the amount)",
 }
 
 
