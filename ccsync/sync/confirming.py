@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -24,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ccsync.ops import counters
-from ccsync.sync import runs
+from ccsync.sync import runs, sales
 from ccsync.sync.judging import update_records
 from ccsync.sync.models import ContactImport, CustomerRecord, Run, TenantSync
 from ccsync.sync.runs import Sync
@@ -161,10 +162,11 @@ def read_back(
     since the import was sent, read in pages of 500."""
     wanted = {row.email.lower(): row for row in rows}
     seen: dict[str, Mapping[str, Any]] = {}
+    field_ids = sales.known_field_ids(tenant_id=sent.tenant_id)
     contacts = cc.iter_contacts(
         status="all",
         updated_after=sent.sent_at - READ_BACK_OVERLAP,
-        include=["list_memberships"],
+        include=["list_memberships", "custom_fields"] if field_ids else ["list_memberships"],
         limit=500,
     )
     for contact in contacts:
@@ -177,7 +179,7 @@ def read_back(
     outcomes = Outcomes()
     for email, row in wanted.items():
         held = seen.get(email)
-        if held is None or not _holds(held, row.row):
+        if held is None or not _holds(held, row.row, field_ids):
             outcomes.failed[row.pk] = why
         elif (held.get("email_address") or {}).get("permission_to_send") == "unsubscribed":
             outcomes.unsubscribed.add(row.pk)
@@ -188,9 +190,34 @@ def read_back(
     return outcomes
 
 
-def _holds(contact: Mapping[str, Any], row: Mapping[str, str]) -> bool:
-    """Whether the contact holds the values the row sent (those read without an include)."""
-    return all(contact.get(name) == row[name] for name in _COMPARED if row.get(name))
+def _holds(
+    contact: Mapping[str, Any], row: Mapping[str, str], field_ids: Mapping[str, str]
+) -> bool:
+    """Whether the contact holds the values the row sent: its names, and its figures (a
+    value Constant Contact refused is not there)."""
+    if not all(contact.get(name) == row[name] for name in _COMPARED if row.get(name)):
+        return False
+    held = {
+        str(item.get("custom_field_id")): str(item.get("value", ""))
+        for item in contact.get("custom_fields") or []
+        if isinstance(item, dict)
+    }
+    return all(
+        same_value(value, held.get(field_ids[key], ""))
+        for key, value in row.items()
+        if key in field_ids
+    )
+
+
+def same_value(sent: str, held: str) -> bool:
+    """A figure as sent and as Constant Contact gives it back: the same text, the same
+    number however written ("150.50", "150.5"), or the same date with a time after it."""
+    if sent == held or (len(sent) == 10 and held.startswith(sent + "T")):
+        return True
+    try:
+        return Decimal(sent) == Decimal(held)
+    except InvalidOperation:
+        return False
 
 
 def _placed_by_address(messages: Iterable[str], rows: list[_Row]) -> dict[int, str]:

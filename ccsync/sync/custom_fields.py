@@ -85,14 +85,24 @@ def _set_up_fields(
                 "to let the app make its own."
             )
             continue
-        metadata = found.get("metadata")
-        allows_negative = isinstance(metadata, dict) and bool(metadata.get("allow_negative"))
         choice.fields[fact.key] = {
             "id": str(found["custom_field_id"]),
             "name": str(found["name"]),
             "type": kind,
-            "negative": kind in TEXT_TYPES or allows_negative,
+            **_holds(kind, found.get("metadata")),
         }
+
+
+def _holds(kind: str, metadata: object) -> dict[str, object]:
+    """What a field's values may be: below zero ("negative"), and how many decimals
+    ("decimals", None for any): a number field takes what its metadata allows (none below
+    zero unless allow_negative; no decimals when integer), a text field anything."""
+    if kind in TEXT_TYPES or kind == "date":
+        return {"negative": True, "decimals": None}
+    meta = metadata if isinstance(metadata, dict) else {}
+    places = meta.get("decimal_places")
+    decimals = 0 if meta.get("integer") else places if isinstance(places, int) else None
+    return {"negative": bool(meta.get("allow_negative")), "decimals": decimals}
 
 
 def _metadata(fact: Fact) -> dict | None:

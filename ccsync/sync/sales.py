@@ -2,7 +2,8 @@
 Contact as `cf:` columns of the same import rows as the contact (no call of their own).
 
 - The figures of a customer include its jobs' (sub-customers'), as QuickBooks' own
-  "Balance with jobs" does: a job is never a contact, its sales are its customer's.
+  "Balance with jobs" does; a job with an address of its own, a contact too, carries its
+  own and its sub-jobs'.
 - `CustomerRecord.sales` keeps every figure as read; `row` carries the chosen ones whose
   custom field exists in the account (custom_fields.py) and that the field can hold. One it
   cannot hold (a negative amount in a field that takes none) is left out and noted on the
@@ -39,6 +40,7 @@ class Column:
     name: str  # the custom field's name: the import's column is "cf:<name>"
     field_id: str
     negative: bool  # the field takes values below zero
+    decimals: int | None = None  # the decimals the field takes (None: any)
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,20 @@ def columns(*, tenant: Tenant) -> Columns:
                 name=str(choice.fields[key]["name"]),
                 field_id=str(choice.fields[key]["id"]),
                 negative=bool(choice.fields[key].get("negative", True)),
+                decimals=choice.fields[key].get("decimals"),
             )
             for key in choice.facts
             if key in choice.fields and key in BY_KEY
         )
     )
+
+
+def known_field_ids(*, tenant_id: int) -> dict[str, str]:
+    """cf: column -> custom field id, of every field set up in the account (chosen now or
+    not): what an import may have carried."""
+    choice = SalesData.objects.filter(tenant_id=tenant_id).first()
+    specs = choice.fields.values() if choice is not None else ()
+    return {f"{SALES_PREFIX}{spec['name']}": str(spec["id"]) for spec in specs}
 
 
 def sales_row(sales: Mapping[str, str], chosen: Columns) -> tuple[dict[str, str], str]:
@@ -87,16 +98,28 @@ def sales_row(sales: Mapping[str, str], chosen: Columns) -> tuple[dict[str, str]
         value = sales.get(column.fact, "")
         if not value:
             continue
-        if value.startswith("-") and not column.negative:
-            unsent.append(f"{BY_KEY[column.fact].choice} {value}")
-            continue
-        row[f"{SALES_PREFIX}{column.name}"] = value
-    note = (
-        f"Not sent: {', '.join(unsent)}: the Constant Contact field takes no negative numbers."
-        if unsent
-        else ""
-    )
+        fitted, why = _fit(column, value)
+        if why:
+            unsent.append(f"{BY_KEY[column.fact].choice} {value} ({why})")
+        else:
+            row[f"{SALES_PREFIX}{column.name}"] = fitted
+    if not unsent:
+        return row, ""
+    note = f"Not sent, the Constant Contact field cannot hold it: {'; '.join(unsent)}."
     return row, note[:500]
+
+
+def _fit(column: Column, value: str) -> tuple[str, str]:
+    """The value as the field takes it (whole numbers without ".00"), or why it cannot."""
+    if value.startswith("-") and not column.negative:
+        return "", "it takes no negative numbers"
+    if column.decimals is None or "." not in value:
+        return value, ""
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-column.decimals))
+    if exact != Decimal(value):
+        places = f"{column.decimals} decimals" if column.decimals else "whole numbers"
+        return "", f"it takes {places} only"
+    return str(exact), ""
 
 
 def figures(own: CustomerSales | None, *, customer_id: str, customer_type: str) -> dict[str, str]:
@@ -162,13 +185,18 @@ class _Family:
         jobs = CustomerRecord.objects.filter(tenant=tenant).exclude(parent_id="")
         return cls(dict(jobs.values_list("customer_id", "parent_id")))
 
-    def top(self, customer_id: str) -> str:
-        for _ in range(MAX_JOB_DEPTH + 1):
-            parent = self.parents.get(customer_id)
-            if parent is None:
+    def line(self, customer_id: str) -> list[str]:
+        """The customer and those it is a job of, up to its top-level customer."""
+        line = [customer_id]
+        for _ in range(MAX_JOB_DEPTH):
+            parent = self.parents.get(line[-1])
+            if parent is None or parent in line:
                 break
-            customer_id = parent
-        return customer_id
+            line.append(parent)
+        return line
+
+    def top(self, customer_id: str) -> str:
+        return self.line(customer_id)[-1]
 
     def members(self, tops: set[str]) -> list[str]:
         return sorted(tops | {job for job in self.parents if self.top(job) in tops})
@@ -178,8 +206,8 @@ def refresh(
     *, tenant: Tenant, qb: QuickBooksClient, customer_ids: Sequence[str] | None
 ) -> list[str]:
     """Read the figures of these customers (None: all) and their families from QuickBooks
-    and put them in what is sent. Returns the customers (not jobs) refreshed, for the rules
-    to judge. Nothing is read while the option is off."""
+    and put them in what is sent. Returns the customers refreshed (the families of those
+    asked), for the rules to judge. Nothing is read while the option is off."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     if choice is None:
         return []
@@ -191,12 +219,14 @@ def refresh(
     ask = () if tops is None else family.members(tops)
     read = qb.sales_figures(today=timezone.localdate(), customer_ids=ask)
     types = qb.customer_types() if "customer_type" in choice.facts else {}
-    by_top: dict[str, list[CustomerSales]] = {}
+    # Each customer's own, and its jobs' (a job with an address of its own is a contact too).
+    by_customer: dict[str, list[CustomerSales]] = {}
     for customer_id, own in read.items():
-        by_top.setdefault(family.top(customer_id), []).append(own)
-    records = CustomerRecord.objects.filter(tenant=tenant, parent_id="")
+        for holder in family.line(customer_id):
+            by_customer.setdefault(holder, []).append(own)
+    records = CustomerRecord.objects.filter(tenant=tenant)
     if tops is not None:
-        records = records.filter(customer_id__in=tops)
+        records = records.filter(customer_id__in=ask)
     chosen = columns(tenant=tenant)
     refreshed = []
     fields = ("pk", "customer_id", "customer_type_id", "row", "sales", "sales_note")
@@ -206,7 +236,7 @@ def refresh(
     ):
         refreshed.append(customer_id)
         sales = figures(
-            combined(by_top.get(customer_id, ())),
+            combined(by_customer.get(customer_id, ())),
             customer_id=customer_id,
             customer_type=types.get(type_id, ""),
         )

@@ -216,9 +216,8 @@ def _sales_columns(choice: SalesData) -> list[str]:
 
 
 def customer_figures(*, tenant: Tenant, query: str) -> QuerySet[CustomerRecord]:
-    """Customers (not jobs) matching `query` (name, email or QuickBooks id), for their
-    figures."""
-    records = CustomerRecord.objects.filter(tenant=tenant, parent_id="", deleted=False)
+    """Customers matching `query` (name, email or QuickBooks id), for their figures."""
+    records = CustomerRecord.objects.filter(tenant=tenant, deleted=False)
     query = query.strip()
     if query:
         records = records.filter(_matching(query))

@@ -173,7 +173,7 @@ def test_a_figure_the_field_cannot_hold_is_noted_and_not_sent(shop):
     company.sync_changes()
     record.refresh_from_db()
     assert record.sales["open_balance"] == "-40.00"
-    assert "Open balance -40.00" in record.sales_note
+    assert "Open balance -40.00 (it takes no negative numbers)" in record.sales_note
     assert company.custom_fields("bo@example.com")[BALANCE] == "0.00"  # left as it was
     assert company.custom_fields("bo@example.com")[TOTAL] == "-40.00"
 
@@ -347,3 +347,70 @@ def test_an_invoice_whose_webhook_never_came_is_caught_by_the_daily_cdc(shop):
     assert run.state == Run.State.COMPLETED, run.error
     assert (run.synced, run.constantcontact_calls) == (1, 1)
     assert company.custom_fields("bo@example.com")[TOTAL] == "70.00"
+
+
+def test_a_field_people_made_for_whole_numbers_gets_what_it_can_hold(shop, install):
+    company = shop()
+    cc_client(company).create_custom_field(
+        label=TOTAL, type="number", metadata={"integer": True, "allow_negative": True}
+    )
+    lifecycle.choose_sales_data(
+        tenant=company.tenant,
+        enabled=True,
+        facts=["total_sales"],
+        tag_enabled=False,
+        tag_name="",
+    )
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert company.custom_fields("bo@example.com") == {TOTAL: "0"}
+    assert company.custom_fields("ann@example.com") == {}  # 150.50 would be wrong
+    ann = CustomerRecord.objects.get(tenant=company.tenant, display_name="Ann Lee")
+    assert "150.50 (it takes whole numbers only)" in ann.sales_note
+    assert len(company.fields_and_tags()["custom_fields"]) == 1  # theirs, not another
+
+
+def test_a_figure_constant_contact_refuses_is_never_recorded_as_synced(shop):
+    company = shop()
+    cc_client(company).create_custom_field(
+        label=TOTAL, type="number", metadata={"integer": True, "allow_negative": True}
+    )
+    lifecycle.choose_sales_data(
+        tenant=company.tenant,
+        enabled=True,
+        facts=["total_sales"],
+        tag_enabled=False,
+        tag_name="",
+    )
+    company.run()
+    choice = company.tenant.sales_data
+    choice.fields["total_sales"]["decimals"] = None  # as if the field changed since
+    choice.save()
+    ann = company.customer_id("Ann Lee")
+    invoice = company.sell(ann, "0.25")
+    company.webhook(("created", invoice["Id"], "invoice"))
+    run = company.sync_changes()
+    record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=ann)
+    # Constant Contact's error names no address: the contacts are read back, and Ann's
+    # figure is not there.
+    assert record.outcome == CustomerRecord.Outcome.FAILED, record.outcome
+    assert run.failed == 1 and company.custom_fields("ann@example.com") == {}
+
+
+def test_a_job_with_an_address_of_its_own_carries_its_own_figures(install):
+    company = install(person("Di Poe", "di@example.com"), **SALES_ON)
+    di = company.customer_id("Di Poe")
+    [job] = company.add(
+        {
+            "DisplayName": "Di Poe:Garden",
+            "Job": True,
+            "ParentRef": {"value": di},
+            "PrimaryEmailAddr": {"Address": "garden@example.com"},
+        }
+    )
+    company.sell(di, "10.00")
+    company.sell(job["Id"], "5.00")
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert company.custom_fields("di@example.com")[TOTAL] == "15.00"
+    assert company.custom_fields("garden@example.com")[TOTAL] == "5.00"

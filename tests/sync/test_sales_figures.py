@@ -70,7 +70,16 @@ def test_a_negative_figure_a_field_cannot_hold_is_noted_not_sent():
         {"total_sales": "-5.00", "open_balance": "-12.00", "customer_id": "9"}, COLUMNS
     )
     assert row == {"cf:QuickBooks:_total_sales": "-5.00", "cf:QuickBooks:_customer_id": "9"}
-    assert "Open balance -12.00" in note and "negative" in note
+    assert "Open balance -12.00 (it takes no negative numbers)" in note
+
+
+def test_a_field_for_whole_numbers_gets_whole_numbers_or_nothing():
+    whole = Columns((Column("total_sales", "T", "f1", negative=True, decimals=0),))
+    assert sales_row({"total_sales": "150.00"}, whole) == ({"cf:T": "150"}, "")
+    row, note = sales_row({"total_sales": "150.50"}, whole)
+    assert row == {} and "150.50 (it takes whole numbers only)" in note
+    one = Columns((Column("total_sales", "T", "f1", negative=True, decimals=1),))
+    assert sales_row({"total_sales": "150.50"}, one) == ({"cf:T": "150.5"}, "")
 
 
 def test_only_the_chosen_columns_are_sent():
