@@ -32,13 +32,20 @@ def _rendered(sale: SalesTransaction) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 @control_api
 def customer_sales(request: HttpRequest, realm_id: str, customer_id: str) -> Any:
-    """GET: the customer's transactions (voided ones too). POST {"entity": "Invoice",
+    """GET: the customer's transactions (voided ones too), each as {entity: transaction}.
+    POST {"entity": "Invoice",
     "amount": "120.00", "tax": "9.90", "TxnDate": "2025-01-31", "description": "..."}."""
     if request.method == "GET":
         rows = SalesTransaction.objects.filter(
             realm_id=realm_id, customer_number=int(customer_id) if customer_id.isdigit() else -1
         ).exclude(state=SalesTransaction.DELETED)
-        return {"Transactions": sales_selectors.render_transactions(list(rows.order_by("number")))}
+        found = list(rows.order_by("number"))
+        rendered = sales_selectors.render_transactions(found)
+        return {
+            "Transactions": [
+                {sale.entity: body} for sale, body in zip(found, rendered, strict=True)
+            ]
+        }
     body = json_object(request)
     sale = sales.create_transaction(
         realm_id=realm_id,
