@@ -199,9 +199,10 @@ def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     if choice is None:
         return None
-    carrying = CustomerRecord.objects.filter(
-        tenant=tenant, outcome=CustomerRecord.Outcome.SYNCED, in_list=True
-    ).filter(sent_row__has_any_keys=_sales_columns(choice))
+    # As figures_row: confirmed figures stay the contact's while newer ones are on their way.
+    carrying = CustomerRecord.objects.filter(tenant=tenant, in_list=True).filter(
+        sent_row__has_any_keys=_sales_columns(choice)
+    )
     return {
         "refreshed_at": choice.refreshed_at,
         "contacts": carrying.count() if choice.fields else 0,

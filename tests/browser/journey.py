@@ -29,6 +29,13 @@ class Camera:
         self.count += 1
         page.screenshot(path=self.folder / f"{self.count:02d}-{step}.png", full_page=True)
 
+    def section(self, part: Locator, step: str) -> Path:
+        """One part of a page alone (for the README); the answer is the file."""
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{step}.png"
+        part.screenshot(path=path)
+        return path
+
 
 @dataclass
 class World:
@@ -317,15 +324,20 @@ def add_customer_in_quickbooks(
     world.eligible.add(email.lower())
 
 
-def edit_customer_in_quickbooks(
-    page: Page, world: World, camera: Camera, *, key: str, **labelled: str
-) -> None:
+def open_quickbooks_customer(page: Page, world: World, *, key: str) -> None:
+    """QuickBooks' Customers page -> the customer's Edit link -> the customer's page."""
     customer_id = world.customers[key]["Id"]
     page.goto(f"{world.stack.sandbox.url}/qbo/customers/")
     row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=customer_id, exact=True))
     row.get_by_role("link", name="Edit").click()
     heading = re.compile(f"^Customer {customer_id}:")
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
+
+
+def edit_customer_in_quickbooks(
+    page: Page, world: World, camera: Camera, *, key: str, **labelled: str
+) -> None:
+    open_quickbooks_customer(page, world, key=key)
     fill_customer_form(page, **labelled)
     camera(page, "quickbooks-edit-customer")
     page.get_by_role("button", name="Save").click()
