@@ -339,15 +339,12 @@ def choose_sales_data(
     after = set(facts) if enabled else set()
     tag_before = choice.tag_name if choice.enabled and choice.tag_enabled else ""
     tag_after = tag_name if enabled and tag_enabled else ""
+    more, new_tag = bool(after - before), bool(tag_after) and tag_after != tag_before
     if tag_name != choice.tag_name:
         choice.tag_id, choice.tagging_activity_id, choice.tagging_upto = "", "", None
     choice.enabled, choice.facts = enabled, [key for key in facts if key in BY_KEY]
     choice.tag_enabled, choice.tag_name = tag_enabled, tag_name
-    choice.changed_at = timezone.now()
+    if more or new_tag:  # owed to every synced contact: a full check (ccsync.sync.sales)
+        choice.changed_at = timezone.now()
     choice.save()
-    return SalesDataChange(
-        choice=choice,
-        more=bool(after - before),
-        less=bool(before - after),
-        new_tag=bool(tag_after) and tag_after != tag_before,
-    )
+    return SalesDataChange(choice=choice, more=more, less=bool(before - after), new_tag=new_tag)

@@ -39,8 +39,9 @@ def settings_view(request: TenantRequest) -> HttpResponse:
     sales_form = SalesDataForm(request.POST)
     if not (form.is_valid() and sales_form.is_valid()):
         return _settings_page(request, lists=lists, form=form, sales_form=sales_form, status=400)
+    before = selectors.current_list(tenant=request.tenant)
     # Before the list: the first sync the list starts takes the sales data along.
-    lifecycle.choose_sales_data(tenant=request.tenant, **sales_form.cleaned_data)
+    sales = lifecycle.choose_sales_data(tenant=request.tenant, **sales_form.cleaned_data)
     choice = lifecycle.choose_list(
         tenant=request.tenant,
         list_id=form.cleaned_data["list_id"],
@@ -49,8 +50,22 @@ def settings_view(request: TenantRequest) -> HttpResponse:
     )
     if choice.first:
         return render(request, "tenants/success.html", {"selection": choice.selection})
-    messages.success(request, f"New contacts now go to the list “{choice.selection.list_name}”.")
+    said = [_sales_message(sales)] if sales.more or sales.less or sales.new_tag else []
+    if before is None or before.list_id != choice.selection.list_id:
+        said.insert(0, f"New contacts now go to the list “{choice.selection.list_name}”.")
+    messages.success(request, " ".join(said) or "Your settings are saved; nothing changed.")
     return redirect("tenants:status")
+
+
+def _sales_message(change: services.SalesDataChange) -> str:
+    if not change.choice.enabled:
+        return "Sales data is no longer sent. Your contacts keep the values they have."
+    said = []
+    if change.more or change.new_tag:
+        said.append("Every synced contact gets the sales data you chose, starting now.")
+    if change.less:
+        said.append("The facts you unticked are no longer sent; your contacts keep them.")
+    return " ".join(said)
 
 
 @require_POST

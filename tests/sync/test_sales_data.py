@@ -414,3 +414,20 @@ def test_a_job_with_an_address_of_its_own_carries_its_own_figures(install):
     assert run.state == Run.State.COMPLETED, run.error
     assert company.custom_fields("di@example.com")[TOTAL] == "15.00"
     assert company.custom_fields("garden@example.com")[TOTAL] == "5.00"
+
+
+def test_saving_settings_says_what_changed(shop):
+    company = shop()
+    company.run()
+    client = company.journey.client
+    same_list = {"list_id": company.lists["Customers"]}
+    answer = client.post("/settings/", {**same_list, **SALES_ON}, follow=True)
+    said = answer.content.decode()
+    assert "Every synced contact gets the sales data you chose, starting now." in said
+    assert "New contacts now go to the list" not in said
+    answer = client.post("/settings/", same_list, follow=True)
+    assert "Sales data is no longer sent. Your contacts keep the values they have." in (
+        answer.content.decode()
+    )
+    answer = client.post("/settings/", same_list, follow=True)
+    assert "Your settings are saved; nothing changed." in answer.content.decode()
