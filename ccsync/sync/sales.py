@@ -18,9 +18,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
+from ccsync.sync.bulk import update_each
 from ccsync.sync.mapping import SALES_PREFIX, row_hash, without_sales
 from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.client import QuickBooksClient
@@ -265,10 +265,7 @@ def everyone_due(*, tenant: Tenant) -> bool:
 
 
 def _save(batch: list[CustomerRecord]) -> None:
-    with transaction.atomic():
-        CustomerRecord.objects.bulk_update(
-            batch, ["sales", "sales_note", "row", "row_hash"], batch_size=RECORDS_AT_ONCE
-        )
+    update_each(batch, ["sales", "sales_note", "row", "row_hash"])
     batch.clear()
 
 
@@ -306,10 +303,9 @@ def stop_sending(*, tenant: Tenant) -> int:
         batch.append(record)
         changed += 1
         if len(batch) >= RECORDS_AT_ONCE:
-            CustomerRecord.objects.bulk_update(batch, fields)
+            update_each(batch, fields)
             batch.clear()
-    if batch:
-        CustomerRecord.objects.bulk_update(batch, fields)
+    update_each(batch, fields)
     return changed
 
 
