@@ -177,36 +177,45 @@ def read_back(
                 break
     why = messages[0][:500] if len(messages) == 1 else NOT_TAKEN
     outcomes = Outcomes()
+    refused: set[str] = set()
     for email, row in wanted.items():
         held = seen.get(email)
-        if held is None or not _holds(held, row.row, field_ids):
+        missing = _figures_missing(held, row.row, field_ids) if held is not None else set()
+        if held is None or not _holds(held, row.row) or missing:
             outcomes.failed[row.pk] = why
+            refused |= missing
         elif (held.get("email_address") or {}).get("permission_to_send") == "unsubscribed":
             outcomes.unsubscribed.add(row.pk)
         elif sent.list_id not in (held.get("list_memberships") or []):
             outcomes.failed[row.pk] = NOT_IN_LIST
         else:
             outcomes.synced.add(row.pk)
+    if refused:
+        # A field deleted or changed in Constant Contact: not sent until it is set up again.
+        sales.fields_refused(tenant_id=sent.tenant_id, field_ids=refused)
     return outcomes
 
 
-def _holds(
+def _holds(contact: Mapping[str, Any], row: Mapping[str, str]) -> bool:
+    """Whether the contact holds the names the row sent (read without an include)."""
+    return all(contact.get(name) == row[name] for name in _COMPARED if row.get(name))
+
+
+def _figures_missing(
     contact: Mapping[str, Any], row: Mapping[str, str], field_ids: Mapping[str, str]
-) -> bool:
-    """Whether the contact holds the values the row sent: its names, and its figures (a
-    value Constant Contact refused is not there)."""
-    if not all(contact.get(name) == row[name] for name in _COMPARED if row.get(name)):
-        return False
+) -> set[str]:
+    """The custom fields whose value the row sent and the contact does not hold (Constant
+    Contact refused it)."""
     held = {
         str(item.get("custom_field_id")): str(item.get("value", ""))
         for item in contact.get("custom_fields") or []
         if isinstance(item, dict)
     }
-    return all(
-        same_value(value, held.get(field_ids[key], ""))
+    return {
+        field_ids[key]
         for key, value in row.items()
-        if key in field_ids
-    )
+        if key in field_ids and not same_value(value, held.get(field_ids[key], ""))
+    }
 
 
 def same_value(sent: str, held: str) -> bool:

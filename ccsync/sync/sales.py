@@ -12,6 +12,7 @@ Contact as `cf:` columns of the same import rows as the contact (no call of thei
   sending anything: Constant Contact keeps the values people may already segment on.
 """
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,8 @@ from integrations.quickbooks.client import QuickBooksClient
 from integrations.quickbooks.reports import CustomerSales
 from tenants.models import SalesData, Tenant
 from tenants.sales_facts import BY_KEY
+
+logger = logging.getLogger(__name__)
 
 RECORDS_AT_ONCE = 1000
 MAX_JOB_DEPTH = 5  # QuickBooks nests jobs at most five levels deep
@@ -289,14 +292,37 @@ def with_sales_columns(
     return result
 
 
-def stop_sending(*, tenant: Tenant) -> int:
+def fields_refused(*, tenant_id: int, field_ids: set[str]) -> None:
+    """Constant Contact refused the values of these custom fields (deleted or changed by
+    people since they were set up): they leave what is sent, with a word for the person,
+    until the next full check sets them up again (found by their labels, or made anew)."""
+    choice = SalesData.objects.select_related("tenant").filter(tenant_id=tenant_id).first()
+    if choice is None:
+        return
+    gone = [key for key, spec in choice.fields.items() if str(spec.get("id")) in field_ids]
+    if not gone:
+        return
+    labels = ", ".join(f"“{BY_KEY[key].label}”" for key in gone if key in BY_KEY)
+    names = [str(choice.fields[key]["name"]) for key in gone]
+    choice.fields = {key: spec for key, spec in choice.fields.items() if key not in gone}
+    choice.problem = (
+        f"Constant Contact refused the values of {labels}: they are not sent until the "
+        "next full check sets the fields up again (Sync now on the status page does it)."
+    )[:500]
+    choice.save(update_fields=["fields", "problem"])
+    logger.warning("custom fields refused: tenant=%s facts=%s", tenant_id, ",".join(gone))
+    stop_sending(tenant=choice.tenant, dropped=[f"{SALES_PREFIX}{name}" for name in names])
+
+
+def stop_sending(*, tenant: Tenant, dropped: Sequence[str] = ()) -> int:
     """Take out of what is sent the cf: columns no longer chosen, without sending anything
     for it: where Constant Contact held the row, it still holds the rest of it. Returns how
-    many records changed."""
+    many records changed. `dropped`: columns of fields no longer set up."""
     kept = {f"{SALES_PREFIX}{c.name}" for c in columns(tenant=tenant).columns}
     changed = 0
     batch: list[CustomerRecord] = []
-    records = CustomerRecord.objects.filter(tenant=tenant, row__has_any_keys=_cf_keys(tenant))
+    keys = _cf_keys(tenant) + list(dropped)
+    records = CustomerRecord.objects.filter(tenant=tenant, row__has_any_keys=keys)
     fields = ["row", "row_hash", "sent_row", "sent_hash", "queued_hash"]
     for record in records.only("pk", *fields).iterator(chunk_size=RECORDS_AT_ONCE):
         _drop_columns(record, kept)

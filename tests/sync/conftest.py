@@ -127,7 +127,10 @@ class Company:
         """The contact's custom fields in Constant Contact, by the field's label."""
         labels = {f["custom_field_id"]: f["label"] for f in self.fields_and_tags()["custom_fields"]}
         held = self.contacts()[email].get("custom_fields") or []
-        return {labels[f["custom_field_id"]]: f["value"] for f in held}
+        # A deleted field's value may stay on the contact, unseen: left out, as the pages do.
+        return {
+            labels[f["custom_field_id"]]: f["value"] for f in held if f["custom_field_id"] in labels
+        }
 
     def tags(self, email: str) -> list[str]:
         """The names of the contact's tags in Constant Contact."""

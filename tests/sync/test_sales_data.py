@@ -5,6 +5,7 @@ given by contacts_taggings_add, and every existing rule holds."""
 from datetime import timedelta
 
 import pytest
+import requests
 from django.utils import timezone
 
 from ccsync.sync import events, lifecycle, selectors, services, tagging
@@ -431,3 +432,31 @@ def test_saving_settings_says_what_changed(shop):
     )
     answer = client.post("/settings/", same_list, follow=True)
     assert "Your settings are saved; nothing changed." in answer.content.decode()
+
+
+def test_a_field_deleted_in_constant_contact_is_set_up_again_by_the_next_full_check(shop, settings):
+    company = shop(**SALES_ON)
+    company.run()
+    [field] = [f for f in company.fields_and_tags()["custom_fields"] if f["label"] == TOTAL]
+    token = company.tenant.constantcontact_connection.access_token
+    requests.delete(
+        f"{settings.CONSTANTCONTACT_API_BASE}/contact_custom_fields/{field['custom_field_id']}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).raise_for_status()
+    bo = company.customer_id("Bo Li")
+    invoice = company.sell(bo, "20.00")
+    company.webhook(("created", invoice["Id"], "invoice"))
+    company.sync_changes()
+    record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=bo)
+    assert record.outcome == CustomerRecord.Outcome.FAILED  # never recorded as synced
+    choice = SalesData.objects.get(tenant=company.tenant)
+    assert "total_sales" not in choice.fields and TOTAL in choice.problem
+    assert not any(TOTAL.split(": ")[1].replace(" ", "_") in key for key in record.row)
+
+    full_check = services.sync_now(tenant=company.tenant)  # Sync now, as the problem says
+    assert full_check is not None
+    company.run(full_check)
+    assert company.custom_fields("bo@example.com")[TOTAL] == "20.00"
+    assert company.custom_fields("bo@example.com")[INVOICES] == "1"
+    assert SalesData.objects.get(tenant=company.tenant).problem == ""
