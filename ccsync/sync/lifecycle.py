@@ -77,7 +77,7 @@ def choose_sales_data(
     if change.less:
         sales.stop_sending(tenant=tenant)
     if change.new_tag:
-        CustomerRecord.objects.filter(tenant=tenant, tagged=True).update(tagged=False)
+        CustomerRecord.objects.filter(tenant=tenant).update(tagged=False, tag_asks=0)
     if (change.more or change.new_tag) and not tenant_selectors.needs_first_sync(tenant=tenant):
         transaction.on_commit(lambda: services.sync_now(tenant=tenant))
     return change

@@ -124,6 +124,7 @@ class CustomerRecord(models.Model):
     sales = models.JSONField(default=dict, blank=True)
     sales_note = models.CharField(max_length=500, blank=True)
     tagged = models.BooleanField(default=False)  # holds the tenant's tag in Constant Contact
+    tag_asks = models.PositiveSmallIntegerField(default=0)  # passes that found it untagged
     seen_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,14 +8,16 @@ contacts_taggings_add. An import does not say which contacts it made, so there a
 - Otherwise, by contact: the list's contacts updated since ours were synced are read (500 a
   page) with their tags; one already holding the tag is recorded as tagged (Constant
   Contact says so), the others are tagged, 500 contact ids a call, and the next pass reads
-  them again to see it done. N new contacts: about 3 x N/500 calls.
+  them again to see it done. N new contacts: about 3 x N/500 calls. A contact is asked for
+  at most MAX_ASKS times (not found, or still without the tag): a contact that never takes
+  it does not cost reads at every pass.
 Nothing is called while no synced contact waits for its tag.
 """
 
 import logging
 from datetime import timedelta
 
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 
 from ccsync.sync.judging import update_records
@@ -31,6 +33,7 @@ UPDATED_BEFORE_SYNCED = timedelta(hours=13)
 # Fewer waiting than a page of contacts: reading them costs no more than counting the list.
 WHOLE_LIST_FROM = MAX_MEMBERSHIP_CONTACTS
 FINISHED = {"completed", "failed", "cancelled", "timed_out"}
+MAX_ASKS = 2
 
 
 def tag_synced(*, tenant: Tenant, cc: ConstantContactClient, list_id: str) -> int:
@@ -52,7 +55,11 @@ def tag_synced(*, tenant: Tenant, cc: ConstantContactClient, list_id: str) -> in
 
 def _waiting(tenant: Tenant):
     return CustomerRecord.objects.filter(
-        tenant=tenant, outcome=CustomerRecord.Outcome.SYNCED, in_list=True, tagged=False
+        tenant=tenant,
+        outcome=CustomerRecord.Outcome.SYNCED,
+        in_list=True,
+        tagged=False,
+        tag_asks__lt=MAX_ASKS,
     ).exclude(email="")
 
 
@@ -111,6 +118,7 @@ def _tag_contacts(choice: SalesData, cc: ConstantContactClient, list_id: str, wa
         else:
             untagged.append(str(contact["contact_id"]))
     update_records(holding, tagged=True)
+    waiting.exclude(pk__in=holding).update(tag_asks=F("tag_asks") + 1)
     for start in range(0, len(untagged), MAX_MEMBERSHIP_CONTACTS):
         cc.add_taggings(
             tag_ids=[choice.tag_id], contact_ids=untagged[start : start + MAX_MEMBERSHIP_CONTACTS]

@@ -460,3 +460,23 @@ def test_a_field_deleted_in_constant_contact_is_set_up_again_by_the_next_full_ch
     assert company.custom_fields("bo@example.com")[TOTAL] == "20.00"
     assert company.custom_fields("bo@example.com")[INVOICES] == "1"
     assert SalesData.objects.get(tenant=company.tenant).problem == ""
+
+
+def test_a_contact_that_never_shows_the_tag_is_asked_for_twice_then_left(shop):
+    company = shop(**SALES_ON, **TAG)
+    company.run()
+    list_id = company.lists["Customers"]
+    cc = cc_client(company)
+    tagging.tag_synced(tenant=company.tenant, cc=cc, list_id=list_id)  # the others: done
+    ghost = CustomerRecord.objects.get(tenant=company.tenant, display_name="Bo Li")
+    # As if Constant Contact had lost the contact: no read ever finds it.
+    CustomerRecord.objects.filter(pk=ghost.pk).update(
+        email="ghost@example.com", tagged=False, tag_asks=0
+    )
+    reads = []
+    real = cc.iter_contacts
+    cc.iter_contacts = lambda **kw: reads.append(kw) or real(**kw)  # type: ignore[method-assign]
+    for _ in range(4):
+        tagging.tag_synced(tenant=company.tenant, cc=cc, list_id=list_id)
+    ghost.refresh_from_db()
+    assert (ghost.tagged, ghost.tag_asks, len(reads)) == (False, tagging.MAX_ASKS, 2)
