@@ -15,7 +15,8 @@ demo: $(VENV)/.installed
 	$(PY) -m ccsync.demo
 
 ## The whole test suite, against real PostgreSQL and Redis (started if they are not up);
-## then the sync again on SQLite, the demo's embedded database, where some paths differ.
+## then the sync again on SQLite, the demo's embedded database, where some paths differ (on
+## two xdist workers: each its own database file and sandbox).
 test: $(VENV)/.installed
 	scripts/services.sh
 	scripts/browser.sh
@@ -23,7 +24,7 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
-	DATABASE_URL=sqlite:///$(CURDIR)/var/tests.sqlite3 $(PY) -m pytest -q \
+	DATABASE_URL=sqlite:///$(CURDIR)/var/tests.sqlite3 $(PY) -m pytest -q -n 2 \
 		tests/sync/test_first_sync.py tests/sync/test_changes.py tests/sync/test_resume.py
 
 ## The inner loop, under a minute: the tests that need no sandbox server, stack, browser,
