@@ -28,6 +28,20 @@ def cc_client(company):
     return constantcontact_client(tenant=company.tenant)
 
 
+def total_sales_only(company):
+    """Settings' sales data turned on with one fact, total sales."""
+    return lifecycle.choose_sales_data(
+        tenant=company.tenant, enabled=True, facts=["total_sales"], tag_enabled=False, tag_name=""
+    )
+
+
+def their_whole_number_field(company):
+    """A "QuickBooks: total sales" field people made themselves, for whole numbers."""
+    cc_client(company).create_custom_field(
+        label=TOTAL, type="number", metadata={"integer": True, "allow_negative": True}
+    )
+
+
 def days_ago(n: int) -> str:
     return (timezone.localdate() - timedelta(days=n)).isoformat()
 
@@ -131,13 +145,7 @@ def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
     company = shop()
     company.run()
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.choose_sales_data(
-            tenant=company.tenant,
-            enabled=True,
-            facts=["total_sales"],
-            tag_enabled=False,
-            tag_name="",
-        )
+        total_sales_only(company)
     run = company.run()
     assert run.kind == Run.Kind.RECONCILE and run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3
@@ -253,13 +261,7 @@ def test_turned_on_while_a_run_is_past_reading_figures_a_full_check_follows(shop
     changes = events.start_changes(tenant_id=company.tenant.pk)
     assert changes is not None
     # Turned on with the change run already open: Sync now finds it and starts nothing.
-    lifecycle.choose_sales_data(
-        tenant=company.tenant,
-        enabled=True,
-        facts=["total_sales"],
-        tag_enabled=False,
-        tag_name="",
-    )
+    total_sales_only(company)
     company.run(changes)
     follow_up = selectors.open_run(tenant=company.tenant)
     assert follow_up is not None and follow_up.kind == Run.Kind.RECONCILE
@@ -352,16 +354,8 @@ def test_an_invoice_whose_webhook_never_came_is_caught_by_the_daily_cdc(shop):
 
 def test_a_field_people_made_for_whole_numbers_gets_what_it_can_hold(shop, install):
     company = shop()
-    cc_client(company).create_custom_field(
-        label=TOTAL, type="number", metadata={"integer": True, "allow_negative": True}
-    )
-    lifecycle.choose_sales_data(
-        tenant=company.tenant,
-        enabled=True,
-        facts=["total_sales"],
-        tag_enabled=False,
-        tag_name="",
-    )
+    their_whole_number_field(company)
+    total_sales_only(company)
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error
     assert company.custom_fields("bo@example.com") == {TOTAL: "0"}
@@ -373,16 +367,8 @@ def test_a_field_people_made_for_whole_numbers_gets_what_it_can_hold(shop, insta
 
 def test_a_figure_constant_contact_refuses_is_never_recorded_as_synced(shop):
     company = shop()
-    cc_client(company).create_custom_field(
-        label=TOTAL, type="number", metadata={"integer": True, "allow_negative": True}
-    )
-    lifecycle.choose_sales_data(
-        tenant=company.tenant,
-        enabled=True,
-        facts=["total_sales"],
-        tag_enabled=False,
-        tag_name="",
-    )
+    their_whole_number_field(company)
+    total_sales_only(company)
     company.run()
     choice = company.tenant.sales_data
     choice.fields["total_sales"]["decimals"] = None  # as if the field changed since
