@@ -12,8 +12,7 @@ import logging
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
-from ccsync.sync import sales, services
-from ccsync.sync.models import CustomerRecord
+from ccsync.sync import sales, services, tagging
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import oauth as qb_oauth
 from tenants import selectors as tenant_selectors
@@ -77,7 +76,7 @@ def choose_sales_data(
     if change.less:
         sales.stop_sending(tenant=tenant)
     if change.new_tag:
-        CustomerRecord.objects.filter(tenant=tenant).update(tagged=False, tag_asks=0)
+        tagging.start_over(tenant=tenant)
     if (change.more or change.new_tag) and not tenant_selectors.needs_first_sync(tenant=tenant):
         transaction.on_commit(lambda: services.sync_now(tenant=tenant))
     return change

@@ -244,8 +244,7 @@ def refresh(
             customer_type=types.get(type_id, ""),
         )
         columns_now, note = sales_row(sales, chosen)
-        contact = without_sales(row)
-        new_row = contact | columns_now if contact else {}  # no address: nothing is sent
+        new_row = _with_columns(without_sales(row), columns_now)
         if sales != old_sales or note != old_note or new_row != row:
             batch.append(
                 CustomerRecord(
@@ -288,8 +287,13 @@ def with_sales_columns(
     result = {}
     for customer_id, row in rows.items():
         extra, note = sales_row(stored.get(customer_id) or {}, chosen)
-        result[customer_id] = (row | extra if row else row, note)
+        result[customer_id] = (_with_columns(row, extra), note)
     return result
+
+
+def _with_columns(contact: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
+    """A contact's row with its cf: columns; a customer without an address has no row."""
+    return contact | extra if contact else {}
 
 
 def fields_refused(*, tenant_id: int, field_ids: set[str]) -> None:
@@ -321,7 +325,7 @@ def stop_sending(*, tenant: Tenant, dropped: Sequence[str] = ()) -> int:
     kept = {f"{SALES_PREFIX}{c.name}" for c in columns(tenant=tenant).columns}
     changed = 0
     batch: list[CustomerRecord] = []
-    keys = _cf_keys(tenant) + list(dropped)
+    keys = list(known_field_ids(tenant_id=tenant.pk)) + list(dropped)
     records = CustomerRecord.objects.filter(tenant=tenant, row__has_any_keys=keys)
     fields = ["row", "row_hash", "sent_row", "sent_hash", "queued_hash"]
     for record in records.only("pk", *fields).iterator(chunk_size=RECORDS_AT_ONCE):
@@ -333,12 +337,6 @@ def stop_sending(*, tenant: Tenant, dropped: Sequence[str] = ()) -> int:
             batch.clear()
     update_each(batch, fields)
     return changed
-
-
-def _cf_keys(tenant: Tenant) -> list[str]:
-    choice = SalesData.objects.filter(tenant=tenant).first()
-    names = [str(spec.get("name", "")) for spec in (choice.fields if choice else {}).values()]
-    return [f"{SALES_PREFIX}{name}" for name in names if name]
 
 
 def _drop_columns(record: CustomerRecord, kept: set[str]) -> None:

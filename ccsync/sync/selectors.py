@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
+from ccsync.sync import sales
 from ccsync.sync.mapping import SALES_PREFIX
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from ccsync.sync.rules import SKIP_LABELS, email_parts
@@ -200,20 +201,17 @@ def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
     if choice is None:
         return None
     # As figures_row: confirmed figures stay the contact's while newer ones are on their way.
-    carrying = CustomerRecord.objects.filter(tenant=tenant, in_list=True).filter(
-        sent_row__has_any_keys=_sales_columns(choice)
+    columns = list(sales.known_field_ids(tenant_id=tenant.pk))
+    carrying = CustomerRecord.objects.filter(
+        tenant=tenant, in_list=True, sent_row__has_any_keys=columns
     )
     return {
         "refreshed_at": choice.refreshed_at,
-        "contacts": carrying.count() if choice.fields else 0,
+        "contacts": carrying.count() if columns else 0,
         "problem": choice.problem,
         "unsent": CustomerRecord.objects.filter(tenant=tenant).exclude(sales_note="").count(),
         "url": reverse("sync:sales"),
     }
-
-
-def _sales_columns(choice: SalesData) -> list[str]:
-    return [f"{SALES_PREFIX}{spec['name']}" for spec in choice.fields.values()] or ["-"]
 
 
 def customer_figures(*, tenant: Tenant, query: str) -> QuerySet[CustomerRecord]:

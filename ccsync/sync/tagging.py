@@ -53,6 +53,11 @@ def tag_synced(*, tenant: Tenant, cc: ConstantContactClient, list_id: str) -> in
     return _tag_contacts(choice, cc, list_id, waiting)
 
 
+def start_over(*, tenant: Tenant) -> None:
+    """Another tag: every synced contact is to get it."""
+    CustomerRecord.objects.filter(tenant=tenant).update(tagged=False, tag_asks=0)
+
+
 def _waiting(tenant: Tenant):
     return CustomerRecord.objects.filter(
         tenant=tenant,

@@ -466,3 +466,42 @@ def test_a_contact_that_never_shows_the_tag_is_asked_for_twice_then_left(shop):
         tagging.tag_synced(tenant=company.tenant, cc=cc, list_id=list_id)
     ghost.refresh_from_db()
     assert (ghost.tagged, ghost.tag_asks, len(reads)) == (False, tagging.MAX_ASKS, 2)
+
+
+def test_the_fields_are_set_up_once_per_account(shop):
+    company = shop(**SALES_ON)
+    company.run()
+    full_check = services.sync_now(tenant=company.tenant)
+    assert full_check is not None
+    run = company.run(full_check)
+    assert run.state == Run.State.COMPLETED, run.error
+    # The unsubscribes read alone: no field listed or made again, no figure changed.
+    assert run.constantcontact_calls == 1
+    assert len(company.fields_and_tags()["custom_fields"]) == len(FACTS)
+
+
+def test_with_sales_data_one_contact_per_address_and_the_list_change_rule_hold(install):
+    company = install(
+        person("Eve Old", "shared@example.com"),
+        person("Eve New", "shared@example.com"),
+        **SALES_ON,
+    )
+    old, new = company.customer_id("Eve Old"), company.customer_id("Eve New")
+    company.sell(old, "10.00")
+    company.sell(new, "99.00")
+    company.run()
+    assert len(company.contacts()) == 1
+    # The older customer wins the address: its figures, not the other's.
+    assert company.custom_fields("shared@example.com")[CUSTOMER_ID] == old
+    assert company.custom_fields("shared@example.com")[TOTAL] == "10.00"
+
+    answer = company.journey.client.post(
+        "/settings/", {"list_id": company.lists["Donors"], **SALES_ON}
+    )
+    assert answer.status_code == 302
+    invoice = company.sell(old, "5.00")
+    company.webhook(("created", invoice["Id"], "invoice"))
+    company.sync_changes()
+    contact = company.contacts()["shared@example.com"]
+    assert contact["list_names"] == ["Customers", "Donors"]  # added, never removed
+    assert company.custom_fields("shared@example.com")[TOTAL] == "15.00"
