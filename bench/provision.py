@@ -19,7 +19,7 @@ from django.db import connection
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from ccsync import jobs
+from ccsync.base import jobs
 from ccsync.sync import lifecycle, runs
 from ccsync.sync import selectors as sync_selectors
 from integrations.constantcontact import errors as cc_errors

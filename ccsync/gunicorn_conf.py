@@ -12,7 +12,7 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 # One control socket path per user: several servers on one machine would share it.
 control_socket_disable = True
 # gunicorn's own lines (its errors, the access log) go through the app's handler: JSON in
-# production, with the scrubber (ccsync/ops/logs.py).
+# production, with the scrubber (ccsync/base/logs.py).
 logconfig_dict = {
     **app_settings.LOGGING,
     "loggers": {

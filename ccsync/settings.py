@@ -12,7 +12,7 @@ from typing import Any
 import environ
 from kombu import Exchange, Queue
 
-from ccsync import jobs
+from ccsync.base import jobs
 from ccsync.database import database_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
     # First, so that everything logged for a request (its 500 too) can carry its tenant.
-    "ccsync.ops.logs.RequestContextMiddleware",
+    "ccsync.base.logs.RequestContextMiddleware",
     # /healthz, /readyz, /metrics: answered before the Host header check and https redirect.
     "ccsync.ops.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -205,7 +205,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Queues by kind of work (ccsync/jobs.py, docs/operating.md): a worker started without
+# Queues by kind of work (ccsync/base/jobs.py, docs/operating.md): a worker started without
 # -Q consumes all of them; each can get workers of its own on any host.
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in jobs.ALL]
 CELERY_TASK_DEFAULT_QUEUE = jobs.MAINTENANCE
@@ -288,18 +288,18 @@ WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=15.0)
 WORKER_HEARTBEAT_MAX_AGE = env.float("WORKER_HEARTBEAT_MAX_AGE", default=60.0)
 
 # One JSON object per line in production, readable lines with DEBUG; both carry the tenant
-# and run of a sync and go through the scrubber (ccsync/ops/logs.py).
+# and run of a sync and go through the scrubber (ccsync/base/logs.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "context": {"()": "ccsync.ops.logs.ContextFilter"},
-        "scrub": {"()": "ccsync.ops.logs.ScrubFilter"},
+        "context": {"()": "ccsync.base.logs.ContextFilter"},
+        "scrub": {"()": "ccsync.base.logs.ScrubFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s %(message)s"},
-        "json": {"()": "ccsync.ops.logs.JsonFormatter"},
+        "json": {"()": "ccsync.base.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from ccsync.ops.logs import bind
+from ccsync.base.logs import bind
 from tenants import selectors
 from tenants.models import Tenant, User
 

@@ -6,7 +6,7 @@ Every answer is counted for the metrics, and a 429 from Constant Contact all the
 every process of the app for a moment (the limiter's hold), not just the caller.
 """
 
-from ccsync.ops import counters
+from ccsync.base import counters
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.http import BeforeRequest
 from integrations.limiter import get_limiter

@@ -5,10 +5,8 @@ import smtplib
 
 from celery import shared_task
 
-from ccsync.jobs import RELIABLE
-from ccsync.sync import lifecycle
+from ccsync.base.jobs import RELIABLE
 from tenants import notifications, tokens
-from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -16,13 +14,6 @@ logger = logging.getLogger(__name__)
 @shared_task(name="tenants.refresh_tokens_all", **RELIABLE)
 def refresh_tokens_all() -> None:
     tokens.refresh_expiring_tokens()
-
-
-@shared_task(name="tenants.quickbooks_revoked", **RELIABLE)
-def quickbooks_revoked(tenant_id: int) -> None:
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is not None:
-        lifecycle.quickbooks_revoked(tenant=tenant)
 
 
 @shared_task(name="tenants.email_connection_broken", bind=True, max_retries=6, **RELIABLE)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from ccsync import jobs
+from ccsync.base import jobs
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import errors as qb_errors
@@ -84,9 +84,9 @@ def mark_broken(connection: Connection, *, reason: str) -> None:
 def quickbooks_refused(connection: Connection, *, reason: str) -> None:
     """Intuit refused the grant itself (invalid_grant, or 401 after a refresh): it was
     revoked (My Apps' Disconnect) or has expired. Broken at once, so nothing uses it;
-    then the company is disconnected (tenants.quickbooks_revoked)."""
+    then the company is disconnected (sync.quickbooks_revoked)."""
     mark_broken(connection, reason=reason)
-    jobs.enqueue("tenants.quickbooks_revoked", connection.tenant_id)
+    jobs.enqueue("sync.quickbooks_revoked", connection.tenant_id)
 
 
 class ConnectionTokenSource(ABC):

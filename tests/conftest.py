@@ -8,7 +8,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from ccsync import jobs
+from ccsync.base import jobs
 from support.sandbox_server import Sandbox, start_sandbox, stop_sandbox
 from support.stack import Stack
 

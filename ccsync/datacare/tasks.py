@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
+from ccsync.base.jobs import RELIABLE
 from ccsync.datacare import retention
-from ccsync.jobs import RELIABLE
 
 
 @shared_task(name="datacare.purge_disconnected", **RELIABLE)

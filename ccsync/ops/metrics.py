@@ -1,6 +1,6 @@
 """Prometheus metrics, correct across every process on every host.
 
-Counters and the webhook-lag histogram are recorded by any process (ccsync.ops.counters)
+Counters and the webhook-lag histogram are recorded by any process (ccsync.base.counters)
 and read back here at scrape time; gauges are computed at scrape time from the database, the
 pacer and the broker. Every metric is listed in docs/operating.md.
 """
@@ -20,7 +20,7 @@ from prometheus_client.core import (
     Metric,
 )
 
-from ccsync.ops.counters import (
+from ccsync.base.counters import (
     COUNTERS,
     LABEL_SEPARATOR,
     WEBHOOK_LAG,

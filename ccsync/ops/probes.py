@@ -15,7 +15,8 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-from ccsync.ops import counters, metrics
+from ccsync.base import counters
+from ccsync.ops import metrics
 from ccsync.ops.heartbeat import live_workers
 
 logger = logging.getLogger(__name__)

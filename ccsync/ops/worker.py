@@ -13,7 +13,7 @@ from typing import Any
 from celery import Celery, bootsteps, signals
 from django.conf import settings
 
-from ccsync.ops.logs import bind, unbind
+from ccsync.base.logs import bind, unbind
 
 logger = logging.getLogger(__name__)
 

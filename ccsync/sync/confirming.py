@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ccsync.ops import counters
+from ccsync.base import counters
 from ccsync.sync import runs, sales
 from ccsync.sync.judging import update_records
 from ccsync.sync.models import ContactImport, CustomerRecord, Run, TenantSync

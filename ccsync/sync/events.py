@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import CharField, Min, Q
 from django.utils import timezone
 
-from ccsync import jobs
+from ccsync.base import jobs
 from ccsync.sync import pacing
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
 from ccsync.sync.runs import create_run

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from ccsync.ops import counters
+from ccsync.base import counters
 from ccsync.sync import sales
 from ccsync.sync.mapping import import_row, row_hash
 from ccsync.sync.models import CustomerRecord, UnsubscribedAddress

@@ -28,8 +28,8 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from ccsync.ops import counters
-from ccsync.ops.logs import log_context
+from ccsync.base import counters
+from ccsync.base.logs import log_context
 from ccsync.sync import custom_fields, pacing, runs, sales, sales_changes, tagging
 from ccsync.sync.confirming import confirm_imports
 from ccsync.sync.events import has_pending_events, record_events, schedule_changes

@@ -19,8 +19,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ccsync import jobs
-from ccsync.ops import counters
+from ccsync.base import counters, jobs
 from ccsync.sync.models import Run
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db.models import Min
 from django.utils import timezone
 
-from ccsync import jobs
+from ccsync.base import jobs
 from ccsync.sync import pacing
 from ccsync.sync.confirming import confirm_imports
 from ccsync.sync.events import has_pending_events

@@ -2,13 +2,14 @@
 
 Every task may run twice (acks_late, reject_on_worker_lost): runs are claimed in the
 database and resume from their checkpoint; only passing errors are retried, with backoff.
-Tasks are enqueued by name (ccsync.jobs), never imported.
+Tasks are enqueued by name (ccsync.base.jobs), never imported.
 """
 
 from celery import shared_task
 
-from ccsync.jobs import RELIABLE
-from ccsync.sync import events, kinds, runs, services
+from ccsync.base.jobs import RELIABLE
+from ccsync.sync import events, kinds, lifecycle, runs, services
+from tenants.models import Tenant
 
 
 @shared_task(name="sync.run", bind=True, max_retries=None, **RELIABLE)
@@ -61,3 +62,11 @@ def recover_runs() -> None:
     and change windows that were never processed."""
     runs.recover()
     events.reschedule_forgotten()
+
+
+@shared_task(name="sync.quickbooks_revoked", **RELIABLE)
+def quickbooks_revoked(tenant_id: int) -> None:
+    """Intuit refused the company's refresh token for good: the company is disconnected."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is not None:
+        lifecycle.quickbooks_revoked(tenant=tenant)

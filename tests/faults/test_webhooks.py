@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 from celery import Celery
 
-from ccsync import jobs
+from ccsync.base import jobs
 from ccsync.sync.rules import customer_email, is_active, is_top_level
 from support.stack import spawn_worker, wait_for
 from tests.faults.conftest import RUN_TIMEOUT, kill_worker, new_live_company, run_where

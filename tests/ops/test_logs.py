@@ -10,7 +10,7 @@ import logging.config
 import pytest
 from django.conf import settings
 
-from ccsync.ops.logs import JsonFormatter, log_context, scrub
+from ccsync.base.logs import JsonFormatter, log_context, scrub
 from ccsync.sync.models import Run
 from tenants import crypto
 from tests.sync.conftest import person

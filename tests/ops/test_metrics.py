@@ -6,7 +6,7 @@ from django.conf import settings
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from ccsync import jobs
+from ccsync.base import jobs
 from ccsync.sync import events, pacing, runs, selectors, tasks
 from ccsync.sync.models import Run
 from integrations import http

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from ccsync import jobs
+from ccsync.base import jobs
 from ccsync.celery import app
 from ccsync.ops import heartbeat
 from ccsync.ops.models import WorkerHeartbeat

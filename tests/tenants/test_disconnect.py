@@ -5,13 +5,13 @@ import requests
 from django.utils import timezone
 
 from ccsync.sync import services as sync_services
+from ccsync.sync import tasks
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.limiter import get_limiter
 from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks import oauth as qb_oauth
 from support.query_string import query_of
-from tenants import tasks
 from tenants.models import ConstantContactConnection, ListSelection, QuickBooksConnection, Tenant
 from tenants.tokens import mark_broken, refresh_expiring_tokens
 
@@ -197,7 +197,7 @@ def test_a_refresh_refused_for_good_disconnects_the_company(
     with django_capture_on_commit_callbacks(execute=True):
         refresh_expiring_tokens()  # beat's refresh ahead of expiry
     assert QuickBooksConnection.objects.get(tenant=tenant).is_broken
-    assert ("tenants.quickbooks_revoked", (tenant.pk,)) in [(j.task, j.args) for j in enqueued]
+    assert ("sync.quickbooks_revoked", (tenant.pk,)) in [(j.task, j.args) for j in enqueued]
     tasks.quickbooks_revoked(tenant.pk)
     _assert_disconnected(tenant, stops, old_intuit, old_cc)
     assert "Disconnected in QuickBooks." in QuickBooksConnection.objects.get(tenant=tenant).reason
