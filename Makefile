@@ -28,7 +28,7 @@ test: $(VENV)/.installed
 		tests/sync/test_first_sync.py tests/sync/test_changes.py tests/sync/test_resume.py
 
 ## The inner loop, under a minute: the tests that need no sandbox server, stack, browser,
-## faults or benchmarks (markers given by tests/conftest.py), on two xdist workers (worksteal:
+## faults or benchmarks (markers given by tests/plugins/markers.py), on two xdist workers (worksteal:
 ## the limiter's real-time tests wait while the other worker computes). Bytecode is cached
 ## (__pycache__ is ignored by git): else each worker compiles every module again.
 FAST_TESTS := not (sandbox or stack or browser or faults or bench)

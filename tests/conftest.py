@@ -1,7 +1,6 @@
-"""Fixtures every test folder may use, and the markers each test gets from what it uses."""
+"""Fixtures every test folder may use: the sandbox, the tests' Redis, the tasks enqueued; and
+the plugins that share the rest (tests/plugins: a test folder never imports another)."""
 
-from collections.abc import Iterable
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -12,30 +11,13 @@ from ccsync.base import jobs
 from support.sandbox_server import Sandbox, start_sandbox, stop_sandbox
 from support.stack import Stack
 
-# Markers come from a test's fixtures (however indirectly it uses them) and its folder, never
-# by hand, so a new test cannot be misclassified; `make test-fast` runs the tests with none.
-# (A folder's conftest fixtures reach only its own tests: the folder rule covers them.)
-FIXTURE_MARKERS = {"sandbox": "sandbox", "stack": "stack"}
-FOLDER_MARKERS = {"browser": "browser", "faults": "faults", "bench": "bench"}
-TESTS = Path(__file__).resolve().parent
-
-
-def markers_for(*, fixtures: Iterable[str], path: Path) -> set[str]:
-    fixtures = set(fixtures)
-    found = {marker for fixture, marker in FIXTURE_MARKERS.items() if fixture in fixtures}
-    path = path.resolve()
-    folder = path.relative_to(TESTS).parts[0] if path.is_relative_to(TESTS) else ""
-    if folder in FOLDER_MARKERS:
-        found.add(FOLDER_MARKERS[folder])
-    return found
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        for marker in sorted(
-            markers_for(fixtures=getattr(item, "fixturenames", ()), path=item.path)
-        ):
-            item.add_marker(marker)
+pytest_plugins = [
+    "tests.plugins.markers",
+    "tests.plugins.journeys",
+    "tests.plugins.companies",
+    "tests.plugins.intuit_pages",
+    "tests.plugins.webhook_receiver",
+]
 
 
 def flush_test_redis() -> None:
@@ -48,10 +30,11 @@ def is_xdist_worker(config: pytest.Config) -> bool:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    # Under xdist (`make test-fast`) the workers share the tests' Redis db: it is emptied once,
-    # here, before they start, and never by a worker, which would empty it under another's test.
-    config = session.config
-    if getattr(config.option, "numprocesses", None) and not is_xdist_worker(config):
+    # The limiter's counters (its daily share included) and the metrics live in the tests'
+    # Redis db, emptied once before any test. Under xdist (`make test-fast`) the workers
+    # share it: the controller empties it before they start, never a worker, which would
+    # empty it under another's test.
+    if not is_xdist_worker(session.config):
         flush_test_redis()
 
 

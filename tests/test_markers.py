@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import TESTS, markers_for
+from tests.plugins.markers import TESTS, markers_for
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,3 @@ def revoked(monkeypatch) -> list[str]:
     monkeypatch.setattr(qb_oauth, "revoke", lambda *, token: calls.append(token))
     monkeypatch.setattr(cc_oauth, "revoke", lambda *, token: calls.append(token))
     return calls
-
-
-# The sync tests' installed company against the sandbox (and their fresh rate limiter).
-from tests.sync.conftest import _fresh_limiter, install  # noqa: E402, F401

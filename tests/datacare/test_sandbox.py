@@ -10,7 +10,7 @@ from ccsync.datacare import retention
 from ccsync.sync import lifecycle, operations
 from ccsync.sync.models import CustomerRecord, Run
 from support.accounts import Account, Identity
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 
 def all_contacts(company) -> list[dict]:

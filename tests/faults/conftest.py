@@ -24,8 +24,8 @@ from support.sandbox_server import free_port
 from support.stack import Stack, start_stack, stop_stack, wait_for
 from tenants.models import Tenant
 from tests.faults.expect import Target
-from tests.sync.conftest import Company
-from tests.tenants.conftest import Journey
+from tests.plugins.companies import SandboxCompany
+from tests.plugins.journeys import Journey
 
 LIST = "Customers"
 RUN_TIMEOUT = 60.0
@@ -266,7 +266,7 @@ class Installed:
     """A company installed through the real journey against the session's sandbox; its first
     sync is queued, not run."""
 
-    company: Company
+    company: SandboxCompany
     identity: Identity
     account: Account
 
@@ -295,12 +295,13 @@ def installed(sandbox, sandbox_settings, db, settings):
             json={"count": customers, "random_seed": 3},
             timeout=30,
         ).raise_for_status()
-        company = Company(
+        company = SandboxCompany(
+            tenant=None,  # type: ignore[arg-type]  (known once installed)
+            client=journey.client,
+            lists=account.lists,
             sandbox=sandbox,
             journey=journey,
-            tenant=None,  # type: ignore[arg-type]  (known once installed)
             username=account.username,
-            lists=account.lists,
         )
         installed = Installed(company=company, identity=identity, account=account)
         unsubscribe_a_customer(installed.target)

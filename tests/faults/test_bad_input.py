@@ -25,7 +25,7 @@ from tenants.models import (
     Tenant,
     User,
 )
-from tests.sync.conftest import Company, sign
+from tests.plugins.companies import SandboxCompany, sign
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 VICTIM = "victim.person@example.com"
@@ -99,7 +99,7 @@ def owner(installed, settings):
 
 
 @pytest.fixture
-def company(owner) -> Company:
+def company(owner) -> SandboxCompany:
     return owner.company
 
 

@@ -13,7 +13,7 @@ from ccsync.sync.rules import customer_email, is_active, is_top_level
 from support.stack import spawn_worker, wait_for
 from tests.faults.conftest import RUN_TIMEOUT, kill_worker, new_live_company, run_where
 from tests.faults.expect import Target, assert_list_matches_company, wait_until_list_matches
-from tests.sync.conftest import sign
+from tests.plugins.companies import sign
 
 
 def events(realm_id: str, *changes: tuple[str, str, datetime]) -> bytes:

@@ -5,9 +5,6 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-# The sync tests' fixtures: a tenant installed through the real journey, the engine as a worker.
-from tests.sync.conftest import _fresh_limiter, _plain_http_oauth, install  # noqa: F401
-
 ROOT = Path(__file__).resolve().parents[2]
 METRICS_TOKEN = "metrics-test-token"
 

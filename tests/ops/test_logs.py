@@ -13,7 +13,7 @@ from django.conf import settings
 from ccsync.base.logs import JsonFormatter, log_context, scrub
 from ccsync.sync.models import Run
 from tenants import crypto
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from ccsync.sync.models import Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
 from tenants import clients as tenant_clients
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 Samples = dict[tuple[str, frozenset], float]
 

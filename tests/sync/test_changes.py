@@ -11,7 +11,7 @@ from ccsync.sync import events, pacing, selectors, services
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import ListSelection, Tenant
-from tests.sync.conftest import cloud_events, person, sign
+from tests.plugins.companies import cloud_events, person, sign
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from ccsync.sync.models import ContactImport, CustomerRecord, Run
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.limiter import get_limiter
 from tenants.clients import constantcontact_client
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 Outcome = CustomerRecord.Outcome
 

@@ -7,7 +7,7 @@ from ccsync.sync import judging, services
 from ccsync.sync.models import CustomerRecord, Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 
 def outcomes(company) -> dict[str, tuple[str, str]]:

@@ -4,7 +4,7 @@ import requests
 
 from ccsync.sync import selectors, services
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 CHANGES = 2_500
 

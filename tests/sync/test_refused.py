@@ -10,7 +10,7 @@ from django.utils import timezone
 from ccsync.sync import services
 from ccsync.sync.models import Run, TenantSync
 from tenants import selectors as tenant_selectors
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 BROKEN_EMAIL = "tenants.email_connection_broken"
 

@@ -6,7 +6,7 @@ from ccsync.sync import kinds, runs, selectors, services
 from ccsync.sync.models import CustomerRecord, Run
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.limiter import get_limiter
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 ELIGIBLE = [f"c{i}@example.com" for i in range(8)]
 

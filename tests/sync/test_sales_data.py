@@ -13,7 +13,7 @@ from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
 from tenants.clients import constantcontact_client
 from tenants.models import SalesData
 from tenants.sales_facts import FACTS
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 ALL_FACTS = [fact.key for fact in FACTS]
 SALES_ON = {"sales-enabled": "on", "sales-facts": ALL_FACTS}

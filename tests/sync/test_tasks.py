@@ -9,7 +9,7 @@ from ccsync.sync import kinds, runs, selectors, services, tasks
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
 from tenants import tasks as tenant_tasks
 from tenants.models import ConstantContactConnection, QuickBooksConnection, Tenant
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 
 def test_run_task_syncs_and_is_idempotent(install):

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from ccsync.sync.models import Run
-from tests.sync.conftest import person
+from tests.plugins.companies import person
 
 
 @pytest.fixture

@@ -18,13 +18,8 @@ from django.utils import timezone
 
 from ccsync.sync.models import Run, WebhookEvent
 from ccsync.sync.views import quickbooks_webhook
-from tests.sandbox.quickbooks import conftest as quickbooks
-from tests.sandbox.quickbooks.conftest import Receiver
-from tests.sync.conftest import cloud_events, person, sign
-
-# The sandbox tests' fixtures: a local endpoint registered as the app's webhook URL.
-app_registration = quickbooks.app_registration
-receiver = quickbooks.receiver
+from tests.plugins.companies import cloud_events, person, sign
+from tests.plugins.webhook_receiver import Receiver
 
 UNUSABLE = ["void", "not_an_id", "too_long", "nul", "lone_surrogate", "unknown_entity"]
 

@@ -10,7 +10,7 @@ import requests
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
-from tests.sandbox.intuit.conftest import (
+from tests.plugins.intuit_pages import (
     REDIRECT_URI,
     SCOPES,
     Browser,

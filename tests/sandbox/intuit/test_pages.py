@@ -4,7 +4,8 @@ import jwt
 import requests
 from intuitlib.enums import Scopes
 
-from tests.sandbox.intuit.conftest import SCOPES, Browser, Page, callback_query, connect
+from support.html_page import Page
+from tests.plugins.intuit_pages import SCOPES, Browser, callback_query, connect
 
 OPENID_ONLY = [Scopes.OPENID, Scopes.EMAIL, Scopes.PROFILE]
 

@@ -7,7 +7,7 @@ through `python -m sandbox shell` against the running server's database.
 
 import requests
 
-from tests.sandbox.intuit.conftest import Browser, run_in_sandbox
+from tests.plugins.intuit_pages import Browser, run_in_sandbox
 
 
 def targets_for(sandbox, realm_id: str) -> list[dict]:

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.sandbox.intuit.conftest import Browser
+from tests.plugins.intuit_pages import Browser
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Helpers to click through the sandbox's Intuit and QuickBooks pages like a browser."""
+"""The sandbox's Intuit and QuickBooks pages clicked through like a browser, with the app's
+registration and Intuit's OAuth client (tests/sandbox's Intuit and QuickBooks tests, and the
+sync's webhook tests)."""
 
 import json
 import uuid
