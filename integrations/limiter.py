@@ -26,6 +26,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from integrations.clock import SYSTEM, Clock
 from integrations.shared_file import locked_json
 
 DAY_MS = 86_400_000
@@ -298,9 +299,12 @@ Backend = RedisBackend | MemoryBackend
 
 
 class Limiter:
-    def __init__(self, backend: Backend, limits: Limits) -> None:
+    def __init__(self, backend: Backend, limits: Limits, *, clock: Clock = SYSTEM) -> None:
+        """`clock`: how a caller waits for its turn (a MemoryBackend's own clock tells the
+        windows' time; Redis' time tells the RedisBackend's)."""
         self.backend = backend
         self.limits = limits
+        self.clock = clock
         self.daily_key = f"{limits.prefix}:cc:day"
         self.hold_key = f"{limits.prefix}:cc:hold"
 
@@ -311,8 +315,10 @@ class Limiter:
             if attempt.granted:
                 return
             if attempt.day_exhausted:
-                raise QuotaPaused(until=next_utc_midnight())
-            time.sleep(min(attempt.wait_ms, POLL_MS) / 1000)
+                raise QuotaPaused(
+                    until=next_utc_midnight(datetime.fromtimestamp(self.clock.time(), UTC))
+                )
+            self.clock.sleep(min(attempt.wait_ms, POLL_MS) / 1000)
 
     def _ms(self, seconds: float) -> int:
         return int(seconds * 1000 * self.limits.margin)
@@ -337,18 +343,23 @@ class Limiter:
         """One try, without waiting (the simulation of a day waits on its own clock)."""
         return self.backend.attempt(self._constantcontact(tenant), uuid.uuid4().hex)
 
+    def _quickbooks(self, realm_id: str) -> Bucket:
+        key = f"{self.limits.prefix}:qb:{realm_id}"
+        return Bucket(
+            windows=(
+                Window(f"{key}:second", self.limits.qb_per_second, self._ms(1)),
+                Window(f"{key}:minute", self.limits.qb_per_minute, self._ms(60)),
+            ),
+            daily_key=f"{key}:day",
+        )
+
     def acquire_quickbooks(self, *, realm_id: str) -> None:
         """Block until one more QuickBooks call for this company stays within its limits."""
-        key = f"{self.limits.prefix}:qb:{realm_id}"
-        self._wait(
-            Bucket(
-                windows=(
-                    Window(f"{key}:second", self.limits.qb_per_second, self._ms(1)),
-                    Window(f"{key}:minute", self.limits.qb_per_minute, self._ms(60)),
-                ),
-                daily_key=f"{key}:day",
-            )
-        )
+        self._wait(self._quickbooks(realm_id))
+
+    def attempt_quickbooks(self, *, realm_id: str) -> Attempt:
+        """One try, without waiting."""
+        return self.backend.attempt(self._quickbooks(realm_id), uuid.uuid4().hex)
 
     def constantcontact_hook(self, *, tenant: str) -> Callable[[str], None]:
         """The clients' `before_request` hook for one tenant's Constant Contact calls."""

@@ -13,6 +13,7 @@ from support.stack import Stack
 
 pytest_plugins = [
     "tests.plugins.markers",
+    "tests.plugins.clock",
     "tests.plugins.journeys",
     "tests.plugins.companies",
     "tests.plugins.intuit_pages",

@@ -18,7 +18,6 @@ updates the same contacts, it creates none).
 
 import logging
 import random
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -226,9 +225,10 @@ def await_confirmations(sync: Sync) -> None:
 
 def _pause(sync: Sync, seconds: float) -> None:
     """Sleep, telling the run's heartbeat every few seconds that the worker is alive."""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        time.sleep(min(left, 5.0))
+    clock = pacing.CLOCK
+    deadline = clock.monotonic() + seconds
+    while (left := deadline - clock.monotonic()) > 0:
+        clock.sleep(min(left, 5.0))
         runs.heartbeat(sync)
 
 
@@ -295,7 +295,7 @@ def _due_reads(sync: Sync) -> None:
     plan = pacing.plan_changes(
         policy=pacer.policy,
         pressure=pacer.pressure(),
-        now=time.time(),
+        now=pacing.CLOCK.time(),
         unsubscribes_read_at=_seconds(state.unsubscribes_read_at),
         oldest_unconfirmed=_seconds(oldest),
     )

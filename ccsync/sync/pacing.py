@@ -28,7 +28,6 @@ day (bench/simulate_day.py: in memory, on a virtual clock).
 import functools
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from typing import Any, Protocol
 import redis
 from django.conf import settings
 
+from integrations.clock import SYSTEM, Clock
 from integrations.limiter import get_limiter
 from integrations.shared_file import locked_json
 
@@ -47,6 +47,9 @@ DAY = 86_400.0
 # kinds.await_confirmations) rather than left waiting on a guess too slow.
 UNKNOWN_SECONDS_PER_ROW = 0.001
 PaceState = MutableMapping[str, Any]
+# The sync's clock: the pacer's day and the pauses of a run waiting for Constant Contact
+# (tests give their own).
+CLOCK: Clock = SYSTEM
 
 
 @dataclass(frozen=True)
@@ -386,5 +389,5 @@ def get_pacer() -> Pacer:
         store=_store(settings.REDIS_URL, settings.PACER_REDIS_KEY, str(settings.PACER_FILE)),
         policy=policy_from_settings(),
         spent_today=limiter.constantcontact_used_today,
-        clock=time.time,
+        clock=CLOCK.time,
     )
