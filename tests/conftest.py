@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.plugins.clock",
     "tests.plugins.journeys",
     "tests.plugins.companies",
+    "tests.plugins.fakes",
     "tests.plugins.intuit_pages",
     "tests.plugins.webhook_receiver",
 ]

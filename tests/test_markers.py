@@ -10,6 +10,8 @@ from tests.plugins.markers import TESTS, markers_for
     [
         (["db", "settings"], "sync/test_rules.py", set()),
         (["journey", "sandbox_settings", "sandbox"], "tenants/test_install.py", {"sandbox"}),
+        (["synced", "fakes", "db"], "sync/test_in_process.py", set()),  # the fakes: fast
+        (["world", "install", "sandbox"], "contract/test_sandbox.py", {"sandbox"}),
         (["live", "stack", "redis_server"], "faults/test_worker_kills.py", {"faults", "stack"}),
         (["sandbox"], "faults/test_bad_input.py", {"faults", "sandbox"}),
         (["page", "stack", "camera"], "browser/test_journeys.py", {"browser", "stack"}),

@@ -83,7 +83,7 @@ class Company(ABC):
     @abstractmethod
     def change(self, customer_id: str, action: str = "", **fields: Any) -> None:
         """A sparse edit (`fields`), or an action: deactivate, reactivate, delete,
-        merge/<into id>."""
+        merge-into/<id>."""
 
     @abstractmethod
     def sell(

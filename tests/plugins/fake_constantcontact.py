@@ -1,0 +1,1222 @@
+"""Constant Contact in process: accounts' lists, contacts, bulk activities, custom fields and
+tags in memory, answered through ConstantContactClient's interface as the sandbox answers
+over HTTP.
+
+It mirrors sandbox/constantcontact: lists.py, contacts.py and validation.py (what a contact
+holds, a PUT replacing it), activities.py and imports.py (an import's rows merged into
+contacts; an unsubscribed contact never added to a list; activities advanced when read, at
+`cc_import_rate_per_second` items a second of the fake's clock, all at once by default),
+custom_fields.py and tags.py, and the faults and limits of the API (429 throttled or
+quota_exceeded, 5xx, too many queued activities). tests/contract/ holds this fake and the
+sandbox to the same assertions.
+"""
+
+import json
+import math
+import random
+import re
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+
+from integrations.constantcontact import errors as cc_errors
+from integrations.constantcontact.client import (
+    _EMAIL_SYSTEM_FIELDS,
+    _SYSTEM_FIELDS,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    MAX_LIST_IDS,
+    MAX_MEMBERSHIP_CONTACTS,
+    MAX_TAG_IDS,
+)
+from integrations.http import AfterResponse, BeforeRequest
+from integrations.tokens import TokenSource
+
+Clock = Callable[[], datetime]
+NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")
+INCLUDES = (
+    "custom_fields",
+    "list_memberships",
+    "phone_numbers",
+    "street_addresses",
+    "taggings",
+    "notes",
+)
+STATUSES = (
+    "all",
+    "active",
+    "deleted",
+    "explicit",
+    "implicit",
+    "not_set",
+    "pending_confirmation",
+    "temp_hold",
+    "unsubscribed",
+)
+PHONE_KINDS = ("home", "work", "mobile", "other")
+ADDRESS_KINDS = ("home", "work", "other")
+ADDRESS_LIMITS = {"street": 255, "city": 50, "state": 50, "postal_code": 50, "country": 50}
+EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+MAX_EMAIL = 80
+PHONE_COLUMN_ORDER = (
+    ("phone", "other"),
+    ("home_phone", "home"),
+    ("work_phone", "work"),
+    ("mobile_phone", "mobile"),
+    ("other_phone", "other"),
+)
+ADDRESS_PREFIXES = (("", "other"), ("home_", "home"), ("work_", "work"), ("other_", "other"))
+ADDRESS_COLUMNS = {"city": "city", "state": "state", "zip": "postal_code", "country": "country"}
+ROW_TEXT_LIMITS = {
+    "email": MAX_EMAIL,
+    **{name: 50 for name in NAME_FIELDS},
+    **{column: 25 for column, _ in PHONE_COLUMN_ORDER},
+}
+MAX_ROW_CUSTOM_FIELDS = 25
+FIELD_TYPES = (
+    "string",
+    "text_area",
+    "number",
+    "currency",
+    "date",
+    "datetime",
+    "boolean",
+    "single_select",
+    "multi_select",
+)
+MAX_FIELDS, MAX_LABEL, MAX_VALUE = 100, 50, 255
+MAX_TAGS = 500
+UNFINISHED = ("initialized", "processing")
+DATE_FORMATS = (
+    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), ("m", "d", "y")),
+    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), ("m", "d", "y")),
+)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def without_nulls(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value not in (None, "")}
+
+
+def api_error(status: int, key: str, *messages: str) -> cc_errors.ConstantContactError:
+    """The error ConstantContactClient raises for this V3 error answer."""
+    body = [{"error_key": key, "error_message": message} for message in messages or ("",)]
+    error = cc_errors.error_for(status, body)
+    assert error is not None
+    return error
+
+
+def bad_request(*messages: str) -> cc_errors.ConstantContactError:
+    return api_error(400, "contacts.api.validation.error", *messages)
+
+
+def not_found() -> cc_errors.ConstantContactError:
+    return api_error(404, "not_found", "The requested resource was not found.")
+
+
+def conflict(message: str) -> cc_errors.ConstantContactError:
+    return api_error(409, "conflict", message)
+
+
+def valid_email(address: Any) -> bool:
+    return isinstance(address, str) and len(address) <= MAX_EMAIL and bool(EMAIL_RE.match(address))
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class ContactList:
+    list_id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+    favorite: bool = False
+
+    def json(self, *, membership_count: int | None = None) -> dict[str, Any]:
+        body = without_nulls(
+            {
+                "list_id": self.list_id,
+                "name": self.name,
+                "description": self.description,
+                "created_at": iso(self.created_at),
+                "updated_at": iso(self.updated_at),
+            }
+        )
+        body["favorite"] = self.favorite
+        if membership_count is not None:
+            body["membership_count"] = membership_count
+        return body
+
+
+@dataclass
+class Contact:
+    contact_id: str
+    email: str
+    permission_to_send: str
+    create_source: str
+    update_source: str
+    created_at: datetime
+    updated_at: datetime
+    email_created_at: datetime
+    email_updated_at: datetime
+    opt_in_source: str = ""
+    opt_in_date: datetime | None = None
+    opt_out_source: str = ""
+    opt_out_date: datetime | None = None
+    opt_out_reason: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    job_title: str = ""
+    company_name: str = ""
+    birthday_month: int | None = None
+    birthday_day: int | None = None
+    anniversary: str = ""
+    deleted_at: datetime | None = None
+    phone_numbers: list[dict] = field(default_factory=list)
+    street_addresses: list[dict] = field(default_factory=list)
+    custom_fields: list[dict] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
+    lists: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
+
+    @property
+    def key(self) -> str:
+        return self.email.lower()
+
+    def set_permission(self, permission: str, *, source: str, now: datetime) -> None:
+        if permission == self.permission_to_send:
+            return
+        self.permission_to_send = permission
+        self.email_updated_at = now
+        if permission == "unsubscribed":
+            self.opt_out_source, self.opt_out_date = source, now
+        else:
+            self.opt_out_source, self.opt_out_date, self.opt_out_reason = "", None, ""
+            if permission in ("explicit", "implicit"):
+                self.opt_in_source, self.opt_in_date = source, now
+
+    def json(self, *, include: Sequence[str] = ()) -> dict[str, Any]:
+        email = without_nulls(
+            {
+                "address": self.email,
+                "permission_to_send": self.permission_to_send,
+                "created_at": iso(self.email_created_at),
+                "updated_at": iso(self.email_updated_at),
+                "opt_in_source": self.opt_in_source,
+                "opt_in_date": iso(self.opt_in_date),
+                "opt_out_source": self.opt_out_source,
+                "opt_out_date": iso(self.opt_out_date),
+                "opt_out_reason": self.opt_out_reason,
+                "confirm_status": "off",
+            }
+        )
+        body = without_nulls(
+            {
+                "contact_id": self.contact_id,
+                "email_address": email,
+                **{name: getattr(self, name) for name in NAME_FIELDS},
+                "birthday_month": self.birthday_month,
+                "birthday_day": self.birthday_day,
+                "anniversary": self.anniversary,
+                "create_source": self.create_source,
+                "update_source": self.update_source,
+                "created_at": iso(self.created_at),
+                "updated_at": iso(self.updated_at),
+                "deleted_at": self.deleted_at.date().isoformat() if self.deleted_at else None,
+            }
+        )
+        for name in include:
+            if name == "list_memberships":
+                body[name] = sorted(self.lists)
+            elif name == "taggings":
+                body[name] = sorted(self.tags)
+            else:
+                body[name] = json.loads(json.dumps(getattr(self, name)))
+        return body
+
+
+@dataclass
+class Activity:
+    activity_id: str
+    kind: str  # import, add_list_memberships, add_taggings
+    payload: dict[str, Any]
+    items_total_count: int
+    created_at: datetime
+    updated_at: datetime
+    list_count: int = 0
+    state: str = "initialized"
+    items_completed_count: int = 0
+    person_count: int = 0
+    error_count: int = 0
+    correctable_count: int = 0
+    cannot_add_to_list_count: int = 0
+    activity_errors: list[str] = field(default_factory=list)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    def json(self) -> dict[str, Any]:
+        total, done = self.items_total_count, self.items_completed_count
+        status: dict[str, Any] = {"items_total_count": total, "items_completed_count": done}
+        if self.kind == "import":
+            status.update(
+                person_count=self.person_count,
+                error_count=self.error_count,
+                correctable_count=self.correctable_count,
+                cannot_add_to_list_count=self.cannot_add_to_list_count,
+            )
+        if self.kind != "add_taggings":
+            status["list_count"] = self.list_count
+        body: dict[str, Any] = {
+            "activity_id": self.activity_id,
+            "state": self.state,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "percent_done": 100 if total == 0 else math.floor(100 * done / total),
+            "activity_errors": list(self.activity_errors),
+            "status": status,
+            "_links": {"self": {"href": f"/v3/activities/{self.activity_id}"}},
+        }
+        if self.started_at:
+            body["started_at"] = iso(self.started_at)
+        if self.completed_at:
+            body["completed_at"] = iso(self.completed_at)
+        return body
+
+
+@dataclass
+class CustomField:
+    custom_field_id: str
+    label: str
+    name: str
+    type: str
+    created_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+    choices: list[dict[str, Any]] = field(default_factory=list)
+    version: int | None = None
+
+    def json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "custom_field_id": self.custom_field_id,
+            "label": self.label,
+            "name": self.name,
+            "type": self.type,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.created_at),
+        }
+        if self.metadata:
+            body["metadata"] = self.metadata
+        if self.choices:
+            body["choices"] = self.choices
+        if self.version is not None:
+            body["version"] = self.version
+        return body
+
+    def check(self, value: str) -> str:
+        """The value as stored, or ValueError saying why the field refuses it
+        (sandbox/constantcontact/custom_fields.py check_value)."""
+        if len(value) > MAX_VALUE:
+            raise ValueError(f"exceeds the maximum length of {MAX_VALUE}")
+        if self.type in ("number", "currency"):
+            text = value.strip()
+            if not re.match(r"^-?\d+(\.\d+)?$", text):
+                raise ValueError("is not a valid number")
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise ValueError("is not a valid number") from None
+            if number < 0 and not self.metadata.get("allow_negative", False):
+                raise ValueError("cannot be negative")
+            places = (
+                0 if self.metadata.get("integer") else int(self.metadata.get("decimal_places") or 0)
+            )
+            exponent = number.as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > places:
+                raise ValueError(f"can have at most {places} decimal places")
+            return text
+        if self.type == "date":
+            for pattern, order in DATE_FORMATS:
+                match = pattern.match(value.strip())
+                if match:
+                    parts = dict(zip(order, (int(item) for item in match.groups()), strict=True))
+                    try:
+                        return datetime(parts["y"], parts["m"], parts["d"]).date().isoformat()
+                    except ValueError:
+                        break
+            raise ValueError("is not a valid date")
+        if self.type == "boolean":
+            if value.lower() not in ("true", "false"):
+                raise ValueError("must be true or false")
+            return value.lower()
+        return value
+
+
+@dataclass
+class Tag:
+    tag_id: str
+    name: str
+    created_at: datetime
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "tag_id": self.tag_id,
+            "name": self.name,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.created_at),
+        }
+
+
+@dataclass
+class Account:
+    """One Constant Contact account of the fake."""
+
+    username: str
+    clock: Clock
+    knob: Callable[[str, Any], Any]
+    encoded_account_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    lists: dict[str, ContactList] = field(default_factory=dict)
+    contacts: dict[str, Contact] = field(default_factory=dict)  # by contact id
+    activities: dict[str, Activity] = field(default_factory=dict)  # in creation order
+    fields: dict[str, CustomField] = field(default_factory=dict)
+    tags: dict[str, Tag] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "organization_name": f"{self.username.title()} Organization",
+            "contact_email": f"{self.username}@example.com",
+            "encoded_account_id": self.encoded_account_id,
+            "country_code": "US",
+            "state_code": "MA",
+            "time_zone_id": "US/Eastern",
+        }
+
+    # --- lists
+
+    def create_list(self, name: str) -> ContactList:
+        name = name.strip()
+        if not name or len(name) > 255:
+            raise bad_request("The list name must be 1 to 255 characters long.")
+        if any(item.name.lower() == name.lower() for item in self.lists.values()):
+            raise conflict(f"The list name '{name}' is already in use.")
+        now = self.clock()
+        created = ContactList(list_id=new_id(), name=name, created_at=now, updated_at=now)
+        self.lists[created.list_id] = created
+        return created
+
+    def lists_by_ids(self, list_ids: Any) -> list[ContactList]:
+        if not isinstance(list_ids, list) or not 1 <= len(list_ids) <= MAX_LIST_IDS:
+            raise bad_request(f"'list_ids' must hold 1 to {MAX_LIST_IDS} list ids.")
+        wanted = list(dict.fromkeys(str(item) for item in list_ids))
+        missing = [item for item in wanted if item not in self.lists]
+        if missing:
+            raise bad_request(*(f"List {item} does not exist." for item in missing))
+        return [self.lists[item] for item in wanted]
+
+    def membership_count(self, list_id: str) -> int:
+        return sum(1 for c in self.contacts.values() if list_id in c.lists and c.deleted_at is None)
+
+    # --- contacts
+
+    def by_email(self, email: str) -> Contact | None:
+        key = email.strip().lower()
+        return next((c for c in self.contacts.values() if c.key == key), None)
+
+    def new_contact(self, email: str, *, source: str, permission: str) -> Contact:
+        now = self.clock()
+        contact = Contact(
+            contact_id=new_id(),
+            email=email,
+            permission_to_send="",
+            create_source=source,
+            update_source=source,
+            created_at=now,
+            updated_at=now,
+            email_created_at=now,
+            email_updated_at=now,
+        )
+        contact.set_permission(permission, source=source, now=now)
+        self.contacts[contact.contact_id] = contact
+        return contact
+
+    def unsubscribe(self, email: str) -> Contact:
+        contact = self.by_email(email) or self.new_contact(
+            email, source="Account", permission="implicit"
+        )
+        now = self.clock()
+        contact.set_permission("unsubscribed", source="Contact", now=now)
+        contact.updated_at = now
+        return contact
+
+    def query(
+        self,
+        *,
+        status: Sequence[str],
+        email: str | None,
+        list_ids: Sequence[str],
+        updated_after: datetime | None,
+        optout_after: datetime | None,
+    ) -> list[Contact]:
+        found = list(self.contacts.values())
+        if "all" not in status:
+            found = [c for c in found if _has_status(c, status)]
+        if email:
+            found = [c for c in found if c.key == email.strip().lower()]
+        if list_ids:
+            if len(list_ids) > 25:
+                raise bad_request("At most 25 lists can be used as a filter.")
+            found = [c for c in found if c.lists & set(list_ids)]
+        if updated_after:
+            found = [c for c in found if c.updated_at > updated_after]
+        if optout_after:
+            found = [c for c in found if c.opt_out_date and c.opt_out_date > optout_after]
+        return found
+
+    def find(self, contact_id: str) -> Contact:
+        found = self.contacts.get(str(contact_id))
+        if found is None:
+            raise not_found()
+        return found
+
+    def replace(self, contact_id: str, body: Any) -> Contact:
+        """PUT: top-level fields not sent become empty; sub-resources not sent are kept."""
+        contact = self.find(contact_id)
+        fields = self._contact_fields(body)
+        now = self.clock()
+        if "email" in fields and fields["email"].lower() != contact.key:
+            taken = self.by_email(fields["email"])
+            if taken is not None and taken is not contact:
+                raise conflict("Validation failed: Email already exists.")
+            contact.email = fields["email"]
+            contact.email_updated_at = now
+        if fields.get("permission_to_send"):
+            contact.set_permission(fields["permission_to_send"], source=fields["source"], now=now)
+        contact.deleted_at = None
+        for name in (*NAME_FIELDS, "anniversary", "birthday_month", "birthday_day"):
+            empty = None if name.startswith("birthday") else ""
+            setattr(contact, name, fields.get(name) or empty)
+        contact.update_source = fields["source"]
+        contact.updated_at = now
+        for name in ("phone_numbers", "street_addresses"):
+            if name in fields:
+                setattr(contact, name, _stamp(fields[name], name, source=fields["source"], now=now))
+        for name in ("custom_fields", "notes"):
+            if name in fields:
+                setattr(contact, name, fields[name])
+        if "lists" in fields:
+            contact.lists = set(fields["lists"])
+        return contact
+
+    def _contact_fields(self, body: Any) -> dict[str, Any]:
+        """The writable fields of a PUT body, or a 400 listing every problem
+        (sandbox/constantcontact/validation.py)."""
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object.")
+        problems: list[str] = []
+        fields: dict[str, Any] = {}
+        email = body.get("email_address")
+        if email is not None:
+            if not isinstance(email, dict) or not valid_email(email.get("address")):
+                problems.append("'email_address.address' must be a valid email address.")
+            else:
+                fields["email"] = email["address"].strip()
+                if "permission_to_send" in email:
+                    fields["permission_to_send"] = email["permission_to_send"]
+        for name in NAME_FIELDS:
+            value = body.get(name)
+            if value is not None and (not isinstance(value, str) or len(value) > 50):
+                problems.append(f"'{name}' exceeds the maximum length of 50.")
+            fields[name] = value
+        fields["anniversary"] = body.get("anniversary")
+        fields["birthday_month"] = body.get("birthday_month")
+        fields["birthday_day"] = body.get("birthday_day")
+        source = body.get("update_source")
+        if source not in ("Contact", "Account"):
+            problems.append("'update_source' must be one of Contact, Account.")
+        fields["source"] = source
+        if "phone_numbers" in body:
+            phones = [p for p in body["phone_numbers"] or [] if isinstance(p, dict)]
+            if len(phones) > 3:
+                problems.append("'phone_numbers' can have at most 3 items.")
+            for phone in phones:
+                if phone.get("kind") not in PHONE_KINDS:
+                    problems.append(
+                        f"'phone_numbers.kind' must be one of {', '.join(PHONE_KINDS)}."
+                    )
+                if len(str(phone.get("phone_number") or "")) > 25:
+                    problems.append(
+                        "'phone_numbers.phone_number' exceeds the maximum length of 25."
+                    )
+            fields["phone_numbers"] = [
+                {"phone_number": p.get("phone_number"), "kind": p.get("kind")} for p in phones
+            ]
+        if "street_addresses" in body:
+            addresses = [a for a in body["street_addresses"] or [] if isinstance(a, dict)]
+            if len(addresses) > 3:
+                problems.append("'street_addresses' can have at most 3 items.")
+            for address in addresses:
+                if address.get("kind") not in ADDRESS_KINDS:
+                    problems.append(
+                        f"'street_addresses.kind' must be one of {', '.join(ADDRESS_KINDS)}."
+                    )
+                for name, limit in ADDRESS_LIMITS.items():
+                    if len(str(address.get(name) or "")) > limit:
+                        problems.append(
+                            f"'street_addresses.{name}' exceeds the maximum length of {limit}."
+                        )
+            fields["street_addresses"] = [
+                {"kind": a.get("kind"), **{name: a.get(name) for name in ADDRESS_LIMITS}}
+                for a in addresses
+            ]
+        if "notes" in body:
+            fields["notes"] = [n for n in body["notes"] or [] if isinstance(n, dict)]
+        if "custom_fields" in body:
+            stored = []
+            for item in body["custom_fields"] or []:
+                found = self.fields.get(str(item.get("custom_field_id")))
+                value = item.get("value")
+                if found is None:
+                    problems.append(f"Custom field {item.get('custom_field_id')} does not exist.")
+                elif isinstance(value, str) and value:
+                    try:
+                        value = found.check(value)
+                    except ValueError as problem:
+                        problems.append(f"Custom field '{found.name}' {problem}.")
+                    stored.append({"custom_field_id": found.custom_field_id, "value": value})
+            fields["custom_fields"] = stored
+        if "list_memberships" in body:
+            memberships = [str(item) for item in body["list_memberships"] or []]
+            if problems:
+                raise bad_request(*problems)
+            fields["lists"] = [item.list_id for item in self.lists_by_ids(memberships)]
+        if problems:
+            raise bad_request(*problems)
+        return fields
+
+    # --- activities
+
+    def queue(
+        self, kind: str, payload: dict[str, Any], targets: list[ContactList], *, total: int
+    ) -> Activity:
+        self.advance()
+        limit = self.knob("cc_max_queued_activities", 1_000)
+        if sum(1 for a in self.activities.values() if a.state in UNFINISHED) >= limit:
+            raise api_error(
+                429,
+                "too_many_requests",
+                f"Too many requests. You exceeded {limit:,} queued activities for this user "
+                "account.",
+            )
+        now = self.clock()
+        activity = Activity(
+            activity_id=new_id(),
+            kind=kind,
+            payload={**payload, "list_ids": [item.list_id for item in targets]},
+            items_total_count=total,
+            list_count=len(targets),
+            created_at=now,
+            updated_at=now,
+        )
+        self.activities[activity.activity_id] = activity
+        return activity
+
+    def create_import(self, rows: list[Any], list_ids: list[str]) -> Activity:
+        if not isinstance(rows, list) or not rows:
+            raise bad_request("'import_data' must be a non-empty array of contacts.")
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise bad_request(f"'import_data' can hold at most {MAX_IMPORT_ROWS} contacts.")
+        targets = self.lists_by_ids(list_ids)
+        return self.queue("import", {"rows": rows}, targets, total=len(rows))
+
+    def create_add_list_memberships(self, contact_ids: list[str], list_ids: list[str]) -> Activity:
+        targets = self.lists_by_ids(list_ids)
+        found = [
+            c.contact_id
+            for c in self.contacts.values()
+            if c.contact_id in set(contact_ids) and c.deleted_at is None
+        ]
+        return self.queue("add_list_memberships", {"contacts": found}, targets, total=len(found))
+
+    def create_add_taggings(self, body: dict[str, Any]) -> Activity:
+        tag_ids = body.get("tag_ids")
+        if not isinstance(tag_ids, list) or not 1 <= len(tag_ids) <= MAX_TAG_IDS:
+            raise bad_request(f"'tag_ids' must hold 1 to {MAX_TAG_IDS} tag ids.")
+        missing = [item for item in tag_ids if item not in self.tags]
+        if missing:
+            raise bad_request(*(f"Tag {item} does not exist." for item in missing))
+        source = body["source"]
+        live = [c for c in self.contacts.values() if c.deleted_at is None]
+        if source.get("contact_ids"):
+            wanted = set(source["contact_ids"])
+            found = [c for c in live if c.contact_id in wanted]
+        else:
+            lists = {item.list_id for item in self.lists_by_ids(source["list_ids"])}
+            found = [c for c in live if c.lists & lists]
+        excluded = set((body.get("exclude") or {}).get("contact_ids") or [])
+        ids = [c.contact_id for c in found if c.contact_id not in excluded]
+        return self.queue(
+            "add_taggings", {"contacts": ids, "tag_ids": list(tag_ids)}, [], total=len(ids)
+        )
+
+    def activity(self, activity_id: str) -> Activity:
+        self.advance()
+        found = self.activities.get(str(activity_id))
+        if found is None:
+            raise not_found()
+        return found
+
+    def advance(self) -> None:
+        """Bring unfinished activities up to where they are by now, oldest first: every item
+        at once by default, else `cc_import_rate_per_second` items a second of the clock."""
+        rate = self.knob("cc_import_rate_per_second", math.inf)
+        now = self.clock()
+        for activity in self.activities.values():
+            if activity.state not in UNFINISHED:
+                continue
+            total = activity.items_total_count
+            elapsed = (now - activity.created_at).total_seconds()
+            target = total if rate == math.inf else min(total, math.floor(elapsed * rate))
+            if target <= activity.items_completed_count and total > 0:
+                continue
+            start = activity.items_completed_count
+            if activity.kind == "import":
+                self._import_rows(activity, start, target)
+            elif activity.kind == "add_taggings":
+                for contact_id in activity.payload["contacts"][start:target]:
+                    self.contacts[contact_id].tags |= set(activity.payload["tag_ids"])
+            else:
+                for contact_id in activity.payload["contacts"][start:target]:
+                    contact = self.contacts[contact_id]
+                    if contact.permission_to_send != "unsubscribed":
+                        contact.lists |= set(activity.payload["list_ids"])
+            activity.items_completed_count = target
+            activity.started_at = activity.started_at or now
+            activity.state = "completed" if target >= total else "processing"
+            if activity.state == "completed":
+                activity.completed_at = now
+            activity.updated_at = now
+
+    def _import_rows(self, activity: Activity, start: int, end: int) -> None:
+        """Rows `start` to `end` of an import: contacts added or updated with the values the
+        rows carry (never their permission), and put on its lists unless unsubscribed
+        (sandbox/constantcontact/imports.py)."""
+        refused_domains = {d.lower() for d in self.knob("cc_import_refused_domains", [])}
+        by_name = {f.name: f for f in self.fields.values()}
+        errors: list[tuple[int, str]] = []
+        now = self.clock()
+        seen: dict[str, Contact] = {}
+        blocked: set[str] = set()
+        rows: list[str] = []  # the address of each row taken
+        for line, raw in enumerate(activity.payload["rows"][start:end], start + 1):
+            parsed = _parse_row(raw, refused_domains=refused_domains, fields=by_name)
+            if isinstance(parsed, str):
+                errors.append((line, parsed))
+                continue
+            values, phones, addresses, custom, problems = parsed
+            errors += [(line, problem) for problem in problems]
+            email = raw["email"].strip()
+            contact = self.by_email(email) or self.new_contact(
+                email, source="Account", permission="implicit"
+            )
+            _apply(contact, values, phones, addresses, custom, now=now)
+            seen[contact.key] = contact
+            rows.append(contact.key)
+            if contact.permission_to_send == "unsubscribed":
+                blocked.add(contact.key)
+        for key, contact in seen.items():
+            if key not in blocked:
+                contact.lists |= set(activity.payload["list_ids"])
+        activity.person_count += len(rows)
+        activity.error_count += len(errors)
+        activity.cannot_add_to_list_count += sum(1 for key in rows if key in blocked)
+        activity.activity_errors += [
+            reason[:1].upper() + reason[1:] for _, reason in sorted(errors)
+        ]
+
+    # --- custom fields and tags
+
+    def create_field(self, body: dict[str, Any]) -> CustomField:
+        label, kind = body.get("label"), body.get("type")
+        problems = []
+        if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
+            problems.append(f"'label' is required, 1 to {MAX_LABEL} characters.")
+        if kind not in FIELD_TYPES:
+            problems.append(f"'type' is required and must be one of {', '.join(FIELD_TYPES)}.")
+        version = body.get("version")
+        if version is not None and (kind not in ("date", "datetime") or version not in (1, 2)):
+            problems.append("'version' is 1 or 2, for date fields only.")
+        metadata = body.get("metadata") or {}
+        if metadata.get("integer") is False and not (
+            isinstance(metadata.get("decimal_places"), int) and metadata["decimal_places"] >= 1
+        ):
+            problems.append("'metadata.decimal_places' must be 1 to 4 when 'integer' is false.")
+        if problems:
+            raise bad_request(*problems)
+        assert isinstance(label, str) and isinstance(kind, str)
+        label = label.strip()
+        name = label.replace(" ", "_")
+        if any(
+            f.name.lower() == name.lower() or f.label.lower() == label.lower()
+            for f in self.fields.values()
+        ):
+            raise conflict(f"The custom field label '{label}' is already in use.")
+        if len(self.fields) >= MAX_FIELDS:
+            raise bad_request(f"An account can have at most {MAX_FIELDS} custom fields.")
+        created = CustomField(
+            custom_field_id=new_id(),
+            label=label,
+            name=name,
+            type=kind,
+            created_at=self.clock(),
+            metadata=metadata,
+            version=version if version is not None else (2 if kind == "date" else None),
+        )
+        self.fields[created.custom_field_id] = created
+        return created
+
+    def create_tag(self, name: str) -> Tag:
+        name = str(name).strip()
+        if not 1 <= len(name) <= 255:
+            raise bad_request("'name' is required, 1 to 255 characters.")
+        if any(tag.name.lower() == name.lower() for tag in self.tags.values()):
+            raise conflict(f"The tag name '{name}' is already in use.")
+        if len(self.tags) >= MAX_TAGS:
+            raise bad_request(f"An account can have at most {MAX_TAGS} tags.")
+        created = Tag(tag_id=new_id(), name=name, created_at=self.clock())
+        self.tags[created.tag_id] = created
+        return created
+
+
+def _has_status(contact: Contact, status: Sequence[str]) -> bool:
+    live = contact.deleted_at is None
+    if not status:
+        return live  # deleted contacts are left out unless asked for
+    for item in status:
+        if item == "deleted" and not live:
+            return True
+        if item == "active" and live and contact.permission_to_send != "unsubscribed":
+            return True
+        if live and contact.permission_to_send == item:
+            return True
+    return False
+
+
+Parsed = tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]], dict[str, str], list[str]]
+
+
+def _parse_row(
+    raw: Any, *, refused_domains: set[str], fields: Mapping[str, CustomField]
+) -> Parsed | str:
+    """(values, phones, addresses, custom fields, problems) of an import row, or the reason
+    it is refused."""
+    if not isinstance(raw, dict):
+        return "the contact must be a JSON object."
+    email = raw.get("email")
+    if not valid_email(email):
+        return "the email address is missing or invalid."
+    assert isinstance(email, str)
+    if email.rpartition("@")[2].lower() in refused_domains:
+        return "the email address cannot be imported."
+    for column, limit in ROW_TEXT_LIMITS.items():
+        value = raw.get(column)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            return f"'{column}' must be text of at most {limit} characters."
+    sent = {key[3:]: value for key, value in raw.items() if key.startswith("cf:")}
+    if len(sent) > MAX_ROW_CUSTOM_FIELDS:
+        return f"a contact can have at most {MAX_ROW_CUSTOM_FIELDS} custom fields."
+    custom: dict[str, str] = {}
+    problems: list[str] = []
+    for name, value in sent.items():
+        found = fields.get(name)
+        if found is None:
+            problems.append(f"custom field '{name}' does not exist.")
+        elif not isinstance(value, str):
+            problems.append(f"custom field '{name}' must be a string.")
+        elif value:
+            try:
+                custom[found.custom_field_id] = found.check(value)
+            except ValueError as problem:
+                problems.append(f"custom field '{name}' {problem}.")
+    values = {name: raw[name] for name in NAME_FIELDS if raw.get(name)}
+    phones = {kind: raw[column] for column, kind in PHONE_COLUMN_ORDER if raw.get(column)}
+    addresses: dict[str, dict[str, str]] = {}
+    for prefix, kind in ADDRESS_PREFIXES:
+        street = " ".join(
+            str(raw[f"{prefix}{name}"])
+            for name in ("street", "street2")
+            if raw.get(f"{prefix}{name}")
+        )
+        address = {"street": street} if street else {}
+        for column, name in ADDRESS_COLUMNS.items():
+            value = raw.get(f"{prefix}{column}") or (
+                raw.get("home country") if prefix == "home_" and column == "country" else None
+            )
+            if value:
+                address[name] = str(value)
+        for name, value in address.items():
+            if len(value) > ADDRESS_LIMITS[name]:
+                return f"'{prefix}{name}' exceeds the maximum length of {ADDRESS_LIMITS[name]}."
+        if address:
+            addresses[kind] = {**addresses.get(kind, {}), **address}
+    return values, phones, addresses, custom, problems
+
+
+def _stamp(items: list[dict], name: str, *, source: str, now: datetime) -> list[dict]:
+    id_name = "phone_number_id" if name == "phone_numbers" else "street_address_id"
+    stamped = []
+    for item in items:
+        extra = {id_name: new_id(), "created_at": iso(now), "updated_at": iso(now)}
+        if id_name == "phone_number_id":
+            extra.update(create_source=source, update_source=source)
+        stamped.append({**without_nulls(item), **extra})
+    return stamped
+
+
+def _apply(
+    contact: Contact,
+    values: dict[str, str],
+    phones: dict[str, str],
+    addresses: dict[str, dict[str, str]],
+    custom: dict[str, str],
+    *,
+    now: datetime,
+) -> None:
+    """Only the fields the row sends a value for; the permission is never changed."""
+    for name, value in values.items():
+        setattr(contact, name, value)
+    if phones:
+        kept = [p for p in contact.phone_numbers if p.get("kind") not in phones]
+        sent = [{"phone_number": number, "kind": kind} for kind, number in phones.items()]
+        contact.phone_numbers = (_stamp(sent, "phone_numbers", source="Account", now=now) + kept)[
+            :3
+        ]
+    if addresses:
+        stored = {a.get("kind"): a for a in contact.street_addresses}
+        kept = [a for a in contact.street_addresses if a.get("kind") not in addresses]
+        own = ("street", *ADDRESS_COLUMNS.values())
+        sent = [
+            {
+                **{k: v for k, v in (stored.get(kind) or {}).items() if k in own},
+                "kind": kind,
+                **fields,
+            }
+            for kind, fields in addresses.items()
+        ]
+        contact.street_addresses = (
+            _stamp(sent, "street_addresses", source="Account", now=now) + kept
+        )[:3]
+    if custom:
+        kept = [c for c in contact.custom_fields if c.get("custom_field_id") not in custom]
+        contact.custom_fields = kept + [
+            {"custom_field_id": key, "value": value} for key, value in custom.items()
+        ]
+    contact.deleted_at = None
+    contact.update_source = "Account"
+    contact.updated_at = now
+
+
+@dataclass
+class Usage:
+    """The app's calls as Constant Contact counts them: the whole app's 4 a second and its
+    day's quota (sandbox/constantcontact/limits.py), on the fake's clock."""
+
+    recent: list[datetime] = field(default_factory=list)
+    day: str = ""
+    today: int = 0
+    total: int = 0
+    throttled: int = 0
+    quota_exceeded: int = 0
+
+
+@dataclass
+class FakeConstantContact:
+    """Every account of the fake Constant Contact, the access tokens that open them, the
+    calls it answered, and the knobs that make its API fail as the sandbox's do (same
+    names; per-second and daily limits are enforced only when a test sets
+    `enforce_rate_limits`: the app's limiter keeps its calls under them)."""
+
+    clock: Clock = timezone.now
+    accounts: dict[str, Account] = field(default_factory=dict)  # by username
+    tokens: dict[str, str] = field(default_factory=dict)  # access token -> username
+    knobs: dict[str, Any] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+
+    def knob(self, name: str, default: Any) -> Any:
+        return self.knobs.get(name, default)
+
+    def new_account(self, *, username: str, list_names: Sequence[str] = ()) -> tuple[Account, str]:
+        """An account with these lists, and an access token that opens it."""
+        account = Account(username=username, clock=self.clock, knob=self.knob)
+        for name in list_names:
+            account.create_list(name)
+        self.accounts[username] = account
+        token = f"fake-cc-access-{username}"
+        self.tokens[token] = username
+        return account, token
+
+    def admit(self) -> cc_errors.ConstantContactError | None:
+        """Count one call, or the 429 or 5xx the sandbox would answer it with."""
+        usage, now = self.usage, self.clock()
+        enforce = self.knob("enforce_rate_limits", False)
+        day = now.astimezone(UTC).date().isoformat()
+        if usage.day != day:
+            usage.day, usage.today = day, 0
+        usage.recent = [at for at in usage.recent if (now - at).total_seconds() < 1.0]
+        if enforce and usage.today >= self.knob("constantcontact_per_day", 10_000):
+            usage.quota_exceeded += 1
+            return api_error(429, "quota_exceeded", "Limit Exceeded")
+        if enforce and len(usage.recent) >= self.knob("constantcontact_per_second", 4):
+            usage.throttled += 1
+            return api_error(429, "throttled", "Too Many Requests")
+        roll = random.random()
+        if roll < self.knob("constantcontact_error_rate", 0.0):
+            return api_error(500, "server_error", "An unexpected error occurred.")
+        if roll - self.knob("constantcontact_error_rate", 0.0) < self.knob(
+            "constantcontact_throttle_rate", 0.0
+        ):
+            return api_error(429, "throttled", "Too Many Requests")
+        usage.recent.append(now)
+        usage.today += 1
+        usage.total += 1
+        return None
+
+
+class FakeConstantContactClient:
+    """ConstantContactClient's interface over a FakeConstantContact. Every call (every page
+    of a paged read, as the real client fetches them) takes the access token, goes through
+    `before_request` and `after_response` (the limiter, the metrics, the engine's call
+    counts) as the real one does, and fails as the sandbox would."""
+
+    def __init__(
+        self,
+        world: FakeConstantContact,
+        *,
+        tokens: TokenSource,
+        before_request: BeforeRequest | None = None,
+        after_response: AfterResponse | None = None,
+        session: Any = None,
+    ):
+        self.world = world
+        self.tokens = tokens
+        self.before_request = before_request
+        self.after_response = after_response
+
+    def _account(self, endpoint: str) -> Account:
+        """The account, once this call got through (token, limits, injected faults)."""
+        token = self.tokens.access_token()
+        account, error = self._attempt(token, endpoint)
+        if isinstance(error, cc_errors.Unauthorized):
+            token = self.tokens.renew(rejected=token)
+            account, error = self._attempt(token, endpoint)
+        if error is not None:
+            raise error
+        assert account is not None
+        return account
+
+    def _attempt(
+        self, token: str, endpoint: str
+    ) -> tuple[Account | None, cc_errors.ConstantContactError | None]:
+        if self.before_request is not None:
+            self.before_request(endpoint)
+        username = self.world.tokens.get(token)
+        error = (
+            api_error(401, "unauthorized", "The access token used is invalid.")
+            if username is None
+            else self.world.admit()
+        )
+        if self.after_response is not None:
+            self.after_response("constantcontact", endpoint, error.status if error else 200)
+        return (None if error else self.world.accounts[username or ""]), error
+
+    def _pages(self, items: Callable[[Account], list], *, endpoint: str, limit: int) -> Iterator:
+        """Items page by page, each page one call, as `_links.next` makes the real client
+        fetch them (a caller that stops early costs no more pages)."""
+        offset = 0
+        while True:
+            page = items(self._account(endpoint))[offset : offset + limit + 1]
+            yield from page[:limit]
+            if len(page) <= limit:
+                return
+            offset += limit
+
+    def account_summary(self) -> dict:
+        return self._account("account_summary").summary()
+
+    def all_lists(self, *, include_membership_count: bool = False) -> list[dict]:
+        def lists(account: Account) -> list[dict]:
+            return [
+                item.json(
+                    membership_count=account.membership_count(item.list_id)
+                    if include_membership_count
+                    else None
+                )
+                for item in sorted(account.lists.values(), key=lambda i: (i.created_at, i.list_id))
+            ]
+
+        return list(self._pages(lists, endpoint="contact_lists", limit=1000))
+
+    def create_list(self, *, name: str) -> dict:
+        return self._account("create_list").create_list(name).json()
+
+    def iter_contacts(
+        self,
+        *,
+        status: str | None = None,
+        email: str | None = None,
+        lists: Sequence[str] | None = None,
+        updated_after: datetime | None = None,
+        optout_after: datetime | None = None,
+        include: Sequence[str] | None = None,
+        limit: int = 500,
+    ) -> Iterator[dict]:
+        for moment in (updated_after, optout_after):
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError("Constant Contact times need a timezone")
+        statuses = [s.strip() for s in (status or "").split(",") if s.strip()]
+        wanted = list(include or ())
+        unknown = [s for s in statuses if s not in STATUSES] + [
+            i for i in wanted if i not in INCLUDES
+        ]
+
+        def contacts(account: Account) -> list[dict]:
+            if unknown:
+                raise bad_request(f"'{unknown[0]}' is not a valid value.")
+            if not 1 <= limit <= 500:
+                raise bad_request("'limit' must be an integer from 1 to 500.")
+            account.advance()
+            found = account.query(
+                status=statuses,
+                email=email,
+                list_ids=list(lists or ()),
+                updated_after=updated_after,
+                optout_after=optout_after,
+            )
+            return [c.json(include=wanted) for c in found]
+
+        return self._pages(contacts, endpoint="contacts", limit=limit)
+
+    def find_contact(
+        self, *, email: str, include: Sequence[str] = ("list_memberships",)
+    ) -> dict | None:
+        wanted = email.strip().lower()
+        for contact in self.iter_contacts(status="all", email=email, include=include):
+            if str((contact.get("email_address") or {}).get("address", "")).lower() == wanted:
+                return contact
+        return None
+
+    def get_contact(self, *, contact_id: str, include: Sequence[str] = ()) -> dict:
+        account = self._account("get_contact")
+        account.advance()
+        return account.find(contact_id).json(include=list(include))
+
+    def put_contact(self, *, contact_id: str, contact: dict) -> dict:
+        body = {key: value for key, value in contact.items() if key not in _SYSTEM_FIELDS}
+        if isinstance(body.get("email_address"), dict):
+            body["email_address"] = {
+                key: value
+                for key, value in body["email_address"].items()
+                if key not in _EMAIL_SYSTEM_FIELDS
+            }
+        body["update_source"] = "Account"
+        body = json.loads(json.dumps(body))  # what goes over the wire: plain JSON
+        account = self._account("put_contact")
+        return account.replace(contact_id, body).json(include=INCLUDES)
+
+    def import_contacts(
+        self, *, rows: Sequence[Mapping[str, Any]], list_ids: Sequence[str]
+    ) -> dict:
+        if not rows or len(rows) > MAX_IMPORT_ROWS:
+            raise ValueError(f"an import takes 1 to {MAX_IMPORT_ROWS} contacts")
+        _check_list_ids(list_ids)
+        body = {"import_data": list(rows), "list_ids": list(list_ids)}
+        if len(json.dumps(body).encode()) >= MAX_IMPORT_BYTES:
+            raise ValueError("import too large: Constant Contact would silently drop data")
+        body = json.loads(json.dumps(body))
+        account = self._account("contacts_json_import")
+        return account.create_import(body["import_data"], body["list_ids"]).json()
+
+    def iter_activities(self, *, limit: int = 50) -> Iterator[dict]:
+        def activities(account: Account) -> list[dict]:
+            if not 1 <= limit <= 500:
+                raise bad_request("'limit' must be an integer from 1 to 500.")
+            account.advance()
+            return [a.json() for a in reversed(list(account.activities.values()))]
+
+        return self._pages(activities, endpoint="activities", limit=limit)
+
+    def get_activity(self, *, activity_id: str) -> dict:
+        return self._account("get_activity").activity(activity_id).json()
+
+    def add_list_memberships(self, *, contact_ids: Sequence[str], list_ids: Sequence[str]) -> dict:
+        if not contact_ids or len(contact_ids) > MAX_MEMBERSHIP_CONTACTS:
+            raise ValueError(f"add_list_memberships takes 1 to {MAX_MEMBERSHIP_CONTACTS} contacts")
+        _check_list_ids(list_ids)
+        account = self._account("add_list_memberships")
+        return account.create_add_list_memberships(list(contact_ids), list(list_ids)).json()
+
+    def custom_fields(self) -> list[dict]:
+        def fields(account: Account) -> list[dict]:
+            return [f.json() for f in account.fields.values()]
+
+        return list(self._pages(fields, endpoint="custom_fields", limit=100))
+
+    def create_custom_field(
+        self, *, label: str, type: str, metadata: dict | None = None, version: int | None = None
+    ) -> dict:
+        body: dict[str, Any] = {"label": label, "type": type}
+        if metadata is not None:
+            body["metadata"] = metadata
+        if version is not None:
+            body["version"] = version
+        return self._account("create_custom_field").create_field(body).json()
+
+    def tags(self) -> list[dict]:
+        def tags(account: Account) -> list[dict]:
+            return [t.json() for t in account.tags.values()]
+
+        return list(self._pages(tags, endpoint="tags", limit=500))
+
+    def create_tag(self, *, name: str) -> dict:
+        return self._account("create_tag").create_tag(name).json()
+
+    def add_taggings(
+        self,
+        *,
+        tag_ids: Sequence[str],
+        contact_ids: Sequence[str] = (),
+        list_ids: Sequence[str] = (),
+        exclude_contact_ids: Sequence[str] = (),
+    ) -> dict:
+        if not tag_ids or len(tag_ids) > MAX_TAG_IDS:
+            raise ValueError(f"add_taggings takes 1 to {MAX_TAG_IDS} tag ids")
+        if bool(contact_ids) == bool(list_ids):
+            raise ValueError("add_taggings takes contact_ids or list_ids, not both")
+        if contact_ids:
+            if len(contact_ids) > MAX_MEMBERSHIP_CONTACTS:
+                raise ValueError(f"add_taggings takes at most {MAX_MEMBERSHIP_CONTACTS} contacts")
+            if exclude_contact_ids:
+                raise ValueError("exclude_contact_ids goes only with list_ids")
+            body: dict[str, Any] = {"source": {"contact_ids": list(contact_ids)}}
+        else:
+            _check_list_ids(list_ids)
+            body = {"source": {"list_ids": list(list_ids)}}
+            if exclude_contact_ids:
+                body["exclude"] = {"contact_ids": list(exclude_contact_ids)}
+        body["tag_ids"] = list(tag_ids)
+        return self._account("contacts_taggings_add").create_add_taggings(body).json()
+
+
+def _check_list_ids(list_ids: Sequence[str]) -> None:
+    if not list_ids or len(list_ids) > MAX_LIST_IDS:
+        raise ValueError(f"1 to {MAX_LIST_IDS} list ids")
