@@ -10,11 +10,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from sandbox.common import basic_credentials
 from sandbox.constantcontact.models import Account, AuthorizationCode, Grant, Token
-from sandbox.control import knobs
+from sandbox.control import clock, knobs
 
 SCOPES = ("contact_data", "campaign_data", "account_read", "account_update", "offline_access")
 CALLBACK_PATH = "/auth/constantcontact/callback/"
@@ -96,7 +95,7 @@ def issue_code(
         grant=grant,
         redirect_uri=redirect_uri,
         code_challenge=code_challenge,
-        expires_at=timezone.now() + timedelta(seconds=knobs.get("cc_code_ttl")),
+        expires_at=clock.now() + timedelta(seconds=knobs.get("cc_code_ttl")),
     )
     return code
 
@@ -128,7 +127,7 @@ def _code_error(
     invalid = OAuthError("invalid_grant", "The authorization code is invalid or has expired.")
     if found is None or found.grant.revoked_at is not None:
         return invalid
-    now = timezone.now()
+    now = clock.now()
     if found.used_at is not None:
         # A replayed code may have been stolen: end everything it gave out.
         Grant.objects.filter(pk=found.grant_id).update(revoked_at=now)
@@ -156,7 +155,7 @@ def refresh(*, refresh_token: str) -> IssuedTokens:
             .filter(token_hash=_hash(refresh_token), kind=Token.REFRESH)
             .first()
         )
-        now = timezone.now()
+        now = clock.now()
         if (
             found is None
             or found.grant.revoked_at is not None
@@ -169,7 +168,7 @@ def refresh(*, refresh_token: str) -> IssuedTokens:
 
 def _issue(grant: Grant) -> IssuedTokens:
     """A new token set; the grant's older refresh tokens stop working (rotation)."""
-    now = timezone.now()
+    now = clock.now()
     values = knobs.current()
     Token.objects.filter(grant=grant, kind=Token.REFRESH, used_at__isnull=True).update(used_at=now)
     access = secrets.token_urlsafe(32)
@@ -202,7 +201,7 @@ def revoke(*, token: str) -> None:
     """Revoke the grant the token belongs to (unknown tokens are fine, RFC 7009)."""
     found = Token.objects.select_related("grant").filter(token_hash=_hash(token)).first()
     if found is not None and found.grant.revoked_at is None:
-        Grant.objects.filter(pk=found.grant_id).update(revoked_at=timezone.now())
+        Grant.objects.filter(pk=found.grant_id).update(revoked_at=clock.now())
 
 
 def grant_for_access_token(*, token: str) -> Grant | None:
@@ -212,6 +211,6 @@ def grant_for_access_token(*, token: str) -> Grant | None:
         .filter(token_hash=_hash(token), kind=Token.ACCESS)
         .first()
     )
-    if found is None or found.expires_at <= timezone.now() or found.grant.revoked_at is not None:
+    if found is None or found.expires_at <= clock.now() or found.grant.revoked_at is not None:
         return None
     return found.grant

@@ -9,10 +9,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from sandbox.common import basic_credentials
-from sandbox.control import knobs
+from sandbox.control import clock, knobs
 from sandbox.intuit import idtokens, services
 from sandbox.intuit.models import (
     App,
@@ -108,7 +107,7 @@ def issue_code(
         scope=scope,
         redirect_uri=redirect_uri,
         auth_time=auth_time,
-        expires_at=timezone.now() + timedelta(seconds=knobs.get("intuit_code_ttl")),
+        expires_at=clock.now() + timedelta(seconds=knobs.get("intuit_code_ttl")),
     )
     return code
 
@@ -119,7 +118,7 @@ def issue_code(
 def exchange_code(
     *, app: App, code: str, redirect_uri: str, include_hard_expiry: bool = False
 ) -> dict[str, Any]:
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         grant_code = (
             AuthorizationCode.objects.select_related("app", "connection__company", "user")
@@ -153,7 +152,7 @@ def exchange_code(
 
 def refresh(*, app: App, refresh_token: str, include_hard_expiry: bool = False) -> dict[str, Any]:
     """New access and refresh tokens; the refresh token given works no more (rotation)."""
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         token = _live_token(token=refresh_token, kind=Token.REFRESH, now=now)
         if (
@@ -251,14 +250,14 @@ def revoke(*, app: App, token: str) -> None:
     if found is None:
         return
     if found.grant.connection is None:
-        Grant.objects.filter(pk=found.grant_id).update(revoked_at=timezone.now())
+        Grant.objects.filter(pk=found.grant_id).update(revoked_at=clock.now())
     else:
         services.revoke_connection(connection=found.grant.connection)
 
 
 def user_info(*, access_token: str) -> dict[str, Any] | None:
     """The userinfo claims an OpenID access token may read, else None."""
-    token = _live_token(token=access_token, kind=Token.ACCESS, now=timezone.now())
+    token = _live_token(token=access_token, kind=Token.ACCESS, now=clock.now())
     if token is None or "openid" not in token.grant.scopes:
         return None
     user, scopes = token.grant.user, token.grant.scopes
@@ -272,7 +271,7 @@ def user_info(*, access_token: str) -> dict[str, Any] | None:
 
 def realm_for_access_token(*, token: str) -> str | None:
     """The realm a valid, accounting-scoped access token opens, else None."""
-    found = _live_token(token=token, kind=Token.ACCESS, now=timezone.now())
+    found = _live_token(token=token, kind=Token.ACCESS, now=clock.now())
     if found is None or found.grant.connection is None:
         return None
     return found.grant.connection.company.realm_id
