@@ -1,7 +1,8 @@
-"""The sandbox's time as its authorization servers read it (codes and tokens issued and
-expiring): the real time, moved ahead by the knob `clock_offset_seconds`, so that a test
-sees a code or a token expire without waiting for it."""
+"""The sandbox's clock for what expires or refills (authorization codes and tokens,
+QuickBooks' request limits): the real time, moved ahead by the knob `clock_offset_seconds`,
+so that a test sees a code expire or a window pass without waiting for it."""
 
+import time
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -11,3 +12,8 @@ from sandbox.control import knobs
 
 def now() -> datetime:
     return timezone.now() + timedelta(seconds=knobs.get("clock_offset_seconds"))
+
+
+def monotonic() -> float:
+    """Seconds for durations (time.monotonic), moved ahead as `now` is."""
+    return time.monotonic() + knobs.get("clock_offset_seconds")

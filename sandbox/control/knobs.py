@@ -37,8 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "intuit_access_token_ttl": 3600,
     "intuit_refresh_token_ttl": 100 * 24 * 3600,
     "cc_code_ttl": 300,
-    # Seconds the authorization servers' clock runs ahead of the real time (control/clock.py):
-    # a test moves it to see a code or a token expire instead of waiting.
+    # Seconds the sandbox's clock runs ahead of the real time (control/clock.py) for codes,
+    # tokens and QuickBooks' request limits: a test moves it instead of waiting.
     "clock_offset_seconds": 0.0,
     # The ID token's realmid claim: "" the company connected, "none" left out, or any
     # other realm id (a claim that does not match the company, for tests).

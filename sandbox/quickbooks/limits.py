@@ -5,8 +5,9 @@ exact. Only accepted requests count: a client that backs off gets through again.
 """
 
 import threading
-import time
 from collections import deque
+
+from sandbox.control import clock
 
 
 class RealmThrottle:
@@ -15,7 +16,7 @@ class RealmThrottle:
         self._accepted: dict[str, deque[float]] = {}
 
     def allow(self, *, realm_id: str, per_second: int, per_minute: int) -> bool:
-        moment = time.monotonic()
+        moment = clock.monotonic()
         with self._lock:
             accepted = self._accepted.setdefault(realm_id, deque())
             while accepted and accepted[0] <= moment - 60:

@@ -108,12 +108,25 @@ def test_renew_uses_the_token_another_worker_already_stored(intuit):
     assert token_calls(intuit, INTUIT_TOKEN) == []
 
 
+def another_session_waits_on_a_lock() -> bool:
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else the transaction's first view
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_renewing_at_once_refresh_exactly_once(intuit):
     tenant = make_tenant()
 
     def slow_refresh(request):
-        time.sleep(0.5)  # long enough for the second worker to be waiting on the lock
+        # Intuit answers once the other worker is waiting on the connection's row lock.
+        deadline = time.monotonic() + 10
+        while not another_session_waits_on_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.01)
         return 200, {}, json.dumps(intuit_answer("access-new", "refresh-new"))
 
     intuit.add_callback(responses.POST, INTUIT_TOKEN, callback=slow_refresh)
