@@ -2,13 +2,13 @@
 
 import json
 import time
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 
 from ccsync.sync import events, pacing, selectors, services
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
+from integrations.clock import Clock
 from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import ListSelection, Tenant
 from tests.plugins.companies import cloud_events, person, sign
@@ -320,7 +320,7 @@ def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
     assert events.dispatch() == 0  # not yet
 
     later = time.time() + 3600  # an hour on: the pace has refilled the bucket
-    monkeypatch.setattr(pacing, "time", SimpleNamespace(time=lambda: later))
+    monkeypatch.setattr(pacing, "CLOCK", Clock(time=lambda: later))
     assert events.dispatch() == 1
     run = other.run()
     assert run.state == Run.State.COMPLETED and run.total == 1  # both edits, one run
