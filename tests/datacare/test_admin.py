@@ -1,7 +1,5 @@
 """The operators' admin: runs, events and customers' outcomes; resync and retry actions."""
 
-from unittest import mock
-
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -118,9 +116,12 @@ def test_retry_from_the_customers_list_takes_only_the_selected_failed_ones(
     assert sent(enqueued) == [("changes", held.tenant.pk)]
 
 
-def test_actions_need_the_right_to_change_tenants(company, db):
+def test_actions_need_the_right_to_change_tenants(
+    company, db, enqueued, django_capture_on_commit_callbacks
+):
     held = company()
     fail(held.tenant, "1")
+    WebhookEvent.objects.all().delete()
     failed = CustomerRecord.objects.get(tenant=held.tenant, customer_id="1")
     viewer = User.objects.create_user("viewer", password="pass", is_staff=True)
     viewer.user_permissions.add(
@@ -131,12 +132,16 @@ def test_actions_need_the_right_to_change_tenants(company, db):
     for path in ("/admin/tenants/tenant/", "/admin/sync/customerrecord/"):
         page = client.get(path).content.decode()
         assert "retry_failed" not in page and "resync" not in page
-    with mock.patch("ccsync.sync.operations.retry_failed") as retry:
+    with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/admin/sync/customerrecord/",
             {"action": "retry_failed", "_selected_action": [str(failed.pk)]},
         )
-    retry.assert_not_called()
+    # Nothing queued to be sent again: the customer stays failed, no change recorded.
+    failed.refresh_from_db()
+    assert failed.outcome == CustomerRecord.Outcome.FAILED
+    assert not WebhookEvent.objects.filter(tenant=held.tenant).exists()
+    assert enqueued == []
 
 
 def test_runs_events_and_outcomes_are_visible_without_personal_data_in_lists(operator, company):

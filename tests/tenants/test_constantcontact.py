@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from ccsync.sync import services as sync_services
+from ccsync.sync.models import Run
 from tenants.models import ConstantContactConnection, ListSelection, Tenant
 
 
@@ -104,11 +105,7 @@ def test_cancel_goes_back_one_step(journey, installed):
     assert 'href="/settings/"' in status
 
 
-def test_connect_saves_the_list_starts_the_first_sync_and_congratulates(journey, monkeypatch):
-    started = []
-    monkeypatch.setattr(
-        sync_services, "start_first_sync", lambda *, tenant: started.append(tenant.pk)
-    )
+def test_connect_saves_the_list_starts_the_first_sync_and_congratulates(journey):
     identity = journey.new_identity()
     account = journey.new_account("Newsletter", "Customers")
     answer = journey.full_install(identity, account, "Customers")
@@ -119,15 +116,14 @@ def test_connect_saves_the_list_starts_the_first_sync_and_congratulates(journey,
     assert "successfully installed and configured" in page
     assert "You will see contacts appear progressively" in page
     tenant = Tenant.objects.get(realm_id=identity.realm_id)
-    assert started == [tenant.pk]
+    first = Run.objects.get(tenant=tenant)
+    assert (first.kind, first.state) == (Run.Kind.FIRST, Run.State.QUEUED)
     selection = ListSelection.objects.get(tenant=tenant)
     assert selection.list_id == account.lists["Customers"] and selection.list_name == "Customers"
     assert selection.chosen_by is not None
 
 
 def test_connect_queues_a_first_run(journey, django_capture_on_commit_callbacks):
-    from ccsync.sync.models import Run
-
     identity = journey.new_identity()
     account = journey.new_account("Customers")
     with django_capture_on_commit_callbacks():
@@ -136,11 +132,7 @@ def test_connect_queues_a_first_run(journey, django_capture_on_commit_callbacks)
     assert Run.objects.filter(tenant=tenant).count() == 1
 
 
-def test_changing_the_list_keeps_history_and_does_not_restart_the_first_sync(journey, monkeypatch):
-    started = []
-    monkeypatch.setattr(
-        sync_services, "start_first_sync", lambda *, tenant: started.append(tenant.pk)
-    )
+def test_changing_the_list_keeps_history_and_does_not_restart_the_first_sync(journey):
     identity = journey.new_identity()
     account = journey.new_account("Newsletter", "Customers")
     journey.full_install(identity, account, "Customers")
@@ -156,7 +148,7 @@ def test_changing_the_list_keeps_history_and_does_not_restart_the_first_sync(jou
     tenant = Tenant.objects.get(realm_id=identity.realm_id)
     history = list(ListSelection.objects.filter(tenant=tenant).values_list("list_name", flat=True))
     assert history == ["Newsletter", "Customers"]
-    assert len(started) == 1
+    assert Run.objects.filter(tenant=tenant).count() == 1  # the install's first sync alone
 
 
 def test_a_list_of_another_account_cannot_be_chosen(journey):

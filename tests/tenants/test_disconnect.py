@@ -4,8 +4,8 @@ import pytest
 import requests
 from django.utils import timezone
 
-from ccsync.sync import services as sync_services
 from ccsync.sync import tasks
+from ccsync.sync.models import Run
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.limiter import get_limiter
@@ -18,20 +18,19 @@ from tenants.tokens import mark_broken, refresh_expiring_tokens
 NEXT_TEXT = 'Click "Next" to go to Constant Contact to confirm this action.'
 
 
-@pytest.fixture
-def stops(monkeypatch):
-    stopped = []
-    monkeypatch.setattr(sync_services, "stop_syncs", lambda *, tenant: stopped.append(tenant.pk))
-    monkeypatch.setattr(sync_services, "start_first_sync", lambda *, tenant: None)
-    return stopped
+def runs_of(tenant) -> list[str]:
+    """The states of the tenant's runs, oldest first."""
+    return list(Run.objects.filter(tenant=tenant).order_by("pk").values_list("state", flat=True))
 
 
 @pytest.fixture
-def connected(journey, stops):
+def connected(journey):
+    """An installed company; its first sync is queued, not run."""
     identity = journey.new_identity()
     account = journey.new_account("Customers", "Newsletter")
     assert journey.full_install(identity, account, "Customers").status_code == 200
     tenant = Tenant.objects.get(realm_id=identity.realm_id)
+    assert runs_of(tenant) == [Run.State.QUEUED]
     return identity, account, tenant
 
 
@@ -41,14 +40,14 @@ def _tokens(tenant):
     return intuit.refresh_token, cc.refresh_token
 
 
-def _assert_disconnected(tenant, stops, old_intuit, old_cc):
+def _assert_disconnected(tenant, old_intuit, old_cc):
     tenant.refresh_from_db()
     assert tenant.state == Tenant.State.DISCONNECTED and tenant.disconnected_at
     for model in (QuickBooksConnection, ConstantContactConnection):
         connection = model.objects.get(tenant=tenant)
         assert connection.state == connection.State.DISCONNECTED
         assert connection.access_token_encrypted == connection.refresh_token_encrypted == ""
-    assert stops == [tenant.pk]
+    assert runs_of(tenant) == [Run.State.CANCELLED]  # every run stopped
     # Both sides revoked: the old refresh tokens are refused.
     with pytest.raises(qb_errors.InvalidGrant):
         qb_oauth.refresh(refresh_token=old_intuit)
@@ -83,21 +82,19 @@ def visit_disconnect_url(journey, identity, url: str = "http://127.0.0.1:8000/di
     return journey.get(journey.browser.intuit_authorize(to_intuit, identity))
 
 
-def test_disconnect_url_changes_nothing_while_intuit_still_accepts_the_tokens(
-    journey, connected, stops
-):
+def test_disconnect_url_changes_nothing_while_intuit_still_accepts_the_tokens(journey, connected):
     identity, _, tenant = connected
     before = _tokens(tenant)
     answer = visit_disconnect_url(journey, identity)
     assert answer.status_code == 200
     assert "The app is still connected" in answer.content.decode()
     tenant.refresh_from_db()
-    assert tenant.is_connected and stops == []
+    assert tenant.is_connected and runs_of(tenant) == [Run.State.QUEUED]
     assert QuickBooksConnection.objects.get(tenant=tenant).is_connected
     assert _tokens(tenant) == before
 
 
-def test_disconnect_url_from_my_apps_acts_once_intuit_confirms(journey, connected, stops, sandbox):
+def test_disconnect_url_from_my_apps_acts_once_intuit_confirms(journey, connected, sandbox):
     identity, _, tenant = connected
     old_intuit, old_cc = _tokens(tenant)
     back = disconnect_in_my_apps(journey, sandbox, tenant.realm_id)
@@ -111,7 +108,7 @@ def test_disconnect_url_from_my_apps_acts_once_intuit_confirms(journey, connecte
     assert "You have successfully disconnected from Constant Contact." in page
     assert NEXT_TEXT in page
     assert f'href="{sandbox.url}/cc/account/">Next</a>' in page
-    _assert_disconnected(tenant, stops, old_intuit, old_cc)
+    _assert_disconnected(tenant, old_intuit, old_cc)
     # QuickBooks no longer lists the app.
     live = requests.get(
         f"{sandbox.url}/_sandbox/intuit/connections", params={"realm_id": tenant.realm_id}
@@ -120,7 +117,7 @@ def test_disconnect_url_from_my_apps_acts_once_intuit_confirms(journey, connecte
 
 
 def test_disconnect_url_without_our_session_still_acts_on_intuits_word(
-    journey, connected, stops, new_journey, sandbox
+    journey, connected, new_journey, sandbox
 ):
     identity, _, tenant = connected
     old_intuit, old_cc = _tokens(tenant)
@@ -129,12 +126,10 @@ def test_disconnect_url_without_our_session_still_acts_on_intuits_word(
     other_browser.browser = journey.browser  # but signed in to Intuit
     answer = visit_disconnect_url(other_browser, identity, back)
     assert "You have successfully disconnected from Constant Contact." in answer.content.decode()
-    _assert_disconnected(tenant, stops, old_intuit, old_cc)
+    _assert_disconnected(tenant, old_intuit, old_cc)
 
 
-def test_an_accountant_disconnecting_x_while_on_y_disconnects_x_only(
-    journey, stops, sandbox, monkeypatch
-):
+def test_an_accountant_disconnecting_x_while_on_y_disconnects_x_only(journey, sandbox):
     """Issue 12: the session on company Y, company X disconnected in My Apps: X is
     disconnected, Y stays connected."""
     accountant = journey.new_identity("Books X", "Books Y")
@@ -150,16 +145,14 @@ def test_an_accountant_disconnecting_x_while_on_y_disconnects_x_only(
 
     answer = visit_disconnect_url(journey, accountant, disconnect_in_my_apps(journey, sandbox, x))
     assert "You have successfully disconnected from Constant Contact." in answer.content.decode()
-    _assert_disconnected(tenant_x, stops, old_intuit, old_cc)
+    _assert_disconnected(tenant_x, old_intuit, old_cc)
     tenant_y.refresh_from_db()
-    assert tenant_y.is_connected
+    assert tenant_y.is_connected and Run.State.CANCELLED not in runs_of(tenant_y)
     assert QuickBooksConnection.objects.get(tenant=tenant_y).is_connected
     assert ConstantContactConnection.objects.get(tenant=tenant_y).is_connected
 
 
-def test_disconnect_url_visited_by_a_stranger_changes_nothing(
-    journey, connected, stops, new_journey
-):
+def test_disconnect_url_visited_by_a_stranger_changes_nothing(journey, connected, new_journey):
     """Anyone may GET the Disconnect URL, with any realmId: it only asks Intuit who they
     are. Not even a broken connection is acted on, nor any token refreshed."""
     _, _, tenant = connected
@@ -171,13 +164,13 @@ def test_disconnect_url_visited_by_a_stranger_changes_nothing(
     assert answer.status_code == 302 and tenant.realm_id not in answer["Location"]
     qb.refresh_from_db()
     tenant.refresh_from_db()
-    assert tenant.is_connected and stops == []
+    assert tenant.is_connected and runs_of(tenant) == [Run.State.QUEUED]
     assert (_tokens(tenant), qb.access_token, qb.refreshed_at) == before
     # Signed in with Intuit as themselves, they are a member of nothing here.
     page = visit_disconnect_url(stranger, stranger.new_identity("Other Books")).content.decode()
     assert "The app is still connected" in page and tenant.realm_id not in page
     tenant.refresh_from_db()
-    assert tenant.is_connected and stops == []
+    assert tenant.is_connected and runs_of(tenant) == [Run.State.QUEUED]
     # And the POST needs a session of a member.
     answer = new_journey().client.post("/disconnect/")
     assert answer.status_code == 302 and answer["Location"].startswith("/launch/")
@@ -186,7 +179,7 @@ def test_disconnect_url_visited_by_a_stranger_changes_nothing(
 
 
 def test_a_refresh_refused_for_good_disconnects_the_company(
-    journey, connected, stops, sandbox, enqueued, django_capture_on_commit_callbacks
+    journey, connected, sandbox, enqueued, django_capture_on_commit_callbacks
 ):
     """The app learns of a revoke on its own: a refresh answering invalid_grant marks the
     connection broken at once and the company disconnected (same grace period)."""
@@ -199,18 +192,18 @@ def test_a_refresh_refused_for_good_disconnects_the_company(
     assert QuickBooksConnection.objects.get(tenant=tenant).is_broken
     assert ("sync.quickbooks_revoked", (tenant.pk,)) in [(j.task, j.args) for j in enqueued]
     tasks.quickbooks_revoked(tenant.pk)
-    _assert_disconnected(tenant, stops, old_intuit, old_cc)
+    _assert_disconnected(tenant, old_intuit, old_cc)
     assert "Disconnected in QuickBooks." in QuickBooksConnection.objects.get(tenant=tenant).reason
 
 
-def test_a_company_installed_again_is_not_disconnected_by_an_old_refusal(journey, connected, stops):
+def test_a_company_installed_again_is_not_disconnected_by_an_old_refusal(journey, connected):
     identity, _, tenant = connected
     tasks.quickbooks_revoked(tenant.pk)  # enqueued before the person installed again
     tenant.refresh_from_db()
-    assert tenant.is_connected and stops == []
+    assert tenant.is_connected and runs_of(tenant) == [Run.State.QUEUED]
 
 
-def test_in_app_disconnect_revokes_both_sides(journey, connected, stops, settings):
+def test_in_app_disconnect_revokes_both_sides(journey, connected, settings):
     _, _, tenant = connected
     old_intuit, old_cc = _tokens(tenant)
     page = journey.client.get("/status/").content.decode()
@@ -225,21 +218,15 @@ def test_in_app_disconnect_revokes_both_sides(journey, connected, stops, setting
     page = answer.content.decode()
     assert "You have successfully disconnected from Constant Contact." in page
     assert f'href="{settings.CONSTANTCONTACT_ACCOUNT_URL}">Next</a>' in page
-    _assert_disconnected(tenant, stops, old_intuit, old_cc)
+    _assert_disconnected(tenant, old_intuit, old_cc)
 
     status = journey.client.get("/status/").content.decode()
     assert "disconnected from this company" in status
 
 
-def test_installing_again_reuses_the_tenant_and_starts_a_new_first_sync(
-    journey, connected, monkeypatch
-):
+def test_installing_again_reuses_the_tenant_and_starts_a_new_first_sync(journey, connected):
     identity, account, tenant = connected
     journey.client.post("/disconnect/")
-    started = []
-    monkeypatch.setattr(
-        sync_services, "start_first_sync", lambda *, tenant: started.append(tenant.pk)
-    )
 
     answer = journey.full_install(identity, account, "Newsletter")
     assert answer.status_code == 200 and "You're done!" in answer.content.decode()
@@ -248,7 +235,8 @@ def test_installing_again_reuses_the_tenant_and_starts_a_new_first_sync(
     assert tenant.is_connected and tenant.disconnected_at is None
     assert QuickBooksConnection.objects.get(tenant=tenant).is_connected
     assert ConstantContactConnection.objects.get(tenant=tenant).is_connected
-    assert started == [tenant.pk]
+    assert runs_of(tenant) == [Run.State.CANCELLED, Run.State.QUEUED]
+    assert Run.objects.filter(tenant=tenant).latest("pk").kind == Run.Kind.FIRST
     assert list(
         ListSelection.objects.filter(tenant=tenant).values_list("list_name", flat=True)
     ) == ["Newsletter", "Customers"]
