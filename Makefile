@@ -28,9 +28,10 @@ test: $(VENV)/.installed
 		tests/sync/test_first_sync.py tests/sync/test_changes.py tests/sync/test_resume.py
 
 ## The inner loop, under a minute: the tests that need no sandbox server, stack, browser,
-## faults or benchmarks (markers given by tests/plugins/markers.py), on two xdist workers (worksteal:
-## the limiter's real-time tests wait while the other worker computes). Bytecode is cached
-## (__pycache__ is ignored by git): else each worker compiles every module again.
+## faults or benchmarks (markers given by tests/plugins/markers.py), the engine's decisions
+## against in-process fakes included, on two xdist workers (worksteal: a worker done early
+## takes the other's tests). Bytecode is cached (__pycache__ is ignored by git): else each
+## worker compiles every module again.
 FAST_TESTS := not (sandbox or stack or browser or faults or bench)
 test-fast: $(VENV)/.installed
 	scripts/services.sh
