@@ -11,28 +11,28 @@ quota_exceeded, 5xx, too many queued activities). tests/contract/ holds this fak
 sandbox to the same assertions.
 """
 
+import base64
 import json
 import math
 import random
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from django.conf import settings
 from django.utils import timezone
 
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import (
-    _EMAIL_SYSTEM_FIELDS,
-    _SYSTEM_FIELDS,
-    MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
     MAX_LIST_IDS,
-    MAX_MEMBERSHIP_CONTACTS,
     MAX_TAG_IDS,
+    ConstantContactClient,
 )
 from integrations.http import AfterResponse, BeforeRequest
 from integrations.tokens import TokenSource
@@ -992,11 +992,12 @@ class FakeConstantContact:
         return None
 
 
-class FakeConstantContactClient:
-    """ConstantContactClient's interface over a FakeConstantContact. Every call (every page
-    of a paged read, as the real client fetches them) takes the access token, goes through
-    `before_request` and `after_response` (the limiter, the metrics, the engine's call
-    counts) as the real one does, and fails as the sandbox would."""
+class FakeConstantContactClient(ConstantContactClient):
+    """ConstantContactClient itself, its requests answered by a FakeConstantContact instead
+    of the V3 API over HTTP: every public method is the real one (paging by `_links.next`,
+    the checks before sending, what a PUT leaves out); only `_call`, the one request the
+    client makes, is answered here, through `before_request` and `after_response` as the
+    transport does (a page is a call), failing with the errors the transport raises."""
 
     def __init__(
         self,
@@ -1011,6 +1012,24 @@ class FakeConstantContactClient:
         self.tokens = tokens
         self.before_request = before_request
         self.after_response = after_response
+
+    def _call(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        endpoint: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> dict:
+        account = self._account(endpoint)
+        parts = urlsplit(path_or_url)
+        path = parts.path.removeprefix(urlsplit(settings.CONSTANTCONTACT_API_BASE).path)
+        query = {**dict(parse_qsl(parts.query)), **(params or {})}
+        if "cursor" in query:  # the query the page resumes, as the sandbox encodes it
+            query = _over_the_wire(base64.urlsafe_b64decode(query["cursor"]).decode(), raw=True)
+        answer = _answer(account, method, path, query, _over_the_wire(json))
+        return _over_the_wire(answer)
 
     def _account(self, endpoint: str) -> Account:
         """The account, once this call got through (token, limits, injected faults)."""
@@ -1039,184 +1058,103 @@ class FakeConstantContactClient:
             self.after_response("constantcontact", endpoint, error.status if error else 200)
         return (None if error else self.world.accounts[username or ""]), error
 
-    def _pages(self, items: Callable[[Account], list], *, endpoint: str, limit: int) -> Iterator:
-        """Items page by page, each page one call, as `_links.next` makes the real client
-        fetch them (a caller that stops early costs no more pages)."""
-        offset = 0
-        while True:
-            page = items(self._account(endpoint))[offset : offset + limit + 1]
-            yield from page[:limit]
-            if len(page) <= limit:
-                return
-            offset += limit
 
-    def account_summary(self) -> dict:
-        return self._account("account_summary").summary()
-
-    def all_lists(self, *, include_membership_count: bool = False) -> list[dict]:
-        def lists(account: Account) -> list[dict]:
-            return [
-                item.json(
-                    membership_count=account.membership_count(item.list_id)
-                    if include_membership_count
-                    else None
-                )
-                for item in sorted(account.lists.values(), key=lambda i: (i.created_at, i.list_id))
-            ]
-
-        return list(self._pages(lists, endpoint="contact_lists", limit=1000))
-
-    def create_list(self, *, name: str) -> dict:
-        return self._account("create_list").create_list(name).json()
-
-    def iter_contacts(
-        self,
-        *,
-        status: str | None = None,
-        email: str | None = None,
-        lists: Sequence[str] | None = None,
-        updated_after: datetime | None = None,
-        optout_after: datetime | None = None,
-        include: Sequence[str] | None = None,
-        limit: int = 500,
-    ) -> Iterator[dict]:
-        for moment in (updated_after, optout_after):
-            if moment is not None and moment.tzinfo is None:
-                raise ValueError("Constant Contact times need a timezone")
-        statuses = [s.strip() for s in (status or "").split(",") if s.strip()]
-        wanted = list(include or ())
-        unknown = [s for s in statuses if s not in STATUSES] + [
-            i for i in wanted if i not in INCLUDES
+def _answer(
+    account: Account, method: str, path: str, query: dict[str, Any], body: Any
+) -> dict[str, Any]:
+    """The V3 API's answer to one request (sandbox/constantcontact/api.py's views)."""
+    name, _, item = path.strip("/").partition("/")
+    if (method, path) == ("GET", "/account/summary"):
+        return account.summary()
+    if name == "contact_lists" and not item:
+        if method == "POST":
+            return account.create_list(str((body or {}).get("name", ""))).json()
+        counting = query.get("include_membership_count")
+        lists = sorted(account.lists.values(), key=lambda i: (i.created_at, i.list_id))
+        rows = [
+            i.json(membership_count=account.membership_count(i.list_id) if counting else None)
+            for i in lists
         ]
-
-        def contacts(account: Account) -> list[dict]:
-            if unknown:
-                raise bad_request(f"'{unknown[0]}' is not a valid value.")
-            if not 1 <= limit <= 500:
-                raise bad_request("'limit' must be an integer from 1 to 500.")
-            account.advance()
-            found = account.query(
-                status=statuses,
-                email=email,
-                list_ids=list(lists or ()),
-                updated_after=updated_after,
-                optout_after=optout_after,
-            )
-            return [c.json(include=wanted) for c in found]
-
-        return self._pages(contacts, endpoint="contacts", limit=limit)
-
-    def find_contact(
-        self, *, email: str, include: Sequence[str] = ("list_memberships",)
-    ) -> dict | None:
-        wanted = email.strip().lower()
-        for contact in self.iter_contacts(status="all", email=email, include=include):
-            if str((contact.get("email_address") or {}).get("address", "")).lower() == wanted:
-                return contact
-        return None
-
-    def get_contact(self, *, contact_id: str, include: Sequence[str] = ()) -> dict:
-        account = self._account("get_contact")
+        return _page("lists", rows, query, path=name, default=50, top=1000)
+    if name == "contacts" and not item:
         account.advance()
-        return account.find(contact_id).json(include=list(include))
-
-    def put_contact(self, *, contact_id: str, contact: dict) -> dict:
-        body = {key: value for key, value in contact.items() if key not in _SYSTEM_FIELDS}
-        if isinstance(body.get("email_address"), dict):
-            body["email_address"] = {
-                key: value
-                for key, value in body["email_address"].items()
-                if key not in _EMAIL_SYSTEM_FIELDS
-            }
-        body["update_source"] = "Account"
-        body = json.loads(json.dumps(body))  # what goes over the wire: plain JSON
-        account = self._account("put_contact")
-        return account.replace(contact_id, body).json(include=INCLUDES)
-
-    def import_contacts(
-        self, *, rows: Sequence[Mapping[str, Any]], list_ids: Sequence[str]
-    ) -> dict:
-        if not rows or len(rows) > MAX_IMPORT_ROWS:
-            raise ValueError(f"an import takes 1 to {MAX_IMPORT_ROWS} contacts")
-        _check_list_ids(list_ids)
-        body = {"import_data": list(rows), "list_ids": list(list_ids)}
-        if len(json.dumps(body).encode()) >= MAX_IMPORT_BYTES:
-            raise ValueError("import too large: Constant Contact would silently drop data")
-        body = json.loads(json.dumps(body))
-        account = self._account("contacts_json_import")
-        return account.create_import(body["import_data"], body["list_ids"]).json()
-
-    def iter_activities(self, *, limit: int = 50) -> Iterator[dict]:
-        def activities(account: Account) -> list[dict]:
-            if not 1 <= limit <= 500:
-                raise bad_request("'limit' must be an integer from 1 to 500.")
-            account.advance()
-            return [a.json() for a in reversed(list(account.activities.values()))]
-
-        return self._pages(activities, endpoint="activities", limit=limit)
-
-    def get_activity(self, *, activity_id: str) -> dict:
-        return self._account("get_activity").activity(activity_id).json()
-
-    def add_list_memberships(self, *, contact_ids: Sequence[str], list_ids: Sequence[str]) -> dict:
-        if not contact_ids or len(contact_ids) > MAX_MEMBERSHIP_CONTACTS:
-            raise ValueError(f"add_list_memberships takes 1 to {MAX_MEMBERSHIP_CONTACTS} contacts")
-        _check_list_ids(list_ids)
-        account = self._account("add_list_memberships")
-        return account.create_add_list_memberships(list(contact_ids), list(list_ids)).json()
-
-    def custom_fields(self) -> list[dict]:
-        def fields(account: Account) -> list[dict]:
-            return [f.json() for f in account.fields.values()]
-
-        return list(self._pages(fields, endpoint="custom_fields", limit=100))
-
-    def create_custom_field(
-        self, *, label: str, type: str, metadata: dict | None = None, version: int | None = None
-    ) -> dict:
-        body: dict[str, Any] = {"label": label, "type": type}
-        if metadata is not None:
-            body["metadata"] = metadata
-        if version is not None:
-            body["version"] = version
-        return self._account("create_custom_field").create_field(body).json()
-
-    def tags(self) -> list[dict]:
-        def tags(account: Account) -> list[dict]:
-            return [t.json() for t in account.tags.values()]
-
-        return list(self._pages(tags, endpoint="tags", limit=500))
-
-    def create_tag(self, *, name: str) -> dict:
-        return self._account("create_tag").create_tag(name).json()
-
-    def add_taggings(
-        self,
-        *,
-        tag_ids: Sequence[str],
-        contact_ids: Sequence[str] = (),
-        list_ids: Sequence[str] = (),
-        exclude_contact_ids: Sequence[str] = (),
-    ) -> dict:
-        if not tag_ids or len(tag_ids) > MAX_TAG_IDS:
-            raise ValueError(f"add_taggings takes 1 to {MAX_TAG_IDS} tag ids")
-        if bool(contact_ids) == bool(list_ids):
-            raise ValueError("add_taggings takes contact_ids or list_ids, not both")
-        if contact_ids:
-            if len(contact_ids) > MAX_MEMBERSHIP_CONTACTS:
-                raise ValueError(f"add_taggings takes at most {MAX_MEMBERSHIP_CONTACTS} contacts")
-            if exclude_contact_ids:
-                raise ValueError("exclude_contact_ids goes only with list_ids")
-            body: dict[str, Any] = {"source": {"contact_ids": list(contact_ids)}}
-        else:
-            _check_list_ids(list_ids)
-            body = {"source": {"list_ids": list(list_ids)}}
-            if exclude_contact_ids:
-                body["exclude"] = {"contact_ids": list(exclude_contact_ids)}
-        body["tag_ids"] = list(tag_ids)
-        return self._account("contacts_taggings_add").create_add_taggings(body).json()
+        include = _csv(query.get("include"), allowed=INCLUDES, name="include")
+        found = account.query(
+            status=_csv(query.get("status"), allowed=STATUSES, name="status"),
+            email=query.get("email"),
+            list_ids=_csv(query.get("lists")),
+            updated_after=_moment(query.get("updated_after")),
+            optout_after=_moment(query.get("optout_after")),
+        )
+        rows = [c.json(include=include) for c in found]
+        return _page("contacts", rows, query, path=name, default=50, top=500)
+    if name == "contacts":
+        if method == "PUT":
+            return account.replace(item, body).json(include=INCLUDES)
+        account.advance()
+        include = _csv(query.get("include"), allowed=INCLUDES, name="include")
+        return account.find(item).json(include=include)
+    if name == "activities" and method == "POST":
+        source = (body or {}).get("source") or {}
+        if item == "contacts_json_import":
+            return account.create_import(body.get("import_data"), body.get("list_ids")).json()
+        if item == "add_list_memberships":
+            return account.create_add_list_memberships(
+                list(source.get("contact_ids") or []), body.get("list_ids")
+            ).json()
+        if item == "contacts_taggings_add":
+            return account.create_add_taggings(body).json()
+    if name == "activities" and item:
+        return account.activity(item).json()
+    if name == "activities":
+        account.advance()
+        rows = [a.json() for a in reversed(list(account.activities.values()))]
+        return _page("activities", rows, query, path=name, default=50, top=500)
+    if name == "contact_custom_fields":
+        if method == "POST":
+            return account.create_field(body).json()
+        rows = [f.json() for f in account.fields.values()]
+        return _page("custom_fields", rows, query, path=name, default=50, top=100)
+    if name == "contact_tags":
+        if method == "POST":
+            return account.create_tag(str((body or {}).get("name", ""))).json()
+        rows = [t.json() for t in account.tags.values()]
+        return _page("tags", rows, query, path=name, default=50, top=500)
+    raise AssertionError(f"the fake Constant Contact does not answer {method} {path}")
 
 
-def _check_list_ids(list_ids: Sequence[str]) -> None:
-    if not list_ids or len(list_ids) > MAX_LIST_IDS:
-        raise ValueError(f"1 to {MAX_LIST_IDS} list ids")
+def _page(
+    key: str, rows: list[dict], query: dict[str, Any], *, path: str, default: int, top: int
+) -> dict[str, Any]:
+    """One page of `rows`, with `_links.next` to the query that resumes after it."""
+    raw = query.get("limit")
+    limit = int(raw) if str(raw or "").isdigit() else default if raw in (None, "") else 0
+    if not 1 <= limit <= top:
+        raise bad_request(f"'limit' must be an integer from 1 to {top}.")
+    offset = int(query.get("offset", 0))
+    answer: dict[str, Any] = {key: rows[offset : offset + limit]}
+    if len(rows) > offset + limit:
+        resume = json.dumps({**query, "offset": offset + limit}).encode()
+        cursor = base64.urlsafe_b64encode(resume).decode()
+        answer["_links"] = {"next": {"href": f"/v3/{path}?{urlencode({'cursor': cursor})}"}}
+    return answer
+
+
+def _over_the_wire(value: Any, *, raw: bool = False) -> Any:
+    """A value as JSON carries it (`raw`: JSON text read)."""
+    return json.loads(value if raw else json.dumps(value))
+
+
+def _csv(value: Any, *, allowed: Sequence[str] | None = None, name: str = "") -> list[str]:
+    items = [item.strip() for item in str(value or "").split(",") if item.strip()]
+    unknown = [item for item in items if allowed is not None and item not in allowed]
+    if unknown:
+        raise bad_request(f"'{unknown[0]}' is not a valid value for '{name}'.")
+    return items
+
+
+def _moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ to the same assertions, so neither can drift from the other.
 
 import random
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,16 +19,7 @@ from django.utils import timezone
 
 from integrations.http import AfterResponse, BeforeRequest
 from integrations.quickbooks import errors as qb_errors
-from integrations.quickbooks import reports
-from integrations.quickbooks.client import (
-    ALL_CUSTOMERS,
-    CDC_MAX_OBJECTS,
-    IDS_PER_QUERY,
-    MAX_RESULTS,
-    QUERY_REFUSED,
-    Lookup,
-    quote,
-)
+from integrations.quickbooks.client import CDC_MAX_OBJECTS, QuickBooksClient
 from integrations.tokens import TokenSource
 from sandbox.quickbooks import query as qbo_query
 
@@ -44,6 +35,13 @@ EMAIL_MAX_LENGTH = 100
 SALES = ("Invoice", "SalesReceipt")
 RETURNS = ("CreditMemo", "RefundReceipt")
 CREDITS = ("CreditMemo", "Payment")  # open amounts that lower what a customer owes
+TXN_TYPES = {
+    "Invoice": "Invoice",
+    "SalesReceipt": "Sales Receipt",
+    "CreditMemo": "Credit Memo",
+    "RefundReceipt": "Refund",
+    "Payment": "Payment",
+}
 
 
 class CustomerError(ValueError):
@@ -592,48 +590,86 @@ class QuickBooksCompany:
             }
         return self.customer_json(row) if isinstance(row, Customer) else self.transaction_json(row)
 
-    def sales_figures(
-        self, *, today: date, customer_ids: Sequence[str]
-    ) -> dict[str, reports.CustomerSales]:
-        """What QuickBooks' reports say of each customer's own sales (reports.py reads them
-        from CustomerSales twice, CustomerBalance and TransactionList)."""
-        wanted = {int(i) for i in customer_ids if str(i).isdigit()} if customer_ids else None
-        recent_from = reports.twelve_months_before(today)
-        total: dict[int, int] = {}
-        recent: dict[int, int] = {}
-        bought: dict[int, list[tuple[str, date]]] = {}
-        for sale in self.sales.values():
-            if sale.state != "live" or sale.txn_date > today:
-                continue
-            number = sale.customer_number
-            if sale.entity in (*SALES, *RETURNS):
-                amount = -sale.subtotal_cents if sale.entity in RETURNS else sale.subtotal_cents
-                total[number] = total.get(number, 0) + amount
-                if sale.txn_date >= recent_from:
-                    recent[number] = recent.get(number, 0) + amount
-            if sale.entity in SALES and sale.subtotal_cents:
-                bought.setdefault(number, []).append((sale.entity, sale.txn_date))
-        balance = {n: self._balance(n) for n in {s.customer_number for s in self.sales.values()}}
-        figures = {}
-        for number in {*total, *recent, *bought, *balance}:
-            if wanted is not None and number not in wanted:
-                continue
-            if not (total.get(number) or recent.get(number) or balance.get(number)) and (
-                number not in bought
-            ):
-                continue  # a report shows no row for a customer whose amounts are 0
-            dates = [when for _, when in bought.get(number, [])]
-            kinds = [kind for kind, _ in bought.get(number, [])]
-            figures[str(number)] = reports.CustomerSales(
-                total_sales=Decimal(total.get(number, 0)) / 100,
-                sales_last_12_months=Decimal(recent.get(number, 0)) / 100,
-                open_balance=Decimal(balance.get(number, 0)) / 100,
-                first_purchase=min(dates, default=None),
-                last_purchase=max(dates, default=None),
-                invoices=kinds.count("Invoice"),
-                sales_receipts=kinds.count("SalesReceipt"),
+    def info(self) -> dict[str, Any]:
+        return {
+            "Id": "1",
+            "SyncToken": "0",
+            "domain": "QBO",
+            "CompanyName": self.name,
+            "LegalName": self.name,
+            "Country": "US",
+            "SupportedLanguages": "en",
+            "MetaData": {"CreateTime": quickbooks_time(self.clock())},
+        }
+
+    def report(self, name: str, params: dict[str, str]) -> dict[str, Any]:
+        """CustomerSales, CustomerBalance or TransactionList as the Reports API answers
+        them (sandbox/quickbooks/reports.py): a Data row a customer (or a transaction),
+        amounts as text; a customer's jobs in rows of their own."""
+        wanted = {int(i) for i in params.get("customer", "").split(",") if i.strip().isdigit()}
+        start = date.fromisoformat(params.get("start_date", "1900-01-01"))
+        end = date.fromisoformat(params.get("end_date", params.get("report_date", "9999-12-31")))
+        live = [
+            s
+            for s in self.sales.values()
+            if s.state != "deleted" and (not wanted or s.customer_number in wanted)
+        ]
+        if name == "TransactionList":
+            columns = params["columns"].split(",")
+            dated = sorted(
+                (s for s in live if start <= s.txn_date <= end),
+                key=lambda s: (s.txn_date, s.number),
             )
-        return figures
+            rows = [{"ColData": [self._cell(s, c) for c in columns], "type": "Data"} for s in dated]
+            meta = [{"ColTitle": c, "MetaData": [{"Name": "ColKey", "Value": c}]} for c in columns]
+            return _report(name, rows, Columns={"Column": meta})
+        amounts: dict[int, int] = {}
+        for sale in live:
+            if sale.state != "live":
+                continue
+            if name == "CustomerSales" and sale.entity in (*SALES, *RETURNS):
+                if start <= sale.txn_date <= end:
+                    sign = -1 if sale.entity in RETURNS else 1
+                    amounts[sale.customer_number] = (
+                        amounts.get(sale.customer_number, 0) + sign * sale.subtotal_cents
+                    )
+            elif name == "CustomerBalance" and sale.balance_cents:
+                sign = 1 if sale.entity == "Invoice" else -1 if sale.entity in CREDITS else 0
+                amounts[sale.customer_number] = (
+                    amounts.get(sale.customer_number, 0) + sign * sale.balance_cents
+                )
+        rows = [
+            {"ColData": [self._name(number), {"value": _money(amount)}], "type": "Data"}
+            for number, amount in sorted(amounts.items())
+            if amount
+        ]
+        return _report(name, rows)
+
+    def _name(self, number: int) -> dict[str, str]:
+        customer = self.customers.get(number)
+        return {"value": customer.column("DisplayName") if customer else "", "id": str(number)}
+
+    def _cell(self, sale: Sale, column: str) -> dict[str, str]:
+        sign = -1 if sale.entity in RETURNS else 1
+        return {
+            "tx_date": {"value": sale.txn_date.isoformat()},
+            "txn_type": {"value": TXN_TYPES[sale.entity], "id": sale.transaction_id},
+            "name": self._name(sale.customer_number),
+            "subt_nat_amount": {"value": _money(sign * sale.subtotal_cents)},
+        }[column]
+
+
+def _money(cents: int) -> str:
+    return f"{Decimal(cents) / 100:.2f}"
+
+
+def _report(name: str, rows: list[dict], **extra: Any) -> dict[str, Any]:
+    empty = {"Name": "NoReportData", "Value": "true" if not rows else "false"}
+    return {
+        "Header": {"ReportName": name, "Currency": "USD", "Option": [empty]},
+        **extra,
+        "Rows": {"Row": rows} if rows else {},
+    }
 
 
 def _number(row: Any) -> int:
@@ -685,10 +721,12 @@ class FakeQuickBooks:
         return self.knobs.get(name, default)
 
 
-class FakeQuickBooksClient:
-    """QuickBooksClient's interface over a FakeQuickBooks. Every call takes the access token,
-    goes through `before_request` and `after_response` (the limiter, the metrics, the
-    engine's call counts) as the real one does, and fails as the sandbox would."""
+class FakeQuickBooksClient(QuickBooksClient):
+    """QuickBooksClient itself, its requests answered by a FakeQuickBooks instead of the
+    Accounting API over HTTP: every public method is the real one (paging, lookups split
+    around refused ids, CDC, the sales figures read from reports by reports.py); only
+    `_get`, the one request the client makes, is answered here, through `before_request`
+    and `after_response` as the transport does, failing as the sandbox would."""
 
     def __init__(
         self,
@@ -705,6 +743,25 @@ class FakeQuickBooksClient:
         self.tokens = tokens
         self.before_request = before_request
         self.after_response = after_response
+
+    def _get(self, path: str, *, endpoint: str, params: dict | None = None) -> dict:
+        company = self._company(endpoint)
+        asked = dict(params or {})
+        if path == "query":
+            return {"QueryResponse": company.query(asked["query"])}
+        if path == "cdc":
+            since = datetime.fromisoformat(asked["changedSince"])
+            changed = company.changed(since=since, entities=asked["entities"].split(","))
+            answers = [
+                {"startPosition": 1, "maxResults": len(rows), **({entity: rows} if rows else {})}
+                for entity, rows in changed
+            ]
+            return {"CDCResponse": [{"QueryResponse": answers}]}
+        if path == f"companyinfo/{self.realm_id}":
+            return {"CompanyInfo": company.info()}
+        if path.startswith("reports/"):
+            return company.report(path.removeprefix("reports/"), asked)
+        raise AssertionError(f"the fake QuickBooks does not answer {path}")
 
     def _company(self, endpoint: str) -> QuickBooksCompany:
         """The company, once this call got through: the same checks as the sandbox's, in
@@ -736,98 +793,3 @@ class FakeQuickBooksClient:
         if self.after_response is not None:
             self.after_response("quickbooks", endpoint, error.status if error else 200)
         return error
-
-    def _query(self, text: str) -> dict[str, Any]:
-        return self._company("query").query(text)
-
-    def query_customers(
-        self, *, where: str = "", start_position: int = 1, max_results: int = MAX_RESULTS
-    ) -> list[dict]:
-        if not 1 <= max_results <= MAX_RESULTS or start_position < 1:
-            raise ValueError("start_position >= 1 and 1 <= max_results <= 1000")
-        text = "SELECT * FROM Customer" + (f" WHERE {where}" if where else "")
-        text += f" ORDERBY Id STARTPOSITION {start_position} MAXRESULTS {max_results}"
-        return self._query(text).get("Customer", [])
-
-    def iter_customer_pages(
-        self, *, where: str = "", page_size: int = MAX_RESULTS, start_position: int = 1
-    ) -> Iterator[tuple[int, list[dict]]]:
-        position = start_position
-        while True:
-            page = self.query_customers(where=where, start_position=position, max_results=page_size)
-            if page:
-                yield position, page
-            if len(page) < page_size:
-                return
-            position += len(page)
-
-    def count_customers(self, *, where: str = "") -> int:
-        text = "SELECT COUNT(*) FROM Customer" + (f" WHERE {where}" if where else "")
-        return int(self._query(text)["totalCount"])
-
-    def customers_by_ids(self, *, ids: Sequence[str]) -> Lookup:
-        unique = list(dict.fromkeys(ids))
-        lookup = Lookup()
-        for start in range(0, len(unique), IDS_PER_QUERY):
-            self._look_up(unique[start : start + IDS_PER_QUERY], lookup)
-        return lookup
-
-    def _look_up(self, ids: list[str], lookup: Lookup) -> None:
-        listed = ", ".join(quote(customer_id) for customer_id in ids)
-        try:
-            lookup.customers += self.query_customers(where=f"{ALL_CUSTOMERS} AND Id IN ({listed})")
-        except qb_errors.QuickBooksFault as refused:
-            if refused.code not in QUERY_REFUSED:
-                raise
-            if len(ids) == 1:
-                lookup.refused += ids
-                return
-            half = len(ids) // 2
-            self._look_up(ids[:half], lookup)
-            self._look_up(ids[half:], lookup)
-
-    def changed_customers(self, *, since: datetime) -> list[dict]:
-        return [c for _, objects in self._changed(since, ["Customer"]) for c in objects]
-
-    def changed_transactions(self, *, since: datetime) -> list[tuple[str, dict]]:
-        return [
-            (entity, item)
-            for entity, objects in self._changed(since, list(reports.TRANSACTION_ENTITIES))
-            for item in objects
-        ]
-
-    def _changed(self, since: datetime, entities: list[str]) -> list[tuple[str, list[dict]]]:
-        if since.tzinfo is None:
-            raise ValueError("Change Data Capture needs a timezone-aware time")
-        return self._company("cdc").changed(since=since, entities=entities)
-
-    def company_info(self) -> dict:
-        company = self._company("company_info")
-        return {
-            "Id": "1",
-            "SyncToken": "0",
-            "domain": "QBO",
-            "CompanyName": company.name,
-            "LegalName": company.name,
-            "Country": "US",
-            "SupportedLanguages": "en",
-            "MetaData": {"CreateTime": quickbooks_time(company.clock())},
-        }
-
-    def sales_figures(
-        self, *, today: date, customer_ids: Sequence[str] = ()
-    ) -> dict[str, reports.CustomerSales]:
-        # 4 reports per 200 customer ids (or 4 for every customer), as reports.py asks.
-        unique = list(dict.fromkeys(customer_ids))
-        chunks = max(1, -(-len(unique) // reports.IDS_PER_REPORT))
-        company = None
-        for _ in range(4 * chunks):
-            company = self._company("report")
-        assert company is not None
-        return company.sales_figures(today=today, customer_ids=unique)
-
-    def transaction_customers(self, *, entity: str, ids: Sequence[str]) -> dict[str, str]:
-        return reports.transaction_customers(self._query, entity=entity, ids=ids)
-
-    def customer_types(self) -> dict[str, str]:
-        return reports.customer_types(self._query)

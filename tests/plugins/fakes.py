@@ -243,8 +243,8 @@ def fakes(monkeypatch, settings, db) -> Iterator[Providers]:
         "ConstantContactClient",
         functools.partial(FakeConstantContactClient, providers.constantcontact),
     )
-    for name in ("QUICKBOOKS_API_BASE", "CONSTANTCONTACT_API_BASE"):
-        setattr(settings, name, NOWHERE)
+    settings.QUICKBOOKS_API_BASE = NOWHERE
+    settings.CONSTANTCONTACT_API_BASE = f"{NOWHERE}/v3"
     settings.INTUIT_ENVIRONMENT = f"{NOWHERE}/discovery"
     for name in ("AUTHORIZE", "TOKEN", "REVOKE"):
         setattr(settings, f"CONSTANTCONTACT_{name}_URL", f"{NOWHERE}/{name.lower()}")
