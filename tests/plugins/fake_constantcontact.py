@@ -1,6 +1,6 @@
 """Constant Contact in process: accounts' lists, contacts, bulk activities, custom fields and
-tags in memory, answered through ConstantContactClient's interface as the sandbox answers
-over HTTP.
+tags in memory. FakeConstantContactClient is ConstantContactClient with its one request
+(`_call`) answered from them as the sandbox's V3 API answers it over HTTP, pages included.
 
 It mirrors sandbox/constantcontact: lists.py, contacts.py and validation.py (what a contact
 holds, a PUT replacing it), activities.py and imports.py (an import's rows merged into

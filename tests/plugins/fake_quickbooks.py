@@ -1,5 +1,6 @@
 """QuickBooks Online in process: companies' customers, sales transactions and customer types
-in memory, answered through QuickBooksClient's interface as the sandbox answers over HTTP.
+in memory. FakeQuickBooksClient is QuickBooksClient with its one request (`_get`) answered
+from them as the sandbox answers it over HTTP: queries, CDC, CompanyInfo and the reports.
 
 The changes mirror sandbox/quickbooks/services.py and sales.py, the reads its selectors.py,
 sales_selectors.py and reports.py, and queries are parsed by the sandbox's own parser

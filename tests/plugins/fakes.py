@@ -1,7 +1,8 @@
 """The providers in process: the fixture `fakes` makes every QuickBooks and Constant Contact
-client the app builds (tenants/clients.py, the one place that builds them) an in-process
-fake of the same interface, and installs companies on them through the app's own services
-and Settings page. The engine then runs against them in milliseconds, in `make test-fast`.
+client the app builds (tenants/clients.py, the one place that builds them) a fake: the real
+client whose one request is answered from memory instead of over HTTP. It installs
+companies on them through the app's own services and Settings page. The engine then runs
+against them in milliseconds, in `make test-fast`.
 
 The fakes answer as the sandbox does (tests/contract/ holds both to the same assertions);
 their knobs have the sandbox's names. The engine's other collaborators stay real: the
