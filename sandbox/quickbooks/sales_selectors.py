@@ -170,8 +170,10 @@ def query_response(*, realm_id: str, query: Query) -> dict[str, Any]:
 
 
 def cdc_response(*, realm_id: str, since: datetime, entities: list[str]) -> list[dict]:
-    """CDCResponse: one QueryResponse entry per entity asked for, oldest change first; at
-    most 1,000 objects in all, as QuickBooks caps an answer."""
+    """CDCResponse: a QueryResponse entry for each entity asked for that changed, oldest
+    change first; at most 1,000 objects in all, as QuickBooks caps an answer. Nothing
+    changed is one empty entry, as in Intuit's example (tests/samples/quickbooks/
+    cdc-no-changes.json)."""
     left = CDC_MAX_OBJECTS
     answers = []
     for name in entities:
@@ -180,11 +182,9 @@ def cdc_response(*, realm_id: str, since: datetime, entities: list[str]) -> list
         else:
             rows = cdc_entries(realm_id=realm_id, entity=name, since=since, limit=left)
         left -= len(rows)
-        entry: dict[str, Any] = {"startPosition": 1, "maxResults": len(rows)}
         if rows:
-            entry[name] = rows
-        answers.append(entry)
-    return [{"QueryResponse": answers}]
+            answers.append({name: rows, "startPosition": 1, "maxResults": len(rows)})
+    return [{"QueryResponse": answers or [{}]}]
 
 
 def cdc_entries(*, realm_id: str, entity: str, since: datetime, limit: int) -> list[dict]:
