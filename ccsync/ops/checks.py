@@ -61,7 +61,7 @@ def _is_https(url: str) -> bool:
     return parts.scheme == "https" and bool(parts.hostname)
 
 
-def _invalid_fernet_keys(keys: Sequence[Any]) -> list[int]:
+def invalid_fernet_keys(keys: Sequence[Any]) -> list[int]:
     """Positions (from 1) of the keys that are not Fernet keys."""
     bad = []
     for position, key in enumerate(keys, start=1):
@@ -94,7 +94,7 @@ def _secret_problems(production: bool) -> Iterable[CheckMessage]:
             "002",
             hint="Set at least one Fernet key (see README, 'Using real keys').",
         )
-    if bad := _invalid_fernet_keys(keys):
+    if bad := invalid_fernet_keys(keys):
         yield Error(
             f"TOKEN_ENCRYPTION_KEYS: key {', '.join(map(str, bad))} is not a Fernet key.",
             hint="A Fernet key is 32 url-safe base64-encoded bytes.",
