@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import NoReverseMatch, get_resolver, reverse
 
-from ccsync.ops.checks import DEMO_ENCRYPTION_KEYS, invalid_fernet_keys
+from ccsync.ops.checks import DEMO_ENCRYPTION_KEYS, invalid_fernet_keys, is_https
 from integrations.constantcontact import oauth as constantcontact_oauth
 from integrations.http import ProviderError
 from integrations.quickbooks import oauth as quickbooks_oauth
@@ -39,6 +39,7 @@ REDIRECT_URIS = (
 DISCOVERED = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
 ACCEPTED = "invalid_grant"  # a made-up code refused, the client accepted
 REFUSED = "invalid_client"
+HTTPS_NEEDED = "is not HTTPS, which Intuit and Constant Contact require"
 
 
 @dataclass(frozen=True)
@@ -114,17 +115,9 @@ def page_path(name: str) -> str | None:
     return None
 
 
-def _is_https(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme == "https" and bool(parts.hostname)
-
-
-HTTPS_NEEDED = "is not HTTPS, which Intuit and Constant Contact require"
-
-
 def _app_urls() -> Iterator[Check]:
     base = settings.PUBLIC_BASE_URL
-    if _is_https(base):
+    if is_https(base):
         yield Check("PUBLIC_BASE_URL", True, f"{base} (host domain {urlsplit(base).hostname})")
     else:
         yield Check(
@@ -143,7 +136,7 @@ def _app_urls() -> Iterator[Check]:
 
 
 def _app_url(label: str, url: str) -> Check:
-    if _is_https(url):
+    if is_https(url):
         return Check(label, True, url)
     return Check(label, False, f"{url} {HTTPS_NEEDED}: set PUBLIC_BASE_URL to the https:// one")
 
