@@ -17,9 +17,12 @@ out; a parent's own amount is a Data row in its Section, or only in its Summary.
 """
 
 import json
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from integrations.quickbooks.client import QuickBooksClient
 from tests.sandbox.quickbooks.conftest import act, prefer, report, sell
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "quickbooks" / "reports"
@@ -27,6 +30,24 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "quickbooks" / "repo
 
 def sample(name: str) -> dict:
     return json.loads((SAMPLES / name).read_text())
+
+
+def client_for(company, settings) -> tuple[QuickBooksClient, list[str]]:
+    """The app's client on the sandbox company, and the endpoints it called."""
+    settings.QUICKBOOKS_API_BASE = company.sandbox.quickbooks_api_base
+    calls: list[str] = []
+
+    class Tokens:
+        def access_token(self) -> str:
+            return company.access_token
+
+        def renew(self, *, rejected: str) -> str:
+            raise AssertionError("no renewal expected")
+
+    client = QuickBooksClient(
+        realm_id=company.realm_id, tokens=Tokens(), before_request=calls.append
+    )
+    return client, calls
 
 
 def contained(part: Any, whole: Any, where: str = "") -> list[str]:
@@ -298,3 +319,77 @@ def test_a_sale_without_a_customer_is_nobodys_in_the_reports(shop):
     assert rows[-1]["Summary"]["ColData"][1] == {"value": "14.00"}
     listed = report(company, "TransactionList", **span)
     assert listed["Rows"]["Row"][1]["ColData"][4] == {"value": ""}  # the name, no id
+
+
+def test_the_client_reads_every_figure_in_five_calls_and_splits_a_cut_or_slow_report(
+    shop, knobs, settings
+):
+    company, parent, job, nobody = shop
+    today = date.today()
+
+    def day(days_ago: int) -> str:
+        return (today - timedelta(days=days_ago)).isoformat()
+
+    sell(company, parent, entity="Invoice", amount="100.00", TxnDate=day(800))
+    recent = sell(company, job, entity="Invoice", amount="30.00", tax="2.00", TxnDate=day(10))
+    sell(company, job, entity="SalesReceipt", amount="20.00", TxnDate=day(5))
+    act(company, recent["Id"], "pay", amount="12.00")
+    client, calls = client_for(company, settings)
+
+    figures = client.sales_figures(today=today)
+
+    assert calls == ["report"] * 5
+    assert set(figures) == {parent, job}
+    assert figures[job].total_sales == Decimal("50.00")
+    assert figures[job].sales_last_12_months == Decimal("50.00")
+    assert figures[job].open_balance == Decimal("20.00")
+    assert (figures[job].invoices, figures[job].sales_receipts) == (1, 1)
+    assert figures[job].last_purchase == today - timedelta(days=5)
+    assert figures[parent].sales_last_12_months == 0 and figures[parent].total_sales == 100
+
+    knobs(quickbooks_report_max_cells=18, enforce_rate_limits=False)  # 1 row of 9 columns
+    calls.clear()
+    assert client.sales_figures(today=today) == figures
+    assert len(calls) > 5
+    knobs(quickbooks_report_max_cells=400_000, quickbooks_report_timeout_days=20_000)
+    calls.clear()
+    assert client.sales_figures(today=today) == figures
+    # The three all-time reads, each in four windows: 3 splits of 2 calls each.
+    assert len(calls) == 5 + 3 * 3 * 2
+
+    assert client.transaction_customers(entity="Invoice", ids=[recent["Id"], "99999", "x"]) == {
+        recent["Id"]: job
+    }
+    assert client.sales_figures(today=today, customer_ids=[nobody]) == {}
+
+
+def test_the_client_reads_a_multicurrency_french_company_whose_parents_come_as_totals(
+    shop, knobs, settings
+):
+    """Each documented reading at once: home-currency amounts under subt_nat_home_amount,
+    French texts, a parent's own figures only in its Section's total, a receipt without a
+    customer, a voided invoice."""
+    company, parent, job, _ = shop
+    prefer(company, MultiCurrencyEnabled=True, HomeCurrency="CAD", Language="fr")
+    knobs(quickbooks_report_parent_row="summary", enforce_rate_limits=False)
+    today = date.today()
+    long_ago, lately = today - timedelta(days=800), today - timedelta(days=3)
+    euros = {"currency": "EUR", "ExchangeRate": "1.5", "TxnDate": long_ago.isoformat()}
+    sell(company, parent, entity="Invoice", amount="100.00", **euros)
+    sell(company, parent, entity="SalesReceipt", amount="10.00", TxnDate=lately.isoformat())
+    sell(company, job, entity="SalesReceipt", amount="40.00", TxnDate=lately.isoformat())
+    voided = sell(company, job, entity="Invoice", amount="999.00", TxnDate=lately.isoformat())
+    act(company, voided["Id"], "void")
+    sell(company, None, amount="7.00", TxnDate=lately.isoformat())
+    client, calls = client_for(company, settings)
+
+    figures = client.sales_figures(today=today)
+
+    assert calls == ["report"] * 5
+    assert set(figures) == {parent, job}
+    mine = figures[parent]
+    assert (mine.total_sales, mine.sales_last_12_months) == (Decimal("160.00"), Decimal("10.00"))
+    assert (mine.open_balance, mine.invoices, mine.sales_receipts) == (Decimal("150.00"), 1, 1)
+    assert (mine.first_purchase, mine.last_purchase) == (long_ago, lately)
+    theirs = figures[job]
+    assert (theirs.total_sales, theirs.invoices, theirs.sales_receipts) == (Decimal(40), 0, 1)
