@@ -23,7 +23,8 @@ cut short is signalled is undocumented (public clients name 400,000 cells and a 
 "Unable to display more data"). A dated report is asked for its whole range first, so a
 small company pays nothing more; one that times out (no answer in time, or a 504) or comes
 back cut short is asked again as two halves of its range, down to single days, at most
-MAX_SPLITS times a read: never the same request again.
+MAX_SPLITS times for one reading of the figures: never the same request again.
+CustomerBalance is a report of one day, with no range to split.
 
 Answers (the samples Intuit publishes are stored under tests/samples/quickbooks/reports/):
 Rows.Row[] of Data rows (ColData [{value, id}]) and Sections (Header, Rows, Summary) for a
@@ -50,8 +51,8 @@ from integrations.quickbooks.errors import QuickBooksError, QuickBooksFault, Tra
 ALL_TIME_START = date(1900, 1, 1)
 MAX_REPORT_CELLS = 400_000
 CUT_SHORT_TEXT = "Unable to display more data"
-# A read's splits of its date range in halves: 100 give windows of a week over two years,
-# or of six months over fifty.
+# Splits of a date range in halves, for one reading of the figures: 100 give windows of a
+# week over two years, or of six months over fifty.
 MAX_SPLITS = 100
 # transaction_type filter value -> the count it gives.
 PURCHASES = {"Invoice": "invoices", "SalesReceipt": "sales_receipts"}
