@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -26,19 +25,19 @@ from integrations.quickbooks import reports
 from integrations.quickbooks.client import QuickBooksClient
 from integrations.quickbooks.errors import TransientError
 from integrations.quickbooks.reports import CustomerSales, ReportUnreadable
+from tests import samples
 from tests.integrations.conftest import QB_BASE
 
 pytestmark = pytest.mark.usefixtures("provider_settings")
 
 REPORTS = f"{QB_BASE}/v3/company/4620816365/reports/"
-SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "quickbooks" / "reports"
 # The columns of a TransactionList asked without `columns`, by their keys (Intuit's
 # starred defaults; the amount's key is the company's).
 DEFAULT_KEYS = ("tx_date", "txn_type", "doc_num", "is_no_post", "name", "memo", "amount")
 
 
 def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
+    return samples.sample(f"quickbooks/reports/{name}")
 
 
 def header(name: str, *, empty: bool = False) -> dict:

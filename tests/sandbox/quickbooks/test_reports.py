@@ -16,20 +16,12 @@ is cut short with a last row saying so, in the company's language; a report too 
 out; a parent's own amount is a Data row in its Section, or only in its Summary.
 """
 
-import json
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 from integrations.quickbooks.client import QuickBooksClient
+from tests.samples import sample, shape_differences
 from tests.sandbox.quickbooks.conftest import act, prefer, report, sell
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "quickbooks" / "reports"
-
-
-def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
 
 
 def client_for(company, settings) -> tuple[QuickBooksClient, list[str]]:
@@ -48,41 +40,6 @@ def client_for(company, settings) -> tuple[QuickBooksClient, list[str]]:
         realm_id=company.realm_id, tokens=Tokens(), before_request=calls.append
     )
     return client, calls
-
-
-def contained(part: Any, whole: Any, where: str = "") -> list[str]:
-    """Where `whole` lacks a field of `part`, or holds it as another JSON type; a list's
-    every element must be matched by one of the other list's."""
-    if isinstance(part, dict):
-        if not isinstance(whole, dict):
-            return [f"{where}: not an object"]
-        return [
-            miss
-            for key, value in part.items()
-            for miss in (
-                contained(value, whole[key], f"{where}.{key}")
-                if key in whole
-                else [f"{where}.{key}: missing"]
-            )
-        ]
-    if isinstance(part, list):
-        if not isinstance(whole, list):
-            return [f"{where}: not a list"]
-        return [
-            f"{where}[{index}]: no element of its shape"
-            for index, item in enumerate(part)
-            if all(contained(item, other, where) for other in whole)
-        ]
-    return [] if type(part) is type(whole) else [f"{where}: {type(whole).__name__}"]
-
-
-def shape(node: Any) -> Any:
-    """The node's fields and their JSON types, values left out."""
-    if isinstance(node, dict):
-        return {key: shape(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [shape(item) for item in node]
-    return "" if isinstance(node, str) else node.__class__()
 
 
 def test_reports_in_intuits_shape(shop):
@@ -181,7 +138,7 @@ def test_the_answers_have_the_shape_of_intuits_samples(company, unthrottled):
         ),
     }
     for name, answer in answers.items():
-        assert contained(shape(sample(name)), shape(answer)) == [], name
+        assert shape_differences(sample(f"quickbooks/reports/{name}"), answer) == [], name
 
 
 def test_a_report_past_the_cell_limit_is_cut_short(shop, knobs):
