@@ -1,5 +1,5 @@
-"""The status page's customer pages: every customer not in the list and why (searchable, and
-as CSV), and each customer's sales data figures."""
+"""The status page's customer pages: every customer not in the list and why, those in it with
+a note (searchable, and both as one CSV), and each customer's sales data figures."""
 
 import csv
 from collections.abc import Callable
@@ -16,17 +16,36 @@ from ccsync.sync.models import CustomerRecord
 from ccsync.web.access import TenantRequest, tenant_required
 from tenants import selectors as tenant_selectors
 
-CSV_COLUMNS = ("customer_id", "name", "email", "outcome", "reason", "detail")
-CSV_HEADER = ("QuickBooks customer id", "Name", "Email", "Outcome", "Why", "Detail")
+CSV_COLUMNS = ("customer_id", "name", "email", "outcome", "reason", "detail", "what_to_do")
+CSV_HEADER = ("QuickBooks customer id", "Name", "Email", "Outcome", "Why", "Detail", "What to do")
 PAGE_SIZE = 50
 
 
 @require_GET
 @tenant_required
 def customers(request: TenantRequest) -> HttpResponse:
-    """Every customer not in the list and why, searchable."""
+    """Every customer not in the list and why, what the person can fix first; searchable."""
     return _search_page(
-        request, "status/customers.html", selectors.customers_not_in_list, selectors.customer_row
+        request,
+        "status/customers.html",
+        selectors.customers_not_in_list,
+        selectors.customer_row,
+        reasons=selectors.reason_counts(tenant=request.tenant),
+        counts=selectors.outcome_counts(tenant=request.tenant),
+    )
+
+
+@require_GET
+@tenant_required
+def customer_notes(request: TenantRequest) -> HttpResponse:
+    """Customers in the list (or on their way) with a note; searchable."""
+    return _search_page(
+        request,
+        "status/notes.html",
+        selectors.customers_with_notes,
+        selectors.customer_row,
+        notes=selectors.note_counts(tenant=request.tenant),
+        counts=selectors.outcome_counts(tenant=request.tenant),
     )
 
 
@@ -41,6 +60,7 @@ def sales(request: TenantRequest) -> HttpResponse:
         selectors.customer_figures,
         lambda record: selectors.figures_row(record, choice=choice),
         sales=selectors.sales_status(tenant=request.tenant),
+        columns=selectors.figure_columns(choice),
     )
 
 
@@ -72,7 +92,7 @@ class _Echo:
 @tenant_required
 def customers_csv(request: TenantRequest) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
-    rows = selectors.not_in_list_rows(tenant=request.tenant, query=request.GET.get("q", "")[:200])
+    rows = selectors.csv_rows(tenant=request.tenant, query=request.GET.get("q", "")[:200])
     lines = (writer.writerow([_safe_cell(row[column]) for column in CSV_COLUMNS]) for row in rows)
     header = writer.writerow(CSV_HEADER)
     response = StreamingHttpResponse(_chain(header, lines), content_type="text/csv")
