@@ -409,7 +409,6 @@ def figures_row(record: CustomerRecord, *, choice: SalesData | None) -> dict[str
             {**column, "held": held.get(column["key"], ""), "coming": coming.get(column["key"], "")}
             for column in figure_columns(choice)
         ],
-        "confirmed": bool(held),
         "coming": bool(coming),
         "coming_label": (
             "sent, waiting for Constant Contact to confirm" if sent else "waiting to be sent"

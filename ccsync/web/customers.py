@@ -8,7 +8,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from ccsync.sync import selectors
@@ -62,6 +62,18 @@ def sales(request: TenantRequest) -> HttpResponse:
         sales=selectors.sales_status(tenant=request.tenant),
         columns=selectors.figure_columns(choice),
     )
+
+
+@require_GET
+@tenant_required
+def sales_customer(request: TenantRequest, customer_id: str) -> HttpResponse:
+    """One customer's figures in detail: each in Constant Contact, and on its way."""
+    record = get_object_or_404(
+        CustomerRecord, tenant=request.tenant, customer_id=customer_id, deleted=False
+    )
+    choice = tenant_selectors.sales_data(tenant=request.tenant)
+    row = selectors.figures_row(record, choice=choice)
+    return render(request, "status/sales_customer.html", {"tenant": request.tenant, "row": row})
 
 
 def _search_page(

@@ -40,6 +40,7 @@ urlpatterns = [
     path("sync/customers/notes/", customers.customer_notes, name="customer_notes"),
     path("sync/customers.csv", customers.customers_csv, name="customers_csv"),
     path("sync/sales/", customers.sales, name="sales"),
+    path("sync/sales/<str:customer_id>/", customers.sales_customer, name="sales_customer"),
     path("settings/lists/", settings.create_list, name="create_list"),
     path(
         "constantcontact/connect/",

@@ -232,7 +232,7 @@ def test_figures_held_and_on_their_way(tenant, sales_on):
     )
     row = selectors.figures_row(confirmed, choice=sales_on)
     assert figures(row)["total_sales"] == ("230.50", "")
-    assert row["confirmed"] and not row["coming"]
+    assert not row["coming"]
 
     # An invoice: sent, waiting for Constant Contact to confirm it.
     invoiced = record(
@@ -264,12 +264,14 @@ def test_a_customer_never_sent_has_nothing_on_its_way(tenant, sales_on, reason):
     )
     row = selectors.figures_row(never, choice=sales_on)
     assert figures(row)["total_sales"] == ("", "")
-    assert not row["coming"] and not row["confirmed"]
+    assert not row["coming"]
     assert row["outcome"] == "Not synced" and row["reason"] == reason.label
 
 
-def test_the_sales_page_is_one_compact_row_a_customer(client, tenant, sales_on):
-    record(
+def test_the_sales_page_is_one_compact_row_a_customer_the_detail_on_demand(
+    client, tenant, sales_on
+):
+    invoiced = record(
         tenant,
         "Bo Invoiced",
         outcome=Outcome.SENT,
@@ -284,8 +286,13 @@ def test_the_sales_page_is_one_compact_row_a_customer(client, tenant, sales_on):
     assert '<abbr title="QuickBooks: customer id">' not in page  # the row's own id
     assert '150.50 <span class="coming">→ 230.50</span>' in page
     assert "before tax, with credit memos and refunds" in page and "home currency" in page
-    assert "QuickBooks: total sales: <strong>150.50</strong>" in page  # the detail
-    assert "On its way (sent, waiting for Constant Contact to confirm)" in page
+    detail_url = f"/sync/sales/{invoiced.customer_id}/"
+    assert f'href="{detail_url}"' in page
+    detail = client.get(detail_url).content.decode()
+    assert "QuickBooks: total sales" in detail and "<strong>150.50</strong>" in detail
+    assert '230.50 <span class="note">(sent, waiting for Constant Contact to confirm)' in detail
+    assert "QuickBooks: customer id" in detail
+    assert client.get("/sync/sales/999999/").status_code == 404
 
 
 def test_help_answers_every_reason_and_needs_no_sign_in(db, settings):
