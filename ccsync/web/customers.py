@@ -25,26 +25,26 @@ PAGE_SIZE = 50
 @tenant_required
 def customers(request: TenantRequest) -> HttpResponse:
     """Every customer not in the list and why, what the person can fix first; searchable."""
-    return _search_page(
-        request,
-        "status/customers.html",
-        selectors.customers_not_in_list,
-        selectors.customer_row,
-        reasons=selectors.reason_counts(tenant=request.tenant),
-        counts=selectors.outcome_counts(tenant=request.tenant),
-    )
+    return _listing(request, notes=False)
 
 
 @require_GET
 @tenant_required
 def customer_notes(request: TenantRequest) -> HttpResponse:
     """Customers in the list (or on their way) with a note; searchable."""
+    return _listing(request, notes=True)
+
+
+def _listing(request: TenantRequest, *, notes: bool) -> HttpResponse:
+    find = selectors.customers_with_notes if notes else selectors.customers_not_in_list
+    guidance = selectors.note_counts if notes else selectors.reason_counts
     return _search_page(
         request,
-        "status/notes.html",
-        selectors.customers_with_notes,
+        "status/customers.html",
+        find,
         selectors.customer_row,
-        notes=selectors.note_counts(tenant=request.tenant),
+        notes=notes,
+        reasons=guidance(tenant=request.tenant),
         counts=selectors.outcome_counts(tenant=request.tenant),
     )
 

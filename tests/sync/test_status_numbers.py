@@ -215,38 +215,48 @@ def sales_on(tenant):
     )
 
 
+def with_total(tenant: Tenant, name: str, *, held: str, now: str, **fields) -> CustomerRecord:
+    """A customer whose total sales Constant Contact confirmed as `held` ("" for none) and
+    that QuickBooks says is `now` (the hashes stand in for the rows')."""
+    return record(
+        tenant,
+        name,
+        row={TOTAL: now},
+        sent_row={TOTAL: held} if held else {},
+        row_hash=now,
+        sent_hash=held,
+        **fields,
+    )
+
+
+def invoiced(tenant: Tenant) -> CustomerRecord:
+    """In the list with 150.50; an invoice since: 230.50 sent, waiting for Constant
+    Contact to confirm it."""
+    return with_total(
+        tenant,
+        "Bo Invoiced",
+        held="150.50",
+        now="230.50",
+        outcome=Outcome.SENT,
+        in_list=True,
+        queued_hash="230.50",
+    )
+
+
 def figures(row) -> dict[str, tuple[str, str]]:
     return {f["key"]: (f["held"], f["coming"]) for f in row["figures"]}
 
 
 def test_figures_held_and_on_their_way(tenant, sales_on):
-    confirmed = record(
-        tenant,
-        "Ann Confirmed",
-        outcome=Outcome.SYNCED,
-        in_list=True,
-        row={TOTAL: "230.50"},
-        sent_row={TOTAL: "230.50"},
-        row_hash="b",
-        sent_hash="b",
+    confirmed = with_total(
+        tenant, "Ann Confirmed", held="230.50", now="230.50", outcome=Outcome.SYNCED, in_list=True
     )
     row = selectors.figures_row(confirmed, choice=sales_on)
     assert figures(row)["total_sales"] == ("230.50", "")
     assert not row["coming"]
 
     # An invoice: sent, waiting for Constant Contact to confirm it.
-    invoiced = record(
-        tenant,
-        "Bo Invoiced",
-        outcome=Outcome.SENT,
-        in_list=True,
-        row={TOTAL: "230.50"},
-        sent_row={TOTAL: "150.50"},
-        row_hash="b",
-        queued_hash="b",
-        sent_hash="a",
-    )
-    row = selectors.figures_row(invoiced, choice=sales_on)
+    row = selectors.figures_row(invoiced(tenant), choice=sales_on)
     assert figures(row)["total_sales"] == ("150.50", "230.50")
     assert row["coming_label"] == "sent, waiting for Constant Contact to confirm"
     assert row["outcome"] == "Synced; an update is on its way"
@@ -254,13 +264,8 @@ def test_figures_held_and_on_their_way(tenant, sales_on):
 
 @pytest.mark.parametrize("reason", [SkipReason.INACTIVE, SkipReason.NO_EMAIL, SkipReason.OVER_CAP])
 def test_a_customer_never_sent_has_nothing_on_its_way(tenant, sales_on, reason):
-    never = record(
-        tenant,
-        "Never Sent",
-        outcome=Outcome.SKIPPED,
-        reason=reason,
-        row={TOTAL: "99.00"},
-        row_hash="x",
+    never = with_total(
+        tenant, "Never Sent", held="", now="99.00", outcome=Outcome.SKIPPED, reason=reason
     )
     row = selectors.figures_row(never, choice=sales_on)
     assert figures(row)["total_sales"] == ("", "")
@@ -271,22 +276,13 @@ def test_a_customer_never_sent_has_nothing_on_its_way(tenant, sales_on, reason):
 def test_the_sales_page_is_one_compact_row_a_customer_the_detail_on_demand(
     client, tenant, sales_on
 ):
-    invoiced = record(
-        tenant,
-        "Bo Invoiced",
-        outcome=Outcome.SENT,
-        in_list=True,
-        row={TOTAL: "230.50"},
-        sent_row={TOTAL: "150.50"},
-        row_hash="b",
-        queued_hash="b",
-    )
+    bo = invoiced(tenant)
     page = client.get("/sync/sales/").content.decode()
     assert '<abbr title="QuickBooks: total sales">Total sales</abbr>' in page
     assert '<abbr title="QuickBooks: customer id">' not in page  # the row's own id
     assert '150.50 <span class="coming">→ 230.50</span>' in page
     assert "before tax, with credit memos and refunds" in page and "home currency" in page
-    detail_url = f"/sync/sales/{invoiced.customer_id}/"
+    detail_url = f"/sync/sales/{bo.customer_id}/"
     assert f'href="{detail_url}"' in page
     detail = client.get(detail_url).content.decode()
     assert "QuickBooks: total sales" in detail and "<strong>150.50</strong>" in detail
