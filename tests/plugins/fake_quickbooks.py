@@ -36,6 +36,16 @@ EMAIL_MAX_LENGTH = 100
 SALES = ("Invoice", "SalesReceipt")
 RETURNS = ("CreditMemo", "RefundReceipt")
 CREDITS = ("CreditMemo", "Payment")  # open amounts that lower what a customer owes
+# TransactionList's transaction_type filter, and the columns it has unless asked for others
+# (those the app reads: sandbox/quickbooks/reports.py has Intuit's whole default set).
+TRANSACTION_TYPE_FILTER = {
+    "Invoice": "Invoice",
+    "SalesReceipt": "SalesReceipt",
+    "CreditMemo": "CreditMemo",
+    "CreditRefund": "RefundReceipt",
+    "ReceivePayment": "Payment",
+}
+LIST_COLUMNS = ["tx_date", "txn_type", "name", "subt_nat_amount"]
 TXN_TYPES = {
     "Invoice": "Invoice",
     "SalesReceipt": "Sales Receipt",
@@ -616,9 +626,10 @@ class QuickBooksCompany:
             if s.state != "deleted" and (not wanted or s.customer_number in wanted)
         ]
         if name == "TransactionList":
-            columns = params["columns"].split(",")
+            columns = [c for c in params.get("columns", "").split(",") if c] or LIST_COLUMNS
+            kind = TRANSACTION_TYPE_FILTER.get(params.get("transaction_type", ""))
             dated = sorted(
-                (s for s in live if start <= s.txn_date <= end),
+                (s for s in live if start <= s.txn_date <= end and kind in (None, s.entity)),
                 key=lambda s: (s.txn_date, s.number),
             )
             rows = [{"ColData": [self._cell(s, c) for c in columns], "type": "Data"} for s in dated]
