@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     # Companies whose Accounting API answers 403 Fault 3100 ApplicationAuthorizationFailed
     # to a valid token (the app's access revoked or the subscription lapsed).
     "quickbooks_forbidden_realms": [],
+    # Companies whose Accounting API answers 401 AuthenticationFailed to every token, fresh
+    # ones too, while the token endpoint still refreshes: a grant Intuit ended, seen by the
+    # API before its token endpoint.
+    "quickbooks_unauthorized_realms": [],
     # The documented limits; off only for experiments that want to see past them.
     "enforce_rate_limits": True,
     "quickbooks_per_second": 10,
