@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
+from ccsync.base import times
 from ccsync.sync import sales
 from ccsync.sync.mapping import SALES_PREFIX
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
@@ -26,6 +27,9 @@ LEFT_OUT = (
     & ~Q(outcome=CustomerRecord.Outcome.NEW)
 )
 SEVERAL_LABEL = "In the list with the first valid of several addresses"
+# A record's times from QuickBooks, which no page shows: left unread, so that one stored
+# before intake checked them (ccsync.base.times) cannot fail a page.
+OUTSIDE_TIMES = ("created_in_quickbooks",)
 
 
 def open_run(*, tenant: Tenant) -> Run | None:
@@ -89,14 +93,21 @@ def skip_reason_counts(*, tenant: Tenant) -> list[dict[str, Any]]:
     ]
 
 
-def last_change_at(*, tenant: Tenant, state: TenantSync | None) -> datetime | None:
+def last_change_at(*, tenant: Tenant) -> datetime | None:
     """The latest change seen in QuickBooks: synced ones are on the sync state, those still
-    waiting only in their events (the webhook endpoint writes nothing else)."""
-    waiting = WebhookEvent.objects.filter(tenant=tenant, processed_at__isnull=True).aggregate(
-        latest=Max("occurred_at")
-    )["latest"]
-    seen = [at for at in (waiting, state.last_change_at if state else None) if at is not None]
-    return max(seen, default=None)
+    waiting only in their events (the webhook endpoint writes nothing else). Only times
+    within the range kept are read (ccsync.base.times): one stored before intake checked
+    them may be one no page could read back."""
+    kept = times.window()
+    waiting = WebhookEvent.objects.filter(
+        tenant=tenant, processed_at__isnull=True, occurred_at__range=kept
+    ).aggregate(latest=Max("occurred_at"))["latest"]
+    synced = (
+        TenantSync.objects.filter(tenant=tenant, last_change_at__range=kept)
+        .values_list("last_change_at", flat=True)
+        .first()
+    )
+    return max((at for at in (waiting, synced) if at is not None), default=None)
 
 
 def freshness() -> str:
@@ -115,7 +126,6 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
     """Everything the status panel shows; the JSON endpoint serves the same."""
     runs = list(Run.objects.filter(tenant=tenant)[:HISTORY_LENGTH])
     current = next((run for run in runs if run.is_open), runs[0] if runs else None)
-    state = TenantSync.objects.filter(tenant=tenant).first()
     return {
         "run": run_summary(current) if current else None,
         "running": bool(current and current.is_open),
@@ -127,7 +137,7 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
         "freshness": freshness(),
         "sales": sales_status(tenant=tenant),
         "history": [run_summary(run) for run in runs],
-        "last_change_at": last_change_at(tenant=tenant, state=state),
+        "last_change_at": last_change_at(tenant=tenant),
         # "None yet" before it; after it, no change has been made since.
         "first_sync_done": Run.objects.filter(
             tenant=tenant, kind=Run.Kind.FIRST, state=Run.State.COMPLETED
@@ -151,7 +161,9 @@ def customers_not_in_list(*, tenant: Tenant, query: str = "") -> QuerySet[Custom
     """Customers that are not in the list, and why, with those in it by one of several
     addresses (the others are not); `query` matches name, email (any address QuickBooks
     holds) or id."""
-    records = CustomerRecord.objects.filter(Q(outcome__in=NOT_IN_LIST) | LEFT_OUT, tenant=tenant)
+    records = CustomerRecord.objects.filter(
+        Q(outcome__in=NOT_IN_LIST) | LEFT_OUT, tenant=tenant
+    ).defer(*OUTSIDE_TIMES)
     query = query.strip()
     if query:
         records = records.filter(_matching(query) | Q(reason__icontains=query.replace(" ", "_")))
@@ -216,7 +228,7 @@ def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
 
 def customer_figures(*, tenant: Tenant, query: str) -> QuerySet[CustomerRecord]:
     """Customers matching `query` (name, email or QuickBooks id), for their figures."""
-    records = CustomerRecord.objects.filter(tenant=tenant, deleted=False)
+    records = CustomerRecord.objects.filter(tenant=tenant, deleted=False).defer(*OUTSIDE_TIMES)
     query = query.strip()
     if query:
         records = records.filter(_matching(query))
