@@ -101,7 +101,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     search_fields: ClassVar[tuple[str, ...]] = ("tenant__realm_id", "tenant__company_name")
     exclude = TOKEN_FIELDS
-    readonly_fields = (
+    readonly_fields: ClassVar[tuple[str, ...]] = (
         "tenant",
         "access_expires_at",
         "refresh_expires_at",
