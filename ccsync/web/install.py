@@ -44,11 +44,11 @@ class Intent(StrEnum):
     DISCONNECT = "disconnect"  # the Disconnect URL: which of their companies Intuit revoked
 
 
-# Where each intent starts again.
+# Where each intent starts again: a disconnect never restarts as an install.
 RESTART: dict[str, str] = {
     Intent.CONNECT: "connect",
     Intent.LAUNCH: "launch",
-    Intent.DISCONNECT: "disconnect_sign_in",
+    Intent.DISCONNECT: "disconnect",
 }
 UNAVAILABLE = (qb_errors.TransientError, qb_errors.Throttled)
 
@@ -70,15 +70,23 @@ class QuickBooksAdapter(oauth.OAuthAdapter[SignIn]):
     failures = (UnknownCompany, qb_errors.QuickBooksError, services.InstallError)
 
     def authorization(self, values: Mapping[str, Any]) -> oauth.Authorization:
-        state = oauth.new_state()
-        accounting = values.get("intent") == Intent.CONNECT
-        url = qb_oauth.authorization_url(state=state, accounting=accounting)
+        intent = Intent(values.get("intent", Intent.CONNECT))
+        # The intent leads the state, so that even a callback whose flow is gone (used,
+        # expired, another browser) restarts where it began (_intent).
+        state = f"{intent}.{oauth.new_state()}"
+        url = qb_oauth.authorization_url(state=state, accounting=intent == Intent.CONNECT)
         return oauth.Authorization(url=url, state=state)
 
-    def restart_url(self) -> str:
-        return reverse("connect")
+    def restart_url(self, request: HttpRequest) -> str:
+        return reverse(RESTART[_intent(request)])
 
     def denied(self, request: HttpRequest) -> HttpResponse:
+        if _intent(request) != Intent.CONNECT:
+            return self._refused(
+                request,
+                title="You did not sign in with Intuit",
+                message="Nothing was changed.",
+            )
         return self._not_connected(
             request,
             "You chose not to connect Constant Contact for QuickBooks Online to your "
@@ -110,7 +118,7 @@ class QuickBooksAdapter(oauth.OAuthAdapter[SignIn]):
     def failed(
         self, request: HttpRequest, callback: oauth.Callback, error: Exception
     ) -> HttpResponse:
-        restart = reverse(RESTART.get(callback.values.get("intent", ""), "connect"))
+        restart = self.restart_url(request)
         if isinstance(error, UnknownCompany):
             return self._refused(
                 request,
@@ -161,12 +169,18 @@ class QuickBooksAdapter(oauth.OAuthAdapter[SignIn]):
             request,
             title=title,
             message=message,
-            action_url=self.restart_url(),
+            action_url=self.restart_url(request),
             action_label="Try again",
         )
 
 
 QUICKBOOKS = QuickBooksAdapter()
+
+
+def _intent(request: HttpRequest) -> Intent:
+    """The intent the callback's state names (Get App Now's when it names none)."""
+    prefix = request.GET.get("state", "").partition(".")[0]
+    return Intent(prefix) if prefix in RESTART else Intent.CONNECT
 
 
 def _launched(request: HttpRequest, values: Mapping[str, Any]) -> HttpResponse:

@@ -359,3 +359,29 @@ def test_the_installer_opening_the_disconnect_url_after_another_admin_disconnect
     page = visit_disconnect_url(journey, identity, back).content.decode()
     assert "You have successfully disconnected from Constant Contact." in page
     _assert_disconnected(tenant, stops, old_intuit, old_cc)
+
+
+def test_a_disconnect_sign_in_that_comes_back_stale_or_cancelled_never_offers_an_install(
+    journey, connected, stops, sandbox, new_journey
+):
+    """Issue 21.4: Intuit's answer to the Disconnect URL's sign-in, opened again (used,
+    expired, or in a browser without the flow), or refused with Cancel: the page's button
+    leads back to the Disconnect URL, never to Get App Now."""
+    identity, _, tenant = connected
+    back = disconnect_in_my_apps(journey, sandbox, tenant.realm_id)
+    assert journey.get(back).status_code == 200  # the line before Intuit's sign-in
+    to_intuit = journey.get("/disconnect/sign-in/")["Location"]
+    callback = journey.browser.intuit_authorize(to_intuit, identity)
+    assert journey.get(callback)["Location"].startswith("/disconnect/done/")
+    for client in (journey, new_journey()):
+        again = client.get(callback).content.decode()  # its flow is used up, or not there
+        assert "This sign-in link has expired" in again
+        assert 'href="/disconnect/">Start again</a>' in again
+        assert 'href="/connect/"' not in again
+
+    cancelled = new_journey()
+    to_intuit = cancelled.get("/disconnect/sign-in/")["Location"]
+    page = cancelled.get(cancelled.browser.intuit_authorize(to_intuit, identity, allow=False))
+    text = page.content.decode()
+    assert "You did not sign in with Intuit" in text and "Nothing was changed." in text
+    assert 'href="/disconnect/">Try again</a>' in text and 'href="/connect/"' not in text
