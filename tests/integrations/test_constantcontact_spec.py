@@ -4,7 +4,6 @@ import json
 import uuid
 import warnings
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -13,11 +12,12 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest
 from openapi_core.validation.request.exceptions import RequestValidationError
 
 from integrations.constantcontact.client import ConstantContactClient
+from support.specs import CONSTANT_CONTACT_SPEC, shared_spec
 from tests.integrations.conftest import CC_BASE
 
 pytestmark = pytest.mark.usefixtures("provider_settings")
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared/specs/constantcontact-v3-openapi.json"
+SPEC = shared_spec(CONSTANT_CONTACT_SPEC)
 LIST_ID = str(uuid.uuid4())
 CONTACT_ID = str(uuid.uuid4())
 
