@@ -318,6 +318,19 @@ def tokens_for(sandbox, account: dict) -> dict:
     )
 
 
+class FixedToken:
+    """The app's TokenSource over one fresh access token, which is never refused."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def access_token(self) -> str:
+        return self.token
+
+    def renew(self, *, rejected: str) -> str:
+        raise AssertionError("a fresh token is not refused")
+
+
 @pytest.fixture
 def api(sandbox, cc_account, contract) -> CCApi:
     """The V3 API as cc_account, with a token obtained through the real flow."""
