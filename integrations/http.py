@@ -20,8 +20,6 @@ from django.conf import settings
 from integrations.tokens import TokenSource
 
 BeforeRequest = Callable[[str], None]
-# (provider, endpoint, HTTP status or None when no answer came)
-AfterResponse = Callable[[str, str, int | None], None]
 
 
 class ProviderError(Exception):
@@ -30,6 +28,10 @@ class ProviderError(Exception):
     def __init__(self, message: str, *, status: int | None = None):
         super().__init__(message)
         self.status = status
+
+
+# (provider, endpoint, HTTP status or None when no answer came, the error the answer carries)
+AfterResponse = Callable[[str, str, int | None, ProviderError | None], None]
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,9 @@ class Provider:
     error: type[ProviderError]  # the provider's base error
     unauthorized: type[ProviderError]  # answered by renewing the token once
     transient: type[ProviderError]  # timeouts and dropped connections
-    # The error an answer carries (status, parsed JSON body or None), or None if it is fine.
-    error_for: Callable[[int, Any], ProviderError | None]
+    # The error an answer carries (status, parsed JSON body or None, the endpoint named by
+    # the client), or None if it is fine.
+    error_for: Callable[[int, Any, str], ProviderError | None]
     # A throttle worth waiting out in place: Constant Contact's 429 comes without a
     # Retry-After, and our limiter's window and theirs never line up exactly.
     throttled: type[ProviderError] | None = None
@@ -143,17 +146,18 @@ class Transport:
                 )
                 break
             except CONNECTION_FAILURES as exc:
-                self._count(endpoint, None)
+                self._count(endpoint, None, None)
                 if last or not isinstance(exc, requests.ConnectionError):
                     # `from None`: requests' message repeats the URL, whose query may hold
                     # an email.
                     raise self.provider.transient(
                         f"{self.provider.name} {endpoint}: {type(exc).__name__}"
                     ) from None
-        self._count(endpoint, response.status_code)
         body = response_json(response)
-        return response.status_code, body, self.provider.error_for(response.status_code, body)
+        error = self.provider.error_for(response.status_code, body, endpoint)
+        self._count(endpoint, response.status_code, error)
+        return response.status_code, body, error
 
-    def _count(self, endpoint: str, status: int | None) -> None:
+    def _count(self, endpoint: str, status: int | None, error: ProviderError | None) -> None:
         if self.after_response is not None:
-            self.after_response(self.provider.key, endpoint, status)
+            self.after_response(self.provider.key, endpoint, status, error)

@@ -90,6 +90,20 @@ def test_put_contact(openapi, client, mocked):
     validate(openapi, mocked.calls[0].request)
 
 
+def test_create_contact(openapi, client, mocked):
+    mocked.post(f"{CC_BASE}/contacts", status=201, json={"contact_id": CONTACT_ID})
+    client.create_contact(
+        contact={
+            "email_address": {"address": "a" * 68 + "@example.com"},  # 80 characters
+            "first_name": "Pat",
+            "phone_numbers": [{"phone_number": "+1 555 0100", "kind": "work"}],
+            "street_addresses": [{"kind": "work", "street": "1 Main St", "city": "Boston"}],
+        }
+    )
+
+    validate(openapi, mocked.calls[0].request)
+
+
 def test_create_list(openapi, client, mocked):
     mocked.post(f"{CC_BASE}/contact_lists", status=201, json={"list_id": LIST_ID})
 
