@@ -135,6 +135,9 @@ def test_a_put_never_re_subscribes_a_contact_who_unsubscribed_after_it_was_read(
     assert run.state == Run.State.COMPLETED, run.error
     contact = synced.contacts()["ann@example.com"]
     assert contact["permission"] == "unsubscribed"
+    # The PUT's answer says so: recorded unsubscribed, nothing more is sent to it.
+    assert record(synced, "Ann Lee").outcome == Outcome.SKIPPED
+    assert record(synced, "Ann Lee").reason == "unsubscribed"
 
 
 def test_a_contact_unsubscribed_when_read_is_never_put(synced):

@@ -104,12 +104,12 @@ def test_a_put_sets_our_custom_fields_by_id_and_carries_back_the_others():
     }
     row = {"email": "a@example.com", "first_name": "A", "cf:QuickBooks:_total_sales": "9.00"}
     body = contact_update(
-        row, existing=existing, list_ids=["L"], new_email=False, custom_field_ids=COLUMNS.field_ids
+        row, existing=existing, list_ids=["L"], custom_field_ids=COLUMNS.field_ids
     )
     assert body["custom_fields"] == [
         {"custom_field_id": "theirs", "value": "gold"},
         {"custom_field_id": "f1", "value": "9.00"},
     ]
     assert not any(key.startswith("cf:") for key in body)
-    plain = contact_update(row, existing=existing, list_ids=["L"], new_email=False)
+    plain = contact_update(row, existing=existing, list_ids=["L"])
     assert plain["custom_fields"] == existing["custom_fields"]  # option off: carried back
