@@ -31,7 +31,7 @@ from ccsync.sync.models import ContactImport, CustomerRecord, Run, TenantSync
 from ccsync.sync.runs import Sync
 from ccsync.sync.sending import record_unsubscribed, synced_values
 from integrations.constantcontact import errors as cc_errors
-from integrations.constantcontact.client import ConstantContactClient
+from integrations.constantcontact.client import ConstantContactClient, read_date
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -220,9 +220,13 @@ def _figures_missing(
 
 def same_value(sent: str, held: str) -> bool:
     """A figure as sent and as Constant Contact gives it back: the same text, the same
-    number however written ("150.50", "150.5"), or the same date with a time after it."""
-    if sent == held or (len(sent) == 10 and held.startswith(sent + "T")):
+    number however written ("150.50", "150.5"), or the same date in any format the spec
+    allows ("2025-03-07", "03/07/2025", "3/7/2025", with a time after it...)."""
+    if sent == held:
         return True
+    day = read_date(sent)
+    if day is not None:
+        return day == read_date(held)
     try:
         return Decimal(sent) == Decimal(held)
     except InvalidOperation:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ccsync.sync.judging import update_records
 from ccsync.sync.models import CustomerRecord
+from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import MAX_MEMBERSHIP_CONTACTS, ConstantContactClient
 from tenants.models import SalesData, Tenant
 
@@ -48,9 +49,15 @@ def tag_synced(*, tenant: Tenant, cc: ConstantContactClient, list_id: str) -> in
     count = waiting.count()
     if not count:
         return 0
-    if count >= WHOLE_LIST_FROM and _only_ours(tenant, cc, list_id):
-        return _tag_list(choice, cc, list_id, count)
-    return _tag_contacts(choice, cc, list_id, waiting)
+    try:
+        if count >= WHOLE_LIST_FROM and _only_ours(tenant, cc, list_id):
+            return _tag_list(choice, cc, list_id, count)
+        return _tag_contacts(choice, cc, list_id, waiting)
+    except (cc_errors.NotPermitted, cc_errors.ActivityQueueFull) as error:
+        # The tag is optional: a role that may not tag, or an account whose activities
+        # queue is full, leaves the contacts to a later pass and never stops the run.
+        logger.warning("contacts not tagged: tenant=%s cause=%s", tenant.pk, type(error).__name__)
+        return 0
 
 
 def start_over(*, tenant: Tenant) -> None:

@@ -12,14 +12,14 @@ from support.stack import wait_for
 from tests.browser.journey import SYNC_TIMEOUT, Camera, World, open_quickbooks_customer
 
 DEFAULT_TAG = "QuickBooks Online"
-TOTAL = "QuickBooks: total sales"
-TWELVE_MONTHS = "QuickBooks: sales last 12 months"
-BALANCE = "QuickBooks: open balance"
-INVOICES = "QuickBooks: invoices"
-RECEIPTS = "QuickBooks: sales receipts"
-FIRST = "QuickBooks: first purchase"
-LAST = "QuickBooks: last purchase"
-CUSTOMER_ID = "QuickBooks: customer id"
+TOTAL = "QuickBooks total sales"
+TWELVE_MONTHS = "QuickBooks sales last 12 months"
+BALANCE = "QuickBooks open balance"
+INVOICES = "QuickBooks invoices"
+RECEIPTS = "QuickBooks sales receipts"
+FIRST = "QuickBooks first purchase"
+LAST = "QuickBooks last purchase"
+CUSTOMER_ID = "QuickBooks customer id"
 # An invoice or a payment made in QuickBooks reaches the contact within this (the issue's
 # "within seconds"): the webhook, the change window, one import, Constant Contact's import.
 WITHIN_SECONDS = 15.0
