@@ -89,9 +89,13 @@ def work(*, run_id: int, worker: str, failures: int = 0) -> Retry | None:
 
 
 def backoff(error: Exception, retries: int) -> float:
-    """Seconds before the next try: Intuit asks for 60 s after a throttle; others double."""
+    """Seconds before the next try: Intuit asks for 60 s after a throttle; an account whose
+    1,000 activities are queued waits for them, 5 minutes doubling to an hour (that account
+    alone: its worker is free meanwhile); others double."""
     if isinstance(error, qb_errors.Throttled):
         return 60.0
+    if isinstance(error, cc_errors.ActivityQueueFull):
+        return min(300.0 * 2.0**retries, 3600.0)
     return min(2.0**retries, 300.0) * random.uniform(0.8, 1.2)
 
 

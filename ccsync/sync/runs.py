@@ -38,6 +38,8 @@ RETRYABLE = (
     qb_errors.Throttled,
     cc_errors.TransientError,
     cc_errors.Throttled,
+    # The account's 1,000 bulk activities are queued: this run waits (kinds.backoff).
+    cc_errors.ActivityQueueFull,
     # Redis (the shared limiter) restarting: a passing error too.
     redis.ConnectionError,
     redis.TimeoutError,

@@ -3,7 +3,7 @@
 
 import pytest
 
-from ccsync.sync import judging, services
+from ccsync.sync import judging, kinds, services
 from ccsync.sync.models import CustomerRecord, Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
@@ -134,11 +134,14 @@ def test_running_twice_changes_and_sends_nothing(install):
 
 
 def test_an_account_with_too_many_imports_waiting_is_tried_again_later(install, knobs, monkeypatch):
+    """The spec's 429 on contacts_json_import: "You exceeded 1,000 queued activities for this
+    user account": that run waits, minutes not seconds, and holds no other company."""
     monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.01, 0.01, 0.01))
     company = install(person("Ann Lee", "ann@example.com"))
     knobs(cc_max_queued_activities=0)  # Constant Contact answers 429 to every import
-    with pytest.raises(cc_errors.Throttled):  # a passing error: the task retries with backoff
+    with pytest.raises(cc_errors.ActivityQueueFull) as queued:  # the task retries later
         company.run()
+    assert kinds.backoff(queued.value, 0) == 300.0 and kinds.backoff(queued.value, 9) == 3600.0
     knobs(cc_max_queued_activities=1_000)
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error
