@@ -15,10 +15,11 @@ Contact as `cf:` columns of the same import rows as the contact (no call of thei
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from ccsync.sync.bulk import update_each
@@ -91,6 +92,34 @@ def known_field_ids(*, tenant_id: int) -> dict[str, str]:
     choice = SalesData.objects.filter(tenant_id=tenant_id).first()
     specs = choice.fields.values() if choice is not None else ()
     return {f"{SALES_PREFIX}{spec['name']}": str(spec["id"]) for spec in specs}
+
+
+def columns_to_check(*, tenant_id: int, carried: Iterable[str], every: timedelta) -> set[str]:
+    """Of the cf: columns an import `carried`, those whose values Constant Contact was never
+    seen to hold (a new column), or not within `every`: nothing promises that a value it
+    refuses shows in the import's errors."""
+    choice = SalesData.objects.filter(tenant_id=tenant_id).first()
+    wanted = set(carried)
+    due = timezone.now() - every
+    return {
+        column
+        for spec in (choice.fields.values() if choice is not None else ())
+        if (column := f"{SALES_PREFIX}{spec['name']}") in wanted
+        and (not spec.get("checked_at") or datetime.fromisoformat(spec["checked_at"]) < due)
+    }
+
+
+def columns_checked(*, tenant_id: int, columns: set[str]) -> None:
+    """Constant Contact was seen holding these columns' values: not read again for a while."""
+    with transaction.atomic():
+        choice = SalesData.objects.select_for_update().filter(tenant_id=tenant_id).first()
+        if choice is None:
+            return
+        now = timezone.now().isoformat()
+        for spec in choice.fields.values():
+            if f"{SALES_PREFIX}{spec['name']}" in columns:
+                spec["checked_at"] = now
+        choice.save(update_fields=["fields"])
 
 
 def sales_row(sales: Mapping[str, str], chosen: Columns) -> tuple[dict[str, str], str]:

@@ -113,8 +113,8 @@ def test_create_list(openapi, client, mocked):
 
 
 def test_get_contacts_with_params(openapi, client, mocked):
-    mocked.get(f"{CC_BASE}/contacts", json={"contacts": []})
-    mocked.get(f"{CC_BASE}/contacts", json={"contacts": []})
+    for _ in range(3):
+        mocked.get(f"{CC_BASE}/contacts", json={"contacts": []})
     after = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
     list(
@@ -128,6 +128,7 @@ def test_get_contacts_with_params(openapi, client, mocked):
         )
     )
     client.find_contact(email="pat.doe@example.com")
+    client.sample_contacts(list_id=LIST_ID, updated_after=after)
 
     for call in mocked.calls:
         validate(openapi, call.request)

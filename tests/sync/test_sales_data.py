@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ccsync.sync import events, lifecycle, selectors, services, tagging
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from integrations.limiter import get_limiter
 from tenants.clients import constantcontact_client
 from tenants.models import SalesData
 from tenants.sales_facts import FACTS
@@ -89,8 +90,9 @@ def test_the_first_sync_sends_the_figures_in_the_same_imports(shop):
     fields = company.fields_and_tags()["custom_fields"]
     assert sorted(f["label"] for f in fields) == sorted(fact.label for fact in FACTS)
     # Calls: the set-up (1 list of fields + 9 created) once; the sync itself as without
-    # sales data (unsubscribes, 1 import, 1 confirmation). QuickBooks: 4 reports + types.
-    assert run.constantcontact_calls == 10 + 3
+    # sales data (unsubscribes, 1 import, 1 confirmation); the sample that shows Constant
+    # Contact took the new columns' figures, 1. QuickBooks: 4 reports + types.
+    assert run.constantcontact_calls == 10 + 3 + 1
     assert company.tenant.sales_data.refreshed_at is not None
 
 
@@ -150,8 +152,9 @@ def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
     assert run.kind == Run.Kind.RECONCILE and run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3
     assert company.custom_fields("ann@example.com") == {TOTAL: "150.50"}
-    # 1 list of fields + 1 created; then the sync's unsubscribes, 1 import, 1 confirmation.
-    assert run.constantcontact_calls == 2 + 3
+    # 1 list of fields + 1 created; then the sync's unsubscribes, 1 import, 1 confirmation;
+    # the new column's sample.
+    assert run.constantcontact_calls == 2 + 3 + 1
 
 
 def test_turned_off_nothing_is_sent_and_constant_contact_keeps_the_values(shop):
@@ -210,8 +213,9 @@ def test_a_list_holding_only_our_contacts_is_tagged_whole_in_three_calls(shop, m
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error
     assert [company.tags(e) for e in ("ann@example.com", "cy@example.com")] == [["QBO"]] * 2
-    # Set-up 10 + tag list and create 2; the sync 3; the list's count and its tagging 2.
-    assert run.constantcontact_calls == 12 + 3 + 2
+    # Set-up 10 + tag list and create 2; the sync 3 and the new columns' sample 1; the
+    # list's count and its tagging 2.
+    assert run.constantcontact_calls == 12 + 3 + 1 + 2
     waiting = CustomerRecord.objects.filter(tenant=company.tenant, tagged=False, in_list=True)
     assert waiting.count() == 3
     tagging.tag_synced(
@@ -517,7 +521,7 @@ def test_the_fields_are_made_whatever_punctuation_would_do_to_a_name(shop, knobs
     company = shop(**SALES_ON)
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error
-    assert run.constantcontact_calls == 10 + 3
+    assert run.constantcontact_calls == 10 + 3 + 1  # the set-up, the sync, the sample
     assert company.custom_fields("ann@example.com")[TOTAL] == "150.50"
     fields = company.fields_and_tags()["custom_fields"]
     assert {f["name"] for f in fields} == {f.label.replace(" ", "_") for f in FACTS}
@@ -533,7 +537,7 @@ def test_a_field_people_made_with_punctuation_in_its_label_is_used(shop):
     )
     total_sales_only(company)
     run = company.run()
-    assert run.constantcontact_calls == 1 + 3  # the fields listed, none made
+    assert run.constantcontact_calls == 1 + 3 + 1  # the fields listed, none made; the sample
     assert company.tenant.sales_data.fields["total_sales"]["name"] == theirs["name"]
     assert company.custom_fields("ann@example.com") == {"QuickBooks: Total Sales": "150.50"}
 
@@ -587,3 +591,42 @@ def test_dates_read_back_in_another_format_are_the_same_dates(shop, knobs):
     assert run.state == Run.State.COMPLETED, run.error
     assert (run.synced, run.failed) == (3, 1)
     assert company.tenant.sales_data.problem == ""
+
+
+def _confirm_calls(company) -> int:
+    """The Constant Contact calls of beat's confirmation of the waiting imports."""
+    before = get_limiter().constantcontact_used_today()
+    company.confirm()
+    return get_limiter().constantcontact_used_today() - before
+
+
+def test_a_figure_refused_without_an_error_is_found_by_a_sample_on_a_slow_schedule(shop, knobs):
+    """Nothing promises that a value Constant Contact refuses shows in `activity_errors`
+    (the sandbox's knob `cc_import_custom_field_errors` "silent"): an import that carries
+    a column not checked for a week is sampled (1 GET of the list's contacts it updated,
+    with their custom fields); a figure missing there has the import's contacts read back,
+    and the customer is never recorded as synced."""
+    knobs(cc_import_custom_field_errors="silent")
+    company = shop()
+    their_whole_number_field(company)
+    total_sales_only(company)
+    company.run()  # the new column sampled once: Constant Contact holds Bo's "0"
+    bo, ann = company.customer_id("Bo Li"), company.customer_id("Ann Lee")
+    invoice = company.sell(bo, "20.00")
+    company.webhook(("created", invoice["Id"], "invoice"))
+    company.sync_changes(confirm=False)
+    assert _confirm_calls(company) == 1  # GET /activities: the column was checked this week
+
+    choice = company.tenant.sales_data
+    choice.fields["total_sales"]["decimals"] = None  # as if the field changed since
+    week_ago = timezone.now() - timedelta(days=8)
+    choice.fields["total_sales"]["checked_at"] = week_ago.isoformat()
+    choice.save()
+    invoice = company.sell(ann, "0.25")
+    company.webhook(("created", invoice["Id"], "invoice"))
+    company.sync_changes(confirm=False)
+    # GET /activities, the sample (Ann's 150.75 is not there), the read-back of the import
+    assert _confirm_calls(company) == 3
+    record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=ann)
+    assert record.outcome == CustomerRecord.Outcome.FAILED
+    assert TOTAL in SalesData.objects.get(tenant=company.tenant).problem

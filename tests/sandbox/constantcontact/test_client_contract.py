@@ -7,6 +7,7 @@ these tests saying so."""
 
 import json
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -78,6 +79,12 @@ def test_every_call_of_the_client_is_answered_as_the_spec_says(checked, api, cc_
         contact={**created, "email_address": {"address": LONG.replace("a", "b", 1)}},
     )
     assert moved["email_address"]["address"] == LONG.replace("a", "b", 1)
+    sample = cc.sample_contacts(
+        list_id=customers, updated_after=datetime.now(UTC) - timedelta(hours=1)
+    )
+    assert [
+        c["custom_fields"] for c in sample if c["email_address"]["address"] == "a@example.com"
+    ] == [[{"custom_field_id": sales["custom_field_id"], "value": "12.50"}]]
     listed = [c["email_address"]["address"] for c in cc.iter_contacts(lists=[customers])]
     assert sorted(listed) == sorted(["a@example.com", LONG.replace("a", "b", 1)])
     cc.add_list_memberships(contact_ids=[found["contact_id"]], list_ids=[made["list_id"]])
