@@ -28,6 +28,8 @@ class ProviderError(Exception):
     def __init__(self, message: str, *, status: int | None = None):
         super().__init__(message)
         self.status = status
+        # No answer in time: a gateway said so (504), or the read timed out (the transport).
+        self.timed_out = status == 504
 
 
 # (provider, endpoint, HTTP status or None when no answer came, the error the answer carries)
@@ -150,13 +152,15 @@ class Transport:
                 if last or not isinstance(exc, requests.ConnectionError):
                     # `from None`: requests' message repeats the URL, whose query may hold
                     # an email.
-                    raise self.provider.transient(
+                    error = self.provider.transient(
                         f"{self.provider.name} {endpoint}: {type(exc).__name__}"
-                    ) from None
+                    )
+                    error.timed_out = isinstance(exc, requests.ReadTimeout)
+                    raise error from None
         body = response_json(response)
-        error = self.provider.error_for(response.status_code, body, endpoint)
-        self._count(endpoint, response.status_code, error)
-        return response.status_code, body, error
+        refusal = self.provider.error_for(response.status_code, body, endpoint)
+        self._count(endpoint, response.status_code, refusal)
+        return response.status_code, body, refusal
 
     def _count(self, endpoint: str, status: int | None, error: ProviderError | None) -> None:
         if self.after_response is not None:

@@ -56,12 +56,12 @@ APP_URLS = ("PUBLIC_BASE_URL", "INTUIT_REDIRECT_URI", "CONSTANTCONTACT_REDIRECT_
 INTUIT_NAMED_ENVIRONMENTS = {"production", "sandbox"}
 
 
-def _is_https(url: str) -> bool:
+def is_https(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme == "https" and bool(parts.hostname)
 
 
-def _invalid_fernet_keys(keys: Sequence[Any]) -> list[int]:
+def invalid_fernet_keys(keys: Sequence[Any]) -> list[int]:
     """Positions (from 1) of the keys that are not Fernet keys."""
     bad = []
     for position, key in enumerate(keys, start=1):
@@ -94,7 +94,7 @@ def _secret_problems(production: bool) -> Iterable[CheckMessage]:
             "002",
             hint="Set at least one Fernet key (see README, 'Using real keys').",
         )
-    if bad := _invalid_fernet_keys(keys):
+    if bad := invalid_fernet_keys(keys):
         yield Error(
             f"TOKEN_ENCRYPTION_KEYS: key {', '.join(map(str, bad))} is not a Fernet key.",
             hint="A Fernet key is 32 url-safe base64-encoded bytes.",
@@ -121,20 +121,20 @@ def _secret_problems(production: bool) -> Iterable[CheckMessage]:
 
 def _endpoint_problems() -> Iterable[CheckMessage]:
     environment = settings.INTUIT_ENVIRONMENT
-    if environment not in INTUIT_NAMED_ENVIRONMENTS and not _is_https(environment):
+    if environment not in INTUIT_NAMED_ENVIRONMENTS and not is_https(environment):
         yield Error(
             "INTUIT_ENVIRONMENT is neither 'production', 'sandbox' nor an https URL: "
             "the offline sandbox (or another fake) is enabled.",
             id="ops.E005",
         )
     for name in PROVIDER_URLS:
-        if not _is_https(getattr(settings, name)):
+        if not is_https(getattr(settings, name)):
             yield Error(
                 f"{name} is not an https URL: the offline sandbox (or another fake) is enabled.",
                 id="ops.E005",
             )
     for name in APP_URLS:
-        if not _is_https(getattr(settings, name)):
+        if not is_https(getattr(settings, name)):
             yield Error(
                 f"{name} is not an https URL: Intuit and browsers need the app on https.",
                 hint="Set PUBLIC_BASE_URL to the app's https address.",

@@ -26,13 +26,17 @@ from ccsync.sync.bulk import update_each
 from ccsync.sync.mapping import SALES_PREFIX, row_hash, without_sales
 from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.client import QuickBooksClient
-from integrations.quickbooks.reports import CustomerSales
+from integrations.quickbooks.reports import CustomerSales, ReportUnreadable
 from tenants.models import SalesData, Tenant
 from tenants.sales_facts import BY_KEY
 
 logger = logging.getLogger(__name__)
 
 RECORDS_AT_ONCE = 1000
+REPORTS_UNREADABLE = (
+    "QuickBooks Online's reports could not be read, so the sales figures were not "
+    "updated; they are read again with the next changes and at the next full check."
+)
 MAX_JOB_DEPTH = 5  # QuickBooks nests jobs at most five levels deep
 
 
@@ -249,7 +253,11 @@ def refresh(
     if tops is not None and not tops:
         return []
     ask = () if tops is None else family.members(tops)
-    read = qb.sales_figures(today=timezone.localdate(), customer_ids=ask)
+    try:
+        read = qb.sales_figures(today=timezone.localdate(), customer_ids=ask)
+    except ReportUnreadable as error:
+        _unreadable(choice, everyone=tops is None, started=started, cause=error)
+        return []
     types = qb.customer_types() if "customer_type" in choice.facts else {}
     # Each customer's own, and its jobs' (a job with an address of its own is a contact too).
     by_customer: dict[str, list[CustomerSales]] = {}
@@ -283,9 +291,24 @@ def refresh(
         if len(batch) >= RECORDS_AT_ONCE:
             _save(batch)
     _save(batch)
-    done = {"refreshed_at": timezone.now()} | ({"filled_at": started} if tops is None else {})
+    done: dict[str, Any] = {"refreshed_at": timezone.now()}
+    done |= {"filled_at": started} if tops is None else {}
+    if choice.problem == REPORTS_UNREADABLE:
+        done["problem"] = ""
     SalesData.objects.filter(pk=choice.pk).update(**done)
     return refreshed
+
+
+def _unreadable(
+    choice: SalesData, *, everyone: bool, started: datetime, cause: ReportUnreadable
+) -> None:
+    """QuickBooks' reports could not be read: the figures stay as last read, the contacts
+    sync without new ones, and the status page says so. A read of everyone's counts as
+    done (`filled_at`): no full check follows at once only to meet the same answer."""
+    logger.warning("sales figures not read: tenant=%s cause=%s", choice.tenant_id, cause)
+    SalesData.objects.filter(pk=choice.pk).update(
+        problem=REPORTS_UNREADABLE, **({"filled_at": started} if everyone else {})
+    )
 
 
 def everyone_due(*, tenant: Tenant) -> bool:

@@ -137,12 +137,12 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
             for record in customers_not_in_list(tenant=tenant)[:NOT_IN_LIST_PREVIEW]
         ],
         "urls": {
-            "status": reverse("sync:status_json"),
-            "pause": reverse("sync:pause"),
-            "resume": reverse("sync:resume"),
-            "sync_now": reverse("sync:sync_now"),
-            "customers": reverse("sync:customers"),
-            "csv": reverse("sync:customers_csv"),
+            "status": reverse("status_json"),
+            "pause": reverse("pause"),
+            "resume": reverse("resume"),
+            "sync_now": reverse("sync_now"),
+            "customers": reverse("customers"),
+            "csv": reverse("customers_csv"),
         },
     }
 
@@ -210,7 +210,7 @@ def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
         "contacts": carrying.count() if columns else 0,
         "problem": choice.problem,
         "unsent": CustomerRecord.objects.filter(tenant=tenant).exclude(sales_note="").count(),
-        "url": reverse("sync:sales"),
+        "url": reverse("sales"),
     }
 
 

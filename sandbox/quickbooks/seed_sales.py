@@ -131,7 +131,7 @@ def _sale(
 
 def _settle_balances(customers: list[Customer], sales: list[SalesTransaction]) -> None:
     """Balance and BalanceWithJobs from the planned sales (sales.refresh_balances' rule)."""
-    own: dict[int, int] = {}
+    own: dict[int | None, int] = {}
     for sale in sales:
         if sale.entity == SalesTransaction.INVOICE:
             own[sale.customer_number] = own.get(sale.customer_number, 0) + sale.balance_cents

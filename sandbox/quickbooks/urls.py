@@ -35,6 +35,12 @@ urlpatterns = [
         name="control-customer-types",
     ),
     path(f"{CONTROL}/<str:customer_id>/sales", control_sales.customer_sales),
+    path("_sandbox/quickbooks/<str:realm_id>/sales", control_sales.sales_without_customer),
+    path(
+        "_sandbox/quickbooks/<str:realm_id>/preferences",
+        control_sales.preferences,
+        name="control-preferences",
+    ),
     path(f"{TRANSACTIONS}/pay", control_sales.pay),
     path(f"{TRANSACTIONS}/void", control_sales.void),
     path(f"{TRANSACTIONS}/delete", control_sales.delete),

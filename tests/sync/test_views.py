@@ -28,7 +28,7 @@ def test_status_page_shows_the_panel(company):
     assert "No email address" in page and "No valid email address" in page
     assert "First sync: Completed" in page
     assert "Download as CSV" in page
-    assert "/static/sync/panel.js" in page
+    assert "/static/web/panel.js" in page
 
 
 def test_status_json(company):

@@ -41,8 +41,14 @@ def test_add_edit_and_sub_customer(sandbox, company, signed_in, receiver):
     assert saved.status_code == 302
     renee = by_name(company)["Renée Dupont"]
     assert renee["PrimaryEmailAddr"] == {"Address": "renee@example.com, billing@example.com"}
-    assert renee["BillAddr"] == {"Line1": "1 Rue de Paris", "City": "Bayshore"}
-    assert renee["ShipAddr"] == {"City": "Oakland"}
+    placed = {"Lat": "INVALID", "Long": "INVALID"}  # as QuickBooks shows an address unplaced
+    assert renee["BillAddr"] == {
+        "Line1": "1 Rue de Paris",
+        "City": "Bayshore",
+        "Id": str(2 * int(renee["Id"])),
+        **placed,
+    }
+    assert renee["ShipAddr"] == {"City": "Oakland", "Id": str(2 * int(renee["Id"]) + 1), **placed}
 
     listing = signed_in.get("/qbo/customers/")
     assert "Renée Dupont" in listing.text and "Crème Brûlée Bakery" in listing.text
