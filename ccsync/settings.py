@@ -141,6 +141,12 @@ INTUIT_REDIRECT_URI = env.str(
 QUICKBOOKS_API_BASE = env.str(
     "QUICKBOOKS_API_BASE", default="https://quickbooks.api.intuit.com"
 ).rstrip("/")
+# QuickBooks Online's own pages, where a customer's page is /app/customerdetail?nameId=<Id>:
+# the status page links each customer there (app.sandbox.qbo.intuit.com for Intuit's sandbox
+# companies; the offline sandbox in the demo).
+QUICKBOOKS_APP_BASE = env.str("QUICKBOOKS_APP_BASE", default="https://app.qbo.intuit.com").rstrip(
+    "/"
+)
 QUICKBOOKS_MINOR_VERSION = env.int("QUICKBOOKS_MINOR_VERSION", default=75)
 INTUIT_WEBHOOK_VERIFIER_TOKEN = env.str("INTUIT_WEBHOOK_VERIFIER_TOKEN", default="")
 # Where QuickBooks' My Apps "Disconnect" leaves the user after our page's Next button.
@@ -188,6 +194,8 @@ vars().update(
     )
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ccsync <no-reply@localhost>")
+# Where the Help page tells people to write (QuickBooks' My Apps "Support" opens Help).
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="")
 
 # --- Celery and the shared rate limiters ---
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -10,8 +10,8 @@ be the real one or at least https: the offline sandbox (and any other fake) only
 plain http, so "the sandbox is enabled" means "a provider URL is not https". The rule:
 - INTUIT_ENVIRONMENT is `production`, `sandbox` (Intuit's own developer sandbox, real
   Intuit servers) or an https URL of a discovery document;
-- QUICKBOOKS_API_BASE and the Constant Contact authorize, token, revoke and API URLs
-  are https;
+- QUICKBOOKS_API_BASE, QUICKBOOKS_APP_BASE (the customer pages linked) and the Constant
+  Contact authorize, token, revoke and API URLs are https;
 - PUBLIC_BASE_URL and both OAuth redirect URIs are https (Intuit requires it);
 - none of the sandbox's published app keys or the demo's encryption key is used.
 With DEBUG on (the demo, development) missing keys are Warnings and http is allowed.
@@ -47,6 +47,7 @@ SANDBOX_KEYS = {
 }
 PROVIDER_URLS = (
     "QUICKBOOKS_API_BASE",
+    "QUICKBOOKS_APP_BASE",
     "CONSTANTCONTACT_AUTHORIZE_URL",
     "CONSTANTCONTACT_TOKEN_URL",
     "CONSTANTCONTACT_REVOKE_URL",
@@ -140,6 +141,12 @@ def _endpoint_problems() -> Iterable[CheckMessage]:
                 hint="Set PUBLIC_BASE_URL to the app's https address.",
                 id="ops.E007",
             )
+    if not settings.SUPPORT_EMAIL:
+        yield Warning(
+            "SUPPORT_EMAIL is not set: the Help page gives people no address to write to.",
+            hint="Set SUPPORT_EMAIL to the address that answers the app's users.",
+            id="ops.W009",
+        )
     if not settings.ALLOWED_HOSTS:
         yield Error("ALLOWED_HOSTS is empty.", hint="Set ALLOWED_HOSTS.", id="ops.E006")
     if not settings.SESSION_COOKIE_SECURE or not settings.CSRF_COOKIE_SECURE:

@@ -16,7 +16,8 @@ urlpatterns = [
     path(f"{API}reports/<str:name>", api.report, name="report"),
     path(f"{API}companyinfo/<str:company_id>", api.company_info, name="companyinfo"),
     path(f"{API}<str:entity>/<str:entity_id>", api.read_entity, name="read-entity"),
-    # The Customers page.
+    # The Customers page; a customer's page under QuickBooks Online's own address too.
+    path("app/customerdetail", pages.customer_detail, name="customer-detail"),
     path("qbo/customers/", pages.customer_list, name="customers"),
     path("qbo/customers/new/", pages.customer_new, name="customer-new"),
     path("qbo/customers/<str:customer_id>/", pages.customer_edit, name="customer"),

@@ -16,6 +16,7 @@ SYNC_TIMEOUT = 60.0
 # The Constant Contact account's lists before the journey; the app is told to use LIST.
 LIST = "Customers"
 SEEDED_LISTS = ("Newsletter", LIST)
+WIDTHS = (1280, 375)  # a desktop and a phone
 
 
 class Camera:
@@ -28,6 +29,14 @@ class Camera:
     def __call__(self, page: Page, step: str) -> None:
         self.count += 1
         page.screenshot(path=self.folder / f"{self.count:02d}-{step}.png", full_page=True)
+
+    def widths(self, page: Page, step: str) -> None:
+        """The page as a desktop (1280 px) and a phone (375 px) show it: two screenshots."""
+        desktop = page.viewport_size or {"width": 1280, "height": 860}
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": desktop["height"]})
+            self(page, f"{step}-{width}")
+        page.set_viewport_size(desktop)
 
     def section(self, part: Locator, step: str) -> Path:
         """One part of a page alone (for the README); the answer is the file."""
@@ -366,12 +375,24 @@ def disconnect_in_my_apps(page: Page, world: World, camera: Camera) -> None:
     ).to_be_visible()
     camera(page, "intuit-disconnect-confirm")
     page.get_by_role("button", name="Disconnect").click()
+    # Our Disconnect URL: one line says why Intuit comes next (issue 21.4).
+    expect(
+        page.get_by_text("To confirm which company was disconnected, sign in with Intuit.")
+    ).to_be_visible()
+    camera.widths(page, "why-sign-in-with-intuit")
+    page.get_by_role("link", name="Sign in with Intuit").click()
     expect(page.get_by_role("heading", name=f"Sign in to {APP_NAME} with Intuit")).to_be_visible()
     camera(page, "intuit-sign-in-to-disconnect")
     page.get_by_role("button", name="Allow").click()
     disconnected = "You have successfully disconnected from Constant Contact."
     expect(page.get_by_role("heading", name=disconnected)).to_be_visible()
-    camera(page, "disconnected")
+    camera.widths(page, "disconnected")
+    # The result has its own address: a refresh shows it again, never "start again".
+    expect(page).to_have_url(re.compile(r"/disconnect/done/[^/]+/$"))
+    page.reload()
+    expect(page.get_by_role("heading", name=disconnected)).to_be_visible()
+    expect(page.get_by_text("This sign-in link has expired")).not_to_be_visible()
+    camera(page, "disconnected-after-a-refresh")
 
 
 def open_quickbooks_company(page: Page, world: World, company_name: str) -> None:

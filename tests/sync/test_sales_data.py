@@ -342,7 +342,10 @@ def test_the_pages_show_the_section_the_line_and_each_customers_figures(shop):
     assert "3 contacts carry it" in status
     found = client.get("/sync/sales/", {"q": "Ann"}).content.decode()
     assert "Ann Lee" in found and "Bo Li" not in found
-    assert "QuickBooks total sales: <strong>150.50</strong>" in found
+    assert 'data-fact="total_sales">150.50</td>' in found
+    detail = client.get(f"/sync/sales/{company.customer_id('Ann Lee')}/").content.decode()
+    assert '<td data-label="Figure">QuickBooks total sales</td>' in detail
+    assert "<strong>150.50</strong>" in detail
 
 
 def test_settings_refuse_a_tag_without_a_name_and_change_nothing(shop):
