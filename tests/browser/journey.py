@@ -2,6 +2,8 @@
 account), a camera for the screenshots, and the steps a person clicks through."""
 
 import re
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
+from support.sandbox_server import ROOT
 from support.stack import Stack, wait_for
 from tests.browser.fit import accessibility_problems, fit_problems
 
@@ -192,6 +195,34 @@ def seed_world(stack: Stack) -> World:
         PrimaryEmailAddr={"Address": unsubscribed},
     )
     return world
+
+
+def run_in_the_app(world: World, code: str) -> None:
+    """Python run in the app's environment (`manage.py shell`): what beat, or a provider's
+    refusal, would do later, done now rather than waited for."""
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        env=world.stack.env,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+
+
+def add_second_company(world: World, name: str) -> str:
+    """The person becomes an accountant: a second company of theirs; the answer is its
+    realm id."""
+    companies = world.stack.control(
+        "POST",
+        "/_sandbox/intuit/companies",
+        {
+            "email": world.intuit_email,
+            "password": world.intuit_password,
+            "name": "Olive Owner",
+            "company_names": [world.company_name, name],
+        },
+    )["companies"]
+    return companies[1]["realm_id"]
 
 
 def wait_for_list(world: World, list_name: str, expected: set[str]) -> list[str]:

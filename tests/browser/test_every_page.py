@@ -6,18 +6,16 @@ critical axe-core violation; one time format with its zone, counts that read nat
 Constant Contact a call beyond the journeys' own (install, first sync, disconnect)."""
 
 import re
-import subprocess
-import sys
 
 from playwright.sync_api import Page, expect
 
-from support.sandbox_server import ROOT
 from support.stack import Stack
 from tests.browser.journey import (
     APP_NAME,
     LIST,
     Camera,
     World,
+    add_second_company,
     connect,
     constantcontact_consent,
     disconnect_in_my_apps,
@@ -26,6 +24,7 @@ from tests.browser.journey import (
     open_app_card,
     open_quickbooks_company,
     reload_until,
+    run_in_the_app,
     sign_in_to_quickbooks,
 )
 from tests.browser.sales import a_customer_with_history, turn_on_sales_data
@@ -34,20 +33,14 @@ from tests.browser.sales import a_customer_with_history, turn_on_sales_data
 MOMENT = r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC"
 
 
-def break_quickbooks(stack: Stack, world: World) -> None:
+def break_quickbooks(world: World) -> None:
     """What a refused refresh does (tenants.tokens.mark_broken): the company's QuickBooks
-    connection broken, done in the app's environment rather than waited for."""
-    code = (
+    connection broken."""
+    run_in_the_app(
+        world,
         "from tenants import tokens; from tenants.models import QuickBooksConnection; "
         "tokens.mark_broken(QuickBooksConnection.objects.get("
-        f"tenant__realm_id={world.realm_id!r}), reason='Intuit refused the app\\'s access.')"
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        env=stack.env,
-        cwd=ROOT,
-        check=True,
-        timeout=60,
+        f"tenant__realm_id={world.realm_id!r}), reason='Intuit refused the app\\'s access.')",
     )
 
 
@@ -147,7 +140,7 @@ def settings_reconnect_and_disconnect_pages(page: Page, world: World, camera: Ca
     camera.widths(page, "disconnect-confirm")
     page.get_by_role("link", name="Cancel").click()
 
-    break_quickbooks(world.stack, world)
+    break_quickbooks(world)
     page.goto(f"{app}/status/")
     banner = page.get_by_role("alert")
     expect(banner).to_contain_text("Syncing has stopped: QuickBooks is not connected.")
@@ -166,16 +159,7 @@ def settings_reconnect_and_disconnect_pages(page: Page, world: World, camera: Ca
 def a_second_company(page: Page, world: World, camera: Camera) -> str:
     """An accountant's second company, installed: the header's company switcher."""
     second = f"Second Books {world.tag}"
-    world.stack.control(
-        "POST",
-        "/_sandbox/intuit/companies",
-        {
-            "email": world.intuit_email,
-            "password": world.intuit_password,
-            "name": "Olive Owner",
-            "company_names": [world.company_name, second],
-        },
-    )
+    add_second_company(world, second)
     open_quickbooks_company(page, world, second)
     page.goto(f"{world.stack.sandbox.url}/qbo/apps/")
     open_app_card(page, camera)
