@@ -299,10 +299,14 @@ WORKER_HEARTBEAT_MAX_AGE = env.float("WORKER_HEARTBEAT_MAX_AGE", default=60.0)
 # One JSON object per line in production, readable lines with DEBUG; both carry the tenant
 # and run of a sync and go through the scrubber (ccsync/base/logs.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+# Tasks beat sends every few seconds: Celery's lines about them are DEBUG, not INFO
+# (ccsync.base.logs.RoutineTaskFilter), so that a quiet log shows what happens.
+LOG_ROUTINE_TASKS = ["sync.dispatch"]
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
+        "routine": {"()": "ccsync.base.logs.RoutineTaskFilter", "tasks": LOG_ROUTINE_TASKS},
         "context": {"()": "ccsync.base.logs.ContextFilter"},
         "scrub": {"()": "ccsync.base.logs.ScrubFilter"},
     },
@@ -314,7 +318,8 @@ LOGGING: dict[str, Any] = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["context", "scrub"],
+            # routine first: it reads the record's arguments, which scrub folds away.
+            "filters": ["routine", "context", "scrub"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

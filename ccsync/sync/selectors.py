@@ -63,7 +63,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "progress_label": (
             "Waiting to read your customers from QuickBooks Online"
             if waiting
-            else f"{run.done} of {expected} customers"
+            else f"{run.done} of {expected} customer{'' if expected == 1 else 's'}"
         ),
         "total": run.total,
         "done": run.done,
@@ -195,13 +195,17 @@ def last_change_at(*, tenant: Tenant) -> datetime | None:
     return max((at for at in (waiting, synced) if at is not None), default=None)
 
 
+def _hours(count: int) -> str:
+    return f"{count} hour{'' if count == 1 else 's'}"
+
+
 def freshness() -> str:
     """How old the unsubscribes checked before a send may be, in the status page's words."""
     low, high = (round(seconds / 3600) for seconds in settings.SYNC_UNSUBSCRIBES_FRESH_SECONDS)
-    busy = "a day" if high == 24 else f"{high} hours"
+    busy = "a day" if high == 24 else _hours(high)
     return (
         "Contacts who unsubscribe in Constant Contact are never sent again: before it sends, "
-        f"the app checks Constant Contact's unsubscribes, at most {low} hours old ({busy} on "
+        f"the app checks Constant Contact's unsubscribes, at most {_hours(low)} old ({busy} on "
         "the busiest days, when changes also wait longer). A customer counts as in the list "
         "once Constant Contact confirms it has them, a few hours after they were first sent; "
         "later updates do not take them out of the count while they wait for that."
