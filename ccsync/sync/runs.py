@@ -7,12 +7,10 @@ customers' outcomes: a run killed anywhere resumes from its last checkpoint.
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -20,38 +18,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ccsync.base import counters, jobs
+from ccsync.sync import errors
+from ccsync.sync.broken_connections import connection_refused
 from ccsync.sync.models import Run
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.limiter import get_limiter, next_utc_midnight
-from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks.client import QuickBooksClient
-from tenants import selectors as tenant_selectors
-from tenants.clients import constantcontact_client, quickbooks_client
-from tenants.models import Connection, Tenant
-from tenants.tokens import ConnectionUnavailable, mark_broken, quickbooks_refused
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-RETRYABLE = (
-    qb_errors.TransientError,
-    qb_errors.Throttled,
-    cc_errors.TransientError,
-    cc_errors.Throttled,
-    # Redis (the shared limiter) restarting: a passing error too.
-    redis.ConnectionError,
-    redis.TimeoutError,
-)
-# The connection is gone until the user reconnects: the run fails, the page shows a banner.
-BROKEN = (
-    ConnectionUnavailable,
-    qb_errors.InvalidGrant,
-    qb_errors.Unauthorized,
-    qb_errors.Forbidden,
-    cc_errors.InvalidGrant,
-    cc_errors.Unauthorized,
-    cc_errors.Forbidden,
-)
 _PROGRESS_FIELDS = (
     "total",
     "done",
@@ -87,29 +64,6 @@ class Sync:
     @property
     def tenant(self) -> Tenant:
         return self.run.tenant
-
-
-def _counting(provider: str, acquire: Callable[[str], None], calls: Counter[str]):
-    def before_request(endpoint: str) -> None:
-        acquire(endpoint)
-        calls[provider] += 1
-
-    return before_request
-
-
-def clients_for(
-    *, tenant: Tenant, calls: Counter[str]
-) -> tuple[QuickBooksClient, ConstantContactClient]:
-    """Both clients of a tenant, behind the shared limiter, counting their calls."""
-    limiter = get_limiter()
-    qb_hook = limiter.quickbooks_hook(realm_id=tenant.realm_id)
-    cc_hook = limiter.constantcontact_hook(tenant=str(tenant.pk))
-    return (
-        quickbooks_client(tenant=tenant, before_request=_counting("quickbooks", qb_hook, calls)),
-        constantcontact_client(
-            tenant=tenant, before_request=_counting("constantcontact", cc_hook, calls)
-        ),
-    )
 
 
 # --- queued, claimed ---------------------------------------------------------------------
@@ -270,46 +224,10 @@ def save_calls(sync: Sync) -> None:
 
 def fail(*, run_id: int, worker: str, error: Exception) -> None:
     """Give up on a run after its retries (passing errors that did not pass)."""
-    finish(Run.objects.get(pk=run_id), worker, Run.State.FAILED, error=describe(error))
+    finish(Run.objects.get(pk=run_id), worker, Run.State.FAILED, error=errors.describe(error))
 
 
 def fail_broken(sync: Sync, error: Exception) -> Run:
     """A connection refused the app: the run fails and the connection shows as broken."""
     message = connection_refused(tenant=sync.tenant, error=error)
     return finish(sync.run, sync.worker, Run.State.FAILED, error=message, sync=sync)
-
-
-def connection_refused(*, tenant: Tenant, error: Exception) -> str:
-    """A provider refused the app (one of BROKEN): its connection is marked broken (the
-    reconnect banner, the email), as a refused token refresh does. Returns the message."""
-    message = _broken_message(error)
-    no_record_yet = not isinstance(
-        error, ConnectionUnavailable | qb_errors.InvalidGrant | cc_errors.InvalidGrant
-    )  # the token source records those itself
-    if no_record_yet:
-        connection: Connection | None = (
-            tenant_selectors.quickbooks_connection(tenant=tenant)
-            if isinstance(error, qb_errors.QuickBooksError)
-            else tenant_selectors.constantcontact_connection(tenant=tenant)
-        )
-        if connection is not None and connection.is_connected:
-            # QuickBooks refusing new tokens too (401 after a refresh): Intuit ended the grant.
-            refused = (
-                quickbooks_refused if isinstance(error, qb_errors.Unauthorized) else mark_broken
-            )
-            refused(connection, reason=message)
-    return message
-
-
-def describe(error: Exception) -> str:
-    # Provider errors say what failed without personal data; others only by their type.
-    if isinstance(error, qb_errors.QuickBooksError | cc_errors.ConstantContactError):
-        return str(error)[:500]
-    return f"Unexpected error ({type(error).__name__})."
-
-
-def _broken_message(error: Exception) -> str:
-    if isinstance(error, ConnectionUnavailable):
-        return "A connection is broken or disconnected: reconnect it to resume syncing."
-    provider = "QuickBooks" if isinstance(error, qb_errors.QuickBooksError) else "Constant Contact"
-    return f"{provider} refused the app's authorization: reconnect it to resume syncing."

@@ -28,6 +28,11 @@ LEFT_OUT = (
 SEVERAL_LABEL = "In the list with the first valid of several addresses"
 
 
+def syncing_tenants() -> QuerySet[Tenant]:
+    """The tenants the sync works for: connected, not paused."""
+    return Tenant.objects.filter(state=Tenant.State.CONNECTED, paused=False)
+
+
 def open_run(*, tenant: Tenant) -> Run | None:
     return Run.objects.filter(tenant=tenant, state__in=Run.OPEN_STATES).first()
 

@@ -2,7 +2,7 @@
 
 import requests
 
-from ccsync.sync import selectors, services
+from ccsync.sync import catch_up, selectors
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
 from tests.sync.conftest import person
 
@@ -25,7 +25,7 @@ def test_more_changes_than_cdcs_cap_are_all_read(install, django_capture_on_comm
     ).raise_for_status()  # no webhook reaches the app
 
     with django_capture_on_commit_callbacks():
-        services.reconcile(tenant_id=company.tenant.pk)
+        catch_up.catch_up(tenant_id=company.tenant.pk)
 
     # The answer was capped: nothing is taken as read, a full check reads everyone.
     assert TenantSync.objects.get(tenant=company.tenant).reconciled_at == before
@@ -48,7 +48,7 @@ def test_an_answer_under_the_cap_moves_reconciled_at(install):
     company.run()
     before = TenantSync.objects.get(tenant=company.tenant).reconciled_at
     company.change(company.customer_id("Ann Lee"), FamilyName="Missed")
-    services.reconcile(tenant_id=company.tenant.pk)
+    catch_up.catch_up(tenant_id=company.tenant.pk)
     assert TenantSync.objects.get(tenant=company.tenant).reconciled_at > before
     assert WebhookEvent.objects.filter(tenant=company.tenant).count() == 1
     assert selectors.open_run(tenant=company.tenant) is None

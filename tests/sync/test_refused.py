@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import services
+from ccsync.sync import catch_up
 from ccsync.sync.models import Run, TenantSync
 from tenants import selectors as tenant_selectors
 from tests.sync.conftest import person
@@ -60,5 +60,5 @@ def test_beats_change_check_meeting_fault_3100_breaks_the_connection(
         reconciled_at=timezone.now() - timedelta(hours=1)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.reconcile(tenant_id=synced.tenant.pk)
+        catch_up.catch_up(tenant_id=synced.tenant.pk)
     assert_quickbooks_broken(synced, enqueued)

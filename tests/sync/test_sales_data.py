@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from ccsync.sync import events, lifecycle, selectors, services, tagging
+from ccsync.sync import catch_up, events, lifecycle, selectors, services, tagging
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
 from tenants.clients import constantcontact_client
 from tenants.models import SalesData
@@ -336,7 +336,7 @@ def test_an_invoice_whose_webhook_never_came_is_caught_by_the_daily_cdc(shop):
     company.webhook(("created", heard["Id"], "invoice"))
     company.sync_changes()
     missed = company.sell(company.customer_id("Bo Li"), "70.00")
-    services.reconcile(tenant_id=company.tenant.pk)
+    catch_up.catch_up(tenant_id=company.tenant.pk)
     stored = set(
         WebhookEvent.objects.filter(tenant=company.tenant, processed_at=None).values_list(
             "entity", "transaction_id"

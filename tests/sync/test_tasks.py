@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import kinds, runs, selectors, services, tasks
+from ccsync.sync import runs, selectors, services, tasks, worker
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
 from tenants import tasks as tenant_tasks
 from tenants.models import ConstantContactConnection, QuickBooksConnection, Tenant
@@ -24,14 +24,14 @@ def test_run_task_syncs_and_is_idempotent(install):
 
 def test_passing_errors_are_retried_then_the_run_fails(install, knobs, monkeypatch):
     company = install(person("Ann Lee", "ann@example.com"))
-    monkeypatch.setattr(kinds, "backoff", lambda error, retries: 0)
+    monkeypatch.setattr(worker, "backoff", lambda error, retries: 0)
     knobs(quickbooks_error_rate=1.0)
     run = selectors.open_run(tenant=company.tenant)
     tasks.run_sync.apply(args=[run.pk])
     run.refresh_from_db()
     assert run.state == Run.State.FAILED
     assert "QuickBooks" in run.error
-    assert run.quickbooks_calls == kinds.MAX_RETRIES + 1
+    assert run.quickbooks_calls == worker.MAX_RETRIES + 1
 
 
 def test_reconcile_catches_a_missed_webhook(install):
