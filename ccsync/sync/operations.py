@@ -6,7 +6,7 @@ from collections.abc import Collection
 from django.db import transaction
 from django.utils import timezone
 
-from ccsync.sync.events import record_events
+from ccsync.sync.event_store import record_events
 from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import Tenant

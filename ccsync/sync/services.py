@@ -14,7 +14,7 @@ from ccsync.sync.broken_connections import connection_refused
 from ccsync.sync.clients import clients_for
 from ccsync.sync.confirming import confirm_imports
 from ccsync.sync.errors import BROKEN, QUOTA
-from ccsync.sync.events import has_pending_events
+from ccsync.sync.event_store import has_pending_events
 from ccsync.sync.models import ContactImport, Run, TenantSync
 from ccsync.sync.runs import create_run, requeue
 from ccsync.sync.selectors import open_run, syncing_tenants

@@ -8,7 +8,7 @@ Tasks are enqueued by name (ccsync.base.jobs), never imported.
 from celery import shared_task
 
 from ccsync.base.jobs import RELIABLE
-from ccsync.sync import catch_up, errors, events, lifecycle, runs, services, worker
+from ccsync.sync import catch_up, change_window, dispatch, errors, lifecycle, runs, services, worker
 from tenants.models import Tenant
 
 
@@ -22,7 +22,7 @@ def run_sync(self, run_id: int, failures: int = 0) -> None:
 
 @shared_task(name="sync.changes", **RELIABLE)
 def sync_changes(tenant_id: int) -> None:
-    events.start_changes(tenant_id=tenant_id)
+    dispatch.start_changes(tenant_id=tenant_id)
 
 
 @shared_task(name="sync.reconcile_all", **RELIABLE)
@@ -39,8 +39,8 @@ def reconcile_tenant(self, tenant_id: int) -> None:
 
 
 @shared_task(name="sync.dispatch", **RELIABLE)
-def dispatch() -> None:
-    events.dispatch()
+def dispatch_turns() -> None:
+    dispatch.dispatch()
 
 
 @shared_task(name="sync.confirm_overdue", **RELIABLE)
@@ -61,7 +61,7 @@ def recover_runs() -> None:
     """Runs whose worker died, queued runs whose message was lost, quota pauses that ended,
     and change windows that were never processed."""
     runs.recover()
-    events.reschedule_forgotten()
+    change_window.reschedule_forgotten()
 
 
 @shared_task(name="sync.quickbooks_revoked", **RELIABLE)

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ccsync.sync import selectors, services
-from ccsync.sync.events import store_delivery
+from ccsync.sync.event_store import store_delivery
 from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.webhooks import MalformedWebhook, parse_delivery, verify_signature
 from tenants import selectors as tenant_selectors

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from ccsync.base.logs import log_context
 from ccsync.sync import errors, kinds, pacing, runs, sales
+from ccsync.sync.change_window import schedule_changes
 from ccsync.sync.clients import clients_for
-from ccsync.sync.events import has_pending_events, schedule_changes
+from ccsync.sync.event_store import has_pending_events
 from ccsync.sync.models import Run, TenantSync
 from ccsync.sync.runs import Sync
 from integrations.quickbooks import errors as qb_errors

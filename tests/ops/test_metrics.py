@@ -7,7 +7,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from ccsync.base import jobs
-from ccsync.sync import events, pacing, runs, selectors, tasks
+from ccsync.sync import change_window, pacing, runs, selectors, tasks
 from ccsync.sync.models import Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
@@ -139,7 +139,7 @@ def test_tasks_go_to_their_queues_and_queue_depth_is_measured(
         Run.objects.filter(pk=first.pk).update(state=Run.State.CANCELLED)
         with django_capture_on_commit_callbacks(execute=True):
             runs.create_run(tenant=company.tenant, kind=Run.Kind.INCREMENTAL)
-            events.schedule_changes(tenant_id=company.tenant.pk)
+            change_window.schedule_changes(tenant_id=company.tenant.pk)
         tasks.recover_runs.delay()
         samples = scrape(metrics_token)
         for queue in jobs.ALL:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from ccsync.sync import events, selectors, services
+from ccsync.sync import dispatch, selectors, services
 from ccsync.sync.models import Run
 from ccsync.sync.worker import execute
 from support.accounts import PASSWORD
@@ -174,7 +174,7 @@ class Company:
     def sync_changes(self, *, confirm: bool = True) -> Run:
         """The end of the change window and its run; then, unless told not to, what beat
         does later: Constant Contact asked to confirm the run's imports."""
-        run = events.start_changes(tenant_id=self.tenant.pk)
+        run = dispatch.start_changes(tenant_id=self.tenant.pk)
         assert run is not None, "nothing to sync"
         run = self.run(run)
         if confirm:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import events, pacing, selectors, services
+from ccsync.sync import dispatch, event_store, pacing, selectors, services
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import ListSelection, Tenant
@@ -183,7 +183,7 @@ def test_the_last_change_seen_counts_waiting_and_synced_events(synced):
 
 BOTH_WAYS = pytest.mark.parametrize(
     "record",
-    [events.record_events, events.record_events_portably],
+    [event_store.record_events, event_store.record_events_portably],
     ids=["postgresql", "portable"],  # the portable one is the demo's SQLite's
 )
 
@@ -291,7 +291,7 @@ def test_paused_tenant_keeps_its_events_for_later(synced):
     ann = synced.customer_id("Ann Lee")
     synced.change(ann, FamilyName="Later")
     synced.webhook(("updated", ann))
-    assert events.start_changes(tenant_id=synced.tenant.pk) is None
+    assert dispatch.start_changes(tenant_id=synced.tenant.pk) is None
     run = services.resume(tenant=synced.tenant)
     assert run is not None and run.kind == Run.Kind.INCREMENTAL
     synced.run(run)
@@ -313,15 +313,15 @@ def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
     cy = other.customer_id("Cy New")
     other.change(cy, FamilyName="Waits")
     other.webhook(("updated", cy))
-    assert events.start_changes(tenant_id=other.tenant.pk) is None  # waiting its turn
+    assert dispatch.start_changes(tenant_id=other.tenant.pk) is None  # waiting its turn
     other.change(cy, FamilyName="Gathered")
     other.webhook(("updated", cy))  # the window stays claimed: no second task
     assert TenantSync.objects.get(tenant=other.tenant).incremental_scheduled
-    assert events.dispatch() == 0  # not yet
+    assert dispatch.dispatch() == 0  # not yet
 
     later = time.time() + 3600  # an hour on: the pace has refilled the bucket
     monkeypatch.setattr(pacing, "time", SimpleNamespace(time=lambda: later))
-    assert events.dispatch() == 1
+    assert dispatch.dispatch() == 1
     run = other.run()
     assert run.state == Run.State.COMPLETED and run.total == 1  # both edits, one run
     other.confirm()

@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from ccsync.sync import catch_up, events, lifecycle, selectors, services, tagging
+from ccsync.sync import catch_up, dispatch, lifecycle, selectors, services, tagging
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
 from tenants.clients import constantcontact_client
 from tenants.models import SalesData
@@ -258,7 +258,7 @@ def test_turned_on_while_a_run_is_past_reading_figures_a_full_check_follows(shop
     ann = company.customer_id("Ann Lee")
     company.change(ann, FamilyName="Lee-Smith")
     company.webhook(("updated", ann))
-    changes = events.start_changes(tenant_id=company.tenant.pk)
+    changes = dispatch.start_changes(tenant_id=company.tenant.pk)
     assert changes is not None
     # Turned on with the change run already open: Sync now finds it and starts nothing.
     total_sales_only(company)

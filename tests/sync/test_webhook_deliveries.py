@@ -63,7 +63,7 @@ def test_unusable_events_are_dropped_and_the_rest_synced(
     )
     ann = synced.customer_id("Ann Lee")
     synced.change(ann, FamilyName="Shapes")
-    with caplog.at_level(logging.WARNING, logger="ccsync.sync.events"):
+    with caplog.at_level(logging.WARNING, logger="ccsync.sync.event_store"):
         assert forward(synced, receiver, 1) == [200]
 
     stored = WebhookEvent.objects.filter(tenant=synced.tenant)
