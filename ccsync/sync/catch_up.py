@@ -39,7 +39,7 @@ def catch_up_all() -> None:
     """Beat: a catch-up for each tenant whose first sync is done."""
     done = Run.objects.filter(kind=Run.Kind.FIRST, state=Run.State.COMPLETED)
     for tenant_id in syncing_tenants().filter(sync_runs__in=done).values_list("pk", flat=True):
-        jobs.enqueue("sync.reconcile_tenant", tenant_id)
+        jobs.enqueue("sync.catch_up", tenant_id)
 
 
 def catch_up(*, tenant_id: int) -> None:
@@ -49,12 +49,12 @@ def catch_up(*, tenant_id: int) -> None:
     if tenant is None:
         return
     state = sync_state(tenant=tenant)
-    if state.reconciled_at is None or timezone.now() - state.reconciled_at > CDC_MAX_AGE:
-        create_run(tenant=tenant, kind=Run.Kind.RECONCILE)
+    if state.caught_up_at is None or timezone.now() - state.caught_up_at > CDC_MAX_AGE:
+        create_run(tenant=tenant, kind=Run.Kind.FULL_CHECK)
         return
     try:
-        if catch_up_changes(tenant=tenant, since=state.reconciled_at) is None:
-            create_run(tenant=tenant, kind=Run.Kind.RECONCILE)  # more changes than CDC says
+        if catch_up_changes(tenant=tenant, since=state.caught_up_at) is None:
+            create_run(tenant=tenant, kind=Run.Kind.FULL_CHECK)  # more changes than CDC says
     except BROKEN as error:
         connection_refused(tenant=tenant, error=error)
         logger.warning("catch-up skipped, a connection refused: tenant=%s", tenant_id)
@@ -66,14 +66,14 @@ def catch_up_changes(*, tenant: Tenant, since: datetime) -> int | None:
     """CDC: customers changed since `since` that we have not seen as they are now become
     events for the next run of changes (as if their webhook had arrived). Returns how many;
     None when QuickBooks' answer was capped (CDC_MAX_OBJECTS): changes may be left unread,
-    so `reconciled_at` stays where it is, for the caller to start a full check."""
+    so `caught_up_at` stays where it is, for the caller to start a full check."""
     started = timezone.now()
     qb, _ = clients_for(tenant=tenant, calls=Counter())
     changed = qb.changed_customers(since=since - CLOCK_OVERLAP)
     deleted = [str(c["Id"]) for c in changed if c.get("status") == "Deleted"]
     if len(changed) >= CDC_MAX_OBJECTS:
         # CDC takes no end to its window, so no smaller one can be asked: the full check
-        # reads every customer, and moves reconciled_at once it has.
+        # reads every customer, and moves caught_up_at once it has.
         mark_deleted(tenant=tenant, customer_ids=deleted)
         logger.info("changes past CDC's cap, a full check follows: tenant=%s", tenant.pk)
         return None
@@ -100,5 +100,5 @@ def catch_up_changes(*, tenant: Tenant, since: datetime) -> int | None:
     with transaction.atomic():
         mark_deleted(tenant=tenant, customer_ids=deleted)
         record_events(events=events)
-        TenantSync.objects.filter(tenant=tenant).update(reconciled_at=started)
+        TenantSync.objects.filter(tenant=tenant).update(caught_up_at=started)
     return len(events)

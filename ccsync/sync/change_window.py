@@ -23,7 +23,7 @@ def schedule_changes(*, tenant_id: int) -> bool:
 
     Only the first change of a window schedules anything (a conditional UPDATE)."""
     claimed = update_tenant_sync(
-        tenant_id=tenant_id, where=Q(incremental_scheduled=False), incremental_scheduled=True
+        tenant_id=tenant_id, where=Q(changes_scheduled=False), changes_scheduled=True
     )
     if claimed:
         end_window_later(tenant_id=tenant_id)
@@ -38,7 +38,7 @@ def end_window_later(*, tenant_id: int) -> None:
 def close_window(*, tenant_id: int) -> None:
     """The window is over (its run started, or there is nothing to run): the next event
     opens another."""
-    TenantSync.objects.filter(tenant_id=tenant_id).update(incremental_scheduled=False)
+    TenantSync.objects.filter(tenant_id=tenant_id).update(changes_scheduled=False)
 
 
 def reschedule_forgotten() -> None:

@@ -55,4 +55,4 @@ def _ready(tenant: Tenant) -> bool:
 
 def _run_changes(tenant: Tenant) -> Run | None:
     close_window(tenant_id=tenant.pk)
-    return create_run(tenant=tenant, kind=Run.Kind.INCREMENTAL)
+    return create_run(tenant=tenant, kind=Run.Kind.CHANGES)

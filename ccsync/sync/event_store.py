@@ -203,8 +203,8 @@ WITH stored AS (
     ON CONFLICT DO NOTHING
     RETURNING tenant_id
 ), claimed AS (
-    UPDATE sync_tenantsync SET incremental_scheduled = true
-    WHERE NOT incremental_scheduled AND tenant_id IN (
+    UPDATE sync_tenantsync SET changes_scheduled = true
+    WHERE NOT changes_scheduled AND tenant_id IN (
         SELECT tenant.id FROM tenants_tenant AS tenant
         WHERE tenant.id IN (SELECT tenant_id FROM stored) AND NOT tenant.paused
     )

@@ -136,7 +136,7 @@ def apply_changes(sync: Sync) -> None:
         lookup = sync.qb.customers_by_ids(ids=ids)
         customers = lookup.customers
         if lookup.refused:
-            # Events no change run can ever read (stored before the webhook checked ids):
+            # Events no run of changes can ever read (stored before the webhook checked ids):
             # dropped with the others of this run, never read again.
             logger.warning(
                 "customer ids refused by QuickBooks, their events dropped: tenant=%s count=%s",

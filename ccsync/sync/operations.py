@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 def retry_failed(*, tenant: Tenant, customer_ids: Collection[str] | None = None) -> int:
     """Send the tenant's failed customers (or those of `customer_ids` that failed) again.
 
-    Each becomes a change, as if QuickBooks had announced it: the next changes run reads it
+    Each becomes a change, as if QuickBooks had announced it: the next run of changes reads it
     afresh, applies the rules and sends it (a failed customer still due is sent again).
     Until then it shows as waiting to be sent. Returns how many were queued: none for a
     disconnected tenant; a paused one keeps them until it resumes."""

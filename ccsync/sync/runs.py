@@ -70,7 +70,7 @@ class Sync:
 
 
 def _enqueue(run: Run) -> None:
-    queue = jobs.INCREMENTAL if run.kind == Run.Kind.INCREMENTAL else jobs.FIRST_SYNC
+    queue = jobs.CHANGES if run.kind == Run.Kind.CHANGES else jobs.FIRST_SYNC
     jobs.enqueue("sync.run", run.pk, queue=queue)
 
 

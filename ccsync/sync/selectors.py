@@ -167,7 +167,7 @@ def customer_row(record: CustomerRecord) -> dict[str, str]:
     """One customer as the table and the CSV show it. An address that is not valid is shown
     as QuickBooks holds it, for the user to find and fix."""
     if record.outcome == CustomerRecord.Outcome.FAILED:
-        why = "Constant Contact refused it"
+        why = "Refused by Constant Contact"
     elif record.outcome == CustomerRecord.Outcome.SKIPPED:
         why = record.reason_label
     else:

@@ -39,7 +39,7 @@ def stop_syncs(*, tenant: Tenant) -> int:
     cancelled = Run.objects.filter(tenant=tenant, state__in=Run.OPEN_STATES).update(
         state=Run.State.CANCELLED, finished_at=timezone.now(), claimed_by=""
     )
-    TenantSync.objects.filter(tenant=tenant).update(incremental_scheduled=False)
+    TenantSync.objects.filter(tenant=tenant).update(changes_scheduled=False)
     return cancelled
 
 
@@ -57,7 +57,7 @@ def resume(*, tenant: Tenant) -> Run | None:
     if run is not None and run.state != Run.State.RUNNING:
         return requeue(run=run)
     if run is None and has_pending_events(tenant=tenant):
-        return create_run(tenant=tenant, kind=Run.Kind.INCREMENTAL)
+        return create_run(tenant=tenant, kind=Run.Kind.CHANGES)
     return run
 
 
@@ -71,7 +71,7 @@ def sync_now(*, tenant: Tenant) -> Run | None:
     first_done = Run.objects.filter(
         tenant=tenant, kind=Run.Kind.FIRST, state=Run.State.COMPLETED
     ).exists()
-    return create_run(tenant=tenant, kind=Run.Kind.RECONCILE if first_done else Run.Kind.FIRST)
+    return create_run(tenant=tenant, kind=Run.Kind.FULL_CHECK if first_done else Run.Kind.FIRST)
 
 
 # --- beat's checks ----------------------------------------------------------------------------

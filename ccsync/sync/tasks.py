@@ -25,13 +25,13 @@ def sync_changes(tenant_id: int) -> None:
     dispatch.start_changes(tenant_id=tenant_id)
 
 
-@shared_task(name="sync.reconcile_all", **RELIABLE)
-def reconcile_all() -> None:
+@shared_task(name="sync.catch_up_all", **RELIABLE)
+def catch_up_all() -> None:
     catch_up.catch_up_all()
 
 
-@shared_task(name="sync.reconcile_tenant", bind=True, max_retries=3, **RELIABLE)
-def reconcile_tenant(self, tenant_id: int) -> None:
+@shared_task(name="sync.catch_up", bind=True, max_retries=3, **RELIABLE)
+def catch_up_tenant(self, tenant_id: int) -> None:
     try:
         catch_up.catch_up(tenant_id=tenant_id)
     except errors.RETRYABLE as error:

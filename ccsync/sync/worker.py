@@ -90,7 +90,7 @@ def execute(*, run_id: int, worker: str) -> Run | None:
 def _execute(sync: Sync) -> Run:
     run = sync.run
     try:
-        if run.kind == Run.Kind.INCREMENTAL:
+        if run.kind == Run.Kind.CHANGES:
             kinds.apply_changes(sync)
         else:
             kinds.full_scan(sync)
@@ -108,13 +108,13 @@ def _execute(sync: Sync) -> Run:
         return runs.finish(
             run, sync.worker, Run.State.FAILED, error=errors.describe(error), sync=sync
         )
-    if run.kind != Run.Kind.INCREMENTAL:
-        TenantSync.objects.filter(tenant=run.tenant).update(reconciled_at=run.started_at)
+    if run.kind != Run.Kind.CHANGES:
+        TenantSync.objects.filter(tenant=run.tenant).update(caught_up_at=run.started_at)
     finished = runs.finish(run, sync.worker, Run.State.COMPLETED, sync=sync)
-    if run.kind == Run.Kind.INCREMENTAL:
+    if run.kind == Run.Kind.CHANGES:
         pacing.get_pacer().run_cost(run.constantcontact_calls)
     if has_pending_events(tenant=run.tenant):
         schedule_changes(tenant_id=run.tenant_id)
     elif sales.everyone_due(tenant=run.tenant):
-        runs.create_run(tenant=run.tenant, kind=Run.Kind.RECONCILE)
+        runs.create_run(tenant=run.tenant, kind=Run.Kind.FULL_CHECK)
     return finished

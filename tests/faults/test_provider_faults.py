@@ -48,7 +48,7 @@ def change_customers(installed) -> None:
     assert company.webhook(*changes) == 200
 
 
-def test_first_and_incremental_syncs_through_5xx_429_and_dropped_connections(
+def test_first_syncs_and_runs_of_changes_through_5xx_429_and_dropped_connections(
     installed, knobs, monkeypatch
 ):
     monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.1, 0.2, 0.4))

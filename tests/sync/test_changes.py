@@ -1,4 +1,4 @@
-"""Incremental sync: webhooks in, changes out, against the sandbox over real HTTP."""
+"""Runs of changes: webhooks in, changes out, against the sandbox over real HTTP."""
 
 import json
 import time
@@ -160,7 +160,7 @@ def test_events_are_coalesced_into_one_run(synced, django_capture_on_commit_call
         synced.webhook(("updated", ann))
         synced.webhook(("updated", bo))
         synced.webhook(("updated", ann))
-    assert len(scheduled) == 1  # one incremental run for the window, not three
+    assert len(scheduled) == 1  # one run of changes for the window, not three
     assert WebhookEvent.objects.filter(tenant=synced.tenant, processed_at=None).count() == 3
 
 
@@ -293,7 +293,7 @@ def test_paused_tenant_keeps_its_events_for_later(synced):
     synced.webhook(("updated", ann))
     assert dispatch.start_changes(tenant_id=synced.tenant.pk) is None
     run = services.resume(tenant=synced.tenant)
-    assert run is not None and run.kind == Run.Kind.INCREMENTAL
+    assert run is not None and run.kind == Run.Kind.CHANGES
     synced.run(run)
     assert synced.contacts()["ann@example.com"]["last_name"] == "Later"
 
@@ -316,7 +316,7 @@ def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
     assert dispatch.start_changes(tenant_id=other.tenant.pk) is None  # waiting its turn
     other.change(cy, FamilyName="Gathered")
     other.webhook(("updated", cy))  # the window stays claimed: no second task
-    assert TenantSync.objects.get(tenant=other.tenant).incremental_scheduled
+    assert TenantSync.objects.get(tenant=other.tenant).changes_scheduled
     assert dispatch.dispatch() == 0  # not yet
 
     later = time.time() + 3600  # an hour on: the pace has refilled the bucket

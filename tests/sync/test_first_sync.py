@@ -126,7 +126,7 @@ def test_running_twice_changes_and_sends_nothing(install):
     assert first.synced == 2
     before = company.contacts()
     again = company.run(services.sync_now(tenant=company.tenant))
-    assert again.kind == Run.Kind.RECONCILE
+    assert again.kind == Run.Kind.FULL_CHECK
     assert again.state == Run.State.COMPLETED, again.error
     assert (again.synced, again.unchanged, again.skipped) == (0, 2, 0)
     assert again.constantcontact_calls == 1  # the unsubscribed addresses, nothing sent

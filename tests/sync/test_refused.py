@@ -57,7 +57,7 @@ def test_beats_change_check_meeting_fault_3100_breaks_the_connection(
 ):
     knobs(quickbooks_forbidden_realms=[synced.realm_id])
     TenantSync.objects.filter(tenant=synced.tenant).update(
-        reconciled_at=timezone.now() - timedelta(hours=1)
+        caught_up_at=timezone.now() - timedelta(hours=1)
     )
     with django_capture_on_commit_callbacks(execute=True):
         catch_up.catch_up(tenant_id=synced.tenant.pk)

@@ -147,7 +147,7 @@ def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
     with django_capture_on_commit_callbacks(execute=True):
         total_sales_only(company)
     run = company.run()
-    assert run.kind == Run.Kind.RECONCILE and run.state == Run.State.COMPLETED, run.error
+    assert run.kind == Run.Kind.FULL_CHECK and run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3
     assert company.custom_fields("ann@example.com") == {TOTAL: "150.50"}
     # 1 list of fields + 1 created; then the sync's unsubscribes, 1 import, 1 confirmation.
@@ -264,7 +264,7 @@ def test_turned_on_while_a_run_is_past_reading_figures_a_full_check_follows(shop
     total_sales_only(company)
     company.run(changes)
     follow_up = selectors.open_run(tenant=company.tenant)
-    assert follow_up is not None and follow_up.kind == Run.Kind.RECONCILE
+    assert follow_up is not None and follow_up.kind == Run.Kind.FULL_CHECK
     company.run(follow_up)
     assert company.custom_fields("ann@example.com") == {TOTAL: "150.50"}
     assert selectors.open_run(tenant=company.tenant) is None  # and no more after it

@@ -34,27 +34,27 @@ def test_passing_errors_are_retried_then_the_run_fails(install, knobs, monkeypat
     assert run.quickbooks_calls == worker.MAX_RETRIES + 1
 
 
-def test_reconcile_catches_a_missed_webhook(install):
+def test_the_catch_up_catches_a_missed_webhook(install):
     company = install(person("Ann Lee", "ann@example.com"))
     company.run()
-    assert TenantSync.objects.get(tenant=company.tenant).reconciled_at is not None
+    assert TenantSync.objects.get(tenant=company.tenant).caught_up_at is not None
     company.change(company.customer_id("Ann Lee"), FamilyName="Missed")  # no webhook reaches us
-    tasks.reconcile_tenant.apply(args=[company.tenant.pk])
+    tasks.catch_up_tenant.apply(args=[company.tenant.pk])
     assert WebhookEvent.objects.filter(tenant=company.tenant, processed_at=None).count() == 1
     company.sync_changes()
     assert company.contacts()["ann@example.com"]["last_name"] == "Missed"
-    tasks.reconcile_tenant.apply(args=[company.tenant.pk])  # nothing new: nothing queued
+    tasks.catch_up_tenant.apply(args=[company.tenant.pk])  # nothing new: nothing queued
     assert not WebhookEvent.objects.filter(tenant=company.tenant, processed_at=None).exists()
 
 
-def test_reconcile_past_thirty_days_is_a_full_check(install):
+def test_a_catch_up_past_thirty_days_is_a_full_check(install):
     company = install(person("Ann Lee", "ann@example.com"))
     company.run()
     TenantSync.objects.filter(tenant=company.tenant).update(
-        reconciled_at=timezone.now() - timedelta(days=31)
+        caught_up_at=timezone.now() - timedelta(days=31)
     )
-    tasks.reconcile_tenant.apply(args=[company.tenant.pk])
-    assert selectors.open_run(tenant=company.tenant).kind == Run.Kind.RECONCILE
+    tasks.catch_up_tenant.apply(args=[company.tenant.pk])
+    assert selectors.open_run(tenant=company.tenant).kind == Run.Kind.FULL_CHECK
 
 
 def test_recover_requeues_runs_whose_worker_died(
@@ -109,12 +109,12 @@ def test_beat_jobs_leave_paused_and_disconnected_companies_alone(install, left):
         Tenant.objects.filter(pk=company.tenant.pk).update(state=Tenant.State.DISCONNECTED)
     state = TenantSync.objects.get(tenant=company.tenant)
     TenantSync.objects.filter(pk=state.pk).update(
-        reconciled_at=timezone.now() - timedelta(days=31)  # would be a full check
+        caught_up_at=timezone.now() - timedelta(days=31)  # would be a full check
     )
     runs = Run.objects.filter(tenant=company.tenant).count()
 
-    tasks.reconcile_all.apply()
-    tasks.reconcile_tenant.apply(args=[company.tenant.pk])
+    tasks.catch_up_all.apply()
+    tasks.catch_up_tenant.apply(args=[company.tenant.pk])
     tasks.confirm_overdue.apply()
     tasks.confirm_imports.apply(args=[company.tenant.pk])
     tasks.sync_changes.apply(args=[company.tenant.pk])
