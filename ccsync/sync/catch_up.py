@@ -17,9 +17,10 @@ from ccsync.base import jobs
 from ccsync.sync import sales_changes
 from ccsync.sync.broken_connections import connection_refused
 from ccsync.sync.clients import clients_for
+from ccsync.sync.customer_state import mark_deleted
 from ccsync.sync.errors import BROKEN
 from ccsync.sync.event_store import record_events
-from ccsync.sync.judging import mark_deleted, unchanged_in_quickbooks
+from ccsync.sync.judging import unchanged_in_quickbooks
 from ccsync.sync.models import Run, TenantSync
 from ccsync.sync.runs import create_run
 from ccsync.sync.selectors import syncing_tenants

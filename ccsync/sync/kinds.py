@@ -28,7 +28,8 @@ from django.utils import timezone
 from ccsync.base import counters
 from ccsync.sync import custom_fields, pacing, runs, sales, sales_changes, tagging
 from ccsync.sync.confirming import confirm_imports
-from ccsync.sync.judging import count_decisions, judge, mark_deleted, observe
+from ccsync.sync.customer_state import mark_deleted
+from ccsync.sync.judging import count_decisions, judge, observe
 from ccsync.sync.models import ContactImport, Run, WebhookEvent
 from ccsync.sync.runs import Sync
 from ccsync.sync.sending import send_pending
@@ -64,7 +65,7 @@ def full_scan(sync: Sync) -> None:
         for position, page in pages:
             with transaction.atomic():
                 observe(tenant=tenant, customers=page)
-                run.total += len(page)
+                runs.tally(sync, total=len(page))
                 runs.checkpoint(sync, position=position + len(page))
         # Sales data (when on) for everyone, in the rows before they are judged and sent.
         custom_fields.set_up(tenant=tenant, cc=sync.cc)
@@ -158,8 +159,8 @@ def apply_changes(sync: Sync) -> None:
         )
         with transaction.atomic():
             ids = sorted(set(ids) | set(refreshed))
-            run.total += len(customers)
-            run.checkpoint["expected"] = len(ids)
+            runs.tally(sync, total=len(customers))
+            runs.expect(sync, customers=len(ids))
             counts = judge(tenant=tenant, list_id=sync.list_id, customer_ids=ids, ensure_list=False)
             count_decisions(sync, counts)
             runs.checkpoint(sync, phase="send")

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from django.db import transaction
 from django.utils import timezone
 
+from ccsync.sync import customer_state
 from ccsync.sync.event_store import record_events
 from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.webhooks import ChangeEvent
@@ -40,8 +41,6 @@ def retry_failed(*, tenant: Tenant, customer_ids: Collection[str] | None = None)
         ]
         queued = record_events(events=events)
         if queued:
-            CustomerRecord.objects.filter(pk__in=[r.pk for r in records]).update(
-                outcome=CustomerRecord.Outcome.PENDING
-            )
+            customer_state.waiting_again([record.pk for record in records])
     logger.info("failed customers queued again: tenant=%s count=%s", tenant.pk, queued)
     return queued

@@ -13,16 +13,15 @@ Contact as `cf:` columns of the same import rows as the contact (no call of thei
 """
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.utils import timezone
 
-from ccsync.sync.bulk import update_each
-from ccsync.sync.mapping import SALES_PREFIX, row_hash, without_sales
+from ccsync.sync import customer_state
+from ccsync.sync.mapping import SALES_PREFIX, without_sales
 from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.client import QuickBooksClient
 from integrations.quickbooks.reports import CustomerSales
@@ -231,29 +230,24 @@ def refresh(
     if tops is not None:
         records = records.filter(customer_id__in=ask)
     chosen = columns(tenant=tenant)
-    refreshed = []
+    refreshed: list[str] = []
     fields = ("pk", "customer_id", "customer_type_id", "row", "sales", "sales_note")
-    batch: list[CustomerRecord] = []
-    for pk, customer_id, type_id, row, old_sales, old_note in records.values_list(*fields).iterator(
-        chunk_size=RECORDS_AT_ONCE
-    ):
-        refreshed.append(customer_id)
-        sales = figures(
-            combined(by_customer.get(customer_id, ())),
-            customer_id=customer_id,
-            customer_type=types.get(type_id, ""),
-        )
-        columns_now, note = sales_row(sales, chosen)
-        new_row = _with_columns(without_sales(row), columns_now)
-        if sales != old_sales or note != old_note or new_row != row:
-            batch.append(
-                CustomerRecord(
-                    pk=pk, sales=sales, sales_note=note, row=new_row, row_hash=row_hash(new_row)
-                )
+
+    def changed() -> Iterator[customer_state.Figures]:
+        read = records.values_list(*fields).iterator(chunk_size=RECORDS_AT_ONCE)
+        for pk, customer_id, type_id, row, old_sales, old_note in read:
+            refreshed.append(customer_id)
+            sales = figures(
+                combined(by_customer.get(customer_id, ())),
+                customer_id=customer_id,
+                customer_type=types.get(type_id, ""),
             )
-        if len(batch) >= RECORDS_AT_ONCE:
-            _save(batch)
-    _save(batch)
+            columns_now, note = sales_row(sales, chosen)
+            new_row = _with_columns(without_sales(row), columns_now)
+            if sales != old_sales or note != old_note or new_row != row:
+                yield customer_state.Figures(pk=pk, sales=sales, note=note, row=new_row)
+
+    customer_state.figures_read(changed())
     done = {"refreshed_at": timezone.now()} | ({"filled_at": started} if tops is None else {})
     SalesData.objects.filter(pk=choice.pk).update(**done)
     return refreshed
@@ -264,11 +258,6 @@ def everyone_due(*, tenant: Tenant) -> bool:
     turned on while a run was past reading them): a full check is due."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     return choice is not None and (choice.filled_at is None or choice.changed_at > choice.filled_at)
-
-
-def _save(batch: list[CustomerRecord]) -> None:
-    update_each(batch, ["sales", "sales_note", "row", "row_hash"])
-    batch.clear()
 
 
 def with_sales_columns(
@@ -323,31 +312,5 @@ def stop_sending(*, tenant: Tenant, dropped: Sequence[str] = ()) -> int:
     for it: where Constant Contact held the row, it still holds the rest of it. Returns how
     many records changed. `dropped`: columns of fields no longer set up."""
     kept = {f"{SALES_PREFIX}{c.name}" for c in columns(tenant=tenant).columns}
-    changed = 0
-    batch: list[CustomerRecord] = []
     keys = list(known_field_ids(tenant_id=tenant.pk)) + list(dropped)
-    records = CustomerRecord.objects.filter(tenant=tenant, row__has_any_keys=keys)
-    fields = ["row", "row_hash", "sent_row", "sent_hash", "queued_hash"]
-    for record in records.only("pk", *fields).iterator(chunk_size=RECORDS_AT_ONCE):
-        _drop_columns(record, kept)
-        batch.append(record)
-        changed += 1
-        if len(batch) >= RECORDS_AT_ONCE:
-            update_each(batch, fields)
-            batch.clear()
-    update_each(batch, fields)
-    return changed
-
-
-def _drop_columns(record: CustomerRecord, kept: set[str]) -> None:
-    def keep(row: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in row.items() if not k.startswith(SALES_PREFIX) or k in kept}
-
-    old_hash = record.row_hash
-    record.row = keep(record.row)
-    record.row_hash = row_hash(record.row) if record.row else ""
-    if record.sent_hash == old_hash:
-        record.sent_row = keep(record.sent_row)
-        record.sent_hash = record.row_hash
-    if record.queued_hash == old_hash:
-        record.queued_hash = record.row_hash
+    return customer_state.columns_dropped(tenant=tenant, columns=keys, kept=kept)

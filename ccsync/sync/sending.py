@@ -13,19 +13,14 @@ Never sign_up_form: it re-subscribes.
 """
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from ccsync.base import counters
-from ccsync.sync import runs, sales
-from ccsync.sync.judging import update_records
+from ccsync.sync import customer_state, runs, sales
 from ccsync.sync.mapping import chunk_rows, contact_update, emptied
 from ccsync.sync.models import ContactImport, CustomerRecord, UnsubscribedAddress
-from ccsync.sync.rules import SkipReason
 from ccsync.sync.runs import Sync
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient
@@ -79,26 +74,9 @@ def _sent(sync: Sync, *, activity_id: str, pks: list[int]) -> None:
             list_id=sync.list_id,
             rows=len(pks),
         )
-        update_records(pks, outcome=Outcome.SENT, pending_import=sent, queued_hash=F("row_hash"))
-        sync.run.sent += len(pks)
-        sync.run.done += len(pks)
+        customer_state.sent(pks, contact_import=sent)
+        runs.tally(sync, sent=len(pks), done=len(pks))
         runs.checkpoint(sync)
-
-
-def synced_values(list_ids: list[str], list_id: str) -> dict[str, Any]:
-    """What a record becomes once Constant Contact has confirmed what it was sent."""
-    return {
-        "outcome": Outcome.SYNCED,
-        "reason": "",
-        "detail": "",
-        "in_list": True,
-        "pending_import": None,
-        "sent_email": F("email"),
-        "sent_hash": F("row_hash"),
-        "sent_row": F("row"),
-        "list_ids": list_ids if list_id in list_ids else [*list_ids, list_id],
-        "synced_at": timezone.now(),
-    }
 
 
 def record_unsubscribed(*, tenant_id: int, pks: list[int], emails: list[str]) -> None:
@@ -107,13 +85,7 @@ def record_unsubscribed(*, tenant_id: int, pks: list[int], emails: list[str]) ->
         [UnsubscribedAddress(tenant_id=tenant_id, email=email) for email in emails],
         ignore_conflicts=True,
     )
-    update_records(
-        pks,
-        outcome=Outcome.SKIPPED,
-        reason=SkipReason.UNSUBSCRIBED,
-        detail="",
-        pending_import=None,
-    )
+    customer_state.unsubscribed(pks)
 
 
 # --- whole contacts by PUT -------------------------------------------------------------------
@@ -134,7 +106,7 @@ def _put_contact(sync: Sync, record: CustomerRecord) -> None:
     permission = ((contact or {}).get("email_address") or {}).get("permission_to_send")
     if contact is None or contact.get("deleted_at"):
         # Nothing to update: the import makes a new contact of it.
-        CustomerRecord.objects.filter(pk=record.pk).update(sent_email="", contact_id="")
+        customer_state.contact_lost(record.pk)
         return
     if permission == "unsubscribed":
         with transaction.atomic():
@@ -153,16 +125,20 @@ def _put_contact(sync: Sync, record: CustomerRecord) -> None:
         sync.cc.put_contact(contact_id=str(contact["contact_id"]), contact=body)
     except cc_errors.Conflict:
         # The new address is another contact already: the import updates that one.
-        CustomerRecord.objects.filter(pk=record.pk).update(sent_email="", contact_id="")
+        customer_state.contact_lost(record.pk)
         return
     except cc_errors.BadRequest as error:
         with transaction.atomic():
-            update_records([record.pk], outcome=Outcome.FAILED, detail=str(error)[:500])
+            customer_state.refused([record.pk], detail=str(error)[:500])
             _count(sync, failed=1)
         return
     with transaction.atomic():
-        values = synced_values(record.list_ids, sync.list_id)
-        update_records([record.pk], contact_id=str(contact["contact_id"]), **values)
+        customer_state.synced(
+            [record.pk],
+            list_ids=record.list_ids,
+            list_id=sync.list_id,
+            contact_id=str(contact["contact_id"]),
+        )
         _count(sync, synced=1)
 
 
@@ -182,8 +158,5 @@ def _count(sync: Sync, *, synced: int = 0, failed: int = 0, skipped: int = 0) ->
     transaction.on_commit(
         lambda: counters.contacts_confirmed(kind=kind, synced=synced, failed=failed)
     )
-    sync.run.synced += synced
-    sync.run.failed += failed
-    sync.run.skipped += skipped
-    sync.run.done += synced + failed + skipped
+    runs.tally(sync, synced=synced, failed=failed, skipped=skipped, done=synced + failed + skipped)
     runs.checkpoint(sync)

@@ -11,12 +11,13 @@ from django.utils import timezone
 from ccsync.base import jobs
 from ccsync.sync import pacing
 from ccsync.sync.broken_connections import connection_refused
+from ccsync.sync.change_window import close_window
 from ccsync.sync.clients import clients_for
 from ccsync.sync.confirming import confirm_imports
 from ccsync.sync.errors import BROKEN, QUOTA
 from ccsync.sync.event_store import has_pending_events
-from ccsync.sync.models import ContactImport, Run, TenantSync
-from ccsync.sync.runs import create_run, requeue
+from ccsync.sync.models import ContactImport, Run
+from ccsync.sync.runs import cancel_open, create_run, requeue
 from ccsync.sync.selectors import open_run, syncing_tenants
 from ccsync.sync.state import sync_state
 from tenants.models import Tenant
@@ -36,10 +37,8 @@ def start_first_sync(*, tenant: Tenant) -> Run:
 
 def stop_syncs(*, tenant: Tenant) -> int:
     """Cancel every open run (disconnect): a running worker stops at its next checkpoint."""
-    cancelled = Run.objects.filter(tenant=tenant, state__in=Run.OPEN_STATES).update(
-        state=Run.State.CANCELLED, finished_at=timezone.now(), claimed_by=""
-    )
-    TenantSync.objects.filter(tenant=tenant).update(changes_scheduled=False)
+    cancelled = cancel_open(tenant=tenant)
+    close_window(tenant_id=tenant.pk)
     return cancelled
 
 

@@ -17,10 +17,11 @@ Nothing is called while no synced contact waits for its tag.
 import logging
 from datetime import timedelta
 
-from django.db.models import F, Min
+from django.db.models import Min
 from django.utils import timezone
 
-from ccsync.sync.judging import update_records
+from ccsync.sync import customer_state
+from ccsync.sync.confirming import ACTIVITY_FINISHED
 from ccsync.sync.models import CustomerRecord
 from integrations.constantcontact.client import MAX_MEMBERSHIP_CONTACTS, ConstantContactClient
 from tenants.models import SalesData, Tenant
@@ -32,7 +33,6 @@ logger = logging.getLogger(__name__)
 UPDATED_BEFORE_SYNCED = timedelta(hours=13)
 # Fewer waiting than a page of contacts: reading them costs no more than counting the list.
 WHOLE_LIST_FROM = MAX_MEMBERSHIP_CONTACTS
-FINISHED = {"completed", "failed", "cancelled", "timed_out"}
 MAX_ASKS = 2
 
 
@@ -55,7 +55,7 @@ def tag_synced(*, tenant: Tenant, cc: ConstantContactClient, list_id: str) -> in
 
 def start_over(*, tenant: Tenant) -> None:
     """Another tag: every synced contact is to get it."""
-    CustomerRecord.objects.filter(tenant=tenant).update(tagged=False, tag_asks=0)
+    customer_state.untag_all(tenant=tenant)
 
 
 def _waiting(tenant: Tenant):
@@ -95,11 +95,10 @@ def _list_tagging_finished(choice: SalesData, cc: ConstantContactClient) -> bool
     completed); False while Constant Contact is still at it."""
     activity = cc.get_activity(activity_id=choice.tagging_activity_id)
     state = str(activity.get("state", ""))
-    if state not in FINISHED:
+    if state not in ACTIVITY_FINISHED:
         return False
     if state == "completed" and not activity.get("activity_errors"):
-        done = _waiting(choice.tenant).filter(synced_at__lte=choice.tagging_upto)
-        done.update(tagged=True)
+        customer_state.tagged(_waiting(choice.tenant).filter(synced_at__lte=choice.tagging_upto))
     else:
         logger.warning("list tagging did not complete: tenant=%s state=%s", choice.tenant_id, state)
     SalesData.objects.filter(pk=choice.pk).update(tagging_activity_id="", tagging_upto=None)
@@ -122,8 +121,8 @@ def _tag_contacts(choice: SalesData, cc: ConstantContactClient, list_id: str, wa
             holding.append(pk)
         else:
             untagged.append(str(contact["contact_id"]))
-    update_records(holding, tagged=True)
-    waiting.exclude(pk__in=holding).update(tag_asks=F("tag_asks") + 1)
+    customer_state.tagged(CustomerRecord.objects.filter(pk__in=holding))
+    customer_state.asked_for_tag(waiting.exclude(pk__in=holding))
     for start in range(0, len(untagged), MAX_MEMBERSHIP_CONTACTS):
         cc.add_taggings(
             tag_ids=[choice.tag_id], contact_ids=untagged[start : start + MAX_MEMBERSHIP_CONTACTS]

@@ -3,7 +3,7 @@
 
 import pytest
 
-from ccsync.sync import judging, services
+from ccsync.sync import customer_state, judging, services
 from ccsync.sync.models import CustomerRecord, Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
@@ -23,7 +23,7 @@ def outcomes(company) -> dict[str, tuple[str, str]]:
 def test_first_sync_follows_every_rule(install, settings, monkeypatch, chunk):
     settings.SYNC_CUSTOMER_CAP = 5
     monkeypatch.setattr(judging, "JUDGE_CHUNK", chunk)
-    monkeypatch.setattr(judging, "RECORDS_PER_UPDATE", max(chunk, 2))
+    monkeypatch.setattr(customer_state, "RECORDS_PER_UPDATE", max(chunk, 2))
     company = install(
         person(
             "Amy Lauterbach",
