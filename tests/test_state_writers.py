@@ -20,7 +20,7 @@ import pytest
 from django.apps import apps
 from django.db import models
 
-from ccsync.sync.models import CustomerRecord, Run
+from ccsync.sync.models import CustomerRecord, Run, SalesDataState
 from tests.test_layers import app_modules
 
 WRITING_METHODS = {
@@ -54,6 +54,7 @@ class Machine:
 MACHINES = (
     Machine("ccsync.sync.customer_state", "CustomerRecord", field_names(CustomerRecord)),
     Machine("ccsync.sync.runs", "Run", field_names(Run)),
+    Machine("ccsync.sync.sales_state", "SalesDataState", field_names(SalesDataState)),
 )
 
 

@@ -12,8 +12,8 @@ pages, and that fact is not sent. An account already holding 100 fields is repor
 
 import logging
 
-from django.db import transaction
-
+from ccsync.sync import sales_state
+from ccsync.sync.models import SalesDataState
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient
 from tenants.models import SalesData, Tenant
@@ -24,36 +24,38 @@ logger = logging.getLogger(__name__)
 TEXT_TYPES = {"string", "text"}
 
 
-def set_up(*, tenant: Tenant, cc: ConstantContactClient) -> SalesData | None:
+def set_up(*, tenant: Tenant, cc: ConstantContactClient) -> SalesDataState | None:
     """The custom fields of the chosen facts and the tag, in the account the tenant is
     connected to now. None when the option is off."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     connection = getattr(tenant, "constantcontact_connection", None)
     if choice is None or connection is None:
-        return choice
+        return None
+    state = sales_state.state_of(tenant_id=tenant.pk)
     account = connection.account_id
-    if choice.account_id != account:
-        choice.fields, choice.tag_id, choice.account_id = {}, "", account
-    missing = [BY_KEY[key] for key in choice.facts if key in BY_KEY and key not in choice.fields]
+    same_account = state.account_id == account
+    fields, tag_id = (dict(state.fields), state.tag_id) if same_account else ({}, "")
+    missing = [BY_KEY[key] for key in choice.facts if key in BY_KEY and key not in fields]
     problems: list[str] = []
     if missing:
-        _set_up_fields(choice, missing, cc, problems)
-    if choice.tag_enabled and choice.tag_name and not choice.tag_id:
-        choice.tag_id = _tag_id(choice.tag_name, cc)
-    choice.problem = " ".join(problems)[:500]
-    with transaction.atomic():
-        SalesData.objects.filter(pk=choice.pk).update(
-            account_id=choice.account_id,
-            fields=choice.fields,
-            tag_id=choice.tag_id,
-            problem=choice.problem,
-        )
-    return choice
+        _set_up_fields(tenant.pk, fields, missing, cc, problems)
+    if choice.tag_enabled and choice.tag_name and not tag_id:
+        tag_id = _tag_id(choice.tag_name, cc)
+    sales_state.set_up(
+        state=state, account_id=account, fields=fields, tag_id=tag_id, problem=" ".join(problems)
+    )
+    return state
 
 
 def _set_up_fields(
-    choice: SalesData, missing: list[Fact], cc: ConstantContactClient, problems: list[str]
+    tenant_id: int,
+    fields: dict[str, dict],
+    missing: list[Fact],
+    cc: ConstantContactClient,
+    problems: list[str],
 ) -> None:
+    """The missing facts' fields, found by label or made, added to `fields`; those that
+    cannot be, said in `problems`."""
     existing = {str(f.get("label", "")).casefold(): f for f in cc.custom_fields()}
     for fact in missing:
         found = existing.get(fact.label.casefold())
@@ -68,7 +70,7 @@ def _set_up_fields(
             except cc_errors.BadRequest as error:
                 logger.warning(
                     "custom field not created: tenant=%s fact=%s cause=%s",
-                    choice.tenant_id,
+                    tenant_id,
                     fact.key,
                     type(error).__name__,
                 )
@@ -85,7 +87,7 @@ def _set_up_fields(
                 "to let the app make its own."
             )
             continue
-        choice.fields[fact.key] = {
+        fields[fact.key] = {
             "id": str(found["custom_field_id"]),
             "name": str(found["name"]),
             "type": kind,

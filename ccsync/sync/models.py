@@ -219,6 +219,35 @@ class TenantSync(models.Model):
         return f"sync state of tenant {self.tenant_id}"
 
 
+class SalesDataState(models.Model):
+    """What the engine knows of a tenant's sales data (the person's choice is
+    tenants.SalesData): the custom fields and the tag set up in its Constant Contact
+    account, the list's tagging under way, when the figures were read, and a problem to
+    tell the person. Written by ccsync/sync/sales_state.py alone."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="sales_state"
+    )
+    # Set up in the Constant Contact account `account_id`: fact key -> the custom field
+    # {"id", "name", "type", "negative", "decimals"}; the tag's id.
+    account_id = models.CharField(max_length=64, blank=True)
+    fields = models.JSONField(default=dict, blank=True)
+    tag_id = models.CharField(max_length=64, blank=True)
+    # A tagging of the whole list (tagging.py), until Constant Contact says it is done: it
+    # covers the contacts synced up to `tagging_upto`.
+    tagging_activity_id = models.CharField(max_length=64, blank=True)
+    tagging_upto = models.DateTimeField(null=True, blank=True)
+    problem = models.CharField(max_length=500, blank=True)  # why something is not sent
+    figures_read_at = models.DateTimeField(null=True, blank=True)  # any figures, last read
+    everyone_read_at = models.DateTimeField(null=True, blank=True)  # everyone's, last read
+
+    class Meta:
+        verbose_name = "sales data state"
+
+    def __str__(self) -> str:
+        return f"sales data state of tenant {self.tenant_id}"
+
+
 class UnsubscribedAddress(models.Model):
     """An address unsubscribed in the tenant's Constant Contact account: never sent again."""
 

@@ -20,9 +20,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from ccsync.sync import customer_state
+from ccsync.sync import customer_state, sales_state
 from ccsync.sync.mapping import SALES_PREFIX, without_sales
-from ccsync.sync.models import CustomerRecord
+from ccsync.sync.models import CustomerRecord, SalesDataState
 from integrations.quickbooks.client import QuickBooksClient
 from integrations.quickbooks.reports import CustomerSales
 from tenants.models import SalesData, Tenant
@@ -67,19 +67,23 @@ def columns(*, tenant: Tenant) -> Columns:
     fields are not set up in the Constant Contact account it is connected to."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     connection = getattr(tenant, "constantcontact_connection", None)
-    if choice is None or connection is None or choice.account_id != connection.account_id:
+    state = SalesDataState.objects.filter(tenant=tenant).first() if choice else None
+    if choice is None or connection is None or state is None:
         return Columns()
+    if state.account_id != connection.account_id:
+        return Columns()
+    fields = state.fields
     return Columns(
         tuple(
             Column(
                 fact=key,
-                name=str(choice.fields[key]["name"]),
-                field_id=str(choice.fields[key]["id"]),
-                negative=bool(choice.fields[key].get("negative", True)),
-                decimals=choice.fields[key].get("decimals"),
+                name=str(fields[key]["name"]),
+                field_id=str(fields[key]["id"]),
+                negative=bool(fields[key].get("negative", True)),
+                decimals=fields[key].get("decimals"),
             )
             for key in choice.facts
-            if key in choice.fields and key in BY_KEY
+            if key in fields and key in BY_KEY
         )
     )
 
@@ -87,8 +91,8 @@ def columns(*, tenant: Tenant) -> Columns:
 def known_field_ids(*, tenant_id: int) -> dict[str, str]:
     """cf: column -> custom field id, of every field set up in the account (chosen now or
     not): what an import may have carried."""
-    choice = SalesData.objects.filter(tenant_id=tenant_id).first()
-    specs = choice.fields.values() if choice is not None else ()
+    state = SalesDataState.objects.filter(tenant_id=tenant_id).first()
+    specs = state.fields.values() if state is not None else ()
     return {f"{SALES_PREFIX}{spec['name']}": str(spec["id"]) for spec in specs}
 
 
@@ -248,8 +252,8 @@ def refresh(
                 yield customer_state.Figures(pk=pk, sales=sales, note=note, row=new_row)
 
     customer_state.figures_read(changed())
-    done = {"refreshed_at": timezone.now()} | ({"filled_at": started} if tops is None else {})
-    SalesData.objects.filter(pk=choice.pk).update(**done)
+    everyone_since = started if tops is None else None
+    sales_state.figures_read(tenant=tenant, at=timezone.now(), everyone_since=everyone_since)
     return refreshed
 
 
@@ -257,7 +261,11 @@ def everyone_due(*, tenant: Tenant) -> bool:
     """Whether the choice changed since everyone's figures were last read (the option was
     turned on while a run was past reading them): a full check is due."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
-    return choice is not None and (choice.filled_at is None or choice.changed_at > choice.filled_at)
+    if choice is None:
+        return False
+    state = SalesDataState.objects.filter(tenant=tenant).first()
+    read = state.everyone_read_at if state is not None else None
+    return read is None or choice.changed_at > read
 
 
 def with_sales_columns(
@@ -289,22 +297,24 @@ def fields_refused(*, tenant_id: int, field_ids: set[str]) -> None:
     """Constant Contact refused the values of these custom fields (deleted or changed by
     people since they were set up): they leave what is sent, with a word for the person,
     until the next full check sets them up again (found by their labels, or made anew)."""
-    choice = SalesData.objects.select_related("tenant").filter(tenant_id=tenant_id).first()
-    if choice is None:
+    state = SalesDataState.objects.select_related("tenant").filter(tenant_id=tenant_id).first()
+    if state is None:
         return
-    gone = [key for key, spec in choice.fields.items() if str(spec.get("id")) in field_ids]
+    gone = [key for key, spec in state.fields.items() if str(spec.get("id")) in field_ids]
     if not gone:
         return
     labels = ", ".join(f"“{BY_KEY[key].label}”" for key in gone if key in BY_KEY)
-    names = [str(choice.fields[key]["name"]) for key in gone]
-    choice.fields = {key: spec for key, spec in choice.fields.items() if key not in gone}
-    choice.problem = (
-        f"Constant Contact refused the values of {labels}: they are not sent until the "
-        "next full check sets the fields up again (Sync now on the status page does it)."
-    )[:500]
-    choice.save(update_fields=["fields", "problem"])
+    names = [str(state.fields[key]["name"]) for key in gone]
+    sales_state.fields_refused(
+        state=state,
+        kept={key: spec for key, spec in state.fields.items() if key not in gone},
+        problem=(
+            f"Constant Contact refused the values of {labels}: they are not sent until the "
+            "next full check sets the fields up again (Sync now on the status page does it)."
+        ),
+    )
     logger.warning("custom fields refused: tenant=%s facts=%s", tenant_id, ",".join(gone))
-    stop_sending(tenant=choice.tenant, dropped=[f"{SALES_PREFIX}{name}" for name in names])
+    stop_sending(tenant=state.tenant, dropped=[f"{SALES_PREFIX}{name}" for name in names])
 
 
 def stop_sending(*, tenant: Tenant, dropped: Sequence[str] = ()) -> int:

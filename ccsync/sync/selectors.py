@@ -1,6 +1,6 @@
 """Reads for the status page: the run, counts by outcome, history, customers not in the list."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from ccsync.sync import sales
 from ccsync.sync.mapping import SALES_PREFIX
-from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
+from ccsync.sync.models import CustomerRecord, Run, SalesDataState, TenantSync, WebhookEvent
 from ccsync.sync.rules import SKIP_LABELS, email_parts
 from tenants.models import SalesData, Tenant
 from tenants.sales_facts import BY_KEY
@@ -202,18 +202,18 @@ def not_in_list_rows(*, tenant: Tenant, query: str = "") -> Iterator[dict[str, s
 
 def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
     """The status page's sales data panel; None while the option is off."""
-    choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
-    if choice is None:
+    if not SalesData.objects.filter(tenant=tenant, enabled=True).exists():
         return None
+    state = SalesDataState.objects.filter(tenant=tenant).first()
     # As figures_row: confirmed figures stay the contact's while newer ones are on their way.
     columns = list(sales.known_field_ids(tenant_id=tenant.pk))
     carrying = CustomerRecord.objects.filter(
         tenant=tenant, in_list=True, sent_row__has_any_keys=columns
     )
     return {
-        "refreshed_at": choice.refreshed_at,
+        "refreshed_at": state.figures_read_at if state else None,
         "contacts": carrying.count() if columns else 0,
-        "problem": choice.problem,
+        "problem": state.problem if state else "",
         "unsent": CustomerRecord.objects.filter(tenant=tenant).exclude(sales_note="").count(),
         "url": reverse("sync:sales"),
     }
@@ -238,12 +238,24 @@ def _matching(query: str) -> Q:
     )
 
 
-def figures_row(record: CustomerRecord, *, choice: SalesData | None) -> dict[str, Any]:
+def sales_fields(*, tenant: Tenant) -> dict[str, dict[str, Any]]:
+    """The custom fields set up for the tenant's sales data, by fact key."""
+    state = SalesDataState.objects.filter(tenant=tenant).first()
+    return state.fields if state is not None else {}
+
+
+def sales_problem(*, tenant: Tenant) -> str:
+    """Why some of the sales data is not sent, for the person ("" when all of it is)."""
+    state = SalesDataState.objects.filter(tenant=tenant).first()
+    return state.problem if state is not None else ""
+
+
+def figures_row(record: CustomerRecord, *, fields: Mapping[str, Any]) -> dict[str, Any]:
     """A customer's figures as Constant Contact was sent them (and confirmed), by label;
     those waiting to be sent; and those that could not be."""
     labels = {
         f"{SALES_PREFIX}{spec['name']}": BY_KEY[key].label
-        for key, spec in (choice.fields if choice else {}).items()
+        for key, spec in fields.items()
         if key in BY_KEY
     }
     sent = {labels[k]: v for k, v in record.sent_row.items() if k in labels and record.in_list}

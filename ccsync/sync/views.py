@@ -20,7 +20,6 @@ from ccsync.sync import selectors, services
 from ccsync.sync.event_store import store_delivery
 from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.webhooks import MalformedWebhook, parse_delivery, verify_signature
-from tenants import selectors as tenant_selectors
 from tenants.access import TenantRequest, tenant_required
 
 logger = logging.getLogger(__name__)
@@ -124,12 +123,12 @@ def customers(request: TenantRequest) -> HttpResponse:
 @tenant_required
 def sales(request: TenantRequest) -> HttpResponse:
     """Sales data: each customer's figures as Constant Contact holds them, searchable."""
-    choice = tenant_selectors.sales_data(tenant=request.tenant)
+    fields = selectors.sales_fields(tenant=request.tenant)
     return _search_page(
         request,
         "sync/sales.html",
         selectors.customer_figures,
-        lambda record: selectors.figures_row(record, choice=choice),
+        lambda record: selectors.figures_row(record, fields=fields),
         sales=selectors.sales_status(tenant=request.tenant),
     )
 

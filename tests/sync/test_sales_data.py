@@ -9,7 +9,7 @@ import requests
 from django.utils import timezone
 
 from ccsync.sync import catch_up, dispatch, lifecycle, selectors, services, tagging
-from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from ccsync.sync.models import CustomerRecord, Run, SalesDataState, WebhookEvent
 from tenants.clients import constantcontact_client
 from tenants.models import SalesData
 from tenants.sales_facts import FACTS
@@ -91,7 +91,7 @@ def test_the_first_sync_sends_the_figures_in_the_same_imports(shop):
     # Calls: the set-up (1 list of fields + 9 created) once; the sync itself as without
     # sales data (unsubscribes, 1 import, 1 confirmation). QuickBooks: 4 reports + types.
     assert run.constantcontact_calls == 10 + 3
-    assert company.tenant.sales_data.refreshed_at is not None
+    assert company.tenant.sales_state.figures_read_at is not None
 
 
 def test_without_the_option_nothing_changes(shop):
@@ -175,9 +175,9 @@ def test_a_figure_the_field_cannot_hold_is_noted_and_not_sent(shop):
     bo = company.customer_id("Bo Li")
     credit = company.sell(bo, "40.00", entity="CreditMemo")
     record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=bo)
-    choice = company.tenant.sales_data
-    choice.fields["open_balance"]["negative"] = False  # as a field people made might be
-    choice.save()
+    state = company.tenant.sales_state
+    state.fields["open_balance"]["negative"] = False  # as a field people made might be
+    state.save()
     company.webhook(("created", credit["Id"], "creditmemo"))
     company.sync_changes()
     record.refresh_from_db()
@@ -370,9 +370,9 @@ def test_a_figure_constant_contact_refuses_is_never_recorded_as_synced(shop):
     their_whole_number_field(company)
     total_sales_only(company)
     company.run()
-    choice = company.tenant.sales_data
-    choice.fields["total_sales"]["decimals"] = None  # as if the field changed since
-    choice.save()
+    state = company.tenant.sales_state
+    state.fields["total_sales"]["decimals"] = None  # as if the field changed since
+    state.save()
     ann = company.customer_id("Ann Lee")
     invoice = company.sell(ann, "0.25")
     company.webhook(("created", invoice["Id"], "invoice"))
@@ -436,8 +436,9 @@ def test_a_field_deleted_in_constant_contact_is_set_up_again_by_the_next_full_ch
     company.sync_changes()
     record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=bo)
     assert record.outcome == CustomerRecord.Outcome.FAILED  # never recorded as synced
-    choice = SalesData.objects.get(tenant=company.tenant)
-    assert "total_sales" not in choice.fields and TOTAL in choice.problem
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    assert "total_sales" not in state.fields and TOTAL in state.problem
+    assert state.problem in company.journey.client.get("/settings/").content.decode()
     assert not any(TOTAL.split(": ")[1].replace(" ", "_") in key for key in record.row)
 
     full_check = services.sync_now(tenant=company.tenant)  # Sync now, as the problem says
@@ -445,7 +446,7 @@ def test_a_field_deleted_in_constant_contact_is_set_up_again_by_the_next_full_ch
     company.run(full_check)
     assert company.custom_fields("bo@example.com")[TOTAL] == "20.00"
     assert company.custom_fields("bo@example.com")[INVOICES] == "1"
-    assert SalesData.objects.get(tenant=company.tenant).problem == ""
+    assert SalesDataState.objects.get(tenant=company.tenant).problem == ""
 
 
 def test_a_contact_that_never_shows_the_tag_is_asked_for_twice_then_left(shop):
