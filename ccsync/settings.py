@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "ccsync.sync",
     "ccsync.ops",
     "ccsync.datacare",
+    "ccsync.web",
 ]
 
 AUTH_USER_MODEL = "tenants.User"
@@ -45,7 +46,7 @@ MIDDLEWARE = [
     # First, so that everything logged for a request (its 500 too) can carry its tenant.
     "ccsync.base.logs.RequestContextMiddleware",
     # /healthz, /readyz, /metrics: answered before the Host header check and https redirect.
-    "ccsync.ops.probes.ProbeMiddleware",
+    "ccsync.web.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,10 +55,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tenants.middleware.SecurityHeadersMiddleware",
+    "ccsync.web.middleware.SecurityHeadersMiddleware",
 ]
 
-ROOT_URLCONF = "ccsync.urls"
+ROOT_URLCONF = "ccsync.web.urls"
 WSGI_APPLICATION = "ccsync.wsgi.application"
 
 TEMPLATES = [
@@ -99,7 +100,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # People sign in through Intuit: pages that need a session send them to Launch.
-LOGIN_URL = "tenants:launch"
+LOGIN_URL = "launch"
 
 # Lax (not Strict): the OAuth callbacks are top-level GETs from Intuit and Constant Contact
 # and must carry the session that holds their state and PKCE verifier.
@@ -127,7 +128,7 @@ if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # A Content-Security-Policy and Cache-Control: no-store are added to every page by
-# tenants.middleware.SecurityHeadersMiddleware.
+# ccsync.web.middleware.SecurityHeadersMiddleware.
 
 # --- Intuit (OpenID Connect + QuickBooks Online Accounting API) ---
 # 'sandbox', 'production' or the URL of a discovery document (intuit-oauth accepts all three).
@@ -140,6 +141,12 @@ INTUIT_REDIRECT_URI = env.str(
 QUICKBOOKS_API_BASE = env.str(
     "QUICKBOOKS_API_BASE", default="https://quickbooks.api.intuit.com"
 ).rstrip("/")
+# QuickBooks Online's own pages, where a customer's page is /app/customerdetail?nameId=<Id>:
+# the status page links each customer there (app.sandbox.qbo.intuit.com for Intuit's sandbox
+# companies; the offline sandbox in the demo).
+QUICKBOOKS_APP_BASE = env.str("QUICKBOOKS_APP_BASE", default="https://app.qbo.intuit.com").rstrip(
+    "/"
+)
 QUICKBOOKS_MINOR_VERSION = env.int("QUICKBOOKS_MINOR_VERSION", default=75)
 INTUIT_WEBHOOK_VERIFIER_TOKEN = env.str("INTUIT_WEBHOOK_VERIFIER_TOKEN", default="")
 # Where QuickBooks' My Apps "Disconnect" leaves the user after our page's Next button.
@@ -187,6 +194,8 @@ vars().update(
     )
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ccsync <no-reply@localhost>")
+# Where the Help page tells people to write (QuickBooks' My Apps "Support" opens Help).
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="")
 
 # --- Celery and the shared rate limiters ---
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -30,6 +30,8 @@ class ProviderError(Exception):
     def __init__(self, message: str, *, status: int | None = None):
         super().__init__(message)
         self.status = status
+        # No answer in time: a gateway said so (504), or the read timed out (the transport).
+        self.timed_out = status == 504
 
 
 @dataclass(frozen=True)
@@ -147,9 +149,11 @@ class Transport:
                 if last or not isinstance(exc, requests.ConnectionError):
                     # `from None`: requests' message repeats the URL, whose query may hold
                     # an email.
-                    raise self.provider.transient(
+                    error = self.provider.transient(
                         f"{self.provider.name} {endpoint}: {type(exc).__name__}"
-                    ) from None
+                    )
+                    error.timed_out = isinstance(exc, requests.ReadTimeout)
+                    raise error from None
         self._count(endpoint, response.status_code)
         body = response_json(response)
         return response.status_code, body, self.provider.error_for(response.status_code, body)

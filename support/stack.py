@@ -125,6 +125,7 @@ def _app_env(*, sandbox: Sandbox, app_url: str, var_dir: Path, database_url: str
         "INTUIT_CLIENT_ID": sandbox.intuit_client_id,
         "INTUIT_CLIENT_SECRET": sandbox.intuit_client_secret,
         "QUICKBOOKS_API_BASE": sandbox.quickbooks_api_base,
+        "QUICKBOOKS_APP_BASE": sandbox.url,
         "INTUIT_WEBHOOK_VERIFIER_TOKEN": sandbox.webhook_verifier_token,
         "CONSTANTCONTACT_CLIENT_ID": sandbox.cc_client_id,
         "CONSTANTCONTACT_CLIENT_SECRET": sandbox.cc_client_secret,
@@ -133,6 +134,7 @@ def _app_env(*, sandbox: Sandbox, app_url: str, var_dir: Path, database_url: str
         "CONSTANTCONTACT_REVOKE_URL": f"{sandbox.cc_oauth_base}/revoke",
         "CONSTANTCONTACT_API_BASE": sandbox.cc_api_base,
         "CONSTANTCONTACT_ACCOUNT_URL": f"{sandbox.url}/cc/account/",
+        "SUPPORT_EMAIL": "support@example.com",
         # Webhook events are gathered briefly before a sync: keep the journeys quick.
         "SYNC_COALESCE_SECONDS": "0.5",
     }

@@ -17,11 +17,11 @@ from tenants.models import (
 
 # By model name (what a task carries): the provider's name and where it is reconnected.
 PROVIDERS: dict[str, tuple[ConnectionModel, str, str]] = {
-    model_name(QuickBooksConnection): (QuickBooksConnection, "QuickBooks", "tenants:connect"),
+    model_name(QuickBooksConnection): (QuickBooksConnection, "QuickBooks", "connect"),
     model_name(ConstantContactConnection): (
         ConstantContactConnection,
         "Constant Contact",
-        "tenants:constantcontact_connect",
+        "constantcontact_connect",
     ),
 }
 
@@ -46,10 +46,10 @@ def email_connection_broken(*, tenant_id: int, connection_model: str) -> int:
         "provider": provider,
         "reason": connection.reason,
         "reconnect_url": settings.PUBLIC_BASE_URL + reverse(reconnect),
-        "status_url": settings.PUBLIC_BASE_URL + reverse("tenants:status"),
+        "status_url": settings.PUBLIC_BASE_URL + reverse("status"),
     }
-    subject = render_to_string("tenants/email/connection_broken_subject.txt", context).strip()
-    body = render_to_string("tenants/email/connection_broken.txt", context)
+    subject = render_to_string("emails/connection_broken_subject.txt", context).strip()
+    body = render_to_string("emails/connection_broken.txt", context)
     return send_mass_mail(
         [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
     )

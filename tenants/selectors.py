@@ -70,7 +70,7 @@ def needs_first_sync(*, tenant: Tenant) -> bool:
 
 
 def _lists_cache_key(tenant: Tenant) -> str:
-    return f"tenants:cc-lists:{tenant.pk}"
+    return f"cc-lists:{tenant.pk}"
 
 
 def constantcontact_lists(*, tenant: Tenant, refresh: bool = False) -> list[dict[str, str]]:

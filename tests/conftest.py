@@ -81,6 +81,7 @@ def sandbox_settings(settings, sandbox):
     """Point every outside endpoint of the app at the sandbox."""
     settings.INTUIT_ENVIRONMENT = sandbox.discovery_url
     settings.QUICKBOOKS_API_BASE = sandbox.quickbooks_api_base
+    settings.QUICKBOOKS_APP_BASE = sandbox.url
     settings.INTUIT_CLIENT_ID = sandbox.intuit_client_id
     settings.INTUIT_CLIENT_SECRET = sandbox.intuit_client_secret
     settings.INTUIT_WEBHOOK_VERIFIER_TOKEN = sandbox.webhook_verifier_token

@@ -10,8 +10,8 @@ be the real one or at least https: the offline sandbox (and any other fake) only
 plain http, so "the sandbox is enabled" means "a provider URL is not https". The rule:
 - INTUIT_ENVIRONMENT is `production`, `sandbox` (Intuit's own developer sandbox, real
   Intuit servers) or an https URL of a discovery document;
-- QUICKBOOKS_API_BASE and the Constant Contact authorize, token, revoke and API URLs
-  are https;
+- QUICKBOOKS_API_BASE, QUICKBOOKS_APP_BASE (the customer pages linked) and the Constant
+  Contact authorize, token, revoke and API URLs are https;
 - PUBLIC_BASE_URL and both OAuth redirect URIs are https (Intuit requires it);
 - none of the sandbox's published app keys or the demo's encryption key is used.
 With DEBUG on (the demo, development) missing keys are Warnings and http is allowed.
@@ -47,6 +47,7 @@ SANDBOX_KEYS = {
 }
 PROVIDER_URLS = (
     "QUICKBOOKS_API_BASE",
+    "QUICKBOOKS_APP_BASE",
     "CONSTANTCONTACT_AUTHORIZE_URL",
     "CONSTANTCONTACT_TOKEN_URL",
     "CONSTANTCONTACT_REVOKE_URL",
@@ -56,12 +57,12 @@ APP_URLS = ("PUBLIC_BASE_URL", "INTUIT_REDIRECT_URI", "CONSTANTCONTACT_REDIRECT_
 INTUIT_NAMED_ENVIRONMENTS = {"production", "sandbox"}
 
 
-def _is_https(url: str) -> bool:
+def is_https(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme == "https" and bool(parts.hostname)
 
 
-def _invalid_fernet_keys(keys: Sequence[Any]) -> list[int]:
+def invalid_fernet_keys(keys: Sequence[Any]) -> list[int]:
     """Positions (from 1) of the keys that are not Fernet keys."""
     bad = []
     for position, key in enumerate(keys, start=1):
@@ -94,7 +95,7 @@ def _secret_problems(production: bool) -> Iterable[CheckMessage]:
             "002",
             hint="Set at least one Fernet key (see README, 'Using real keys').",
         )
-    if bad := _invalid_fernet_keys(keys):
+    if bad := invalid_fernet_keys(keys):
         yield Error(
             f"TOKEN_ENCRYPTION_KEYS: key {', '.join(map(str, bad))} is not a Fernet key.",
             hint="A Fernet key is 32 url-safe base64-encoded bytes.",
@@ -121,25 +122,31 @@ def _secret_problems(production: bool) -> Iterable[CheckMessage]:
 
 def _endpoint_problems() -> Iterable[CheckMessage]:
     environment = settings.INTUIT_ENVIRONMENT
-    if environment not in INTUIT_NAMED_ENVIRONMENTS and not _is_https(environment):
+    if environment not in INTUIT_NAMED_ENVIRONMENTS and not is_https(environment):
         yield Error(
             "INTUIT_ENVIRONMENT is neither 'production', 'sandbox' nor an https URL: "
             "the offline sandbox (or another fake) is enabled.",
             id="ops.E005",
         )
     for name in PROVIDER_URLS:
-        if not _is_https(getattr(settings, name)):
+        if not is_https(getattr(settings, name)):
             yield Error(
                 f"{name} is not an https URL: the offline sandbox (or another fake) is enabled.",
                 id="ops.E005",
             )
     for name in APP_URLS:
-        if not _is_https(getattr(settings, name)):
+        if not is_https(getattr(settings, name)):
             yield Error(
                 f"{name} is not an https URL: Intuit and browsers need the app on https.",
                 hint="Set PUBLIC_BASE_URL to the app's https address.",
                 id="ops.E007",
             )
+    if not settings.SUPPORT_EMAIL:
+        yield Warning(
+            "SUPPORT_EMAIL is not set: the Help page gives people no address to write to.",
+            hint="Set SUPPORT_EMAIL to the address that answers the app's users.",
+            id="ops.W009",
+        )
     if not settings.ALLOWED_HOSTS:
         yield Error("ALLOWED_HOSTS is empty.", hint="Set ALLOWED_HOSTS.", id="ops.E006")
     if not settings.SESSION_COOKIE_SECURE or not settings.CSRF_COOKIE_SECURE:

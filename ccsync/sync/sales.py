@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ccsync.sync import customer_state, sales_state
 from ccsync.sync.mapping import SALES_PREFIX, without_sales
 from ccsync.sync.models import CustomerRecord, SalesDataState
 from integrations.quickbooks.client import QuickBooksClient
-from integrations.quickbooks.reports import CustomerSales
+from integrations.quickbooks.reports import CustomerSales, ReportUnreadable
 from tenants.models import SalesData, Tenant
 from tenants.sales_facts import BY_KEY
 
@@ -213,7 +214,11 @@ def refresh(
 ) -> list[str]:
     """Read the figures of these customers (None: all) and their families from QuickBooks
     and put them in what is sent. Returns the customers refreshed (the families of those
-    asked), for the rules to judge. Nothing is read while the option is off."""
+    asked), for the rules to judge. Nothing is read while the option is off.
+
+    When QuickBooks' reports cannot be read, the figures stay as last read, the contacts
+    sync without new ones, and the status page says so; a read of everyone's counts as
+    done: no full check follows at once only to meet the same answer."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     if choice is None:
         return []
@@ -222,39 +227,65 @@ def refresh(
     tops = None if customer_ids is None else {family.top(c) for c in customer_ids}
     if tops is not None and not tops:
         return []
+    everyone_since = started if tops is None else None
     ask = () if tops is None else family.members(tops)
-    read = qb.sales_figures(today=timezone.localdate(), customer_ids=ask)
+    try:
+        read = qb.sales_figures(today=timezone.localdate(), customer_ids=ask)
+    except ReportUnreadable as error:
+        logger.warning("sales figures not read: tenant=%s cause=%s", tenant.pk, error)
+        sales_state.reports_unreadable(tenant=tenant, everyone_since=everyone_since)
+        return []
     types = qb.customer_types() if "customer_type" in choice.facts else {}
-    # Each customer's own, and its jobs' (a job with an address of its own is a contact too).
+    records = CustomerRecord.objects.filter(tenant=tenant)
+    if tops is not None:
+        records = records.filter(customer_id__in=ask)
+    refreshed: list[str] = []
+    read_now = _Read(
+        by_customer=_with_jobs(read, family), types=types, chosen=columns(tenant=tenant)
+    )
+    customer_state.figures_read(read_now.changes(records, refreshed))
+    sales_state.figures_read(tenant=tenant, at=timezone.now(), everyone_since=everyone_since)
+    return refreshed
+
+
+def _with_jobs(
+    read: Mapping[str, CustomerSales], family: _Family
+) -> dict[str, list[CustomerSales]]:
+    """Each customer's own figures, and its jobs' (a job with an address of its own is a
+    contact too)."""
     by_customer: dict[str, list[CustomerSales]] = {}
     for customer_id, own in read.items():
         for holder in family.line(customer_id):
             by_customer.setdefault(holder, []).append(own)
-    records = CustomerRecord.objects.filter(tenant=tenant)
-    if tops is not None:
-        records = records.filter(customer_id__in=ask)
-    chosen = columns(tenant=tenant)
-    refreshed: list[str] = []
-    fields = ("pk", "customer_id", "customer_type_id", "row", "sales", "sales_note")
+    return by_customer
 
-    def changed() -> Iterator[customer_state.Figures]:
+
+@dataclass(frozen=True)
+class _Read:
+    """Figures just read: by customer (its jobs' included), the customer types' names, the
+    columns chosen."""
+
+    by_customer: dict[str, list[CustomerSales]]
+    types: dict[str, str]
+    chosen: Columns
+
+    def changes(
+        self, records: QuerySet[CustomerRecord], refreshed: list[str]
+    ) -> Iterator[customer_state.Figures]:
+        """The records whose figures, note or row change, `refreshed` noting each one read."""
+        fields = ("pk", "customer_id", "customer_type_id", "row", "sales", "sales_note")
         read = records.values_list(*fields).iterator(chunk_size=RECORDS_AT_ONCE)
         for pk, customer_id, type_id, row, old_sales, old_note in read:
             refreshed.append(customer_id)
             sales = figures(
-                combined(by_customer.get(customer_id, ())),
+                combined(self.by_customer.get(customer_id, ())),
                 customer_id=customer_id,
-                customer_type=types.get(type_id, ""),
+                customer_type=self.types.get(type_id, ""),
             )
-            columns_now, note = sales_row(sales, chosen)
+            columns_now, note = sales_row(sales, self.chosen)
             new_row = _with_columns(without_sales(row), columns_now)
             if sales != old_sales or note != old_note or new_row != row:
                 yield customer_state.Figures(pk=pk, sales=sales, note=note, row=new_row)
-
-    customer_state.figures_read(changed())
-    everyone_since = started if tops is None else None
-    sales_state.figures_read(tenant=tenant, at=timezone.now(), everyone_since=everyone_since)
-    return refreshed
 
 
 def everyone_due(*, tenant: Tenant) -> bool:

@@ -22,7 +22,8 @@ def whose_sales_changed(
 ) -> list[str] | None:
     """The changed customers and the customers of the changed sales transactions (1 query
     a kind of transaction); None (everyone) when one QuickBooks no longer has was deleted:
-    whose it was is not known."""
+    whose it was is not known. A transaction without a customer (a receipt may have none)
+    is nobody's figures."""
     if not sales.is_on(tenant=tenant):
         return customer_ids
     changed = set(customer_ids)
@@ -34,7 +35,7 @@ def whose_sales_changed(
         found = qb.transaction_customers(entity=entity, ids=sorted(ids))
         if len(found) < len(ids):
             return None
-        changed |= set(found.values())
+        changed |= {customer_id for customer_id in found.values() if customer_id}
     return sorted(changed)
 
 

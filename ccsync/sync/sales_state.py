@@ -18,8 +18,15 @@ Invariants:
 
 from datetime import datetime
 
+from django.db.models import Case, F, Value, When
+
 from ccsync.sync.models import SalesDataState
 from tenants.models import Tenant
+
+REPORTS_UNREADABLE = (
+    "QuickBooks Online's reports could not be read, so the sales figures were not "
+    "updated; they are read again with the next changes and at the next full check."
+)
 
 
 def state_of(*, tenant_id: int) -> SalesDataState:
@@ -46,12 +53,22 @@ def fields_refused(*, state: SalesDataState, kept: dict, problem: str) -> None:
 
 def figures_read(*, tenant: Tenant, at: datetime, everyone_since: datetime | None) -> None:
     """Figures read from QuickBooks `at`; every customer's, in a read begun
-    `everyone_since`."""
-    values = {"figures_read_at": at}
-    if everyone_since is not None:
-        values["everyone_read_at"] = everyone_since
+    `everyone_since`. The reports are readable again, if they were not."""
     state_of(tenant_id=tenant.pk)
-    SalesDataState.objects.filter(tenant=tenant).update(**values)
+    SalesDataState.objects.filter(tenant=tenant).update(
+        figures_read_at=at,
+        everyone_read_at=everyone_since or F("everyone_read_at"),
+        problem=Case(When(problem=REPORTS_UNREADABLE, then=Value("")), default=F("problem")),
+    )
+
+
+def reports_unreadable(*, tenant: Tenant, everyone_since: datetime | None) -> None:
+    """QuickBooks' reports could not be read: the figures stay as they were, the person is
+    told. A read of everyone's that could not be done counts as done (`everyone_since`)."""
+    state_of(tenant_id=tenant.pk)
+    SalesDataState.objects.filter(tenant=tenant).update(
+        problem=REPORTS_UNREADABLE, everyone_read_at=everyone_since or F("everyone_read_at")
+    )
 
 
 def tagging_started(*, state: SalesDataState, activity_id: str, upto: datetime) -> None:

@@ -1,31 +1,43 @@
-"""Reads for the status page: the run, counts by outcome, history, customers not in the list."""
+"""Reads for the status page: the run, the numbers, history, the customers not in the list and
+why, the notes on customers in it, and each customer's sales data figures.
 
-from collections.abc import Iterator, Mapping
+The numbers never go backwards: a customer counts as in the list from Constant Contact's
+first confirmation on, and an update on its way (sent, or waiting to be sent) does not take
+it out. "Not in the list" counts the same customers its listing shows."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.urls import reverse
 
-from ccsync.sync import sales
+from ccsync.sync import reasons, sales
 from ccsync.sync.mapping import SALES_PREFIX
 from ccsync.sync.models import CustomerRecord, Run, SalesDataState, TenantSync, WebhookEvent
-from ccsync.sync.rules import SKIP_LABELS, email_parts
+from ccsync.sync.reasons import Guidance
+from ccsync.sync.rules import email_parts
 from tenants.models import SalesData, Tenant
-from tenants.sales_facts import BY_KEY
+from tenants.sales_facts import FACTS
 
 HISTORY_LENGTH = 10
-NOT_IN_LIST_PREVIEW = 20
-NOT_IN_LIST = (CustomerRecord.Outcome.SKIPPED, CustomerRecord.Outcome.FAILED)
-# In the list (or on its way) by the first valid of several addresses: the others are not.
-LEFT_OUT = (
-    Q(email_from_several=True)
-    & ~Q(email="")
-    & ~Q(outcome__in=NOT_IN_LIST)
-    & ~Q(outcome=CustomerRecord.Outcome.NEW)
+PREVIEW = 20
+Outcome = CustomerRecord.Outcome
+ON_ITS_WAY = (Outcome.PENDING, Outcome.SENT)
+
+# Constant Contact confirmed the contact in the list once, and the customer was not given
+# up since (unsubscribed, or its address taken by another customer).
+IN_LIST = Q(in_list=True) & ~Q(outcome=Outcome.SKIPPED)
+NOT_IN_LIST = Q(outcome=Outcome.SKIPPED) | Q(outcome=Outcome.FAILED, in_list=False)
+UPDATING = IN_LIST & Q(outcome__in=ON_ITS_WAY)
+# In the list or on its way, with something to say: the first valid of several addresses
+# (the others are not in the list), or its last update refused.
+WITH_NOTE = (IN_LIST | Q(outcome__in=ON_ITS_WAY)) & (
+    (Q(email_from_several=True) & ~Q(email="")) | Q(outcome=Outcome.FAILED)
 )
-SEVERAL_LABEL = "In the list with the first valid of several addresses"
 
 
 def syncing_tenants() -> QuerySet[Tenant]:
@@ -60,6 +72,10 @@ def run_summary(run: Run) -> dict[str, Any]:
         ),
         "total": run.total,
         "done": run.done,
+        # Every contact the run sent: confirmed, refused, or still waiting for Constant
+        # Contact's word (a run of changes is confirmed hours later, with others).
+        "sent": run.synced + run.sent + run.failed,
+        "unconfirmed": run.sent,
         "synced": run.synced,
         "unchanged": run.unchanged,
         "skipped": run.skipped,
@@ -72,26 +88,90 @@ def run_summary(run: Run) -> dict[str, Any]:
     }
 
 
+def _shown(tenant: Tenant) -> QuerySet[CustomerRecord]:
+    """The customers the pages speak of: those deleted or merged away in QuickBooks count
+    only while their contact is in the list (it stays there)."""
+    return CustomerRecord.objects.filter(tenant=tenant).exclude(deleted=True, in_list=False)
+
+
 def outcome_counts(*, tenant: Tenant) -> dict[str, int]:
-    rows = CustomerRecord.objects.filter(tenant=tenant).values("outcome").annotate(n=Count("id"))
-    counts = {outcome.value: 0 for outcome in CustomerRecord.Outcome}
-    counts |= {row["outcome"]: row["n"] for row in rows}
-    counts["total"] = sum(counts.values())
+    """The status page's numbers, each customer in one of: in the list, not in the list,
+    waiting to be sent, sent and waiting for Constant Contact to confirm, not checked yet."""
+    groups = {
+        "in_list": IN_LIST,
+        "updating": UPDATING,
+        "skipped": Q(outcome=Outcome.SKIPPED),
+        "refused": Q(outcome=Outcome.FAILED, in_list=False),
+        "pending": Q(outcome=Outcome.PENDING, in_list=False),
+        "sent": Q(outcome=Outcome.SENT, in_list=False),
+        "new": Q(outcome=Outcome.NEW),
+        "with_note": WITH_NOTE,
+        "total": Q(),
+    }
+    # Aliased: an aggregate may not take the name of a field its filters use (in_list).
+    found = _shown(tenant).aggregate(
+        **{f"n_{name}": Count("pk", filter=where) for name, where in groups.items()}
+    )
+    counts = {name: found[f"n_{name}"] for name in groups}
+    counts["not_in_list"] = counts["skipped"] + counts["refused"]
     return counts
 
 
-def skip_reason_counts(*, tenant: Tenant) -> list[dict[str, Any]]:
-    rows = (
-        CustomerRecord.objects.filter(tenant=tenant, outcome=CustomerRecord.Outcome.SKIPPED)
-        .values("reason")
-        .annotate(n=Count("id"))
-    )
-    found = {row["reason"]: row["n"] for row in rows}
+def reason_counts(*, tenant: Tenant) -> list[dict[str, Any]]:
+    """How many customers are not in the list for each reason, what the person can fix
+    first, each with what to do and its Help section."""
+    found = {
+        row["key"]: row["n"]
+        for row in _shown(tenant)
+        .filter(NOT_IN_LIST)
+        .annotate(key=_reason_key())
+        .values("key")
+        .annotate(n=Count("pk"))
+    }
     return [
-        {"reason": reason.value, "label": label, "count": found[reason.value]}
-        for reason, label in SKIP_LABELS.items()
-        if found.get(reason.value)
+        {**_guidance(guide), "count": found[guide.key]}
+        for guide in reasons.NOT_IN_LIST
+        if found.get(guide.key)
     ]
+
+
+def note_counts(*, tenant: Tenant) -> list[dict[str, Any]]:
+    """How many customers in the list (or on their way) carry each note."""
+    records = _shown(tenant).filter(WITH_NOTE)
+    found = records.aggregate(
+        several=Count("pk", filter=Q(email_from_several=True) & ~Q(email="")),
+        update_refused=Count("pk", filter=Q(outcome=Outcome.FAILED)),
+    )
+    return [
+        {**_guidance(guide), "count": found[guide.key]}
+        for guide in reasons.IN_LIST_NOTES
+        if found.get(guide.key)
+    ]
+
+
+def _reason_key() -> Case:
+    return Case(When(outcome=Outcome.FAILED, then=Value(reasons.REFUSED)), default="reason")
+
+
+def _guidance(guide: Guidance) -> dict[str, Any]:
+    return {
+        "reason": guide.key,
+        "label": guide.label,
+        "what_to_do": guide.what_to_do,
+        "help_url": help_url(guide.anchor),
+        "fixable": guide.fixable,
+    }
+
+
+def help_url(anchor: str = "") -> str:
+    return reverse("help") + (f"#{anchor}" if anchor else "")
+
+
+def quickbooks_customer_url(customer_id: str) -> str:
+    """The customer's page in QuickBooks Online (the company open in the person's browser),
+    where a fix is made: QUICKBOOKS_APP_BASE is the sandbox's in the demo."""
+    query = urlencode({"nameId": customer_id})
+    return f"{settings.QUICKBOOKS_APP_BASE}/app/customerdetail?{query}"
 
 
 def last_change_at(*, tenant: Tenant, state: TenantSync | None) -> datetime | None:
@@ -112,7 +192,8 @@ def freshness() -> str:
         "Contacts who unsubscribe in Constant Contact are never sent again: before it sends, "
         f"the app checks Constant Contact's unsubscribes, at most {low} hours old ({busy} on "
         "the busiest days, when changes also wait longer). A customer counts as in the list "
-        "once Constant Contact confirms it has them, a few hours after they were sent."
+        "once Constant Contact confirms it has them, a few hours after they were first sent; "
+        "later updates do not take them out of the count while they wait for that."
     )
 
 
@@ -126,9 +207,8 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
         "running": bool(current and current.is_open),
         "paused": tenant.paused,
         "counts": outcome_counts(tenant=tenant),
-        "reasons": skip_reason_counts(tenant=tenant),
-        "several": CustomerRecord.objects.filter(LEFT_OUT, tenant=tenant).count(),
-        "several_label": SEVERAL_LABEL,
+        "reasons": reason_counts(tenant=tenant),
+        "notes": note_counts(tenant=tenant),
         "freshness": freshness(),
         "sales": sales_status(tenant=tenant),
         "history": [run_summary(run) for run in runs],
@@ -138,40 +218,73 @@ def tenant_sync_status(*, tenant: Tenant) -> dict[str, Any]:
             tenant=tenant, kind=Run.Kind.FIRST, state=Run.State.COMPLETED
         ).exists(),
         "not_in_list": [
-            customer_row(record)
-            for record in customers_not_in_list(tenant=tenant)[:NOT_IN_LIST_PREVIEW]
+            customer_row(record) for record in customers_not_in_list(tenant=tenant)[:PREVIEW]
         ],
         "urls": {
-            "status": reverse("sync:status_json"),
-            "pause": reverse("sync:pause"),
-            "resume": reverse("sync:resume"),
-            "sync_now": reverse("sync:sync_now"),
-            "customers": reverse("sync:customers"),
-            "csv": reverse("sync:customers_csv"),
+            "status": reverse("status_json"),
+            "pause": reverse("pause"),
+            "resume": reverse("resume"),
+            "sync_now": reverse("sync_now"),
+            "customers": reverse("customers"),
+            "notes": reverse("customer_notes"),
+            "csv": reverse("customers_csv"),
+            "help": help_url(),
         },
     }
 
 
 def customers_not_in_list(*, tenant: Tenant, query: str = "") -> QuerySet[CustomerRecord]:
-    """Customers that are not in the list, and why, with those in it by one of several
-    addresses (the others are not); `query` matches name, email (any address QuickBooks
-    holds) or id."""
-    records = CustomerRecord.objects.filter(Q(outcome__in=NOT_IN_LIST) | LEFT_OUT, tenant=tenant)
+    """Customers that are not in the list, those whose reason the person can fix first;
+    `query` matches name, email (any address QuickBooks holds), id or reason."""
+    order = Case(
+        *(When(key=key, then=Value(place)) for key, place in reasons.ORDER.items()),
+        default=Value(len(reasons.ORDER)),
+        output_field=IntegerField(),
+    )
+    records = _searched(_shown(tenant).filter(NOT_IN_LIST), query)
+    return records.annotate(key=_reason_key(), place=order).order_by(
+        "place", "display_name", "customer_id"
+    )
+
+
+def customers_with_notes(*, tenant: Tenant, query: str = "") -> QuerySet[CustomerRecord]:
+    """Customers in the list (or on their way) with a note: the first valid of several
+    addresses, or their last update refused."""
+    records = _searched(_shown(tenant).filter(WITH_NOTE), query)
+    return records.order_by("display_name", "customer_id")
+
+
+def _searched(records: QuerySet[CustomerRecord], query: str) -> QuerySet[CustomerRecord]:
     query = query.strip()
-    if query:
-        records = records.filter(_matching(query) | Q(reason__icontains=query.replace(" ", "_")))
-    return records.order_by("reason", "display_name", "customer_id")
+    if not query:
+        return records
+    return records.filter(_matching(query) | Q(reason__icontains=query.replace(" ", "_")))
+
+
+def standing(record: CustomerRecord) -> str:
+    """Where the customer stands, in the outcome's words; in the list, whatever is on its
+    way."""
+    if record.outcome == Outcome.SKIPPED:
+        return "Not synced"
+    if record.in_list and record.outcome in ON_ITS_WAY:
+        return "Synced; an update is on its way"
+    if record.in_list and record.outcome == Outcome.FAILED:
+        return "Synced; its last update was refused"
+    if record.in_list:
+        return "Synced"
+    return {
+        Outcome.NEW: "Not checked yet",
+        Outcome.PENDING: "Waiting to be sent",
+        Outcome.SENT: "Sent, waiting for Constant Contact to confirm",
+        Outcome.FAILED: "Refused by Constant Contact",
+    }.get(Outcome(record.outcome), "")
 
 
 def customer_row(record: CustomerRecord) -> dict[str, str]:
-    """One customer as the table and the CSV show it. An address that is not valid is shown
-    as QuickBooks holds it, for the user to find and fix."""
-    if record.outcome == CustomerRecord.Outcome.FAILED:
-        why = "Refused by Constant Contact"
-    elif record.outcome == CustomerRecord.Outcome.SKIPPED:
-        why = record.reason_label
-    else:
-        why = SEVERAL_LABEL
+    """One customer as the tables and the CSV show it: why, what to do, and the link to the
+    customer in QuickBooks Online. An address that is not valid is shown as QuickBooks holds
+    it, for the person to find and fix."""
+    guide = _guide_for(record)
     notes = [record.detail] if record.detail else []
     if record.email_from_several:
         notes.append(_several_note(record))
@@ -179,10 +292,23 @@ def customer_row(record: CustomerRecord) -> dict[str, str]:
         "customer_id": record.customer_id,
         "name": record.display_name,
         "email": record.email or record.email_in_quickbooks,
-        "outcome": record.get_outcome_display(),
-        "reason": why,
+        "outcome": standing(record),
+        "reason": guide.label if guide else "",
         "detail": "; ".join(notes),
+        "what_to_do": guide.what_to_do if guide else "",
+        "help_url": help_url(guide.anchor) if guide else "",
+        "quickbooks_url": quickbooks_customer_url(record.customer_id),
     }
+
+
+def _guide_for(record: CustomerRecord) -> Guidance | None:
+    if record.outcome == Outcome.FAILED:
+        return reasons.BY_KEY[reasons.UPDATE_REFUSED if record.in_list else reasons.REFUSED]
+    if record.outcome == Outcome.SKIPPED and record.reason:
+        return reasons.BY_KEY.get(record.reason)
+    if record.email_from_several and record.email:
+        return reasons.BY_KEY[reasons.SEVERAL]
+    return None
 
 
 def _several_note(record: CustomerRecord) -> str:
@@ -195,9 +321,18 @@ def _several_note(record: CustomerRecord) -> str:
     return f"{used}; left out: {', '.join(left_out)}" if left_out else used
 
 
-def not_in_list_rows(*, tenant: Tenant, query: str = "") -> Iterator[dict[str, str]]:
-    for record in customers_not_in_list(tenant=tenant, query=query).iterator(chunk_size=2000):
-        yield customer_row(record)
+def csv_rows(*, tenant: Tenant, query: str = "") -> Iterator[dict[str, str]]:
+    """The CSV: every customer not in the list, then every one in it with a note, each
+    with its outcome."""
+    for records in (
+        customers_not_in_list(tenant=tenant, query=query),
+        customers_with_notes(tenant=tenant, query=query),
+    ):
+        for record in records.iterator(chunk_size=2000):
+            yield customer_row(record)
+
+
+# --- sales data ------------------------------------------------------------------------------
 
 
 def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
@@ -215,7 +350,7 @@ def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
         "contacts": carrying.count() if columns else 0,
         "problem": state.problem if state else "",
         "unsent": CustomerRecord.objects.filter(tenant=tenant).exclude(sales_note="").count(),
-        "url": reverse("sync:sales"),
+        "url": reverse("sales"),
     }
 
 
@@ -238,10 +373,22 @@ def _matching(query: str) -> Q:
     )
 
 
-def sales_fields(*, tenant: Tenant) -> dict[str, dict[str, Any]]:
-    """The custom fields set up for the tenant's sales data, by fact key."""
+@dataclass(frozen=True)
+class SalesSetup:
+    """The facts the person chose (tenants.SalesData) and the custom fields the sync set up
+    for them in Constant Contact (SalesDataState), by fact key."""
+
+    facts: list[str]
+    fields: dict[str, dict[str, Any]]
+
+
+def sales_setup(*, tenant: Tenant) -> SalesSetup | None:
+    """The tenant's sales data as its pages show it; None while it was never chosen."""
+    choice = SalesData.objects.filter(tenant=tenant).first()
+    if choice is None:
+        return None
     state = SalesDataState.objects.filter(tenant=tenant).first()
-    return state.fields if state is not None else {}
+    return SalesSetup(facts=choice.facts, fields=state.fields if state is not None else {})
 
 
 def sales_problem(*, tenant: Tenant) -> str:
@@ -250,22 +397,51 @@ def sales_problem(*, tenant: Tenant) -> str:
     return state.problem if state is not None else ""
 
 
-def figures_row(record: CustomerRecord, *, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A customer's figures as Constant Contact was sent them (and confirmed), by label;
-    those waiting to be sent; and those that could not be."""
-    labels = {
-        f"{SALES_PREFIX}{spec['name']}": BY_KEY[key].label
-        for key, spec in fields.items()
-        if key in BY_KEY
-    }
-    sent = {labels[k]: v for k, v in record.sent_row.items() if k in labels and record.in_list}
-    now = {labels[k]: v for k, v in record.row.items() if k in labels}
+def figure_columns(setup: SalesSetup | None) -> list[dict[str, Any]]:
+    """The chosen facts whose field is set up, in Settings' order; each a column of the
+    sales page but the customer id (the row's own), which only the detail repeats."""
+    if setup is None:
+        return []
+    return [
+        {
+            "key": fact.key,
+            "heading": fact.heading,
+            "label": fact.label,
+            "column": fact.key != "customer_id",
+        }
+        for fact in FACTS
+        if fact.key in setup.facts and fact.key in setup.fields
+    ]
+
+
+def figures_row(record: CustomerRecord, *, setup: SalesSetup | None) -> dict[str, Any]:
+    """A customer's figures: as Constant Contact confirmed them, and those on their way
+    (sent and waiting for its confirmation, or waiting to be sent). A customer that is not
+    sent (not synced, or refused) has nothing on its way."""
+    fields = setup.fields if setup else {}
+    columns = {f"{SALES_PREFIX}{spec['name']}": key for key, spec in fields.items()}
+    held = {columns[k]: v for k, v in record.sent_row.items() if k in columns and record.in_list}
+    coming: dict[str, str] = {}
+    if record.outcome in (Outcome.NEW, *ON_ITS_WAY) or (
+        record.outcome == Outcome.SYNCED and record.row_hash != record.sent_hash
+    ):
+        now = {columns[k]: v for k, v in record.row.items() if k in columns}
+        coming = {key: value for key, value in now.items() if held.get(key) != value}
+    sent = record.outcome == Outcome.SENT and record.queued_hash == record.row_hash
     return {
         "customer_id": record.customer_id,
         "name": record.display_name,
         "email": record.email or record.email_in_quickbooks,
-        "outcome": record.get_outcome_display(),
-        "sent": sent,
-        "waiting": {label: v for label, v in now.items() if sent.get(label) != v},
+        "outcome": standing(record),
+        "reason": record.reason_label if record.outcome == Outcome.SKIPPED else "",
+        "quickbooks_url": quickbooks_customer_url(record.customer_id),
+        "figures": [
+            {**column, "held": held.get(column["key"], ""), "coming": coming.get(column["key"], "")}
+            for column in figure_columns(setup)
+        ],
+        "coming": bool(coming),
+        "coming_label": (
+            "sent, waiting for Constant Contact to confirm" if sent else "waiting to be sent"
+        ),
         "note": record.sales_note,
     }

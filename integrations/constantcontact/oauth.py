@@ -134,6 +134,24 @@ def exchange_code(*, code: str, code_verifier: str) -> CCTokens:
     return _tokens(token)
 
 
+def client_credentials_refusal() -> str:
+    """The OAuth error Constant Contact's token endpoint answers an authorization code it
+    never issued with: "invalid_grant" when it accepted the app's client id and secret,
+    "invalid_client" when it did not (it authenticates the client first, RFC 6749 5.2).
+    For the deployment's preflight; TransientError when Constant Contact could not be
+    asked."""
+    verifier = WebApplicationClient("").create_code_verifier(CODE_VERIFIER_LENGTH)
+    try:
+        exchange_code(code=f"preflight-{secrets.token_urlsafe(16)}", code_verifier=verifier)
+    except TransientError:
+        raise
+    except ConstantContactError as error:
+        if error.error_key:
+            return error.error_key
+        raise
+    raise ConstantContactError("Constant Contact accepted an authorization code it never issued")
+
+
 def refresh(*, refresh_token: str) -> CCTokens:
     """New tokens. With rotating refresh tokens the old one stops working: store at once."""
     with _oauth("refresh"), _session() as session:

@@ -205,16 +205,17 @@ class QuickBooksClient:
         self, *, today: date, customer_ids: Sequence[str] = ()
     ) -> dict[str, reports.CustomerSales]:
         """Every customer with any sales activity (customer_ids empty), or just these;
-        customers absent from the answer have none. 4 report calls (CustomerSales twice,
-        CustomerBalance, TransactionList) per 200 customer ids, or 4 for all customers,
-        plus one per split of a transaction list too large for one answer
-        (integrations/quickbooks/reports.py says why)."""
+        customers absent from the answer have none. 5 report calls (CustomerSales twice,
+        CustomerBalance, TransactionList for invoices and for sales receipts) per 200
+        customer ids, or 5 for all customers, plus two per split of a report too large or
+        too slow for one answer (integrations/quickbooks/reports.py says why). Raises
+        reports.ReportUnreadable for an answer it cannot read."""
         return reports.sales_figures(self._report, today=today, customer_ids=customer_ids)
 
     def transaction_customers(self, *, entity: str, ids: Sequence[str]) -> dict[str, str]:
-        """transaction id -> CustomerRef value for these Invoice/SalesReceipt/CreditMemo/
-        RefundReceipt/Payment ids (query by Id in (...), 200 a call); ids QuickBooks no
-        longer has are absent."""
+        """transaction id -> CustomerRef value ("" for none) for these Invoice/SalesReceipt/
+        CreditMemo/RefundReceipt/Payment ids (query by Id in (...), 200 a call); ids
+        QuickBooks no longer has are absent."""
         return reports.transaction_customers(self._query, entity=entity, ids=ids)
 
     def customer_types(self) -> dict[str, str]:

@@ -6,6 +6,7 @@ Intuit, its discovery document or its JWKS did not answer). Every request has a 
 the ID token is validated here, since intuit-oauth fetches the JWKS without one.
 """
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 from intuitlib.client import AuthClient
+from intuitlib.config import DISCOVERY_URL
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 from intuitlib.utils import get_auth_header, set_attributes
@@ -126,10 +128,15 @@ class _AuthClient(AuthClient):
         )
 
 
-def _error(exc: AuthClientError, action: str) -> QuickBooksError:
-    body = response_json(exc.response)
+def _error_code(response: requests.Response) -> str:
+    """The OAuth error code ("invalid_grant", ...) of an error answer, or ""."""
+    body = response_json(response)
     code = body.get("error") if isinstance(body, dict) else None
-    code = code if isinstance(code, str) else ""
+    return code if isinstance(code, str) else ""
+
+
+def _error(exc: AuthClientError, action: str) -> QuickBooksError:
+    code = _error_code(exc.response)
     status = exc.status_code
     message = f"Intuit {action} answered {status} {code}".rstrip()
     if status == 400 and code == "invalid_grant":
@@ -226,3 +233,57 @@ def user_info(*, access_token: str) -> dict:
     if not isinstance(info, dict):
         raise QuickBooksError("Intuit user info: unexpected answer shape")
     return info
+
+
+# The deployment's preflight (ccsync/ops/preflight.py) asks these of Intuit itself.
+
+# intuit-oauth's names for Intuit's own environments (intuitlib.utils.get_discovery_doc);
+# any other value of INTUIT_ENVIRONMENT is the URL of a discovery document.
+_NAMED_ENVIRONMENTS = {
+    "production": "production",
+    "prod": "production",
+    "sandbox": "sandbox",
+    "sand": "sandbox",
+}
+
+
+def discovery_url() -> str:
+    """The discovery document INTUIT_ENVIRONMENT names, as intuit-oauth resolves it."""
+    environment = settings.INTUIT_ENVIRONMENT
+    named = _NAMED_ENVIRONMENTS.get(environment.lower())
+    return DISCOVERY_URL[named] if named else environment
+
+
+def fetch_json(*, url: str, what: str) -> dict[str, Any]:
+    """A JSON object Intuit serves (the discovery document, the JWKS), fetched now, not
+    the copy a process keeps: TransientError when Intuit does not answer or answers 5xx."""
+    try:
+        response = requests.get(
+            url, headers={"Accept": "application/json"}, timeout=settings.PROVIDER_TIMEOUT
+        )
+    except CONNECTION_FAILURES as exc:
+        raise TransientError(f"Intuit {what}: {type(exc).__name__}") from None
+    except requests.RequestException as exc:  # not a URL requests can fetch
+        raise QuickBooksError(f"Intuit {what}: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        failure = TransientError if response.status_code >= 500 else QuickBooksError
+        raise failure(f"Intuit {what} answered {response.status_code}", status=response.status_code)
+    body = response_json(response)
+    if not isinstance(body, dict):
+        raise QuickBooksError(f"Intuit {what}: not a JSON object")
+    return body
+
+
+def client_credentials_refusal() -> str:
+    """The OAuth error Intuit's token endpoint answers an authorization code it never
+    issued with: "invalid_grant" when it accepted the app's client id and secret,
+    "invalid_client" when it did not (it authenticates the client first, RFC 6749 5.2).
+    TransientError when Intuit could not be asked."""
+    with _intuit("credentials check"), _AuthClient() as client:
+        try:
+            client.exchange(f"preflight-{secrets.token_urlsafe(16)}")
+        except AuthClientError as exc:
+            if exc.status_code == 429 or exc.status_code >= 500:
+                raise
+            return _error_code(exc.response) or f"HTTP {exc.status_code}"
+    raise QuickBooksError("Intuit accepted an authorization code it never issued")

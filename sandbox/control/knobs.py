@@ -31,6 +31,14 @@ DEFAULTS: dict[str, Any] = {
     # Cells (rows x columns) a QuickBooks report answers before it is cut short (see
     # sandbox/quickbooks/reports.py); tests shrink it.
     "quickbooks_report_max_cells": 400_000,
+    # A QuickBooks report reading more transactions than this, or over more days than
+    # this, answers 504 GatewayTimeout (Fault 6002); 0: never. Intuit names no threshold.
+    "quickbooks_report_timeout_rows": 0,
+    "quickbooks_report_timeout_days": 0,
+    # A parent customer's own amount in CustomerSales/CustomerBalance: "data" (a Data row
+    # in its Section) or "summary" (only in the Section's Summary total): Intuit's samples
+    # show neither case.
+    "quickbooks_report_parent_row": "data",
     "constantcontact_per_day": 10_000,
     # Token lifetimes, in seconds.
     "intuit_code_ttl": 600,

@@ -27,7 +27,11 @@ def _oauth_error(error: OAuthError) -> JsonResponse:
     body = {"error": error.error}
     if error.description:
         body["error_description"] = error.description
-    return _json(body, status=error.status)
+    answer = _json(body, status=error.status)
+    if error.status == 401:
+        # RFC 6749 5.2: a client that authenticated with HTTP Basic is told the scheme.
+        answer["WWW-Authenticate"] = 'Basic realm="Intuit"'
+    return answer
 
 
 def _down(endpoint: str) -> JsonResponse | None:

@@ -65,7 +65,7 @@ def registered_app() -> App:
             "launch_url": f"{base}/launch/",
             "settings_url": f"{base}/settings/",
             "disconnect_url": f"{base}/disconnect/",
-            "support_url": f"{base}/",
+            "support_url": f"{base}/help/",
             "redirect_uris": [f"{base}/auth/intuit/callback/"],
             "webhook_url": f"{base}/webhooks/quickbooks/",
             "webhook_verifier_token": settings.SANDBOX_WEBHOOK_VERIFIER_TOKEN,

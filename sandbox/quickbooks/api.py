@@ -108,14 +108,17 @@ def read_entity(request: HttpRequest, realm_id: str, entity: str, entity_id: str
 @accounting_api
 def report(request: HttpRequest, realm_id: str, name: str) -> HttpResponse:
     params = {key: request.GET[key] for key in request.GET}
+    values = knobs.current()
+    limits = reports.Limits(
+        max_cells=values["quickbooks_report_max_cells"],
+        timeout_rows=values["quickbooks_report_timeout_rows"],
+        timeout_days=values["quickbooks_report_timeout_days"],
+        parent_row=values["quickbooks_report_parent_row"],
+    )
     builders = {
-        "CustomerSales": lambda: reports.customer_sales(realm_id=realm_id, params=params),
-        "CustomerBalance": lambda: reports.customer_balance(realm_id=realm_id, params=params),
-        "TransactionList": lambda: reports.transaction_list(
-            realm_id=realm_id,
-            params=params,
-            max_cells=knobs.current()["quickbooks_report_max_cells"],
-        ),
+        "CustomerSales": reports.customer_sales,
+        "CustomerBalance": reports.customer_balance,
+        "TransactionList": reports.transaction_list,
     }
     if name not in builders:
         return faults.invalid_request(
@@ -123,9 +126,11 @@ def report(request: HttpRequest, realm_id: str, name: str) -> HttpResponse:
             element="report",
         )
     try:
-        return JsonResponse(builders[name]())
+        return JsonResponse(builders[name](realm_id=realm_id, params=params, limits=limits))
     except reports.ReportError as error:
         return faults.invalid_request(detail=str(error), element=error.element)
+    except reports.ReportTimedOut:
+        return faults.gateway_timeout()
 
 
 @require_GET

@@ -1,6 +1,8 @@
 """Control API for sales: create an invoice, sales receipt, credit memo or refund receipt
-for a customer, receive a payment on an invoice, void or delete a transaction, list a
-customer's transactions, add a customer type. Each change emits its webhook events."""
+for a customer (or a receipt for no customer), receive a payment on an invoice, void or
+delete a transaction, list a customer's transactions, add a customer type, set the
+company's preferences (multicurrency, the language of its reports). Each change emits its
+webhook events."""
 
 from datetime import date
 from typing import Any
@@ -33,8 +35,8 @@ def _rendered(sale: SalesTransaction) -> dict[str, Any]:
 @control_api
 def customer_sales(request: HttpRequest, realm_id: str, customer_id: str) -> Any:
     """GET: the customer's transactions (voided ones too), each as {entity: transaction}.
-    POST {"entity": "Invoice",
-    "amount": "120.00", "tax": "9.90", "TxnDate": "2025-01-31", "description": "..."}."""
+    POST {"entity": "Invoice", "amount": "120.00", "tax": "9.90", "TxnDate": "2025-01-31",
+    "description": "...", "currency": "EUR", "ExchangeRate": "1.10"}."""
     if request.method == "GET":
         rows = SalesTransaction.objects.filter(
             realm_id=realm_id, customer_number=int(customer_id) if customer_id.isdigit() else -1
@@ -46,7 +48,20 @@ def customer_sales(request: HttpRequest, realm_id: str, customer_id: str) -> Any
                 {sale.entity: body} for sale, body in zip(found, rendered, strict=True)
             ]
         }
+    return _create(realm_id, customer_id, json_object(request))
+
+
+@require_POST
+@control_api
+def sales_without_customer(request: HttpRequest, realm_id: str) -> Any:
+    """A SalesReceipt or RefundReceipt without a customer (a walk-in sale): the same body
+    as a customer's sales, "entity" one of those two."""
     body = json_object(request)
+    return _create(realm_id, None, {"entity": SalesTransaction.SALES_RECEIPT, **body})
+
+
+def _create(realm_id: str, customer_id: str | None, body: dict[str, Any]) -> JsonResponse:
+    """The body may name a "currency" and its "ExchangeRate" (multicurrency companies)."""
     sale = sales.create_transaction(
         realm_id=realm_id,
         entity=str(body.get("entity", SalesTransaction.INVOICE)),
@@ -55,8 +70,40 @@ def customer_sales(request: HttpRequest, realm_id: str, customer_id: str) -> Any
         tax=body.get("tax", 0),
         txn_date=_date(body),
         description=str(body.get("description", "")),
+        currency=str(body.get("currency", "")),
+        exchange_rate=body.get("ExchangeRate"),
     )
     return JsonResponse(_rendered(sale), status=201)
+
+
+@require_http_methods(["GET", "POST"])
+@control_api
+def preferences(request: HttpRequest, realm_id: str) -> Any:
+    """GET: the company's preferences. POST {"MultiCurrencyEnabled": true, "HomeCurrency":
+    "CAD", "Language": "fr"} (each optional): set them."""
+    if request.method == "POST":
+        body = json_object(request)
+        multicurrency = body.get("MultiCurrencyEnabled")
+        if multicurrency is not None and not isinstance(multicurrency, bool):
+            raise CustomerError("MultiCurrencyEnabled is true or false.")
+        prefs = sales.set_preferences(
+            realm_id=realm_id,
+            multicurrency=multicurrency,
+            home_currency=_text(body, "HomeCurrency"),
+            language=_text(body, "Language"),
+        )
+    else:
+        prefs = sales.preferences(realm_id=realm_id)
+    return {
+        "MultiCurrencyEnabled": prefs.multicurrency,
+        "HomeCurrency": prefs.home_currency,
+        "Language": prefs.language,
+    }
+
+
+def _text(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    return None if value is None else str(value)
 
 
 @require_POST

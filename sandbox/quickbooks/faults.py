@@ -39,6 +39,18 @@ def server_error() -> JsonResponse:
     )
 
 
+def gateway_timeout() -> JsonResponse:
+    """A request QuickBooks could not answer in time (a report too heavy), as a public
+    client met it: https://github.com/mcohen01/node-quickbooks/issues/242."""
+    return fault(
+        status=504,
+        code="6002",
+        message="message=GatewayTimeout; errorCode=006002; statusCode=504",
+        detail="",
+        fault_type="SERVICE",
+    )
+
+
 def authentication_failed() -> JsonResponse:
     return fault(
         status=401,

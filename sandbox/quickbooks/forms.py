@@ -4,10 +4,11 @@ from typing import Any
 
 from django import forms
 
+from sandbox.quickbooks.selectors import ADDRESSES
+
 NAME_FIELDS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix", "DisplayName")
 PHONE_FIELDS = ("PrimaryPhone", "Mobile", "AlternatePhone", "Fax")
 ADDRESS_PARTS = ("Line1", "Line2", "City", "CountrySubDivisionCode", "PostalCode", "Country")
-ADDRESSES = ("BillAddr", "ShipAddr")
 LABELS = {
     "Title": "Title",
     "GivenName": "First name",

@@ -112,6 +112,28 @@ class CustomerType(models.Model):
         return f"customer type {self.name} of {self.realm_id}"
 
 
+class CompanyPreferences(models.Model):
+    """What a company's Preferences and edition change in its reports: multicurrency (a
+    TransactionList's amount column is then `subt_nat_home_amount`, figures in the home
+    currency) and the language report texts are written in (ColData values and ColTitles
+    "are localized")."""
+
+    ENGLISH = "en"
+    FRENCH = "fr"
+    LANGUAGES = [(ENGLISH, "English"), (FRENCH, "French")]
+
+    realm_id = models.CharField(max_length=20, unique=True)
+    multicurrency = models.BooleanField(default=False)
+    home_currency = models.CharField(max_length=3, default="USD")
+    language = models.CharField(max_length=2, choices=LANGUAGES, default=ENGLISH)
+
+    class Meta:
+        verbose_name_plural = "company preferences"
+
+    def __str__(self) -> str:
+        return f"preferences of {self.realm_id}"
+
+
 class TransactionSequence(models.Model):
     """The last transaction Id handed out in a company: every kind shares it."""
 
@@ -154,7 +176,8 @@ class SalesTransaction(models.Model):
     entity = models.CharField(max_length=20, choices=ENTITIES)
     number = models.PositiveBigIntegerField()
     sync_token = models.PositiveIntegerField(default=0)
-    customer_number = models.PositiveBigIntegerField()
+    # None: a SalesReceipt or RefundReceipt without a customer (CustomerRef is optional).
+    customer_number = models.PositiveBigIntegerField(null=True, blank=True)
     txn_date = models.DateField()
     doc_number = models.CharField(max_length=21, blank=True)
     subtotal_cents = models.BigIntegerField(default=0)

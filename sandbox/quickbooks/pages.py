@@ -72,6 +72,17 @@ def customer_new(request: HttpRequest) -> HttpResponse:
 
 
 @session.login_required
+@require_http_methods(["GET"])
+def customer_detail(request: HttpRequest) -> HttpResponse:
+    """QuickBooks Online's own address of a customer's page, /app/customerdetail?nameId=<Id>
+    (of the company open in the browser): apps link their users there."""
+    customer_id = request.GET.get("nameId", "")
+    if selectors.read_customer(realm_id=_realm_id(request), customer_id=customer_id) is None:
+        raise Http404("no such customer")
+    return redirect("quickbooks:customer", customer_id=customer_id)
+
+
+@session.login_required
 @require_http_methods(["GET", "POST"])
 def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
     realm_id = _realm_id(request)

@@ -5,6 +5,7 @@ recorded in the webhook outbox under the transaction's own entity name (Invoice,
 SalesReceipt, CreditMemo, RefundReceipt, Payment), as Intuit's webhooks name them.
 """
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from sandbox.quickbooks.models import (
+    CompanyPreferences,
     Customer,
     CustomerType,
     SalesTransaction,
@@ -25,6 +27,8 @@ from sandbox.quickbooks.services import CustomerError, CustomerNotFound, Outbox
 SALES = (SalesTransaction.INVOICE, SalesTransaction.SALES_RECEIPT)
 RETURNS = (SalesTransaction.CREDIT_MEMO, SalesTransaction.REFUND_RECEIPT)
 KINDS = (*SALES, *RETURNS)
+# The kinds whose CustomerRef Intuit's references mark optional.
+ANONYMOUS = (SalesTransaction.SALES_RECEIPT, SalesTransaction.REFUND_RECEIPT)
 # Open amounts that lower what a customer owes (credit not yet used, payments not applied).
 _CREDITS = (SalesTransaction.CREDIT_MEMO, SalesTransaction.PAYMENT)
 
@@ -57,19 +61,27 @@ def create_transaction(
     *,
     realm_id: str,
     entity: str,
-    customer_id: str,
+    customer_id: str | None,
     amount: object,
     txn_date: date | None = None,
     tax: object = 0,
     description: str = "",
+    currency: str = "",
+    exchange_rate: object = None,
 ) -> SalesTransaction:
     """An Invoice (open for its total), SalesReceipt, CreditMemo (a credit the customer can
-    use: it lowers the Balance) or RefundReceipt for `amount` before tax."""
+    use: it lowers the Balance) or RefundReceipt for `amount` before tax. A SalesReceipt or
+    RefundReceipt may have no customer (CustomerRef is optional on them, required on the
+    others). In a multicurrency company a sale may be in another currency than the home
+    one, at `exchange_rate` home units per unit."""
     if entity not in KINDS:
         raise CustomerError(f"A sale is one of {', '.join(KINDS)}, not {entity}.")
     subtotal, tax_cents = cents(amount), cents(tax, what="tax")
     with transaction.atomic():
-        customer = _customer(realm_id, customer_id)
+        if not customer_id and entity not in ANONYMOUS:
+            raise CustomerError(f"A {entity} needs a customer (its CustomerRef is required).")
+        customer = _customer(realm_id, customer_id) if customer_id else None
+        currency, rate = _currency(realm_id, currency, exchange_rate)
         moment = timezone.now()
         total = subtotal + tax_cents
         number = next_transaction_ids(realm_id=realm_id, count=1)
@@ -77,18 +89,20 @@ def create_transaction(
             realm_id=realm_id,
             entity=entity,
             number=number,
-            customer_number=customer.number,
+            customer_number=customer.number if customer else None,
             txn_date=txn_date or timezone.localdate(),
             doc_number=str(1000 + number),
             subtotal_cents=subtotal,
             tax_cents=tax_cents,
             total_cents=total,
             balance_cents=total if entity in (SalesTransaction.INVOICE, *_CREDITS) else 0,
+            currency=currency,
+            exchange_rate=rate,
             description=description[:200],
             created_at=moment,
             updated_at=moment,
         )
-        refresh_balances(realm_id=realm_id, numbers=[customer.number])
+        refresh_balances(realm_id=realm_id, numbers=[customer.number] if customer else [])
         outbox = Outbox(realm_id)
         outbox.add(WebhookEvent.CREATED, sale.transaction_id, entity=entity)
         outbox.record()
@@ -121,7 +135,7 @@ def receive_payment(
         )
         invoice.balance_cents -= paid
         _touch(invoice)
-        refresh_balances(realm_id=realm_id, numbers=[invoice.customer_number])
+        refresh_balances(realm_id=realm_id, numbers=_customers_of(invoice))
         outbox = Outbox(realm_id)
         outbox.add(WebhookEvent.CREATED, payment.transaction_id, entity=SalesTransaction.PAYMENT)
         outbox.add(WebhookEvent.UPDATED, invoice.transaction_id, entity=SalesTransaction.INVOICE)
@@ -165,7 +179,7 @@ def _end(realm_id: str, transaction_id: str, state: str, operation: str) -> Sale
         for name in ("subtotal_cents", "tax_cents", "total_cents", "balance_cents"):
             setattr(sale, name, 0)
         _touch(sale)
-        refresh_balances(realm_id=realm_id, numbers=[sale.customer_number])
+        refresh_balances(realm_id=realm_id, numbers=_customers_of(sale))
         outbox.add(operation, sale.transaction_id, entity=sale.entity)
         outbox.record()
     return sale
@@ -210,6 +224,62 @@ def _open(realm_id: str, numbers: list[int], entities: tuple[str, ...]) -> int:
     )
 
 
+def preferences(*, realm_id: str) -> CompanyPreferences:
+    """The company's preferences (the defaults, unsaved, until someone sets them)."""
+    return CompanyPreferences.objects.filter(realm_id=realm_id).first() or CompanyPreferences(
+        realm_id=realm_id
+    )
+
+
+def set_preferences(
+    *,
+    realm_id: str,
+    multicurrency: bool | None = None,
+    home_currency: str | None = None,
+    language: str | None = None,
+) -> CompanyPreferences:
+    """Multicurrency on (QuickBooks cannot turn it off again), the home currency (fixed
+    once multicurrency is on) and the language of report texts."""
+    with transaction.atomic():
+        prefs, _ = CompanyPreferences.objects.select_for_update().get_or_create(realm_id=realm_id)
+        if multicurrency is False and prefs.multicurrency:
+            raise CustomerError("Multicurrency cannot be turned off once it is on.")
+        if home_currency is not None:
+            code = home_currency.strip().upper()
+            if not re.fullmatch(r"[A-Z]{3}", code):
+                raise CustomerError("The home currency is a three-letter code.")
+            if prefs.multicurrency and code != prefs.home_currency:
+                raise CustomerError("The home currency is fixed once multicurrency is on.")
+            prefs.home_currency = code
+        if multicurrency:
+            prefs.multicurrency = True
+        if language is not None:
+            if language not in dict(CompanyPreferences.LANGUAGES):
+                raise CustomerError(
+                    f"The language is one of {', '.join(dict(CompanyPreferences.LANGUAGES))}."
+                )
+            prefs.language = language
+        prefs.save()
+    return prefs
+
+
+def _currency(realm_id: str, currency: str, rate: object) -> tuple[str, Decimal]:
+    """The sale's currency and its exchange rate to the home currency."""
+    prefs = preferences(realm_id=realm_id)
+    code = (currency or prefs.home_currency).strip().upper()
+    if code == prefs.home_currency:
+        return code, Decimal(1)
+    if not prefs.multicurrency:
+        raise CustomerError("Only a multicurrency company sells in another currency.")
+    try:
+        value = Decimal(str(rate))
+    except (InvalidOperation, ValueError):
+        value = Decimal(0)
+    if not value.is_finite() or value <= 0:
+        raise CustomerError("A sale in another currency needs its exchange rate, above 0.")
+    return code, value
+
+
 def create_customer_type(*, realm_id: str, name: str) -> CustomerType:
     with transaction.atomic():
         moment = timezone.now()
@@ -223,17 +293,21 @@ def create_customer_type(*, realm_id: str, name: str) -> CustomerType:
         )
 
 
-def _customer(realm_id: str, customer_id: str) -> Customer:
+def _customer(realm_id: str, customer_id: str | None) -> Customer:
     customer = (
         Customer.objects.filter(
             realm_id=realm_id, number=int(customer_id), state=Customer.LIVE
         ).first()
-        if str(customer_id).isdigit()
+        if customer_id and customer_id.isdigit()
         else None
     )
     if customer is None:
         raise CustomerNotFound(f"There is no customer {customer_id}.")
     return customer
+
+
+def _customers_of(sale: SalesTransaction) -> list[int]:
+    return [] if sale.customer_number is None else [sale.customer_number]
 
 
 def _live(realm_id: str, transaction_id: str) -> SalesTransaction:

@@ -27,7 +27,12 @@ _TYPE_COLUMNS = {
     "MetaData.LastUpdatedTime": "updated_at",
 }
 _LOOKUPS = {"=": "exact", "<": "lt", ">": "gt", "<=": "lte", ">=": "gte", "IN": "in"}
-CURRENCIES = {"USD": "United States Dollar"}
+CURRENCIES = {
+    "USD": "United States Dollar",
+    "CAD": "Canadian Dollar",
+    "EUR": "Euro",
+    "GBP": "British Pound Sterling",
+}
 
 
 def money(amount_cents: int) -> float:
@@ -53,9 +58,10 @@ def transaction_json(sale: SalesTransaction, *, customer_name: str = "") -> dict
         "TxnDate": sale.txn_date.isoformat(),
         "CurrencyRef": {"value": sale.currency, "name": CURRENCIES.get(sale.currency, "")},
         "ExchangeRate": float(sale.exchange_rate),
-        "CustomerRef": {"value": str(sale.customer_number), "name": customer_name},
         "TotalAmt": money(sale.total_cents),
     }
+    if sale.customer_number is not None:  # optional on a SalesReceipt and a RefundReceipt
+        body["CustomerRef"] = {"value": str(sale.customer_number), "name": customer_name}
     if sale.state == SalesTransaction.VOIDED:
         body["PrivateNote"] = "Voided"
     if sale.entity == SalesTransaction.PAYMENT:
@@ -170,8 +176,10 @@ def query_response(*, realm_id: str, query: Query) -> dict[str, Any]:
 
 
 def cdc_response(*, realm_id: str, since: datetime, entities: list[str]) -> list[dict]:
-    """CDCResponse: one QueryResponse entry per entity asked for, oldest change first; at
-    most 1,000 objects in all, as QuickBooks caps an answer."""
+    """CDCResponse: a QueryResponse entry for each entity asked for that changed, oldest
+    change first; at most 1,000 objects in all, as QuickBooks caps an answer. Nothing
+    changed is one empty entry, as in Intuit's example (tests/samples/quickbooks/
+    cdc-no-changes.json)."""
     left = CDC_MAX_OBJECTS
     answers = []
     for name in entities:
@@ -180,11 +188,9 @@ def cdc_response(*, realm_id: str, since: datetime, entities: list[str]) -> list
         else:
             rows = cdc_entries(realm_id=realm_id, entity=name, since=since, limit=left)
         left -= len(rows)
-        entry: dict[str, Any] = {"startPosition": 1, "maxResults": len(rows)}
         if rows:
-            entry[name] = rows
-        answers.append(entry)
-    return [{"QueryResponse": answers}]
+            answers.append({name: rows, "startPosition": 1, "maxResults": len(rows)})
+    return [{"QueryResponse": answers or [{}]}]
 
 
 def cdc_entries(*, realm_id: str, entity: str, since: datetime, limit: int) -> list[dict]:
@@ -202,12 +208,13 @@ def cdc_entries(*, realm_id: str, entity: str, since: datetime, limit: int) -> l
     return [by_id.get(sale.transaction_id) or deleted_json(sale) for sale in changed]
 
 
-def _names(sales: list[SalesTransaction]) -> dict[int, str]:
+def _names(sales: list[SalesTransaction]) -> dict[int | None, str]:
     if not sales:
         return {}
     return dict(
         Customer.objects.filter(
-            realm_id=sales[0].realm_id, number__in={sale.customer_number for sale in sales}
+            realm_id=sales[0].realm_id,
+            number__in={s.customer_number for s in sales if s.customer_number is not None},
         ).values_list("number", "display_name")
     )
 

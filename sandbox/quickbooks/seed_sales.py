@@ -19,6 +19,10 @@ _KINDS = (
     (SalesTransaction.REFUND_RECEIPT, 0.05),
 )
 TAX_RATE = 0.0825
+_KIND_NAMES = [kind for kind, _ in _KINDS]
+_KIND_WEIGHTS = [weight for _, weight in _KINDS]
+_PURCHASES = (SalesTransaction.INVOICE, SalesTransaction.SALES_RECEIPT)
+_CREDITS = (SalesTransaction.CREDIT_MEMO, SalesTransaction.REFUND_RECEIPT)
 
 
 def seed_sales(*, realm_id: str, random_seed: int = 0, per_customer: float = 3.0) -> int:
@@ -26,11 +30,15 @@ def seed_sales(*, realm_id: str, random_seed: int = 0, per_customer: float = 3.0
 
     Deterministic for a seed (dates are offsets from today). By share of customers:
     about 25% none at all; the rest 1 to 2 x `per_customer` - 1 transactions (mean
-    about `per_customer`) over the last three years: 60% invoices, 30% sales receipts,
-    5% credit memos, 5% refund receipts, amounts 20.00-2,000.00 plus 8.25% tax on half of
-    them. Of the invoices about 70% are paid in full and 10% in part (a Payment each, a
-    few weeks later), the rest open; about 2% of transactions are voided. The customer
-    types Wholesale, Retail and Nonprofit exist; about 60% of customers have one
+    about `per_customer`) dated between the customer's creation (at most three years ago)
+    and today: 60% invoices, 30% sales receipts, 5% credit memos, 5% refund receipts,
+    amounts 20.00-2,000.00 plus 8.25% tax on half of them. A credit memo or refund, as in a
+    real company, gives back part or all of one earlier purchase of the customer, within
+    60 days of it: never before the customer's first purchase, never more than it bought
+    (a customer with no purchase to give back on gets a purchase instead), so no total is
+    below zero. Of the invoices about 70% are paid in full and 10% in part (a Payment
+    each, a few weeks later), the rest open; about 2% of transactions are voided. The
+    customer types Wholesale, Retail and Nonprofit exist; about 60% of customers have one
     (CustomerTypeRef). Sub-customers (jobs) get sales of their own like anyone else.
     """
     rng = random.Random(f"sales-{random_seed}")
@@ -51,8 +59,7 @@ def seed_sales(*, realm_id: str, random_seed: int = 0, per_customer: float = 3.0
             if rng.random() < 0.25:
                 continue
             count = rng.randint(1, max(1, round(2 * per_customer - 1)))
-            for _ in range(count):
-                planned += _sale(rng, realm_id, customer.number, today, moment)
+            planned += _history(rng, realm_id, customer, count, today, moment)
         first = next_transaction_ids(realm_id=realm_id, count=len(planned))
         for offset, sale in enumerate(planned):
             sale.number = first + offset
@@ -81,15 +88,56 @@ def _customer_types(realm_id: str, moment: datetime) -> list[CustomerType]:
     return [existing[name] for name in CUSTOMER_TYPES]
 
 
-def _sale(
-    rng: random.Random, realm_id: str, customer: int, today: date, moment: datetime
+def _history(
+    rng: random.Random, realm_id: str, customer: Customer, count: int, today: date, moment: datetime
 ) -> list[SalesTransaction]:
-    """One sale (and the payment of an invoice paid), not yet numbered."""
-    entity = rng.choices([k for k, _ in _KINDS], weights=[w for _, w in _KINDS])[0]
-    subtotal = rng.randint(2_000, 200_000)
+    """A customer's `count` transactions (and the payments of invoices paid): purchases
+    first, then each credit memo or refund giving back part or all of one of them."""
+    created = customer.created_at.astimezone(COMPANY_TIMEZONE).date()
+    since = min(today, max(created, today - timedelta(days=3 * 365)))
+    kinds = [rng.choices(_KIND_NAMES, weights=_KIND_WEIGHTS)[0] for _ in range(count)]
+    planned: list[SalesTransaction] = []
+    for kind in (kind for kind in kinds if kind not in _CREDITS):
+        planned += _sale(
+            rng, realm_id, customer.number, kind, _day(rng, since, today), today, moment
+        )
+    bought = [
+        sale
+        for sale in planned
+        if sale.entity in _PURCHASES and sale.state == SalesTransaction.LIVE
+    ]
+    for kind in (kind for kind in kinds if kind in _CREDITS):
+        if not bought:  # nothing to give back: a purchase instead
+            day = _day(rng, since, today)
+            planned += _sale(rng, realm_id, customer.number, _PURCHASES[1], day, today, moment)
+            continue
+        purchase = bought.pop(rng.randrange(len(bought)))
+        day = min(today, purchase.txn_date + timedelta(days=rng.randint(0, 60)))
+        back = max(1, round(purchase.subtotal_cents * rng.choice((0.25, 0.5, 1.0))))
+        planned += _sale(rng, realm_id, customer.number, kind, day, today, moment, subtotal=back)
+    return planned
+
+
+def _day(rng: random.Random, since: date, today: date) -> date:
+    return since + timedelta(days=rng.randint(0, (today - since).days))
+
+
+def _sale(
+    rng: random.Random,
+    realm_id: str,
+    customer: int,
+    entity: str,
+    txn_date: date,
+    today: date,
+    moment: datetime,
+    *,
+    subtotal: int | None = None,
+) -> list[SalesTransaction]:
+    """One sale (and the payment of an invoice paid), not yet numbered; `subtotal` in
+    cents (None: a random amount)."""
+    subtotal = subtotal if subtotal is not None else rng.randint(2_000, 200_000)
     tax = round(subtotal * TAX_RATE) if rng.random() < 0.5 else 0
     total = subtotal + tax
-    txn_date = today - timedelta(days=rng.randint(0, 3 * 365))
     voided = rng.random() < 0.02
     sale = SalesTransaction(
         realm_id=realm_id,
@@ -131,7 +179,7 @@ def _sale(
 
 def _settle_balances(customers: list[Customer], sales: list[SalesTransaction]) -> None:
     """Balance and BalanceWithJobs from the planned sales (sales.refresh_balances' rule)."""
-    own: dict[int, int] = {}
+    own: dict[int | None, int] = {}
     for sale in sales:
         if sale.entity == SalesTransaction.INVOICE:
             own[sale.customer_number] = own.get(sale.customer_number, 0) + sale.balance_cents

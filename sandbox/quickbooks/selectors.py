@@ -23,6 +23,7 @@ _COLUMNS = {
     "MetaData.LastUpdatedTime": "updated_at",
 }
 _LOOKUPS = {"=": "exact", "<": "lt", ">": "gt", "<=": "lte", ">=": "gte", "IN": "in"}
+ADDRESSES = ("BillAddr", "ShipAddr")
 # What QuickBooks shows for properties the sandbox does not model (no taxes).
 _DEFAULTS = {
     "BillWithParent": False,
@@ -43,6 +44,9 @@ def response_time() -> str:
 def customer_json(customer: Customer) -> dict[str, Any]:
     data = dict(customer.data)
     data.setdefault("PrintOnCheckName", data.get("DisplayName", ""))
+    for offset, kind in enumerate(ADDRESSES):
+        if isinstance(data.get(kind), dict):
+            data[kind] = _placed(data[kind], address_id=2 * customer.number + offset)
     return {
         "domain": "QBO",
         "sparse": False,
@@ -58,6 +62,14 @@ def customer_json(customer: Customer) -> dict[str, Any]:
             "LastUpdatedTime": quickbooks_time(customer.updated_at),
         },
     }
+
+
+def _placed(address: dict[str, Any], *, address_id: int) -> dict[str, Any]:
+    """An address as QuickBooks shows it: with its own Id, and geocoded ("INVALID" where
+    QuickBooks could not place it, as in Intuit's Customer samples). The sandbox places
+    nothing; a customer's billing and shipping addresses are numbered 2n and 2n + 1, so
+    each Id is the company's own and stays through edits."""
+    return {"Lat": "INVALID", "Long": "INVALID", **address, "Id": str(address_id)}
 
 
 def deleted_json(customer: Customer) -> dict[str, Any]:

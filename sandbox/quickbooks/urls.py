@@ -16,7 +16,8 @@ urlpatterns = [
     path(f"{API}reports/<str:name>", api.report, name="report"),
     path(f"{API}companyinfo/<str:company_id>", api.company_info, name="companyinfo"),
     path(f"{API}<str:entity>/<str:entity_id>", api.read_entity, name="read-entity"),
-    # The Customers page.
+    # The Customers page; a customer's page under QuickBooks Online's own address too.
+    path("app/customerdetail", pages.customer_detail, name="customer-detail"),
     path("qbo/customers/", pages.customer_list, name="customers"),
     path("qbo/customers/new/", pages.customer_new, name="customer-new"),
     path("qbo/customers/<str:customer_id>/", pages.customer_edit, name="customer"),
@@ -35,6 +36,12 @@ urlpatterns = [
         name="control-customer-types",
     ),
     path(f"{CONTROL}/<str:customer_id>/sales", control_sales.customer_sales),
+    path("_sandbox/quickbooks/<str:realm_id>/sales", control_sales.sales_without_customer),
+    path(
+        "_sandbox/quickbooks/<str:realm_id>/preferences",
+        control_sales.preferences,
+        name="control-preferences",
+    ),
     path(f"{TRANSACTIONS}/pay", control_sales.pay),
     path(f"{TRANSACTIONS}/void", control_sales.void),
     path(f"{TRANSACTIONS}/delete", control_sales.delete),

@@ -16,6 +16,7 @@ SYNC_TIMEOUT = 60.0
 # The Constant Contact account's lists before the journey; the app is told to use LIST.
 LIST = "Customers"
 SEEDED_LISTS = ("Newsletter", LIST)
+WIDTHS = (1280, 375)  # a desktop and a phone
 
 
 class Camera:
@@ -28,6 +29,14 @@ class Camera:
     def __call__(self, page: Page, step: str) -> None:
         self.count += 1
         page.screenshot(path=self.folder / f"{self.count:02d}-{step}.png", full_page=True)
+
+    def widths(self, page: Page, step: str) -> None:
+        """The page as a desktop (1280 px) and a phone (375 px) show it: two screenshots."""
+        desktop = page.viewport_size or {"width": 1280, "height": 860}
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": desktop["height"]})
+            self(page, f"{step}-{width}")
+        page.set_viewport_size(desktop)
 
     def section(self, part: Locator, step: str) -> Path:
         """One part of a page alone (for the README); the answer is the file."""

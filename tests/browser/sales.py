@@ -154,8 +154,9 @@ def expect_sales_line(page: Page, world: World, *, contacts: int) -> None:
 def expect_customer_figures(
     page: Page, camera: Camera, *, name: str, figures: dict[str, str]
 ) -> None:
-    """From the status page's sales line, the sales page: one customer found by name and
-    the figures Constant Contact was sent (confirmed, or on their way)."""
+    """From the status page's sales line, the sales page: one customer found by name, one
+    row; its name opens the detail: each figure Constant Contact was sent (confirmed, or on
+    its way)."""
     page.locator('[data-field="sales"]').get_by_role(
         "link", name="See each customer's figures"
     ).click()
@@ -164,7 +165,13 @@ def expect_customer_figures(
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("1 customer.", exact=True)).to_be_visible()
     row = page.locator("table.sales tbody tr")
-    expect(row).to_contain_text(name)
-    for line in figure_lines(figures):
-        expect(row).to_contain_text(line)
+    expect(row).to_have_count(1)
     camera(page, "sales-page")
+    row.get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", name=re.compile(re.escape(name)))).to_be_visible()
+    for label, value in figures.items():
+        line = page.locator("table.sales-detail tr").filter(
+            has=page.get_by_role("cell", name=label, exact=True)
+        )
+        expect(line).to_contain_text(value)
+    camera(page, "sales-customer")

@@ -204,3 +204,36 @@ def test_revoke_raises_only_constant_contact_errors(mocked, answer, error):
 
     with pytest.raises(error):
         oauth.revoke(token="r1")
+
+
+# The deployment's preflight (ccsync/ops/preflight.py; against the sandbox in
+# tests/ops/test_preflight.py).
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "refusal"),
+    [(400, "invalid_grant", "invalid_grant"), (401, "invalid_client", "invalid_client")],
+)
+def test_client_credentials_refusal_names_the_error(mocked, status, error, refusal):
+    mocked.post(f"{AUTHZ}/token", status=status, json={"error": error, "error_description": "x"})
+
+    assert oauth.client_credentials_refusal() == refusal
+    (call,) = mocked.calls
+    assert basic(call) == "cc-client:cc-secret"
+    sent = form(call)
+    assert sent["code"].startswith("preflight-") and len(sent["code_verifier"]) == 64
+    assert sent["redirect_uri"] == "https://app.test/auth/constantcontact/callback/"
+
+
+def test_client_credentials_refusal_when_constant_contact_cannot_say(mocked):
+    mocked.post(f"{AUTHZ}/token", status=503, json={"error_key": "unavailable"})
+
+    with pytest.raises(TransientError):
+        oauth.client_credentials_refusal()
+
+
+def test_client_credentials_refusal_never_takes_tokens(mocked):
+    mocked.post(f"{AUTHZ}/token", json=token_answer())
+
+    with pytest.raises(ConstantContactError, match="accepted an authorization code"):
+        oauth.client_credentials_refusal()

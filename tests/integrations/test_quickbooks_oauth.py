@@ -309,3 +309,81 @@ def test_user_info_rejected(intuit):
 
     with pytest.raises(Unauthorized):
         oauth.user_info(access_token="qb-access")
+
+
+# The deployment's preflight (ccsync/ops/preflight.py; against the sandbox in
+# tests/ops/test_preflight.py).
+
+
+@pytest.mark.parametrize(
+    ("environment", "url"),
+    [
+        ("production", "https://developer.intuit.com/.well-known/openid_configuration/"),
+        ("Sandbox", "https://developer.intuit.com/.well-known/openid_sandbox_configuration/"),
+        (DISCOVERY_URL, DISCOVERY_URL),
+    ],
+)
+def test_discovery_url_as_intuit_oauth_resolves_it(settings, environment, url):
+    settings.INTUIT_ENVIRONMENT = environment
+    assert oauth.discovery_url() == url
+
+
+def test_fetch_json_fetches_afresh_with_the_timeout(intuit):
+    oauth.fetch_json(url=DISCOVERY_URL, what="discovery document")
+    document = oauth.fetch_json(url=DISCOVERY_URL, what="discovery document")
+
+    assert document == DISCOVERY
+    assert [call.request.req_kwargs["timeout"] for call in intuit.calls] == [(2.0, 9.0)] * 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        ({"status": 503}, TransientError, "Intuit JWKS answered 503"),
+        ({"status": 404}, QuickBooksError, "Intuit JWKS answered 404"),
+        ({"body": requests.ConnectTimeout()}, TransientError, "Intuit JWKS: ConnectTimeout"),
+        ({"body": "<html>"}, QuickBooksError, "Intuit JWKS: not a JSON object"),
+    ],
+)
+def test_fetch_json_failures(mocked, answer, error, message):
+    mocked.get(JWKS_URL, **answer)
+
+    with pytest.raises(error) as raised:
+        oauth.fetch_json(url=JWKS_URL, what="JWKS")
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "refusal"),
+    [
+        (400, {"error": "invalid_grant"}, "invalid_grant"),
+        (401, {"error": "invalid_client"}, "invalid_client"),
+        (400, {"error": "invalid_request"}, "invalid_request"),
+        (403, None, "HTTP 403"),
+    ],
+)
+def test_client_credentials_refusal_names_the_error(intuit, status, body, refusal):
+    intuit.post(TOKEN_URL, status=status, json=body)
+
+    assert oauth.client_credentials_refusal() == refusal
+    (exchange,) = [call for call in intuit.calls if call.request.url == TOKEN_URL]
+    sent = parse_qs(exchange.request.body)
+    assert sent["grant_type"] == ["authorization_code"]
+    assert sent["code"][0].startswith("preflight-")
+    assert sent["redirect_uri"] == ["https://app.test/auth/intuit/callback/"]
+    assert exchange.request.headers["Authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize(("status", "error"), [(503, TransientError), (429, Throttled)])
+def test_client_credentials_refusal_when_intuit_cannot_say(intuit, status, error):
+    intuit.post(TOKEN_URL, status=status, json={"error": "temporarily_unavailable"})
+
+    with pytest.raises(error):
+        oauth.client_credentials_refusal()
+
+
+def test_client_credentials_refusal_never_takes_tokens(intuit):
+    intuit.post(TOKEN_URL, json={"access_token": "a", "refresh_token": "r"})
+
+    with pytest.raises(QuickBooksError, match="accepted an authorization code it never issued"):
+        oauth.client_credentials_refusal()

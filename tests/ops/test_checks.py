@@ -30,6 +30,8 @@ def production(settings):
         "https://ccsync.example.com/auth/constantcontact/callback/"
     )
     settings.QUICKBOOKS_API_BASE = "https://quickbooks.api.intuit.com"
+    settings.QUICKBOOKS_APP_BASE = "https://app.qbo.intuit.com"
+    settings.SUPPORT_EMAIL = "help@ccsync.example.com"
     settings.CONSTANTCONTACT_AUTHORIZE_URL = "https://authz.constantcontact.com/oauth2/authorize"
     settings.CONSTANTCONTACT_TOKEN_URL = "https://authz.constantcontact.com/oauth2/token"
     settings.CONSTANTCONTACT_REVOKE_URL = "https://authz.constantcontact.com/oauth2/revoke"
@@ -80,6 +82,7 @@ def test_intuits_own_developer_sandbox_and_an_https_discovery_url_are_allowed(pr
         ),
         ("INTUIT_ENVIRONMENT", "staging", "ops.E005"),
         ("QUICKBOOKS_API_BASE", f"{SANDBOX}/quickbooks", "ops.E005"),
+        ("QUICKBOOKS_APP_BASE", SANDBOX, "ops.E005"),
         ("CONSTANTCONTACT_AUTHORIZE_URL", f"{SANDBOX}/cc/oauth2/default/v1/authorize", "ops.E005"),
         ("CONSTANTCONTACT_TOKEN_URL", f"{SANDBOX}/cc/oauth2/default/v1/token", "ops.E005"),
         ("CONSTANTCONTACT_REVOKE_URL", f"{SANDBOX}/cc/oauth2/default/v1/revoke", "ops.E005"),
@@ -93,6 +96,12 @@ def test_intuits_own_developer_sandbox_and_an_https_discovery_url_are_allowed(pr
 def test_production_refuses(production, name, value, error):
     setattr(production, name, value)
     assert errors(production) == {error}
+
+
+def test_production_warns_when_help_gives_no_support_address(production):
+    production.SUPPORT_EMAIL = ""
+    assert [m.id for m in production_settings()] == ["ops.W009"]
+    assert errors(production) == set()
 
 
 def test_with_debug_on_missing_keys_are_warnings_and_http_is_allowed(production):

@@ -89,7 +89,7 @@ def test_the_first_sync_sends_the_figures_in_the_same_imports(shop):
     fields = company.fields_and_tags()["custom_fields"]
     assert sorted(f["label"] for f in fields) == sorted(fact.label for fact in FACTS)
     # Calls: the set-up (1 list of fields + 9 created) once; the sync itself as without
-    # sales data (unsubscribes, 1 import, 1 confirmation). QuickBooks: 4 reports + types.
+    # sales data (unsubscribes, 1 import, 1 confirmation). QuickBooks: 5 reports + types.
     assert run.constantcontact_calls == 10 + 3
     assert company.tenant.sales_state.figures_read_at is not None
 
@@ -137,6 +137,48 @@ def test_a_deleted_transaction_rereads_everyone_and_sends_only_who_changed(shop)
     assert run.state == Run.State.COMPLETED, run.error
     assert run.synced == 1 and run.constantcontact_calls == 1
     assert company.custom_fields("ann@example.com")[TOTAL] == "100.00"
+
+
+def test_a_receipt_for_no_customer_rereads_no_one(shop):
+    """CustomerRef is optional on a SalesReceipt and a RefundReceipt (Intuit's entity
+    references): such a sale is nobody's figures, never taken for a deleted transaction
+    (which would read everyone's again)."""
+    company = shop(**SALES_ON)
+    company.run()
+    answer = requests.post(
+        f"{company.sandbox.url}/_sandbox/quickbooks/{company.realm_id}/sales",
+        json={"entity": "RefundReceipt", "amount": "9.00"},
+        timeout=30,
+    )
+    refund = answer.json()["RefundReceipt"]
+    assert company.webhook(("created", refund["Id"], "refundreceipt")) == 200
+    run = company.sync_changes()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.quickbooks_calls == 1  # whose it is (nobody's): no report read
+    assert (run.synced, run.constantcontact_calls) == (0, 0)
+
+
+def test_reports_that_cannot_be_read_leave_the_figures_and_the_contacts_sync(shop, knobs):
+    company = shop(**SALES_ON)
+    # Every transaction list cut short, even a day's: QuickBooks' reports cannot be read.
+    knobs(quickbooks_report_max_cells=1)
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.synced == 3
+    assert TOTAL not in company.custom_fields("ann@example.com")
+    choice = SalesData.objects.get(tenant=company.tenant)
+    assert choice.problem.startswith("QuickBooks Online's reports could not be read")
+    assert choice.refreshed_at is None
+    assert selectors.open_run(tenant=company.tenant) is None  # no full check at once
+
+    knobs(quickbooks_report_max_cells=400_000)
+    ann = company.customer_id("Ann Lee")
+    company.change(ann, FamilyName="Lee-Smith")
+    company.webhook(("updated", ann))
+    run = company.sync_changes()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert company.custom_fields("ann@example.com")[TOTAL] == "150.50"
+    assert SalesData.objects.get(tenant=company.tenant).problem == ""
 
 
 def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
@@ -296,7 +338,10 @@ def test_the_pages_show_the_section_the_line_and_each_customers_figures(shop):
     assert "3 contacts carry it" in status
     found = client.get("/sync/sales/", {"q": "Ann"}).content.decode()
     assert "Ann Lee" in found and "Bo Li" not in found
-    assert "QuickBooks: total sales: <strong>150.50</strong>" in found
+    assert 'data-fact="total_sales">150.50</td>' in found
+    detail = client.get(f"/sync/sales/{company.customer_id('Ann Lee')}/").content.decode()
+    assert '<td data-label="Figure">QuickBooks: total sales</td>' in detail
+    assert "<strong>150.50</strong>" in detail
 
 
 def test_settings_refuse_a_tag_without_a_name_and_change_nothing(shop):

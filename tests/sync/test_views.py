@@ -1,4 +1,5 @@
-"""The status panel, its JSON, its buttons and the CSV of customers not in the list."""
+"""The status panel, its JSON, its buttons and the CSV of customers not in the list, against
+the sandbox: numbers that never go backwards, recent syncs that say what they sent."""
 
 import csv
 import io
@@ -28,14 +29,15 @@ def test_status_page_shows_the_panel(company):
     assert "No email address" in page and "No valid email address" in page
     assert "First sync: Completed" in page
     assert "Download as CSV" in page
-    assert "/static/sync/panel.js" in page
+    assert "/static/web/panel.js" in page
 
 
 def test_status_json(company):
     status = company.journey.client.get("/sync/status.json").json()
-    assert status["counts"]["synced"] == 2 and status["counts"]["skipped"] == 2
+    assert status["counts"]["in_list"] == 2 and status["counts"]["not_in_list"] == 2
     assert status["run"]["state"] == "completed" and status["run"]["percent"] == 100
-    assert {r["reason"] for r in status["reasons"]} == {"no_email", "invalid_email"}
+    assert [r["reason"] for r in status["reasons"]] == ["no_email", "invalid_email"]
+    assert [n["reason"] for n in status["notes"]] == ["several"]
     assert status["history"][0]["kind"] == "first"
 
 
@@ -45,9 +47,11 @@ def test_csv_lists_every_customer_not_in_the_list_and_why(company):
     rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
     assert rows[0][:2] == ["QuickBooks customer id", "Name"]
     by_name = {row[1]: row for row in rows[1:]}
-    # Several is in the list by one of its addresses: the other is not.
+    # Several is in the list by one of its addresses (the other is not): its row says so.
     assert set(by_name) == {"No Email", "'=Formula Fred", "Several"}  # no formula injection
-    assert by_name["No Email"][4] == "No email address"
+    assert by_name["No Email"][3:5] == ["Not synced", "No email address"]
+    assert by_name["No Email"][6].startswith("Add an email address")
+    assert by_name["Several"][3] == "Synced"
     assert by_name["'=Formula Fred"][2] == "not-an-email"  # as QuickBooks holds it
 
 
@@ -65,7 +69,7 @@ def test_a_customer_with_several_addresses_is_told_so(install):
     assert run.constantcontact_calls == 3  # unsubscribes, the import, its confirmation
     answer = company.journey.client.get("/sync/customers.csv")
     rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
-    by_name = {row[1]: row[2:] for row in rows[1:]}
+    by_name = {row[1]: row[2:6] for row in rows[1:]}
     assert by_name["Ann Again"] == [
         "ann@example.com",
         "Not synced",
@@ -89,10 +93,12 @@ def test_a_customer_with_several_addresses_is_told_so(install):
     assert "Ann Lee" not in by_name
 
     status = company.journey.client.get("/status/").content.decode()
-    assert "In the list with the first valid of several addresses (the others are not): 1" in status
-    assert "left out: cy.home@example.org" in status and "di@@example" in status
+    assert "In the list with the first valid of several addresses: 1." in status
+    assert "di@@example" in status
+    notes = company.journey.client.get("/sync/customers/notes/").content.decode()
+    assert "left out: cy.home@example.org" in notes
     # A left-out address finds its customer.
-    found = company.journey.client.get("/sync/customers/", {"q": "cy.home@"}).content.decode()
+    found = company.journey.client.get("/sync/customers/notes/", {"q": "cy.home@"}).content.decode()
     assert "Cy Two" in found and "left out: cy.home@example.org" in found
     assert "1 customer." in found
 
@@ -145,12 +151,11 @@ def test_the_panel_waits_before_the_first_sync_has_read_anything(install):
     assert "None yet" not in page and ">No change since the first sync<" in page
 
 
-def test_the_panel_says_what_awaits_confirmation_and_how_fresh_unsubscribes_are(
-    company,
-):
-    ann = company.customer_id("Ann Lee")
-    company.change(ann, FamilyName="Lee-Smith")
-    company.webhook(("updated", ann))
+def test_the_panel_says_what_awaits_confirmation_and_how_fresh_unsubscribes_are(install):
+    company = install(person("Ann Lee", "ann@example.com"))
+    company.run()
+    company.add(person("Bo Li", "bo@example.com"))
+    company.webhook(("created", company.customer_id("Bo Li")))
     company.sync_changes(confirm=False)  # sent; Constant Contact asked later, with others
     page = company.journey.client.get("/status/").content.decode()
     assert (
@@ -159,4 +164,36 @@ def test_the_panel_says_what_awaits_confirmation_and_how_fresh_unsubscribes_are(
     assert "unsubscribes, at most 4 hours old (a day on the busiest days" in page
     assert company.journey.client.get("/sync/status.json").json()["counts"]["sent"] == 1
     company.confirm()
-    assert company.journey.client.get("/sync/status.json").json()["counts"]["sent"] == 0
+    counts = company.journey.client.get("/sync/status.json").json()["counts"]
+    assert counts["sent"] == 0 and counts["in_list"] == 2
+
+
+def test_editing_a_synced_customer_never_takes_it_out_of_the_list(company):
+    """The update waits hours for Constant Contact's confirmation; the customer's contact
+    is in the list all along, so the number stays (the issue's 231 that became 230)."""
+    client = company.journey.client
+    before = client.get("/sync/status.json").json()["counts"]
+    ann = company.customer_id("Ann Lee")
+    company.change(ann, FamilyName="Lee-Smith")
+    company.webhook(("updated", ann))
+    run = company.sync_changes(confirm=False)
+    assert run.constantcontact_calls == 1  # the import: the pages add no call
+    during = client.get("/sync/status.json").json()
+    assert during["counts"]["in_list"] == before["in_list"] == 2
+    assert during["counts"]["sent"] == 0 and during["counts"]["updating"] == 1
+    # Recent syncs: the run sent one contact, still waiting for its confirmation.
+    assert during["history"][0]["sent"] == 1 and during["history"][0]["unconfirmed"] == 1
+    page = client.get("/status/").content.decode()
+    assert 'data-count="updating">1</span> with an update on its way' in page
+    assert "(1 waiting for Constant Contact to confirm)" in page
+    company.confirm()
+    after = client.get("/sync/status.json").json()
+    assert after["counts"]["in_list"] == 2 and after["counts"]["updating"] == 0
+    assert after["history"][0]["sent"] == 1 and after["history"][0]["unconfirmed"] == 0
+
+
+def test_each_customer_not_in_the_list_links_to_its_page_in_quickbooks(company, sandbox):
+    page = company.journey.client.get("/sync/customers/").content.decode()
+    nobody = company.customer_id("No Email")
+    assert f'href="{sandbox.url}/app/customerdetail?nameId={nobody}"' in page
+    assert 'href="/help/#no-email"' in page

@@ -17,7 +17,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from ccsync.sync.models import Run, WebhookEvent
-from ccsync.sync.views import quickbooks_webhook
+from ccsync.web.webhooks import quickbooks_webhook
 from tests.sandbox.quickbooks import conftest as quickbooks
 from tests.sandbox.quickbooks.conftest import Receiver
 from tests.sync.conftest import cloud_events, person, sign

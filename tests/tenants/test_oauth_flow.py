@@ -9,7 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
-from tenants.views import oauth
+from ccsync.web import oauth
 
 
 class Refused(Exception):

@@ -3,6 +3,7 @@ through its pages as a person would, with requests-oauthlib as the app would."""
 
 import re
 
+import pytest
 import requests
 from oauthlib.oauth2 import InvalidGrantError
 from requests.auth import HTTPBasicAuth
@@ -154,6 +155,39 @@ def test_wrong_verifier_is_invalid_grant(sandbox, cc_account):
     )
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_grant" and answer.json()["error_description"]
+
+
+@pytest.mark.parametrize(
+    ("client_id", "client_secret", "status", "error"),
+    [
+        ("sandbox-cc-client", "sandbox-cc-secret", 400, "invalid_grant"),
+        ("sandbox-cc-client", "not-the-secret", 401, "invalid_client"),
+        ("nobody", "sandbox-cc-secret", 401, "invalid_client"),
+    ],
+)
+def test_a_code_never_issued_tells_good_client_credentials_from_bad(
+    sandbox, client_id, client_secret, status, error
+):
+    """What a deployment's preflight relies on: token requests authenticate the client
+    with HTTP Basic (client_id:client_secret, Constant Contact's Authorization Code Flow,
+    step 4), and the server authenticates the client before it looks at the grant (RFC
+    6749 5.2: invalid_client, 401 with WWW-Authenticate for HTTP Basic; invalid_grant, 400,
+    for a code it never issued). https://developer.constantcontact.com/api_guide/
+    server_flow.html, https://datatracker.ietf.org/doc/html/rfc6749#section-5.2"""
+    assert (sandbox.cc_client_id, sandbox.cc_client_secret) == (
+        "sandbox-cc-client",
+        "sandbox-cc-secret",
+    )
+    answer = _token_call(
+        sandbox,
+        auth=HTTPBasicAuth(client_id, client_secret),
+        grant_type="authorization_code",
+        code="never-issued",
+        redirect_uri=REDIRECT_URI,
+        code_verifier="v" * 64,
+    )
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
+    assert answer.headers.get("WWW-Authenticate", "").startswith("Basic") == (status == 401)
 
 
 def test_code_works_once(sandbox, cc_account):

@@ -133,6 +133,44 @@ def test_token_endpoint_needs_client_authentication(sandbox, seed_identity, auth
     assert auth.access_token
 
 
+@pytest.mark.parametrize(
+    ("client_id", "client_secret", "status", "error"),
+    [
+        ("sandbox-intuit-client", "sandbox-intuit-secret", 400, "invalid_grant"),
+        ("sandbox-intuit-client", "not-the-secret", 401, "invalid_client"),
+        ("nobody", "sandbox-intuit-secret", 401, "invalid_client"),
+    ],
+)
+def test_a_code_never_issued_tells_good_client_credentials_from_bad(
+    sandbox, client_id, client_secret, status, error
+):
+    """What a deployment's preflight relies on: the token endpoint authenticates the client
+    before it looks at the grant (RFC 6749 5.2: invalid_client, 401 with WWW-Authenticate
+    when the client used HTTP Basic; invalid_grant, 400, for a code it never issued). Intuit
+    answers exactly {"error":"invalid_client"} 401 for bad keys (intuit/oauth-rubyclient
+    issue 14) and {"error":"invalid_grant"} 400 for a code or refresh token it does not
+    know (intuit/oauth-jsclient issues 77 and 128). https://datatracker.ietf.org/doc/html/
+    rfc6749#section-5.2, https://developer.intuit.com/app/developer/qbo/docs/develop/
+    authentication-and-authorization/oauth-2.0"""
+    assert (sandbox.intuit_client_id, sandbox.intuit_client_secret) == (
+        "sandbox-intuit-client",
+        "sandbox-intuit-secret",
+    )
+    answer = requests.post(
+        f"{sandbox.url}/intuit/oauth2/v1/tokens/bearer",
+        data={
+            "grant_type": "authorization_code",
+            "code": "AB11never-issued",
+            "redirect_uri": REDIRECT_URI,
+        },
+        auth=(client_id, client_secret),
+        headers={"Accept": "application/json"},
+        timeout=10,
+    )
+    assert (answer.status_code, answer.json()) == (status, {"error": error})
+    assert answer.headers.get("WWW-Authenticate", "").startswith("Basic") == (status == 401)
+
+
 def test_unsupported_grant_type(sandbox):
     answer = requests.post(
         f"{sandbox.url}/intuit/oauth2/v1/tokens/bearer",

@@ -80,7 +80,10 @@ def test_my_apps_lists_the_connected_app_and_disconnect_revokes(sandbox, connect
     my_apps = Page(browser.get("/qbo/apps/myapps/").text)
     assert my_apps.link("Launch") == app["launch_url"]
     assert my_apps.link("Settings") == app["settings_url"]
-    assert my_apps.link("Support")
+    # The user guide's My Apps card: "Launch Settings Support Disconnect"; the app's
+    # Support opens its Help page.
+    assert my_apps.link("Support") == app["support_url"]
+    assert app["support_url"].endswith("/help/")
 
     confirm = browser.get(my_apps.link("Disconnect"))
     assert "Are you sure you want to disconnect your data from Constant Contact?" in confirm.text

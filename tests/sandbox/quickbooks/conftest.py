@@ -79,6 +79,46 @@ class Company:
         assert answer.json() == {"created": count}, answer.text
 
 
+def sell(company: "Company", customer_id: str | None, **body: Any) -> dict:
+    """A sale for the customer (None: a receipt for no customer)."""
+    path = f"customers/{customer_id}/sales" if customer_id else "sales"
+    answer = requests.post(f"{company.control}/{path}", json=body, timeout=30)
+    assert answer.status_code == 201, answer.text
+    ((entity, row),) = answer.json().items()
+    return row
+
+
+def act(company, transaction_id: str, action: str, **body) -> requests.Response:
+    return requests.post(
+        f"{company.control}/transactions/{transaction_id}/{action}", json=body, timeout=30
+    )
+
+
+def customer(company, customer_id: str) -> dict:
+    return company.get(f"customer/{customer_id}").json()["Customer"]
+
+
+def report(company, name: str, **params) -> dict:
+    answer = company.get(f"reports/{name}", **params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def prefer(company: "Company", **preferences: Any) -> dict:
+    """Set the company's preferences (MultiCurrencyEnabled, HomeCurrency, Language)."""
+    answer = requests.post(f"{company.control}/preferences", json=preferences, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+@pytest.fixture
+def shop(company, unthrottled):
+    """A parent with a job, and a customer with nothing."""
+    parent, other = company.create([{"DisplayName": "Parent Co"}, {"DisplayName": "Nobody"}])
+    job = company.create({"DisplayName": "Kitchen", "ParentRef": {"value": parent["Id"]}})
+    return company, parent["Id"], job["Id"], other["Id"]
+
+
 @pytest.fixture
 def connect_company(sandbox, seed_identity, auth_client) -> Callable[[], Company]:
     """Make a fresh company and connect it to the app through Intuit's authorize pages."""

@@ -41,8 +41,14 @@ def test_add_edit_and_sub_customer(sandbox, company, signed_in, receiver):
     assert saved.status_code == 302
     renee = by_name(company)["Renée Dupont"]
     assert renee["PrimaryEmailAddr"] == {"Address": "renee@example.com, billing@example.com"}
-    assert renee["BillAddr"] == {"Line1": "1 Rue de Paris", "City": "Bayshore"}
-    assert renee["ShipAddr"] == {"City": "Oakland"}
+    placed = {"Lat": "INVALID", "Long": "INVALID"}  # as QuickBooks shows an address unplaced
+    assert renee["BillAddr"] == {
+        "Line1": "1 Rue de Paris",
+        "City": "Bayshore",
+        "Id": str(2 * int(renee["Id"])),
+        **placed,
+    }
+    assert renee["ShipAddr"] == {"City": "Oakland", "Id": str(2 * int(renee["Id"]) + 1), **placed}
 
     listing = signed_in.get("/qbo/customers/")
     assert "Renée Dupont" in listing.text and "Crème Brûlée Bakery" in listing.text
@@ -102,6 +108,31 @@ def test_deactivate_merge_and_delete(sandbox, company, signed_in, receiver):
         ("qbo.customer.deleted.v1", gone["Id"]),
     ]
     assert events[2]["data"] == {"deletedid": away["Id"]}
+
+
+def test_a_customers_page_under_quickbooks_onlines_own_address(sandbox, company, signed_in):
+    """QuickBooks Online shows a customer's page at /app/customerdetail?nameId=<Customer.Id>
+    of app.qbo.intuit.com (app.sandbox.qbo.intuit.com for Intuit's sandbox companies), in
+    the company open in the browser. Intuit publishes no deep-link reference: this is the
+    address QuickBooks Online's own address bar shows on a customer's page, the one public
+    integrations link to (GitHub code search: "app.qbo.intuit.com/app/customerdetail?nameId=").
+    The app links each customer not in the list there (QUICKBOOKS_APP_BASE)."""
+    mine = company.create({"DisplayName": "Fix Me"})
+    answer = signed_in.get(
+        "/app/customerdetail", params={"nameId": mine["Id"]}, allow_redirects=False
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"/qbo/customers/{mine['Id']}/"
+    assert "Fix Me" in signed_in.follow(answer).text
+    assert signed_in.get("/app/customerdetail", params={"nameId": "999999"}).status_code == 404
+    signed_out = requests.get(
+        f"{sandbox.url}/app/customerdetail",
+        params={"nameId": mine["Id"]},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert signed_out.status_code == 302  # QuickBooks' sign-in first, then the customer
+    assert signed_out.headers["Location"].startswith("/qbo/?next=%2Fapp%2Fcustomerdetail")
 
 
 def test_page_changes_need_csrf_and_stay_in_the_company(sandbox, company, connect_company):
