@@ -7,8 +7,9 @@ when it read the figures.
 Invariants:
 - The fields and the tag's id are those of the account `account_id`: met in another
   account (Constant Contact connected to another one), they are set up anew there.
-- A field Constant Contact refused values for leaves `fields` until it is set up again,
-  and `problem` says so; `problem` is empty when everything chosen is sent.
+- A field Constant Contact refused values for leaves `fields` until it is set up again.
+  `problem` says, for the person, what of the choice is not sent or not read (a field
+  not set up or refused, QuickBooks' reports unreadable); empty when all of it is.
 - A tag of another name is set up anew: its id, and any tagging under way, forgotten.
 - A tagging of the whole list is under way exactly when `tagging_activity_id` is set, and
   `tagging_upto` says which synced contacts it covers.

@@ -166,9 +166,9 @@ def test_reports_that_cannot_be_read_leave_the_figures_and_the_contacts_sync(sho
     assert run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3
     assert TOTAL not in company.custom_fields("ann@example.com")
-    choice = SalesData.objects.get(tenant=company.tenant)
-    assert choice.problem.startswith("QuickBooks Online's reports could not be read")
-    assert choice.refreshed_at is None
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    assert state.problem.startswith("QuickBooks Online's reports could not be read")
+    assert state.figures_read_at is None
     assert selectors.open_run(tenant=company.tenant) is None  # no full check at once
 
     knobs(quickbooks_report_max_cells=400_000)
@@ -178,7 +178,7 @@ def test_reports_that_cannot_be_read_leave_the_figures_and_the_contacts_sync(sho
     run = company.sync_changes()
     assert run.state == Run.State.COMPLETED, run.error
     assert company.custom_fields("ann@example.com")[TOTAL] == "150.50"
-    assert SalesData.objects.get(tenant=company.tenant).problem == ""
+    assert SalesDataState.objects.get(tenant=company.tenant).problem == ""
 
 
 def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
