@@ -11,7 +11,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from ccsync.sync import selectors
+from ccsync.sync import sales_selectors, selectors
 from ccsync.sync.models import CustomerRecord
 from ccsync.web.access import TenantRequest, tenant_required
 
@@ -52,14 +52,14 @@ def _listing(request: TenantRequest, *, notes: bool) -> HttpResponse:
 @tenant_required
 def sales(request: TenantRequest) -> HttpResponse:
     """Sales data: each customer's figures as Constant Contact holds them, searchable."""
-    setup = selectors.sales_setup(tenant=request.tenant)
+    setup = sales_selectors.sales_setup(tenant=request.tenant)
     return _search_page(
         request,
         "status/sales.html",
-        selectors.customer_figures,
-        lambda record: selectors.figures_row(record, setup=setup),
+        sales_selectors.customer_figures,
+        lambda record: sales_selectors.figures_row(record, setup=setup),
         sales=selectors.sales_status(tenant=request.tenant),
-        columns=selectors.figure_columns(setup),
+        columns=sales_selectors.figure_columns(setup),
     )
 
 
@@ -70,8 +70,8 @@ def sales_customer(request: TenantRequest, customer_id: str) -> HttpResponse:
     record = get_object_or_404(
         CustomerRecord, tenant=request.tenant, customer_id=customer_id, deleted=False
     )
-    setup = selectors.sales_setup(tenant=request.tenant)
-    row = selectors.figures_row(record, setup=setup)
+    setup = sales_selectors.sales_setup(tenant=request.tenant)
+    row = sales_selectors.figures_row(record, setup=setup)
     return render(request, "status/sales_customer.html", {"tenant": request.tenant, "row": row})
 
 
