@@ -128,9 +128,18 @@ class QuickBooksConnection(Connection):
     tenant = models.OneToOneField(
         Tenant, on_delete=models.CASCADE, related_name="quickbooks_connection"
     )
+    # When Intuit ends the grant for good (five years after its consent), as Intuit's token
+    # answer said; reconnecting gives a new grant and a new date. Null: not said.
+    hard_expires_at = models.DateTimeField(null=True, blank=True)
+    # The hard_expires_at its people were warned of (one warning per grant).
+    expiry_warned_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "QuickBooks connection"
+
+    def forget_tokens(self) -> None:
+        super().forget_tokens()
+        self.hard_expires_at = None
 
 
 class ConstantContactConnection(Connection):

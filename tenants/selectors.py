@@ -1,8 +1,11 @@
 """Reads about tenants, scoped to the people allowed to see them."""
 
+from datetime import datetime
+
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from tenants.clients import constantcontact_client
 from tenants.models import (
@@ -13,6 +16,7 @@ from tenants.models import (
     Tenant,
     User,
 )
+from tenants.tokens import EXPIRY_WARNING
 
 # Constant Contact allows 10,000 calls a day for the whole app: list reads are cached and
 # the Settings page's refresh button asks again.
@@ -40,6 +44,22 @@ def quickbooks_connection(*, tenant: Tenant) -> QuickBooksConnection | None:
 
 def constantcontact_connection(*, tenant: Tenant) -> ConstantContactConnection | None:
     return ConstantContactConnection.objects.filter(tenant=tenant).first()
+
+
+def quickbooks_expiring(*, tenant: Tenant) -> datetime | None:
+    """When Intuit ends the company's QuickBooks grant, if that is within EXPIRY_WARNING
+    and the company is connected: the reconnect banner's date."""
+    if not tenant.is_connected:
+        return None
+    return (
+        QuickBooksConnection.objects.filter(
+            tenant=tenant,
+            state=QuickBooksConnection.State.CONNECTED,
+            hard_expires_at__lte=timezone.now() + EXPIRY_WARNING,
+        )
+        .values_list("hard_expires_at", flat=True)
+        .first()
+    )
 
 
 def current_list(*, tenant: Tenant) -> ListSelection | None:

@@ -146,7 +146,8 @@ def install(
         tenant=tenant
     )
     mended = connection.is_broken
-    store_quickbooks_tokens(connection, tokens)
+    store_quickbooks_tokens(connection, tokens, new_grant=True)
+    connection.expiry_warned_for = None
     connection.state = QuickBooksConnection.State.CONNECTED
     connection.reason = ""
     connection.connected_at = now

@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="tenants.refresh_tokens_all", **RELIABLE)
 def refresh_tokens_all() -> None:
     tokens.refresh_expiring_tokens()
+    tokens.warn_of_expiring_grants()
 
 
 @shared_task(name="tenants.email_connection_broken", bind=True, max_retries=6, **RELIABLE)
@@ -33,3 +34,13 @@ def email_connection_broken(self, tenant_id: int, connection_model: str) -> None
         connection_model,
         sent,
     )
+
+
+@shared_task(name="tenants.email_quickbooks_expiring", bind=True, max_retries=6, **RELIABLE)
+def email_quickbooks_expiring(self, tenant_id: int) -> None:
+    try:
+        sent = notifications.email_quickbooks_expiring(tenant_id=tenant_id)
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("expiry email not sent: tenant=%s cause=%s", tenant_id, type(error).__name__)
+        raise self.retry(countdown=60 * 2**self.request.retries) from None
+    logger.info("expiry email sent: tenant=%s people=%s", tenant_id, sent)

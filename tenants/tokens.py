@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -36,6 +37,8 @@ REFRESH_MARGIN = timedelta(minutes=5)
 CC_REFRESH_TOKEN_LIFETIME = timedelta(days=180)
 # Beat refreshes access tokens expiring within this, every 10 minutes.
 REFRESH_AHEAD = timedelta(minutes=20)
+# A company is asked to reconnect QuickBooks this long before Intuit ends its grant.
+EXPIRY_WARNING = timedelta(days=30)
 
 
 class ConnectionUnavailable(Exception):
@@ -47,12 +50,16 @@ class ConnectionUnavailable(Exception):
 
 
 def store_quickbooks_tokens(
-    connection: QuickBooksConnection, tokens: qb_oauth.QuickBooksTokens
+    connection: QuickBooksConnection, tokens: qb_oauth.QuickBooksTokens, *, new_grant: bool
 ) -> None:
+    """A new grant (an install, a reconnect) replaces the grant's expiry, said or not; a
+    refresh of the same grant keeps the one known when its answer leaves it out."""
     connection.access_token = tokens.access_token
     connection.refresh_token = tokens.refresh_token
     connection.access_expires_at = tokens.access_expires_at
     connection.refresh_expires_at = tokens.refresh_expires_at
+    if new_grant or tokens.hard_expires_at is not None:
+        connection.hard_expires_at = tokens.hard_expires_at
 
 
 def store_constantcontact_tokens(
@@ -156,7 +163,7 @@ class QuickBooksTokenSource(ConnectionTokenSource):
         quickbooks_refused(connection, reason=self.broken_reason)
 
     def _store(self, connection: QuickBooksConnection, tokens: qb_oauth.QuickBooksTokens) -> None:
-        store_quickbooks_tokens(connection, tokens)
+        store_quickbooks_tokens(connection, tokens, new_grant=False)
 
 
 class ConstantContactTokenSource(ConnectionTokenSource):
@@ -231,3 +238,31 @@ def refresh_expiring_tokens() -> None:
             ):
                 # Broken grants are recorded by the token source; passing errors retry later.
                 logger.warning("token refresh failed: tenant=%s", connection.tenant_id)
+
+
+def warn_of_expiring_grants() -> int:
+    """Each company whose QuickBooks grant ends within EXPIRY_WARNING gets its warning (a
+    banner shows meanwhile; tenants.email_quickbooks_expiring emails its people), once per
+    grant: the expiry warned of is claimed by a conditional update, so beat's runs, even
+    two at once, send one. Returns how many companies were warned."""
+    due = (
+        QuickBooksConnection.objects.filter(
+            state=QuickBooksConnection.State.CONNECTED,
+            tenant__state=Tenant.State.CONNECTED,
+            hard_expires_at__lte=timezone.now() + EXPIRY_WARNING,
+        )
+        .exclude(expiry_warned_for=F("hard_expires_at"))
+        .values_list("pk", "tenant_id", "hard_expires_at")
+    )
+    warned = 0
+    for pk, tenant_id, expires_at in due:
+        claimed = (
+            QuickBooksConnection.objects.filter(pk=pk, hard_expires_at=expires_at)
+            .exclude(expiry_warned_for=expires_at)
+            .update(expiry_warned_for=expires_at)
+        )
+        if claimed:
+            warned += 1
+            logger.info("quickbooks grant expiring: tenant=%s on=%s", tenant_id, expires_at)
+            jobs.enqueue("tenants.email_quickbooks_expiring", tenant_id)
+    return warned

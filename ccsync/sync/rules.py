@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from ccsync.base import times
+
 CUSTOMER_CAP = 10_000
 EMAIL_MAX_LENGTH = 50  # contacts_json_import's limit for `email`
 
@@ -96,7 +98,8 @@ def created_at(customer: Mapping[str, Any]) -> datetime:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         return _UNKNOWN_TIME
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    # Out of the range of times kept (ccsync.base.times): no time at all, oldest last.
+    return times.plausible(parsed) or _UNKNOWN_TIME
 
 
 def is_top_level(customer: Mapping[str, Any]) -> bool:

@@ -8,7 +8,13 @@ from django.db.models import QuerySet
 
 from ccsync.sync.mapping import SALES_PREFIX
 from ccsync.sync.models import CustomerRecord, SalesDataState
-from ccsync.sync.selectors import ON_ITS_WAY, matching, quickbooks_customer_url, standing
+from ccsync.sync.selectors import (
+    ON_ITS_WAY,
+    OUTSIDE_TIMES,
+    matching,
+    quickbooks_customer_url,
+    standing,
+)
 from tenants.models import SalesData, Tenant
 from tenants.sales_facts import FACTS
 
@@ -17,7 +23,7 @@ Outcome = CustomerRecord.Outcome
 
 def customer_figures(*, tenant: Tenant, query: str) -> QuerySet[CustomerRecord]:
     """Customers matching `query` (name, email or QuickBooks id), for their figures."""
-    records = CustomerRecord.objects.filter(tenant=tenant, deleted=False)
+    records = CustomerRecord.objects.filter(tenant=tenant, deleted=False).defer(*OUTSIDE_TIMES)
     query = query.strip()
     if query:
         records = records.filter(matching(query))

@@ -45,11 +45,12 @@ class ConstantContactAdapter(oauth.OAuthAdapter[Grant]):
             url=started.url, state=started.state, code_verifier=started.code_verifier
         )
 
-    def restart_url(self) -> str:
+    def restart_url(self, request: HttpRequest) -> str:
         return reverse("constantcontact_connect")
 
     def denied(self, request: HttpRequest) -> HttpResponse:
-        return render(request, "constantcontact/denied.html", {"retry_url": self.restart_url()})
+        retry_url = self.restart_url(request)
+        return render(request, "constantcontact/denied.html", {"retry_url": retry_url})
 
     def provider_error(self, request: HttpRequest) -> HttpResponse:
         return self.denied(request)
@@ -76,7 +77,7 @@ class ConstantContactAdapter(oauth.OAuthAdapter[Grant]):
             title="Constant Contact could not be connected",
             message="Constant Contact did not confirm the connection. Nothing was saved.",
             status=502,
-            action_url=self.restart_url(),
+            action_url=self.restart_url(request),
             action_label="Try again",
         )
 

@@ -1,5 +1,5 @@
-"""Intuit sign-in and QuickBooks consent: Get App Now (/connect/), Launch, the Disconnect
-URL's sign-in, and the callback.
+"""Intuit sign-in and QuickBooks consent: Get App Now (/connect/), the Reconnect URL, Launch,
+the Disconnect URL's sign-in, and the callback.
 
 The flow itself is ccsync.web.oauth; this is its QuickBooks adapter. Only Get App Now
 (and reconnecting) asks for the accounting scope and installs; Launch and the Disconnect
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET
 
 from ccsync.sync import lifecycle
-from ccsync.web import oauth
+from ccsync.web import disconnect, oauth
 from ccsync.web.access import (
     TENANT_SESSION_KEY,
     current_tenant,
@@ -45,7 +44,7 @@ class Intent(StrEnum):
     DISCONNECT = "disconnect"  # the Disconnect URL: which of their companies Intuit revoked
 
 
-# Where each intent starts again.
+# Where each intent starts again: a disconnect never restarts as an install.
 RESTART: dict[str, str] = {
     Intent.CONNECT: "connect",
     Intent.LAUNCH: "launch",
@@ -71,15 +70,23 @@ class QuickBooksAdapter(oauth.OAuthAdapter[SignIn]):
     failures = (UnknownCompany, qb_errors.QuickBooksError, services.InstallError)
 
     def authorization(self, values: Mapping[str, Any]) -> oauth.Authorization:
-        state = oauth.new_state()
-        accounting = values.get("intent") == Intent.CONNECT
-        url = qb_oauth.authorization_url(state=state, accounting=accounting)
+        intent = Intent(values.get("intent", Intent.CONNECT))
+        # The intent leads the state, so that even a callback whose flow is gone (used,
+        # expired, another browser) restarts where it began (_intent).
+        state = f"{intent}.{oauth.new_state()}"
+        url = qb_oauth.authorization_url(state=state, accounting=intent == Intent.CONNECT)
         return oauth.Authorization(url=url, state=state)
 
-    def restart_url(self) -> str:
-        return reverse("connect")
+    def restart_url(self, request: HttpRequest) -> str:
+        return reverse(RESTART[_intent(request)])
 
     def denied(self, request: HttpRequest) -> HttpResponse:
+        if _intent(request) != Intent.CONNECT:
+            return self._refused(
+                request,
+                title="You did not sign in with Intuit",
+                message="Nothing was changed.",
+            )
         return self._not_connected(
             request,
             "You chose not to connect Constant Contact for QuickBooks Online to your "
@@ -111,7 +118,7 @@ class QuickBooksAdapter(oauth.OAuthAdapter[SignIn]):
     def failed(
         self, request: HttpRequest, callback: oauth.Callback, error: Exception
     ) -> HttpResponse:
-        restart = reverse(RESTART.get(callback.values.get("intent", ""), "connect"))
+        restart = self.restart_url(request)
         if isinstance(error, UnknownCompany):
             return self._refused(
                 request,
@@ -162,12 +169,18 @@ class QuickBooksAdapter(oauth.OAuthAdapter[SignIn]):
             request,
             title=title,
             message=message,
-            action_url=self.restart_url(),
+            action_url=self.restart_url(request),
             action_label="Try again",
         )
 
 
 QUICKBOOKS = QuickBooksAdapter()
+
+
+def _intent(request: HttpRequest) -> Intent:
+    """The intent the callback's state names (Get App Now's when it names none)."""
+    prefix = request.GET.get("state", "").partition(".")[0]
+    return Intent(prefix) if prefix in RESTART else Intent.CONNECT
 
 
 def _launched(request: HttpRequest, values: Mapping[str, Any]) -> HttpResponse:
@@ -184,29 +197,10 @@ def _launched(request: HttpRequest, values: Mapping[str, Any]) -> HttpResponse:
 
 def disconnect_revoked(request: HttpRequest, *, user: User) -> HttpResponse:
     """The Disconnect URL, once Intuit said who this is: each of their companies Intuit
-    has revoked is disconnected; Intuit's word, not the URL or the session, says which."""
-    if lifecycle.disconnect_revoked(user=user):
-        return disconnected_page(request)
-    return error_page(
-        request,
-        title="The app is still connected",
-        message=(
-            "QuickBooks still shows Constant Contact for QuickBooks Online as connected. "
-            "To disconnect, open My Apps in QuickBooks and click Disconnect."
-        ),
-        status=200,
-        action_url=reverse("launch"),
-        action_label="Open the app",
-    )
-
-
-def disconnected_page(request: HttpRequest) -> HttpResponse:
-    """The user guide's page after a disconnect: Next goes to Constant Contact."""
-    return render(
-        request,
-        "disconnect/disconnected.html",
-        {"next_url": settings.CONSTANTCONTACT_ACCOUNT_URL},
-    )
+    has revoked is disconnected; Intuit's word, not the URL or the session, says which.
+    None yet (another admin disconnected, or Intuit's revoke is not visible yet): the
+    neutral page, and the app notices at its next call to QuickBooks."""
+    return disconnect.done(companies=lifecycle.disconnect_revoked(user=user))
 
 
 def sign_in(
@@ -225,6 +219,36 @@ def sign_in(
 def connect(request: HttpRequest) -> HttpResponse:
     """Get App Now: Intuit sign-in and consent (OpenID + accounting)."""
     return sign_in(request, intent=Intent.CONNECT)
+
+
+@require_GET
+def reconnect(request: HttpRequest) -> HttpResponse:
+    """The Reconnect URL (an app setting Intuit requires since January 2026; the expiry
+    banner and email link here too): the page from which a company reconnects the app.
+    Someone not signed in goes straight to Get App Now's Intuit sign-in and consent, which
+    reconnects the company they choose; whoever is signed in sees where each connection
+    stands, with a button for QuickBooks and one for Constant Contact when it is not
+    connected. Reconnecting keeps the company's tenant, list, history and contacts."""
+    tenant = current_tenant(request) if request.user.is_authenticated else None
+    if tenant is None:
+        return sign_in(request, intent=Intent.CONNECT)
+    return render(
+        request,
+        "install/reconnect.html",
+        {
+            "tenant": tenant,
+            "quickbooks": selectors.quickbooks_connection(tenant=tenant),
+            "constantcontact": selectors.constantcontact_connection(tenant=tenant),
+            "expires_at": selectors.quickbooks_expiring(tenant=tenant),
+        },
+    )
+
+
+@require_GET
+def disconnect_sign_in(request: HttpRequest) -> HttpResponse:
+    """The Disconnect URL's "Sign in with Intuit": Intuit says who this is (OpenID alone),
+    then the callback disconnects what Intuit has revoked (disconnect_revoked)."""
+    return sign_in(request, intent=Intent.DISCONNECT)
 
 
 @require_GET

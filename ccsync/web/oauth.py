@@ -67,8 +67,9 @@ class OAuthAdapter(ABC, Generic[GrantT]):
         """A fresh authorization for a flow that will keep `values`."""
 
     @abstractmethod
-    def restart_url(self) -> str:
-        """Where "Start again" sends the person."""
+    def restart_url(self, request: HttpRequest) -> str:
+        """Where "Start again" sends the person (the flow may be gone: the callback's
+        request is all there is)."""
 
     @abstractmethod
     def denied(self, request: HttpRequest) -> HttpResponse:
@@ -117,7 +118,7 @@ def callback(request: HttpRequest, adapter: OAuthAdapter[Any]) -> HttpResponse:
     if error:
         return adapter.provider_error(request)
     if flow is None:
-        return _stale_flow(request, restart_url=adapter.restart_url())
+        return _stale_flow(request, restart_url=adapter.restart_url(request))
     answer = Callback(
         code=request.GET.get("code", ""),
         code_verifier=str(flow.get("code_verifier", "")) if adapter.pkce else "",
@@ -126,7 +127,7 @@ def callback(request: HttpRequest, adapter: OAuthAdapter[Any]) -> HttpResponse:
     try:
         grant = adapter.exchange(request, answer)
     except (StaleFlow, adapter.invalid_grant):
-        return _stale_flow(request, restart_url=adapter.restart_url())
+        return _stale_flow(request, restart_url=adapter.restart_url(request))
     except adapter.failures as failure:
         return adapter.failed(request, answer, failure)
     return adapter.succeed(request, answer, grant)

@@ -1,6 +1,6 @@
 """Every URL of the app (ROOT_URLCONF). The first eight paths are registered with Intuit and
-Constant Contact (Connect, Launch, Settings, Disconnect, redirects, webhook, Support): keep them
-stable."""
+Constant Contact (Connect, Launch, Settings, Disconnect, Reconnect, the redirects, webhook,
+Support): keep them stable."""
 
 from django.contrib import admin
 from django.urls import path
@@ -22,6 +22,7 @@ urlpatterns = [
     path("launch/", install.launch, name="launch"),
     path("settings/", settings.settings_view, name="settings"),
     path("disconnect/", disconnect.disconnect, name="disconnect"),
+    path("reconnect/", install.reconnect, name="reconnect"),
     path("auth/intuit/callback/", install.intuit_callback, name="intuit_callback"),
     path(
         "auth/constantcontact/callback/",
@@ -48,6 +49,8 @@ urlpatterns = [
         name="constantcontact_connect",
     ),
     path("disconnect/confirm/", disconnect.disconnect_confirm, name="disconnect_confirm"),
+    path("disconnect/sign-in/", install.disconnect_sign_in, name="disconnect_sign_in"),
+    path("disconnect/done/<str:token>/", disconnect.disconnect_done, name="disconnect_done"),
     path("companies/switch/", session.switch_tenant, name="switch_tenant"),
     path("sign-out/", session.sign_out, name="sign_out"),
     path("admin/", admin.site.urls),

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +40,12 @@ SCOPES = [Scopes.ACCOUNTING, *SIGN_IN_SCOPES]
 # Intuit's documented lifetimes, used only if an answer leaves them out.
 ACCESS_LIFETIME = timedelta(hours=1)
 REFRESH_LIFETIME = timedelta(days=100)
+# A grant's refresh tokens stop working five years after its consent, however often they
+# roll (Intuit's developer blog, 2025-11-12). The answer says when if asked by this header
+# (intuit-oauth 1.2.7, Intuit's Java and .NET SDKs); sent here so any version asks.
+HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
+HARD_EXPIRY_FIELD = "x_refresh_token_hard_expires_in"
+HARD_LIFETIME = timedelta(days=5 * 366)  # with a leap day to spare: more is not believed
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class QuickBooksTokens:
     refresh_expires_at: datetime
     id_token: str | None = field(default=None, repr=False)
     realm_id: str | None = None
+    # When the grant ends for good (reconnecting gives a new one); None when not said.
+    hard_expires_at: datetime | None = None
 
 
 # Discovery document answers by URL, for the life of the process.
@@ -84,6 +92,8 @@ class _AuthClient(AuthClient):
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         # AuthClient passes no timeout at all.
         kwargs.setdefault("timeout", settings.PROVIDER_TIMEOUT)
+        if method == "POST" and url == self.token_endpoint:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), HARD_EXPIRY_HEADER: "true"}
         return super().request(method, url, *args, **kwargs)
 
     def exchange(self, code: str) -> str | None:
@@ -180,7 +190,39 @@ def _tokens(client: _AuthClient, *, realm_id: str | None) -> QuickBooksTokens:
         refresh_expires_at=now + (refresh_lifetime or REFRESH_LIFETIME),
         id_token=client.id_token,
         realm_id=realm_id,
+        hard_expires_at=hard_expiry(getattr(client, HARD_EXPIRY_FIELD, None), now=now),
     )
+
+
+def hard_expiry(value: Any, *, now: datetime) -> datetime | None:
+    """When the grant ends, from the answer's x_refresh_token_hard_expires_in: seconds left,
+    as its name and Intuit's SDKs say (a number or digits). Read as a moment when it can only
+    be one (epoch seconds or milliseconds, ISO 8601). None when absent, or when no reading
+    falls within the five years a grant can have left."""
+    moment: datetime | None = None
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment is None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            return None
+        try:
+            if value >= 10**12:  # epoch milliseconds
+                moment = datetime.fromtimestamp(value / 1000, tz=UTC)
+            elif value >= 10**9:  # epoch seconds: more than 31 years cannot be left
+                moment = datetime.fromtimestamp(value, tz=UTC)
+            else:
+                moment = now + timedelta(seconds=value)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return moment if now < moment <= now + HARD_LIFETIME else None
 
 
 def authorization_url(*, state: str, accounting: bool = True) -> str:

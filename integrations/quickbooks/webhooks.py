@@ -6,8 +6,9 @@ the legacy {"eventNotifications": [...]} format may still arrive. Events carry i
 Intuit sets no limit on the number of events a delivery carries.
 
 Only the envelope can make a delivery malformed: one event the app cannot use (an id that
-is not a QuickBooks id, NUL bytes, lone surrogates, an unreadable time, another entity) is
-dropped with its cause, and the rest of the delivery is kept.
+is not a QuickBooks id, NUL bytes, lone surrogates, an unreadable time or one out of range,
+another entity) is dropped with its cause, and the rest of the delivery is kept. A change
+dropped this way is still read by the catch-up (CDC, every 15 minutes).
 """
 
 import base64
@@ -18,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from ccsync.base import times
 
 
 class MalformedWebhook(Exception):
@@ -231,17 +234,24 @@ def _optional_id(value: Any, name: str) -> str | None:
 
 def _time(value: Any) -> datetime:
     """ISO 8601 (fractions of a second or none, Z or an offset; UTC without one) or epoch
-    milliseconds, as a number or a string of digits."""
+    milliseconds, as a number or a string of digits; in UTC, and within the range of times
+    the app keeps (ccsync.base.times: year 1, year 9999, an offset that crosses either end
+    are not times QuickBooks can mean, and nobody could read them back once stored)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return _epoch_milliseconds(value)
-    text = _text(value, "time")
-    if is_quickbooks_id(text):  # digits alone: epoch milliseconds
-        return _epoch_milliseconds(int(text))
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise _Unusable("time is not an ISO 8601 time or epoch milliseconds") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment = _epoch_milliseconds(value)
+    else:
+        text = _text(value, "time")
+        if is_quickbooks_id(text):  # digits alone: epoch milliseconds
+            moment = _epoch_milliseconds(int(text))
+        else:
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise _Unusable("time is not an ISO 8601 time or epoch milliseconds") from None
+    kept = times.plausible(moment)
+    if kept is None:
+        raise _Unusable("time is out of range")
+    return kept
 
 
 def _epoch_milliseconds(value: int) -> datetime:

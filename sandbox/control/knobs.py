@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     # Companies whose Accounting API answers 403 Fault 3100 ApplicationAuthorizationFailed
     # to a valid token (the app's access revoked or the subscription lapsed).
     "quickbooks_forbidden_realms": [],
+    # Companies whose Accounting API answers 401 AuthenticationFailed to every token, fresh
+    # ones too, while the token endpoint still refreshes: a grant Intuit ended, seen by the
+    # API before its token endpoint.
+    "quickbooks_unauthorized_realms": [],
     # The documented limits; off only for experiments that want to see past them.
     "enforce_rate_limits": True,
     "quickbooks_per_second": 10,
@@ -44,6 +48,13 @@ DEFAULTS: dict[str, Any] = {
     "intuit_code_ttl": 600,
     "intuit_access_token_ttl": 3600,
     "intuit_refresh_token_ttl": 100 * 24 * 3600,
+    # A grant's refresh tokens never outlive this, counted from its consent (Intuit: five
+    # years), and whether the token answer gives what is left of it,
+    # x_refresh_token_hard_expires_in: "requested" (when the request's header
+    # x-include-refresh-token-hard-expires-in is "true", as Intuit's SDKs send it),
+    # "always", or "never" (an answer without it, as before Intuit added it).
+    "intuit_refresh_token_hard_lifetime": 5 * 365 * 24 * 3600,
+    "intuit_refresh_token_hard_expiry": "requested",
     "cc_code_ttl": 300,
     # The ID token's realmid claim: "" the company connected, "none" left out, or any
     # other realm id (a claim that does not match the company, for tests).

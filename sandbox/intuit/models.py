@@ -55,6 +55,8 @@ class App(models.Model):
     launch_url = models.URLField(max_length=500)
     settings_url = models.URLField(max_length=500)
     disconnect_url = models.URLField(max_length=500)
+    # Mandatory since January 2026: where a company's people reconnect the app.
+    reconnect_url = models.URLField(max_length=500, blank=True)
     support_url = models.URLField(max_length=500, blank=True)
     redirect_uris = models.JSONField(default=list)
     webhook_url = models.URLField(max_length=500, blank=True)

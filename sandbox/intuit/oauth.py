@@ -27,8 +27,8 @@ from sandbox.intuit.models import (
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 OPENID_SCOPES = {"openid", "profile", "email", "phone", "address", "intuit_name"}
 KNOWN_SCOPES = OPENID_SCOPES | {ACCOUNTING_SCOPE, "com.intuit.quickbooks.payment"}
-# Intuit's refresh tokens roll for 100 days but never outlive five years.
-REFRESH_HARD_LIFETIME = timedelta(days=5 * 365)
+# Intuit's refresh tokens roll for 100 days but never outlive five years (the knob
+# intuit_refresh_token_hard_lifetime).
 
 
 class OAuthError(Exception):
@@ -143,7 +143,8 @@ def exchange_code(
             scope=grant_code.scope,
             auth_time=grant_code.auth_time,
             created_at=now,
-            hard_expires_at=now + REFRESH_HARD_LIFETIME,
+            hard_expires_at=now
+            + timedelta(seconds=knobs.get("intuit_refresh_token_hard_lifetime")),
         )
         answer = _issue_tokens(grant=grant, now=now, include_hard_expiry=include_hard_expiry)
     if "openid" in grant.scopes:
@@ -194,7 +195,8 @@ def _issue_tokens(*, grant: Grant, now: datetime, include_hard_expiry: bool) -> 
         "refresh_token": refresh_token,
         "x_refresh_token_expires_in": refresh_ttl,
     }
-    if include_hard_expiry:
+    policy = values["intuit_refresh_token_hard_expiry"]
+    if policy == "always" or (policy == "requested" and include_hard_expiry):
         answer["x_refresh_token_hard_expires_in"] = hard_left
     return answer
 

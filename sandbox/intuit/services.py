@@ -65,12 +65,16 @@ def registered_app() -> App:
             "launch_url": f"{base}/launch/",
             "settings_url": f"{base}/settings/",
             "disconnect_url": f"{base}/disconnect/",
+            "reconnect_url": f"{base}/reconnect/",
             "support_url": f"{base}/help/",
             "redirect_uris": [f"{base}/auth/intuit/callback/"],
             "webhook_url": f"{base}/webhooks/quickbooks/",
             "webhook_verifier_token": settings.SANDBOX_WEBHOOK_VERIFIER_TOKEN,
         },
     )
+    if not app.reconnect_url:  # registered before the setting existed
+        app.reconnect_url = f"{base}/reconnect/"
+        app.save(update_fields=["reconnect_url"])
     return app
 
 
@@ -79,6 +83,7 @@ EDITABLE_APP_FIELDS = (
     "launch_url",
     "settings_url",
     "disconnect_url",
+    "reconnect_url",
     "support_url",
     "redirect_uris",
     "webhook_url",

@@ -36,9 +36,13 @@ def accounting_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @functools.wraps(view)
     def wrapped(request: HttpRequest, realm_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or realm_for_access_token(token=token.strip()) != realm_id:
-            return faults.authentication_failed()
         values = knobs.current()
+        if (
+            scheme.lower() != "bearer"
+            or realm_for_access_token(token=token.strip()) != realm_id
+            or realm_id in values["quickbooks_unauthorized_realms"]
+        ):
+            return faults.authentication_failed()
         if realm_id in values["quickbooks_forbidden_realms"]:
             return faults.authorization_failed()
         if values["enforce_rate_limits"] and not limits.realms.allow(

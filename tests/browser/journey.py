@@ -375,12 +375,24 @@ def disconnect_in_my_apps(page: Page, world: World, camera: Camera) -> None:
     ).to_be_visible()
     camera(page, "intuit-disconnect-confirm")
     page.get_by_role("button", name="Disconnect").click()
+    # Our Disconnect URL: one line says why Intuit comes next (issue 21.4).
+    expect(
+        page.get_by_text("To confirm which company was disconnected, sign in with Intuit.")
+    ).to_be_visible()
+    camera.widths(page, "why-sign-in-with-intuit")
+    page.get_by_role("link", name="Sign in with Intuit").click()
     expect(page.get_by_role("heading", name=f"Sign in to {APP_NAME} with Intuit")).to_be_visible()
     camera(page, "intuit-sign-in-to-disconnect")
     page.get_by_role("button", name="Allow").click()
     disconnected = "You have successfully disconnected from Constant Contact."
     expect(page.get_by_role("heading", name=disconnected)).to_be_visible()
-    camera(page, "disconnected")
+    camera.widths(page, "disconnected")
+    # The result has its own address: a refresh shows it again, never "start again".
+    expect(page).to_have_url(re.compile(r"/disconnect/done/[^/]+/$"))
+    page.reload()
+    expect(page.get_by_role("heading", name=disconnected)).to_be_visible()
+    expect(page.get_by_text("This sign-in link has expired")).not_to_be_visible()
+    camera(page, "disconnected-after-a-refresh")
 
 
 def open_quickbooks_company(page: Page, world: World, company_name: str) -> None:

@@ -223,7 +223,16 @@ next_values = (
     | st.sampled_from(["abc", "status", "//evil.example/", "/\\evil", "javascript:x"])
     | st.text(alphabet="/\\:.%?#@abcxyz", max_size=20)
 )
-GET_PAGES = ["/launch/", "/connect/", "/disconnect/", "/", "/status/", "/settings/"]
+GET_PAGES = [
+    "/launch/",
+    "/connect/",
+    "/disconnect/",
+    "/disconnect/sign-in/",
+    "/reconnect/",
+    "/",
+    "/status/",
+    "/settings/",
+]
 
 
 @FUZZ

@@ -254,6 +254,79 @@ def test_refresh_uses_documented_lifetimes_when_left_out(intuit):
     assert tokens.refresh_expires_at > now + timedelta(days=99)
 
 
+FIVE_YEARS = 5 * 365 * 24 * 3600
+
+
+def test_both_token_requests_ask_for_the_grants_hard_expiry_and_read_it(intuit):
+    """x_refresh_token_hard_expires_in, seconds left of the grant's five years, comes when
+    the request's x-include-refresh-token-hard-expires-in header is "true" (intuit-oauth
+    1.2.7; Intuit's developer blog, 2025-11-12)."""
+    intuit.post(
+        TOKEN_URL,
+        json=token_answer(id_token=id_token(), x_refresh_token_hard_expires_in=FIVE_YEARS),
+    )
+    before = timezone.now()
+    exchanged = oauth.exchange_code(code="the-code", realm_id="4620816365").tokens
+    refreshed = oauth.refresh(refresh_token="r")
+    for tokens in (exchanged, refreshed):
+        assert tokens.hard_expires_at is not None
+        assert before + timedelta(seconds=FIVE_YEARS - 5) < tokens.hard_expires_at
+        assert tokens.hard_expires_at <= timezone.now() + timedelta(seconds=FIVE_YEARS)
+    asked = [c for c in intuit.calls if c.request.url == TOKEN_URL]
+    assert len(asked) == 2
+    assert all(c.request.headers[oauth.HARD_EXPIRY_HEADER] == "true" for c in asked)
+
+
+@pytest.mark.parametrize(
+    ("value", "days_left"),
+    [
+        pytest.param(None, None, id="absent"),
+        pytest.param(FIVE_YEARS, 5 * 365, id="seconds"),
+        pytest.param(str(30 * 86400), 30, id="seconds as digits"),
+        pytest.param(30 * 86400 + 0.5, 30, id="seconds with a fraction"),
+        pytest.param("in five years", None, id="words"),
+        pytest.param(True, None, id="a boolean"),
+        pytest.param(-5, None, id="negative"),
+        pytest.param(0, None, id="none left"),
+        pytest.param(FIVE_YEARS * 2, None, id="more than a grant can have"),
+        pytest.param(float("nan"), None, id="nan"),
+        pytest.param(float("inf"), None, id="infinite"),
+        pytest.param({"seconds": 5}, None, id="an object"),
+    ],
+)
+def test_every_reading_of_the_hard_expiry(intuit, value, days_left):
+    """Its absence is tolerated (an answer from before Intuit added the field); a value
+    that cannot be seconds left, or an expiry past five years, is not believed."""
+    answer = token_answer()
+    if value is not None:
+        answer[oauth.HARD_EXPIRY_FIELD] = value
+    intuit.post(TOKEN_URL, json=answer)
+    tokens = oauth.refresh(refresh_token="r")
+    if days_left is None:
+        assert tokens.hard_expires_at is None
+    else:
+        left = tokens.hard_expires_at - timezone.now()
+        days = timedelta(days=days_left)
+        assert days - timedelta(seconds=5) < left <= days + timedelta(seconds=1)
+
+
+def test_a_hard_expiry_given_as_a_moment_is_read_as_one():
+    """Should the field ever carry a moment rather than seconds left (epoch seconds or
+    milliseconds, ISO 8601), it is read as that moment."""
+    now = timezone.now()
+    moment = now + timedelta(days=40)
+    for value in (
+        int(moment.timestamp()),
+        int(moment.timestamp() * 1000),
+        moment.isoformat(),
+        moment.strftime("%Y-%m-%dT%H:%M:%S") + "Z",
+    ):
+        read = oauth.hard_expiry(value, now=now)
+        assert read is not None and abs(read - moment) < timedelta(seconds=1), value
+    for past in (int((now - timedelta(days=1)).timestamp()), "0001-01-01T00:00:00+05:00"):
+        assert oauth.hard_expiry(past, now=now) is None
+
+
 @pytest.mark.parametrize(
     ("answer", "error"),
     [

@@ -280,6 +280,41 @@ def test_a_bad_event_leaves_the_others_of_its_delivery():
     assert parse_delivery(body=legacy_body).dropped[0].realm_id == ""  # never logged as is
 
 
+OUT_OF_RANGE = [
+    pytest.param("0001-01-01T00:00:00Z", id="year 1"),
+    pytest.param("0001-01-01T00:00:00+05:00", id="an offset that crosses year 0"),
+    pytest.param("0001-01-01T03:00:00-01:00", id="year 1 by a negative offset"),
+    pytest.param("9999-12-31T23:59:59Z", id="year 9999"),
+    pytest.param("9999-12-31T23:00:00-05:00", id="an offset that crosses year 9999"),
+    pytest.param("1969-12-31T23:59:59Z", id="before 1970"),
+    pytest.param("2999-01-01T00:00:00Z", id="centuries ahead"),
+    pytest.param(253402300799999, id="epoch milliseconds of year 9999"),
+    pytest.param("253402300800000", id="epoch milliseconds past year 9999"),
+    pytest.param(10**30, id="epoch milliseconds out of any range"),
+]
+
+
+@pytest.mark.parametrize("time", OUT_OF_RANGE)
+def test_a_time_out_of_range_drops_its_event_and_keeps_the_others(time):
+    """Issue 20.5: a validly signed event whose time no page could show (or that would make
+    the last change seen centuries ahead) is dropped at intake like any unusable event."""
+    body = json.dumps([cloud(time=time), cloud(id="good")]).encode()
+    delivery = parse_delivery(body=body)
+    assert [event.event_id for event in delivery.events] == ["good"]
+    assert delivery.dropped == [Dropped(realm_id="9130350", cause="time is out of range")]
+    legacy_delivery = parse_delivery(body=legacy(entity(lastUpdated=time), entity(id="8")))
+    assert [event.customer_id for event in legacy_delivery.events] == ["8"]
+    assert [dropped.cause for dropped in legacy_delivery.dropped] == ["time is out of range"]
+
+
+def test_times_a_moment_ahead_are_kept_in_utc():
+    """Clocks differ: a time minutes ahead of ours is kept, as UTC."""
+    ahead = datetime.now(UTC) + timedelta(minutes=5)
+    moment = ahead.astimezone(timezone(timedelta(hours=-7))).isoformat()
+    (event,) = parse_events(body=json.dumps([cloud(time=moment)]).encode())
+    assert event.occurred_at == ahead and event.occurred_at.tzinfo == UTC
+
+
 @pytest.mark.parametrize(
     "last_updated",
     [

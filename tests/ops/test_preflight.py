@@ -2,21 +2,13 @@
 failure the checklist must name (ccsync/ops/preflight.py)."""
 
 import io
-from types import ModuleType
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
-from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
 
 from ccsync.ops import preflight
 
 PUBLIC = "https://ccsync.example.com"
-
-
-def reconnect_page(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Reconnect")
 
 
 @pytest.fixture
@@ -26,15 +18,6 @@ def deployment(sandbox_settings):
     settings.PUBLIC_BASE_URL = PUBLIC
     settings.INTUIT_REDIRECT_URI = f"{PUBLIC}/auth/intuit/callback/"
     settings.CONSTANTCONTACT_REDIRECT_URI = f"{PUBLIC}/auth/constantcontact/callback/"
-    if preflight.page_path("reconnect") is None:
-        # The Reconnect page (URL name "reconnect") comes with its own change; until it is
-        # merged, this deployment gets a stand-in so that it can pass.
-        urls = ModuleType("urls_with_reconnect")
-        urls.urlpatterns = [  # type: ignore[attr-defined]
-            path("", include(django_settings.ROOT_URLCONF)),
-            path("reconnect/", reconnect_page, name="reconnect"),
-        ]
-        settings.ROOT_URLCONF = urls
     return settings
 
 

@@ -5,9 +5,10 @@ banner with its reconnect button, the email), whether a run or beat's check meet
 from datetime import timedelta
 
 import pytest
+import requests
 from django.utils import timezone
 
-from ccsync.sync import catch_up
+from ccsync.sync import catch_up, tasks
 from ccsync.sync.models import Run, TenantSync
 from tenants import selectors as tenant_selectors
 from tests.sync.conftest import person
@@ -62,3 +63,38 @@ def test_beats_change_check_meeting_fault_3100_breaks_the_connection(
     with django_capture_on_commit_callbacks(execute=True):
         catch_up.catch_up(tenant_id=synced.tenant.pk)
     assert_quickbooks_broken(synced, enqueued)
+
+
+def test_a_401_after_a_refresh_disconnects_the_company(
+    synced, knobs, enqueued, django_capture_on_commit_callbacks
+):
+    """QuickBooks answering 401 to the tokens of a refresh that worked: Intuit ended the
+    grant (its API saw the revoke first; the knob quickbooks_unauthorized_realms). The
+    connection is broken at once, and sync.quickbooks_revoked disconnects the company as
+    My Apps' Disconnect would. No Constant Contact call is made."""
+    knobs(quickbooks_unauthorized_realms=[synced.realm_id])
+    before = tenant_selectors.quickbooks_connection(tenant=synced.tenant)
+    TenantSync.objects.filter(tenant=synced.tenant).update(
+        caught_up_at=timezone.now() - timedelta(hours=1)
+    )
+    calls = cc_api_calls(synced.sandbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        catch_up.catch_up(tenant_id=synced.tenant.pk)
+
+    connection = tenant_selectors.quickbooks_connection(tenant=synced.tenant)
+    assert connection.refreshed_at != before.refreshed_at  # the refresh itself worked
+    assert connection.is_broken
+    assert ("sync.quickbooks_revoked", (synced.tenant.pk,)) in [(j.task, j.args) for j in enqueued]
+    tasks.quickbooks_revoked(synced.tenant.pk)
+    synced.tenant.refresh_from_db()
+    assert not synced.tenant.is_connected
+    assert (
+        "Disconnected in QuickBooks."
+        in tenant_selectors.quickbooks_connection(tenant=synced.tenant).reason
+    )
+    assert cc_api_calls(synced.sandbox) == calls  # its token revoked, no API call
+
+
+def cc_api_calls(sandbox) -> int:
+    """Constant Contact API calls the sandbox has answered so far."""
+    return requests.get(f"{sandbox.url}/_sandbox/cc/usage", timeout=10).json()["calls_total"]

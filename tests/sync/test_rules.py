@@ -104,6 +104,9 @@ def test_customer_fields():
     assert created_at(customer) == datetime(2014, 9, 11, 23, 48, 43, tzinfo=UTC)
     assert created_at({}) > created_at(customer)  # unknown creation times sort last
     assert created_at({"MetaData": {"CreateTime": "garbage"}}) == created_at({})
+    # A creation time out of the range kept (it could not be read back once stored): unknown.
+    for out_of_range in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"):
+        assert created_at({"MetaData": {"CreateTime": out_of_range}}) == created_at({})
     assert is_active(customer)
     assert not is_active({**customer, "Active": False})
     assert not is_active({"status": "Deleted", "Id": "7"})

@@ -10,13 +10,17 @@ nanoseconds), https://blogs.intuit.com/2025/11/12/upcoming-change-to-webhooks-pa
 """
 
 import io
+import json
 import logging
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
 
-from ccsync.sync.models import Run, WebhookEvent
+from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from ccsync.web.webhooks import quickbooks_webhook
 from tests.sandbox.quickbooks import conftest as quickbooks
 from tests.sandbox.quickbooks.conftest import Receiver
@@ -156,3 +160,93 @@ def test_a_chunked_delivery_is_read_and_capped(synced, settings):
     assert WebhookEvent.objects.filter(tenant=synced.tenant).count() == 1
     settings.SYNC_WEBHOOK_MAX_BYTES = len(body) - 1
     assert quickbooks_webhook(chunked(body, sign(body))).status_code == 413
+
+
+OUT_OF_RANGE_TIMES = [
+    "0001-01-01T00:00:00+05:00",  # crosses year 0 once in UTC
+    "9999-12-31T23:00:00-05:00",  # crosses year 9999
+    "9999-12-31T23:59:59Z",
+    253402300800000,  # epoch milliseconds past year 9999
+]
+PAGES = ["/status/", "/sync/status.json", "/sync/customers/", "/sync/customers.csv", "/sync/sales/"]
+
+
+def load(company, path: str) -> int:
+    answer = company.journey.client.get(path)
+    if answer.streaming:
+        b"".join(answer.streaming_content)
+    return answer.status_code
+
+
+def test_a_signed_delivery_whose_times_are_out_of_range_never_reaches_a_page(synced, caplog):
+    """Issue 20.5: validly signed events whose times no page could read back are dropped
+    at intake, logged with the tenant; the rest of the delivery is stored and synced."""
+    ann = synced.customer_id("Ann Lee")
+    synced.change(ann, FamilyName="Ranged")
+    events = json.loads(cloud_events(synced.realm_id, ("updated", ann)))
+    bad = [{**events[0], "id": f"bad-{n}", "time": t} for n, t in enumerate(OUT_OF_RANGE_TIMES)]
+    body = json.dumps(bad + events).encode()
+    with caplog.at_level(logging.WARNING, logger="ccsync.sync.event_store"):
+        answer = synced.journey.client.post(
+            "/webhooks/quickbooks/",
+            data=body,
+            content_type="application/json",
+            HTTP_INTUIT_SIGNATURE=sign(body),
+        )
+    assert answer.status_code == 200
+    stored = WebhookEvent.objects.filter(tenant=synced.tenant)
+    assert list(stored.values_list("event_id", flat=True)) == [events[0]["id"]]
+    dropped = [r.getMessage() for r in caplog.records if "time is out of range" in r.getMessage()]
+    assert dropped == [
+        f"webhook event dropped: tenant={synced.tenant.pk} cause=time is out of range count=4"
+    ]
+    assert all(load(synced, path) == 200 for path in PAGES)
+    run = synced.sync_changes()
+    assert run.state == Run.State.COMPLETED
+    assert synced.contacts()["ann@example.com"]["last_name"] == "Ranged"
+    last = synced.journey.client.get("/sync/status.json").json()["last_change_at"]
+    assert last[:4] == str(timezone.now().year)
+
+
+@pytest.mark.parametrize(
+    "stored", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00", "2999-01-01T00:00:00Z"]
+)
+def test_pages_never_fail_on_times_stored_out_of_range(synced, stored):
+    """Times stored before intake checked them (straight into the database): the status
+    page, its JSON and the customer pages answer 200 and show no such time. Then the
+    migration that repairs them makes every row readable again."""
+    ann = synced.customer_id("Ann Lee")
+    event = WebhookEvent.objects.create(
+        tenant=synced.tenant,
+        event_id="stored-before",
+        realm_id=synced.realm_id,
+        customer_id=ann,
+        operation="update",
+        occurred_at=timezone.now(),
+    )
+    TenantSync.objects.update_or_create(tenant=synced.tenant)
+    with connection.cursor() as cursor:
+        for table, column, where in (
+            ("sync_webhookevent", "occurred_at", event.pk),
+            ("sync_tenantsync", "last_change_at", None),
+            ("sync_customerrecord", "created_in_quickbooks", None),
+        ):
+            key = "id" if where else "tenant_id"
+            cursor.execute(
+                f"UPDATE {table} SET {column} = %s WHERE {key} = %s",  # noqa: S608
+                [stored, where or synced.tenant.pk],
+            )
+
+    assert {path: load(synced, path) for path in PAGES} == dict.fromkeys(PAGES, 200)
+    status = synced.journey.client.get("/sync/status.json").json()
+    assert status["last_change_at"] is None or status["last_change_at"][:4] < "2999"
+
+    repair = import_module("ccsync.sync.migrations.0006_times_out_of_range").repair
+    repair(django_apps, None)
+    event.refresh_from_db()
+    assert event.occurred_at == event.received_at
+    assert TenantSync.objects.get(tenant=synced.tenant).last_change_at is None
+    created = CustomerRecord.objects.filter(tenant=synced.tenant)
+    # Centuries ahead reads back (and sorts last); what crossed an end is made unknown.
+    year = 2999 if stored.startswith("2999") else 9999
+    assert {record.created_in_quickbooks.year for record in created} == {year}

@@ -1,5 +1,8 @@
 """Journey 7: Disconnect from QuickBooks' My Apps and from our pages; installing again."""
 
+import re
+from html import escape
+
 import pytest
 import requests
 from django.utils import timezone
@@ -11,6 +14,7 @@ from integrations.constantcontact import oauth as cc_oauth
 from integrations.limiter import get_limiter
 from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks import oauth as qb_oauth
+from support.accounts import PASSWORD, Identity
 from support.query_string import query_of
 from tenants.models import ConstantContactConnection, ListSelection, QuickBooksConnection, Tenant
 from tenants.tokens import mark_broken, refresh_expiring_tokens
@@ -73,14 +77,23 @@ def disconnect_in_my_apps(journey, sandbox, realm_id: str) -> str:
     return browser.press("Disconnect")
 
 
+SIGN_IN_LINE = "To confirm which company was disconnected, sign in with Intuit."
+
+
 def visit_disconnect_url(journey, identity, url: str = "http://127.0.0.1:8000/disconnect/"):
-    """Our Disconnect URL in this browser: an OpenID-only sign-in with Intuit, then our page."""
-    answer = journey.get(url)
+    """Our Disconnect URL in this browser: one line says why, then an OpenID-only sign-in
+    with Intuit, then the result at its own address (the answer of that address)."""
+    page = journey.get(url)
+    assert page.status_code == 200 and SIGN_IN_LINE in page.content.decode()
+    assert 'href="/disconnect/sign-in/">Sign in with Intuit</a>' in page.content.decode()
+    answer = journey.get("/disconnect/sign-in/")
     assert answer.status_code == 302
     to_intuit = answer["Location"]
     scopes = set(query_of(to_intuit)["scope"].split())
     assert scopes == {"openid", "email", "profile"}  # who it is, not the company's data
-    return journey.get(journey.browser.intuit_authorize(to_intuit, identity))
+    back = journey.get(journey.browser.intuit_authorize(to_intuit, identity))
+    assert back.status_code == 302 and back["Location"].startswith("/disconnect/done/")
+    return journey.get(back["Location"])
 
 
 def test_disconnect_url_changes_nothing_while_intuit_still_accepts_the_tokens(
@@ -90,7 +103,9 @@ def test_disconnect_url_changes_nothing_while_intuit_still_accepts_the_tokens(
     before = _tokens(tenant)
     answer = visit_disconnect_url(journey, identity)
     assert answer.status_code == 200
-    assert "The app is still connected" in answer.content.decode()
+    page = answer.content.decode()
+    assert "We will confirm with QuickBooks" in page
+    assert "Nothing was changed by visiting this page." in page
     tenant.refresh_from_db()
     assert tenant.is_connected and stops == []
     assert QuickBooksConnection.objects.get(tenant=tenant).is_connected
@@ -168,6 +183,8 @@ def test_disconnect_url_visited_by_a_stranger_changes_nothing(
     before = (_tokens(tenant), qb.access_token, qb.refreshed_at)
     stranger = new_journey()
     answer = stranger.client.get(f"/disconnect/?realmId={tenant.realm_id}")
+    assert answer.status_code == 200 and tenant.realm_id not in answer.content.decode()
+    answer = stranger.client.get(f"/disconnect/sign-in/?realmId={tenant.realm_id}")
     assert answer.status_code == 302 and tenant.realm_id not in answer["Location"]
     qb.refresh_from_db()
     tenant.refresh_from_db()
@@ -175,7 +192,7 @@ def test_disconnect_url_visited_by_a_stranger_changes_nothing(
     assert (_tokens(tenant), qb.access_token, qb.refreshed_at) == before
     # Signed in with Intuit as themselves, they are a member of nothing here.
     page = visit_disconnect_url(stranger, stranger.new_identity("Other Books")).content.decode()
-    assert "The app is still connected" in page and tenant.realm_id not in page
+    assert "We will confirm with QuickBooks" in page and tenant.realm_id not in page
     tenant.refresh_from_db()
     assert tenant.is_connected and stops == []
     # And the POST needs a session of a member.
@@ -221,8 +238,8 @@ def test_in_app_disconnect_revokes_both_sides(journey, connected, stops, setting
     assert tenant.is_connected  # the confirmation page changes nothing
 
     answer = journey.client.post("/disconnect/")
-    assert answer.status_code == 200
-    page = answer.content.decode()
+    assert answer.status_code == 302 and answer["Location"].startswith("/disconnect/done/")
+    page = journey.client.get(answer["Location"]).content.decode()
     assert "You have successfully disconnected from Constant Contact." in page
     assert f'href="{settings.CONSTANTCONTACT_ACCOUNT_URL}">Next</a>' in page
     _assert_disconnected(tenant, stops, old_intuit, old_cc)
@@ -252,3 +269,119 @@ def test_installing_again_reuses_the_tenant_and_starts_a_new_first_sync(
     assert list(
         ListSelection.objects.filter(tenant=tenant).values_list("list_name", flat=True)
     ) == ["Newsletter", "Customers"]
+
+
+def without_csrf(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+
+
+def another_admin(journey, sandbox, identity):
+    """A second Intuit user, admin of the identity's company, signed in to QuickBooks in a
+    browser of their own (Intuit's help: any admin manages the company's apps)."""
+    admin = journey.__class__(sandbox)
+    email = f"admin-{identity.email}"
+    requests.post(
+        f"{sandbox.url}/_sandbox/intuit/companies",
+        json={
+            "email": email,
+            "password": PASSWORD,
+            "name": "Sam Admin",
+            "company_names": [identity.companies[0]["name"]],
+        },
+        timeout=10,
+    ).raise_for_status()
+    admin.browser.open(f"{sandbox.url}/qbo/")
+    admin.browser.press("Sign in", email=email, password=PASSWORD)
+    admin.admin = Identity(email=email, companies=identity.companies)
+    return admin
+
+
+def test_the_result_has_its_own_address_that_stays_true(journey, connected, stops, new_journey):
+    """Issue 21.4: refreshing the page after a disconnect, or coming back later in another
+    browser, shows the same result, never "This sign-in link has expired" and its button
+    that would install the app again; once installed again, it says so."""
+    identity, account, tenant = connected
+    answer = journey.client.post("/disconnect/")
+    result = answer["Location"]
+    first = journey.client.get(result).content.decode()
+    again = journey.client.get(result).content.decode()  # the refresh
+    later = new_journey().client.get(result).content.decode()  # no session at all
+    for page in (first, again, later):
+        assert "You have successfully disconnected from Constant Contact." in page
+        assert escape(tenant.company_name) in page
+        assert "This sign-in link has expired" not in page
+        assert 'href="/connect/"' not in page
+    assert without_csrf(first) == without_csrf(again)
+    forged = result.replace("/done/", "/done/x")
+    assert journey.client.get(forged).status_code == 404
+
+    stops.clear()
+    journey.full_install(identity, account, "Customers")  # installed again since
+    page = journey.client.get(result).content.decode()
+    assert "installed again since it was disconnected" in page
+    assert "You have successfully disconnected" not in page
+
+
+def test_another_admin_disconnects_in_my_apps_and_opens_the_disconnect_url(
+    journey, connected, stops, sandbox, enqueued, django_capture_on_commit_callbacks
+):
+    """Any admin of the company may disconnect the app in My Apps; Intuit then sends their
+    browser, not the installer's, to our Disconnect URL. They use none of our pages, so no
+    company is theirs here: the neutral page, nothing changed by it. The app notices at its
+    next call to QuickBooks (a refresh refused: invalid_grant), and disconnects."""
+    identity, _, tenant = connected
+    old_intuit, old_cc = _tokens(tenant)
+    admin = another_admin(journey, sandbox, identity)
+    back = disconnect_in_my_apps(admin, sandbox, tenant.realm_id)
+    page = visit_disconnect_url(admin, admin.admin, back).content.decode()
+    assert "We will confirm with QuickBooks" in page
+    assert "another admin of your QuickBooks company" in page
+    tenant.refresh_from_db()
+    assert tenant.is_connected and stops == []
+
+    QuickBooksConnection.objects.filter(tenant=tenant).update(access_expires_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh_expiring_tokens()  # the app's next call to Intuit
+    assert ("sync.quickbooks_revoked", (tenant.pk,)) in [(j.task, j.args) for j in enqueued]
+    tasks.quickbooks_revoked(tenant.pk)
+    _assert_disconnected(tenant, stops, old_intuit, old_cc)
+
+
+def test_the_installer_opening_the_disconnect_url_after_another_admin_disconnected(
+    journey, connected, stops, sandbox
+):
+    """The installer, later at the Disconnect URL (or anyone of the company who uses our
+    pages): Intuit has revoked the grant, so the company is disconnected."""
+    identity, _, tenant = connected
+    old_intuit, old_cc = _tokens(tenant)
+    admin = another_admin(journey, sandbox, identity)
+    back = disconnect_in_my_apps(admin, sandbox, tenant.realm_id)
+    page = visit_disconnect_url(journey, identity, back).content.decode()
+    assert "You have successfully disconnected from Constant Contact." in page
+    _assert_disconnected(tenant, stops, old_intuit, old_cc)
+
+
+def test_a_disconnect_sign_in_that_comes_back_stale_or_cancelled_never_offers_an_install(
+    journey, connected, stops, sandbox, new_journey
+):
+    """Issue 21.4: Intuit's answer to the Disconnect URL's sign-in, opened again (used,
+    expired, or in a browser without the flow), or refused with Cancel: the page's button
+    leads back to the Disconnect URL, never to Get App Now."""
+    identity, _, tenant = connected
+    back = disconnect_in_my_apps(journey, sandbox, tenant.realm_id)
+    assert journey.get(back).status_code == 200  # the line before Intuit's sign-in
+    to_intuit = journey.get("/disconnect/sign-in/")["Location"]
+    callback = journey.browser.intuit_authorize(to_intuit, identity)
+    assert journey.get(callback)["Location"].startswith("/disconnect/done/")
+    for client in (journey, new_journey()):
+        again = client.get(callback).content.decode()  # its flow is used up, or not there
+        assert "This sign-in link has expired" in again
+        assert 'href="/disconnect/">Start again</a>' in again
+        assert 'href="/connect/"' not in again
+
+    cancelled = new_journey()
+    to_intuit = cancelled.get("/disconnect/sign-in/")["Location"]
+    page = cancelled.get(cancelled.browser.intuit_authorize(to_intuit, identity, allow=False))
+    text = page.content.decode()
+    assert "You did not sign in with Intuit" in text and "Nothing was changed." in text
+    assert 'href="/disconnect/">Try again</a>' in text and 'href="/connect/"' not in text

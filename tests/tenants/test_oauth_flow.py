@@ -39,7 +39,7 @@ class StandIn(oauth.OAuthAdapter[str]):
             code_verifier=self.verifier if self.pkce else "",
         )
 
-    def restart_url(self) -> str:
+    def restart_url(self, request: HttpRequest) -> str:
         return "/start/"
 
     def denied(self, request: HttpRequest) -> HttpResponse:

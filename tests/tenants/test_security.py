@@ -77,7 +77,8 @@ def test_company_a_cannot_see_or_change_company_b_through_any_view(journey, two_
     page = client.get("/disconnect/confirm/", names).content.decode()
     assert theirs.realm_id not in page
     # The Disconnect URL asks Intuit who this is (OpenID alone), whatever the URL says.
-    answer = client.get("/disconnect/", names)
+    assert theirs.realm_id not in client.get("/disconnect/", names).content.decode()
+    answer = client.get("/disconnect/sign-in/", names)
     assert answer["Location"].startswith(sandbox.url) and "accounting" not in answer["Location"]
 
     client.get("/constantcontact/connect/", names)
@@ -90,7 +91,7 @@ def test_company_a_cannot_see_or_change_company_b_through_any_view(journey, two_
     assert "Alpha list" in client.get("/status/").content.decode()
 
     # Disconnecting acts on A only, whatever the form says.
-    assert client.post("/disconnect/", names).status_code == 200
+    assert client.post("/disconnect/", names).status_code == 302
     theirs.refresh_from_db()
     mine.refresh_from_db()
     assert theirs.is_connected and not mine.is_connected

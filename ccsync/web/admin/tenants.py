@@ -101,7 +101,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     search_fields: ClassVar[tuple[str, ...]] = ("tenant__realm_id", "tenant__company_name")
     exclude = TOKEN_FIELDS
-    readonly_fields = (
+    readonly_fields: ClassVar[tuple[str, ...]] = (
         "tenant",
         "access_expires_at",
         "refresh_expires_at",
@@ -117,7 +117,9 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(QuickBooksConnection)
 class QuickBooksConnectionAdmin(ConnectionAdmin):
-    pass
+    # When Intuit ends the grant (five years), and the date its people were warned of.
+    list_display = (*ConnectionAdmin.list_display, "hard_expires_at")
+    readonly_fields = (*ConnectionAdmin.readonly_fields, "hard_expires_at", "expiry_warned_for")
 
 
 @admin.register(ConstantContactConnection)

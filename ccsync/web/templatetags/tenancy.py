@@ -17,3 +17,10 @@ def company_switcher(context: template.Context) -> dict[str, Any]:
         "companies": list(selectors.tenants_for(user=request.user)) if current else [],
         "next": request.get_full_path() if request.method == "GET" else "",
     }
+
+
+@register.inclusion_tag("install/reconnect_banner.html", takes_context=True)
+def reconnect_banner(context: template.Context) -> dict[str, Any]:
+    """On every page of a company: the day Intuit ends its QuickBooks grant, when near."""
+    tenant = getattr(context.get("request"), "tenant", None)  # none on the 500 page
+    return {"expires_at": selectors.quickbooks_expiring(tenant=tenant) if tenant else None}

@@ -249,11 +249,56 @@ def test_expired_refresh_and_access_tokens(sandbox, seed_identity, auth_client):
     _invalid_grant(lambda: auth.refresh())
 
 
-def test_hard_expiry_header(connected):
-    _, auth = connected
+FIVE_YEARS = 5 * 365 * 24 * 3600
+
+
+def test_the_token_answer_gives_the_refresh_tokens_five_year_expiry(
+    sandbox, seed_identity, auth_client, knobs
+):
+    """Refresh tokens live five years at most, whatever their use (Intuit's developer blog,
+    "Important changes to refresh token policy", 2025-11-12,
+    https://blogs.a.intuit.com/2025/11/12/important-changes-to-refresh-token-policy). The
+    answer's field is x_refresh_token_hard_expires_in, in seconds, given when the request
+    carries the header x-include-refresh-token-hard-expires-in: true (intuit-oauth 1.2.7,
+    intuitlib/config.py and AuthClient.include_refresh_token_hard_expires_in; the Java SDK's
+    v6.5.4 and the .NET SDK's V14.7.1.4 release notes). The knob
+    intuit_refresh_token_hard_expiry gives it always, or never (an answer from before)."""
+    identity = seed_identity()
+    auth = auth_client()
+    query = connect(sandbox, Browser(sandbox), auth, identity)
     auth.include_refresh_token_hard_expires_in = True
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])
+    assert FIVE_YEARS - 60 < auth.x_refresh_token_hard_expires_in <= FIVE_YEARS
+    # The grant's limit, not the token's: a refresh answers what is left of the same one.
     auth.refresh()
-    assert 5 * 365 * 24 * 3600 - 60 < auth.x_refresh_token_hard_expires_in <= 5 * 365 * 24 * 3600
+    assert FIVE_YEARS - 60 < auth.x_refresh_token_hard_expires_in <= FIVE_YEARS
+    assert auth.x_refresh_token_expires_in == 100 * 24 * 3600  # the rolling 100 days
+
+    auth.include_refresh_token_hard_expires_in = False
+    auth.x_refresh_token_hard_expires_in = None
+    auth.refresh()
+    assert auth.x_refresh_token_hard_expires_in is None  # not asked for: not given
+    knobs(intuit_refresh_token_hard_expiry="always")
+    auth.refresh()
+    assert FIVE_YEARS - 60 < auth.x_refresh_token_hard_expires_in <= FIVE_YEARS
+    knobs(intuit_refresh_token_hard_expiry="never")
+    auth.include_refresh_token_hard_expires_in = True
+    auth.x_refresh_token_hard_expires_in = None
+    auth.refresh()
+    assert auth.x_refresh_token_hard_expires_in is None
+
+
+def test_a_grant_near_its_five_years_rolls_no_further(sandbox, seed_identity, auth_client, knobs):
+    """The rolling refresh token never outlives the grant's hard limit (same blog post);
+    the knob intuit_refresh_token_hard_lifetime makes a grant that ends in 20 days."""
+    knobs(intuit_refresh_token_hard_lifetime=20 * 24 * 3600)
+    identity = seed_identity()
+    auth = auth_client()
+    auth.include_refresh_token_hard_expires_in = True
+    query = connect(sandbox, Browser(sandbox), auth, identity)
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])
+    assert 20 * 24 * 3600 - 60 < auth.x_refresh_token_hard_expires_in <= 20 * 24 * 3600
+    assert auth.x_refresh_token_expires_in == auth.x_refresh_token_hard_expires_in
 
 
 def test_revoke_of_an_unknown_token_answers_200(sandbox):

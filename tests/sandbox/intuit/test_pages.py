@@ -1,10 +1,20 @@
 """The QuickBooks pages: sign-in, company switcher, Apps tab, My Apps and Disconnect."""
 
+import uuid
+
 import jwt
 import requests
 from intuitlib.enums import Scopes
 
-from tests.sandbox.intuit.conftest import SCOPES, Browser, Page, callback_query, connect
+from tests.sandbox.intuit.conftest import (
+    PASSWORD,
+    SCOPES,
+    Browser,
+    Identity,
+    Page,
+    callback_query,
+    connect,
+)
 
 OPENID_ONLY = [Scopes.OPENID, Scopes.EMAIL, Scopes.PROFILE]
 
@@ -110,6 +120,64 @@ def test_my_apps_lists_the_connected_app_and_disconnect_revokes(sandbox, connect
     )
     assert refreshed.status_code == 400
     assert refreshed.json() == {"error": "invalid_grant"}
+
+
+def test_the_app_registration_has_a_reconnect_url(sandbox, app_registration):
+    """A Reconnect URL is a mandatory app setting from January 2026: "a link to the page
+    from where customers can reconnect to your app" (Intuit's developer blog, "Important
+    changes to refresh token policy", 2025-11-12,
+    https://blogs.a.intuit.com/2025/11/12/important-changes-to-refresh-token-policy).
+    Where QuickBooks shows it to people is not documented: My Apps is left as it was."""
+    app = registration(sandbox)
+    assert app["reconnect_url"] == "http://127.0.0.1:8000/reconnect/"
+    changed = app_registration(reconnect_url="https://app.example.com/reconnect/")
+    assert changed["reconnect_url"] == "https://app.example.com/reconnect/"
+
+
+def test_another_admin_of_the_company_disconnects_the_app(sandbox, auth_client):
+    """Any admin of a QuickBooks Online company manages its apps, not only the person who
+    connected one ("Only QuickBooks Online Admin users can connect and manage apps for their
+    company", Intuit's help article "Disconnect an app in QuickBooks Online and QuickBooks
+    Online Accountant", https://quickbooks.intuit.com/learn-support/en-ca/help-article/
+    accountant-access/disconnect-app-change-subscription/L5y72TDf3_CA_en_CA). Every member
+    of a sandbox company is one of its admins. The Disconnect URL is then opened in that
+    admin's browser: the person who installed may never come."""
+    company = f"Shared Books {uuid.uuid4().hex[:8]}"
+    installer, other_admin = (seed(sandbox, name, company) for name in ("Pat Owner", "Sam Admin"))
+    auth = auth_client()
+    query = connect(sandbox, Browser(sandbox), auth, installer)
+    auth.get_bearer_token(query["code"], realm_id=query["realmId"])
+
+    browser = Browser(sandbox)
+    browser.sign_in(other_admin.email)
+    my_apps = Page(browser.get("/qbo/apps/myapps/").text)
+    answer = browser.submit(browser.get(my_apps.link("Disconnect")), "Disconnect")
+    assert answer.headers["Location"] == registration(sandbox)["disconnect_url"]
+    state = requests.get(
+        f"{sandbox.url}/_sandbox/intuit/connections",
+        params={"realm_id": installer.realm_ids[0]},
+        timeout=10,
+    ).json()
+    assert state["live"] is False
+    refreshed = requests.post(
+        f"{sandbox.url}/intuit/oauth2/v1/tokens/bearer",
+        data={"grant_type": "refresh_token", "refresh_token": auth.refresh_token},
+        auth=(sandbox.intuit_client_id, sandbox.intuit_client_secret),
+        timeout=10,
+    )
+    assert refreshed.json() == {"error": "invalid_grant"}  # the installer's grant ended
+
+
+def seed(sandbox, name: str, company: str) -> Identity:
+    """An Intuit user who is an admin of `company`."""
+    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    answer = requests.post(
+        f"{sandbox.url}/_sandbox/intuit/companies",
+        json={"email": email, "password": PASSWORD, "name": name, "company_names": [company]},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return Identity(email=email, realm_ids=[c["realm_id"] for c in answer.json()["companies"]])
 
 
 def test_my_apps_is_per_company(sandbox, seed_identity, auth_client):

@@ -271,6 +271,21 @@ def test_a_company_that_no_longer_lets_the_app_in_answers_403_fault_3100(
     assert other.query("select count(*) from Customer").status_code == 200
 
 
+def test_a_company_whose_grant_ended_at_the_api_answers_401_to_fresh_tokens(
+    company, connect_company, knobs
+):
+    """401 Unauthorized, Fault 3200 AuthenticationFailed, is the API's answer to a token it
+    does not accept (https://developer.intuit.com/app/developer/qbo/docs/develop/
+    troubleshooting/error-codes). The knob quickbooks_unauthorized_realms answers it to every
+    token of the company while the token endpoint still refreshes: the app's "401 after a
+    refresh" (Intuit's revoke seen by the API first)."""
+    other = connect_company()
+    knobs(quickbooks_unauthorized_realms=[company.realm_id])
+    for answer in (company.query("select * from Customer"), company.get("cdc")):
+        assert_authentication_failed(answer)
+    assert other.query("select count(*) from Customer").status_code == 200
+
+
 def test_cdc_answers_hold_at_most_1000_objects(company, unthrottled):
     """ "Server responses can handle a maximum of 1,000 objects. We suggest you query for
     shorter time periods." https://developer.intuit.com/app/developer/qbo/docs/learn/

@@ -41,8 +41,8 @@ def carry_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0006_vocabulary'),
-        ('tenants', '0004_sales_data'),
+        ('sync', '0007_vocabulary'),
+        ('tenants', '0005_quickbooks_hard_expiry'),
     ]
 
     operations = [

@@ -21,7 +21,7 @@ def restore_kinds(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0005_sales_data'),
+        ('sync', '0006_times_out_of_range'),
     ]
 
     operations = [

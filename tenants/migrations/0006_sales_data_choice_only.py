@@ -1,5 +1,5 @@
 """SalesData keeps the person's choice alone: the engine's state about the Constant Contact
-account moved to sync.SalesDataState (sync's migration 0007 carried it over)."""
+account moved to sync.SalesDataState (sync's migration 0008 carried it over)."""
 
 from django.db import migrations
 
@@ -7,8 +7,8 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0004_sales_data'),
-        ('sync', '0007_sales_data_state'),
+        ('tenants', '0005_quickbooks_hard_expiry'),
+        ('sync', '0008_sales_data_state'),
     ]
 
     operations = [
