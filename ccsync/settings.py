@@ -236,7 +236,8 @@ LIMITER_REDIS_PREFIX = "ccsync:limits"
 SYNC_CC_PER_SECOND = env.int("SYNC_CC_PER_SECOND", default=4)
 SYNC_CC_DAILY_SHARE = env.int("SYNC_CC_DAILY_SHARE", default=9_500)
 # Of the share, what the pacer keeps for first syncs and full checks (released evenly
-# through the day), and how many calls it lets change runs spend at once (ccsync/sync/pacing.py).
+# through the day), and how many calls it lets runs of changes spend at once
+# (ccsync/sync/pacing.py).
 SYNC_CC_RESERVE = env.int("SYNC_CC_RESERVE", default=500)
 SYNC_PACE_BURST = env.float("SYNC_PACE_BURST", default=40.0)
 # Unsubscribes are read again before a run of changes when older than this, and imports
@@ -260,7 +261,7 @@ SYNC_PAGE_SIZE = env.int("SYNC_PAGE_SIZE", default=1_000)  # QuickBooks' maximum
 # Rows per contacts_json_import: fewer rows show contacts sooner, more cost fewer calls.
 SYNC_IMPORT_CHUNK_ROWS = env.int("SYNC_IMPORT_CHUNK_ROWS", default=2_500)
 SYNC_IMPORT_MAX_BYTES = env.int("SYNC_IMPORT_MAX_BYTES", default=3_900_000)
-# Webhook events of one tenant are gathered this long before one incremental sync.
+# A tenant's webhook events are gathered this long (its change window) into one run of changes.
 SYNC_COALESCE_SECONDS = env.float("SYNC_COALESCE_SECONDS", default=2.0)
 # Intuit sets no limit to a delivery; 2 MB is the size it says servers commonly accept.
 SYNC_WEBHOOK_MAX_BYTES = env.int("SYNC_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
@@ -269,7 +270,7 @@ SYNC_STALE_RUN_SECONDS = env.int("SYNC_STALE_RUN_SECONDS", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1_800)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1_740)
 CELERY_BEAT_SCHEDULE = {
-    "sync-reconcile": {"task": "sync.reconcile_all", "schedule": 15 * 60.0},
+    "sync-catch-up": {"task": "sync.catch_up_all", "schedule": 15 * 60.0},
     "sync-dispatch": {"task": "sync.dispatch", "schedule": SYNC_DISPATCH_SECONDS},
     "sync-confirm-overdue": {"task": "sync.confirm_overdue", "schedule": 10 * 60.0},
     "tenants-tokens": {"task": "tenants.refresh_tokens_all", "schedule": 10 * 60.0},

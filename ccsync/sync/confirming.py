@@ -25,23 +25,22 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from ccsync.base import counters
-from ccsync.sync import runs, sales
-from ccsync.sync.judging import update_records
+from ccsync.sync import customer_state, runs, sales, sales_state
 from ccsync.sync.mapping import SALES_PREFIX
 from ccsync.sync.models import ContactImport, CustomerRecord, Run, TenantSync
 from ccsync.sync.runs import Sync
-from ccsync.sync.sending import record_unsubscribed, synced_values
+from ccsync.sync.sending import record_unsubscribed
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient, read_date
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-ACTIVITY_DONE = {"completed", "failed", "cancelled", "timed_out"}
+# The states of an activity (an import, a tagging) Constant Contact is done with.
+ACTIVITY_FINISHED = {"completed", "failed", "cancelled", "timed_out"}
 READ_BACK_OVERLAP = timedelta(minutes=5)  # clocks differ: read a little further back
 LISTED_WITHIN = timedelta(hours=1)  # an import the list does not show yet is asked for alone
 SAMPLE_SIZE = 50  # contacts read to see that Constant Contact took an import's figures
@@ -79,7 +78,7 @@ def confirm_imports(*, tenant: Tenant, cc: ConstantContactClient, sync: Sync | N
     unfinished = 0
     for activity in cc.iter_activities(limit=min(500, len(waiting) + 20)):
         found = waiting.pop(str(activity.get("activity_id")), None)
-        if found is not None and activity.get("state") in ACTIVITY_DONE:
+        if found is not None and activity.get("state") in ACTIVITY_FINISHED:
             settle(cc=cc, sent=found, activity=activity, sync=sync)
         elif found is not None:
             unfinished += 1
@@ -94,7 +93,7 @@ def confirm_imports(*, tenant: Tenant, cc: ConstantContactClient, sync: Sync | N
             activity = cc.get_activity(activity_id=sent.activity_id)
         except cc_errors.NotFound:
             activity = {"state": "unknown", "activity_errors": []}
-        if activity.get("state") in ACTIVITY_DONE | {"unknown"}:
+        if activity.get("state") in ACTIVITY_FINISHED | {"unknown"}:
             settle(cc=cc, sent=sent, activity=activity, sync=sync)
         else:
             unfinished += 1
@@ -122,9 +121,15 @@ def settle(
         ContactImport.objects.filter(pk=sent.pk).update(
             state="confirmed", confirmed_at=timezone.now()
         )
-        _count(sent, outcomes, sync=sync)
-        runs = Run.objects.filter(pk=sent.run_id) if sent.run_id is not None else Run.objects.none()
-        kind = runs.values_list("kind", flat=True).first() or ""
+        runs.count_settled(
+            run_id=sent.run_id,
+            sync=sync,
+            synced=len(outcomes.synced),
+            failed=len(outcomes.failed),
+            skipped=len(outcomes.unsubscribed),
+        )
+        sender = Run.objects.filter(pk=sent.run_id) if sent.run_id else Run.objects.none()
+        kind = sender.values_list("kind", flat=True).first() or ""
         transaction.on_commit(
             lambda: counters.contacts_confirmed(
                 kind=kind, synced=len(outcomes.synced), failed=len(outcomes.failed)
@@ -232,7 +237,7 @@ def _sample_holds_the_figures(
             if _figures_missing(contact, row.row, field_ids):
                 return False
     if seen:
-        sales.columns_checked(tenant_id=sent.tenant_id, columns=due)
+        sales_state.columns_checked(tenant_id=sent.tenant_id, columns=due)
     return True
 
 
@@ -290,37 +295,16 @@ def _record(sent: ContactImport, rows: list[_Row], outcomes: Outcomes) -> None:
         if row.pk in outcomes.synced:
             by_lists[row.list_ids].append(row.pk)
     for list_ids, pks in by_lists.items():
-        update_records(pks, **synced_values(list(list_ids), sent.list_id))
+        customer_state.synced(pks, list_ids=list_ids, list_id=sent.list_id)
     by_problem: dict[str, list[int]] = defaultdict(list)
     for pk, problem in outcomes.failed.items():
         by_problem[problem].append(pk)
     for problem, pks in by_problem.items():
-        update_records(
-            pks, outcome=CustomerRecord.Outcome.FAILED, detail=problem, pending_import=None
-        )
+        customer_state.refused(pks, detail=problem)
     if outcomes.unsubscribed:
         emails = [row.email for row in rows if row.pk in outcomes.unsubscribed]
         record_unsubscribed(
             tenant_id=sent.tenant_id, pks=sorted(outcomes.unsubscribed), emails=emails
-        )
-
-
-def _count(sent: ContactImport, outcomes: Outcomes, *, sync: Sync | None) -> None:
-    """The counts of the run that sent the import (checkpointed if it is the run at work)."""
-    counts = {
-        "synced": len(outcomes.synced),
-        "failed": len(outcomes.failed),
-        "skipped": len(outcomes.unsubscribed),
-    }
-    settled = sum(counts.values())
-    if sync is not None and sync.run.pk == sent.run_id:
-        for name, value in counts.items():
-            setattr(sync.run, name, getattr(sync.run, name) + value)
-        sync.run.sent -= settled
-        runs.checkpoint(sync)
-    elif sent.run_id is not None:
-        Run.objects.filter(pk=sent.run_id).update(
-            sent=F("sent") - settled, **{name: F(name) + value for name, value in counts.items()}
         )
 
 

@@ -17,8 +17,8 @@ listed again, 1 call), a field refused (400).
 import logging
 import re
 
-from django.db import transaction
-
+from ccsync.sync import sales_state
+from ccsync.sync.models import SalesDataState
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import MAX_CUSTOM_FIELDS, ConstantContactClient
 from tenants.models import SalesData, Tenant
@@ -30,36 +30,32 @@ TEXT_TYPES = {"string", "text_area"}  # the guide's text types
 _NOT_LETTERS = re.compile(r"[\W_]+")
 
 
-def set_up(*, tenant: Tenant, cc: ConstantContactClient) -> SalesData | None:
+def set_up(*, tenant: Tenant, cc: ConstantContactClient) -> SalesDataState | None:
     """The custom fields of the chosen facts and the tag, in the account the tenant is
     connected to now. None when the option is off."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     connection = getattr(tenant, "constantcontact_connection", None)
     if choice is None or connection is None:
-        return choice
+        return None
+    state = sales_state.state_of(tenant_id=tenant.pk)
     account = connection.account_id
-    if choice.account_id != account:
-        choice.fields, choice.tag_id, choice.account_id = {}, "", account
-    missing = [BY_KEY[key] for key in choice.facts if key in BY_KEY and key not in choice.fields]
+    same_account = state.account_id == account
+    fields, tag_id = (dict(state.fields), state.tag_id) if same_account else ({}, "")
+    missing = [BY_KEY[key] for key in choice.facts if key in BY_KEY and key not in fields]
     problems: list[str] = []
     if missing:
-        _set_up_fields(choice, missing, cc, problems)
-    if choice.tag_enabled and choice.tag_name and not choice.tag_id:
-        choice.tag_id = _tag_id(choice.tag_name, cc)
-        if not choice.tag_id:
+        _set_up_fields(tenant.pk, fields, missing, cc, problems)
+    if choice.tag_enabled and choice.tag_name and not tag_id:
+        tag_id = _tag_id(choice.tag_name, cc)
+        if not tag_id:
             problems.append(
                 "Your Constant Contact user's role may not use tags (they need the Account "
                 "Owner or Manager role): contacts are not tagged."
             )
-    choice.problem = " ".join(problems)[:500]
-    with transaction.atomic():
-        SalesData.objects.filter(pk=choice.pk).update(
-            account_id=choice.account_id,
-            fields=choice.fields,
-            tag_id=choice.tag_id,
-            problem=choice.problem,
-        )
-    return choice
+    sales_state.set_up(
+        state=state, account_id=account, fields=fields, tag_id=tag_id, problem=" ".join(problems)
+    )
+    return state
 
 
 def _label_key(label: object) -> str:
@@ -68,8 +64,14 @@ def _label_key(label: object) -> str:
 
 
 def _set_up_fields(
-    choice: SalesData, missing: list[Fact], cc: ConstantContactClient, problems: list[str]
+    tenant_id: int,
+    fields: dict[str, dict],
+    missing: list[Fact],
+    cc: ConstantContactClient,
+    problems: list[str],
 ) -> None:
+    """The missing facts' fields, found by label or made, added to `fields`; those that
+    cannot be, said in `problems`."""
     listed = cc.custom_fields()
     existing = {_label_key(f.get("label", "")): f for f in listed}
     room = MAX_CUSTOM_FIELDS - len(listed)
@@ -89,7 +91,7 @@ def _set_up_fields(
                 existing = {_label_key(f.get("label", "")): f for f in cc.custom_fields()}
                 found = existing.get(_label_key(fact.label))
                 if found is None:
-                    problems.append(_refused(choice, fact, "a field there has its name"))
+                    problems.append(_refused(tenant_id, fact, "a field there has its name"))
                     continue
             except cc_errors.CustomFieldLimitReached:
                 room = 0
@@ -99,7 +101,7 @@ def _set_up_fields(
                 forbidden.append(fact)
                 continue
             except cc_errors.BadRequest:
-                problems.append(_refused(choice, fact, "Constant Contact refused it"))
+                problems.append(_refused(tenant_id, fact, "Constant Contact refused it"))
                 continue
         kind = str(found.get("type", ""))
         if kind != fact.type and kind not in TEXT_TYPES:
@@ -109,7 +111,7 @@ def _set_up_fields(
                 "to let the app make its own."
             )
             continue
-        choice.fields[fact.key] = {
+        fields[fact.key] = {
             "id": str(found["custom_field_id"]),
             "name": str(found["name"]),
             "type": kind,
@@ -129,7 +131,7 @@ def _set_up_fields(
         if facts:
             logger.warning(
                 "custom fields not created: tenant=%s facts=%s cause=%s",
-                choice.tenant_id,
+                tenant_id,
                 ",".join(fact.key for fact in facts),
                 why,
             )
@@ -148,10 +150,8 @@ def _create(fact: Fact, cc: ConstantContactClient) -> dict:
     )
 
 
-def _refused(choice: SalesData, fact: Fact, why: str) -> str:
-    logger.warning(
-        "custom field not created: tenant=%s fact=%s cause=%s", choice.tenant_id, fact.key, why
-    )
+def _refused(tenant_id: int, fact: Fact, why: str) -> str:
+    logger.warning("custom field not created: tenant=%s fact=%s cause=%s", tenant_id, fact.key, why)
     return f"The app could not add the field “{fact.label}” ({why}): it is not sent."
 
 

@@ -21,15 +21,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from ccsync.base import counters
-from ccsync.sync import runs, sales
-from ccsync.sync.judging import update_records
+from ccsync.sync import customer_state, runs, sales
 from ccsync.sync.mapping import chunk_rows, contact_update, emptied
 from ccsync.sync.models import ContactImport, CustomerRecord, UnsubscribedAddress
-from ccsync.sync.rules import SkipReason
 from ccsync.sync.runs import Sync
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import (
@@ -96,26 +93,9 @@ def _sent(sync: Sync, *, activity_id: str, pks: list[int]) -> None:
             list_id=sync.list_id,
             rows=len(pks),
         )
-        update_records(pks, outcome=Outcome.SENT, pending_import=sent, queued_hash=F("row_hash"))
-        sync.run.sent += len(pks)
-        sync.run.done += len(pks)
+        customer_state.sent(pks, contact_import=sent)
+        runs.tally(sync, sent=len(pks), done=len(pks))
         runs.checkpoint(sync)
-
-
-def synced_values(list_ids: list[str], list_id: str) -> dict[str, Any]:
-    """What a record becomes once Constant Contact has confirmed what it was sent."""
-    return {
-        "outcome": Outcome.SYNCED,
-        "reason": "",
-        "detail": "",
-        "in_list": True,
-        "pending_import": None,
-        "sent_email": F("email"),
-        "sent_hash": F("row_hash"),
-        "sent_row": F("row"),
-        "list_ids": list_ids if list_id in list_ids else [*list_ids, list_id],
-        "synced_at": timezone.now(),
-    }
 
 
 def record_unsubscribed(*, tenant_id: int, pks: list[int], emails: list[str]) -> None:
@@ -124,13 +104,7 @@ def record_unsubscribed(*, tenant_id: int, pks: list[int], emails: list[str]) ->
         [UnsubscribedAddress(tenant_id=tenant_id, email=email) for email in emails],
         ignore_conflicts=True,
     )
-    update_records(
-        pks,
-        outcome=Outcome.SKIPPED,
-        reason=SkipReason.UNSUBSCRIBED,
-        detail="",
-        pending_import=None,
-    )
+    customer_state.unsubscribed(pks)
 
 
 # --- whole contacts by PUT -------------------------------------------------------------------
@@ -155,7 +129,7 @@ def _put_contact(sync: Sync, record: CustomerRecord) -> None:
     contact = _read_contact(sync.cc, record)
     if contact is None or contact.get("deleted_at"):
         # Nothing to update: the import (or for a long address the POST) makes a new one.
-        CustomerRecord.objects.filter(pk=record.pk).update(sent_email="", contact_id="")
+        customer_state.contact_lost(record.pk)
         return
     _put_read_contact(sync, record, contact)
 
@@ -177,19 +151,23 @@ def _put_read_contact(sync: Sync, record: CustomerRecord, contact: Mapping[str, 
     except cc_errors.Conflict:
         # The new address is another contact already: the import (or the POST's read of
         # that contact) updates that one.
-        CustomerRecord.objects.filter(pk=record.pk).update(sent_email="", contact_id="")
+        customer_state.contact_lost(record.pk)
         return
     except cc_errors.BadRequest as error:
         with transaction.atomic():
-            update_records([record.pk], outcome=Outcome.FAILED, detail=str(error)[:500])
+            customer_state.refused([record.pk], detail=str(error)[:500])
             _count(sync, failed=1)
         return
     if permission_of(answer) == "unsubscribed":  # unsubscribed between the GET and the PUT
         _unsubscribed(sync, record)
         return
     with transaction.atomic():
-        values = synced_values(record.list_ids, sync.list_id)
-        update_records([record.pk], contact_id=str(contact["contact_id"]), **values)
+        customer_state.synced(
+            [record.pk],
+            list_ids=record.list_ids,
+            list_id=sync.list_id,
+            contact_id=str(contact["contact_id"]),
+        )
         _count(sync, synced=1)
 
 
@@ -245,17 +223,18 @@ def _create_contact(sync: Sync, record: CustomerRecord) -> Mapping[str, Any] | N
         return None
     except cc_errors.BadRequest as error:
         with transaction.atomic():
-            update_records([record.pk], outcome=Outcome.FAILED, detail=str(error)[:500])
+            customer_state.refused([record.pk], detail=str(error)[:500])
             _count(sync, failed=1)
         return None
     contact_id = str(created["contact_id"])
     if sync.list_id in (created.get("list_memberships") or []):
         with transaction.atomic():
-            values = synced_values(record.list_ids, sync.list_id)
-            update_records([record.pk], contact_id=contact_id, **values)
+            customer_state.synced(
+                [record.pk], list_ids=record.list_ids, list_id=sync.list_id, contact_id=contact_id
+            )
             _count(sync, synced=1)
     else:
-        CustomerRecord.objects.filter(pk=record.pk).update(contact_id=contact_id)
+        customer_state.contact_made(record.pk, contact_id=contact_id)
     return created
 
 
@@ -275,8 +254,5 @@ def _count(sync: Sync, *, synced: int = 0, failed: int = 0, skipped: int = 0) ->
     transaction.on_commit(
         lambda: counters.contacts_confirmed(kind=kind, synced=synced, failed=failed)
     )
-    sync.run.synced += synced
-    sync.run.failed += failed
-    sync.run.skipped += skipped
-    sync.run.done += synced + failed + skipped
+    runs.tally(sync, synced=synced, failed=failed, skipped=skipped, done=synced + failed + skipped)
     runs.checkpoint(sync)

@@ -8,8 +8,8 @@ import pytest
 import requests
 from django.utils import timezone
 
-from ccsync.sync import events, lifecycle, selectors, services, tagging
-from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from ccsync.sync import catch_up, dispatch, lifecycle, selectors, services, tagging
+from ccsync.sync.models import CustomerRecord, Run, SalesDataState, WebhookEvent
 from integrations.limiter import get_limiter
 from tenants.clients import constantcontact_client
 from tenants.models import SalesData
@@ -93,7 +93,7 @@ def test_the_first_sync_sends_the_figures_in_the_same_imports(shop):
     # sales data (unsubscribes, 1 import, 1 confirmation); the sample that shows Constant
     # Contact took the new columns' figures, 1. QuickBooks: 5 reports + types.
     assert run.constantcontact_calls == 10 + 3 + 1
-    assert company.tenant.sales_data.refreshed_at is not None
+    assert company.tenant.sales_state.figures_read_at is not None
 
 
 def test_without_the_option_nothing_changes(shop):
@@ -168,9 +168,9 @@ def test_reports_that_cannot_be_read_leave_the_figures_and_the_contacts_sync(sho
     assert run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3
     assert TOTAL not in company.custom_fields("ann@example.com")
-    choice = SalesData.objects.get(tenant=company.tenant)
-    assert choice.problem.startswith("QuickBooks Online's reports could not be read")
-    assert choice.refreshed_at is None
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    assert state.problem.startswith("QuickBooks Online's reports could not be read")
+    assert state.figures_read_at is None
     assert selectors.open_run(tenant=company.tenant) is None  # no full check at once
 
     knobs(quickbooks_report_max_cells=400_000)
@@ -180,7 +180,7 @@ def test_reports_that_cannot_be_read_leave_the_figures_and_the_contacts_sync(sho
     run = company.sync_changes()
     assert run.state == Run.State.COMPLETED, run.error
     assert company.custom_fields("ann@example.com")[TOTAL] == "150.50"
-    assert SalesData.objects.get(tenant=company.tenant).problem == ""
+    assert SalesDataState.objects.get(tenant=company.tenant).problem == ""
 
 
 def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
@@ -191,7 +191,7 @@ def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
     with django_capture_on_commit_callbacks(execute=True):
         total_sales_only(company)
     run = company.run()
-    assert run.kind == Run.Kind.RECONCILE and run.state == Run.State.COMPLETED, run.error
+    assert run.kind == Run.Kind.FULL_CHECK and run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3
     assert company.custom_fields("ann@example.com") == {TOTAL: "150.50"}
     # 1 list of fields + 1 created; then the sync's unsubscribes, 1 import, 1 confirmation;
@@ -220,9 +220,9 @@ def test_a_figure_the_field_cannot_hold_is_noted_and_not_sent(shop):
     bo = company.customer_id("Bo Li")
     credit = company.sell(bo, "40.00", entity="CreditMemo")
     record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=bo)
-    choice = company.tenant.sales_data
-    choice.fields["open_balance"]["negative"] = False  # as a field people made might be
-    choice.save()
+    state = company.tenant.sales_state
+    state.fields["open_balance"]["negative"] = False  # as a field people made might be
+    state.save()
     company.webhook(("created", credit["Id"], "creditmemo"))
     company.sync_changes()
     record.refresh_from_db()
@@ -304,13 +304,13 @@ def test_turned_on_while_a_run_is_past_reading_figures_a_full_check_follows(shop
     ann = company.customer_id("Ann Lee")
     company.change(ann, FamilyName="Lee-Smith")
     company.webhook(("updated", ann))
-    changes = events.start_changes(tenant_id=company.tenant.pk)
+    changes = dispatch.start_changes(tenant_id=company.tenant.pk)
     assert changes is not None
     # Turned on with the change run already open: Sync now finds it and starts nothing.
     total_sales_only(company)
     company.run(changes)
     follow_up = selectors.open_run(tenant=company.tenant)
-    assert follow_up is not None and follow_up.kind == Run.Kind.RECONCILE
+    assert follow_up is not None and follow_up.kind == Run.Kind.FULL_CHECK
     company.run(follow_up)
     assert company.custom_fields("ann@example.com") == {TOTAL: "150.50"}
     assert selectors.open_run(tenant=company.tenant) is None  # and no more after it
@@ -385,7 +385,7 @@ def test_an_invoice_whose_webhook_never_came_is_caught_by_the_daily_cdc(shop):
     company.webhook(("created", heard["Id"], "invoice"))
     company.sync_changes()
     missed = company.sell(company.customer_id("Bo Li"), "70.00")
-    services.reconcile(tenant_id=company.tenant.pk)
+    catch_up.catch_up(tenant_id=company.tenant.pk)
     stored = set(
         WebhookEvent.objects.filter(tenant=company.tenant, processed_at=None).values_list(
             "entity", "transaction_id"
@@ -419,9 +419,9 @@ def test_a_figure_constant_contact_refuses_is_never_recorded_as_synced(shop):
     their_whole_number_field(company)
     total_sales_only(company)
     company.run()
-    choice = company.tenant.sales_data
-    choice.fields["total_sales"]["decimals"] = None  # as if the field changed since
-    choice.save()
+    state = company.tenant.sales_state
+    state.fields["total_sales"]["decimals"] = None  # as if the field changed since
+    state.save()
     ann = company.customer_id("Ann Lee")
     invoice = company.sell(ann, "0.25")
     company.webhook(("created", invoice["Id"], "invoice"))
@@ -485,8 +485,9 @@ def test_a_field_deleted_in_constant_contact_is_set_up_again_by_the_next_full_ch
     company.sync_changes()
     record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=bo)
     assert record.outcome == CustomerRecord.Outcome.FAILED  # never recorded as synced
-    choice = SalesData.objects.get(tenant=company.tenant)
-    assert "total_sales" not in choice.fields and TOTAL in choice.problem
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    assert "total_sales" not in state.fields and TOTAL in state.problem
+    assert state.problem in company.journey.client.get("/settings/").content.decode()
     assert f"cf:{TOTAL.replace(' ', '_')}" not in record.row
 
     full_check = services.sync_now(tenant=company.tenant)  # Sync now, as the problem says
@@ -494,7 +495,7 @@ def test_a_field_deleted_in_constant_contact_is_set_up_again_by_the_next_full_ch
     company.run(full_check)
     assert company.custom_fields("bo@example.com")[TOTAL] == "20.00"
     assert company.custom_fields("bo@example.com")[INVOICES] == "1"
-    assert SalesData.objects.get(tenant=company.tenant).problem == ""
+    assert SalesDataState.objects.get(tenant=company.tenant).problem == ""
 
 
 def test_a_contact_that_never_shows_the_tag_is_asked_for_twice_then_left(shop):
@@ -570,7 +571,7 @@ def test_the_fields_are_made_whatever_punctuation_would_do_to_a_name(shop, knobs
     assert company.custom_fields("ann@example.com")[TOTAL] == "150.50"
     fields = company.fields_and_tags()["custom_fields"]
     assert {f["name"] for f in fields} == {f.label.replace(" ", "_") for f in FACTS}
-    assert company.tenant.sales_data.problem == ""
+    assert company.tenant.sales_state.problem == ""
 
 
 def test_a_field_people_made_with_punctuation_in_its_label_is_used(shop):
@@ -583,7 +584,7 @@ def test_a_field_people_made_with_punctuation_in_its_label_is_used(shop):
     total_sales_only(company)
     run = company.run()
     assert run.constantcontact_calls == 1 + 3 + 1  # the fields listed, none made; the sample
-    assert company.tenant.sales_data.fields["total_sales"]["name"] == theirs["name"]
+    assert company.tenant.sales_state.fields["total_sales"]["name"] == theirs["name"]
     assert company.custom_fields("ann@example.com") == {"QuickBooks: Total Sales": "150.50"}
 
 
@@ -597,7 +598,7 @@ def test_a_user_whose_role_may_not_make_fields_or_tags_is_told_and_the_contacts_
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3 and company.custom_fields("ann@example.com") == {}
-    problem = company.tenant.sales_data.problem
+    problem = company.tenant.sales_state.problem
     assert "role may not add custom fields" in problem and "role may not use tags" in problem
     assert not company.tenant.constantcontact_connection.is_broken
     # 1 list of fields + the first refused (no other tried) + 1 refused read of the tags;
@@ -616,7 +617,7 @@ def test_an_account_holding_100_fields_costs_no_creation(shop):
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error
     assert run.constantcontact_calls == 1 + 3  # the fields listed (one page of 100), the sync
-    assert company.tenant.sales_data.problem == (
+    assert company.tenant.sales_state.problem == (
         "Your Constant Contact account holds its 100 custom fields, so these are not sent: "
         "total sales, all time."
     )
@@ -635,7 +636,7 @@ def test_dates_read_back_in_another_format_are_the_same_dates(shop, knobs):
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error
     assert (run.synced, run.failed) == (3, 1)
-    assert company.tenant.sales_data.problem == ""
+    assert company.tenant.sales_state.problem == ""
 
 
 def _confirm_calls(company) -> int:
@@ -662,11 +663,11 @@ def test_a_figure_refused_without_an_error_is_found_by_a_sample_on_a_slow_schedu
     company.sync_changes(confirm=False)
     assert _confirm_calls(company) == 1  # GET /activities: the column was checked this week
 
-    choice = company.tenant.sales_data
-    choice.fields["total_sales"]["decimals"] = None  # as if the field changed since
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    state.fields["total_sales"]["decimals"] = None  # as if the field changed since
     week_ago = timezone.now() - timedelta(days=8)
-    choice.fields["total_sales"]["checked_at"] = week_ago.isoformat()
-    choice.save()
+    state.fields["total_sales"]["checked_at"] = week_ago.isoformat()
+    state.save()
     invoice = company.sell(ann, "0.25")
     company.webhook(("created", invoice["Id"], "invoice"))
     company.sync_changes(confirm=False)
@@ -674,4 +675,4 @@ def test_a_figure_refused_without_an_error_is_found_by_a_sample_on_a_slow_schedu
     assert _confirm_calls(company) == 3
     record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=ann)
     assert record.outcome == CustomerRecord.Outcome.FAILED
-    assert TOTAL in SalesData.objects.get(tenant=company.tenant).problem
+    assert TOTAL in SalesDataState.objects.get(tenant=company.tenant).problem

@@ -151,7 +151,7 @@ def test_buttons_need_csrf_and_act(company):
     client.post("/sync/resume/")
     client.post("/sync/now/")
     run = Run.objects.filter(tenant=company.tenant).first()
-    assert run.kind == Run.Kind.RECONCILE and run.state == Run.State.QUEUED
+    assert run.kind == Run.Kind.FULL_CHECK and run.state == Run.State.QUEUED
 
 
 def test_pages_need_a_signed_in_member(company):
