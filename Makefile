@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: demo test test-fast lint format bench
+.PHONY: demo test test-fast lint format bench screenshots
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ FAST_TESTS := not (sandbox or stack or browser or faults or bench)
 test-fast: $(VENV)/.installed
 	scripts/services.sh
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 2 --dist worksteal -m "$(FAST_TESTS)" $(PYTEST_ARGS)
+
+## The README's pictures, taken again from the demo's own company (seeded as `make demo`
+## seeds it) by their browser journey, tests/browser/test_readme_screenshots.py, which also
+## checks the README's words against the pages; written to docs/screenshots/.
+screenshots: $(VENV)/.installed
+	scripts/services.sh
+	scripts/browser.sh
+	CCSYNC_README_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser/test_readme_screenshots.py
 
 ## ruff, then mypy over the app's packages ([tool.mypy] in pyproject.toml says which).
 lint: $(VENV)/.installed

@@ -125,7 +125,7 @@ def burst_cost(
     edits_seconds = time.monotonic() - began
     _settle(installed.tenant_id, expected)
     runs = Run.objects.filter(
-        tenant_id=installed.tenant_id, kind=Run.Kind.INCREMENTAL, created_at__gte=began_at
+        tenant_id=installed.tenant_id, kind=Run.Kind.CHANGES, created_at__gte=began_at
     )
     return {
         "edits": len(expected),

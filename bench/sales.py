@@ -26,12 +26,15 @@ from tenants.sales_facts import DEFAULT_TAG, FACTS
 NAME = "Sales data"
 EVERY_FACT = provision.SalesChoice(facts=tuple(fact.key for fact in FACTS))
 TAGGED = provision.SalesChoice(facts=EVERY_FACT.facts, tag_name=DEFAULT_TAG)
-# The calls that set up the account (custom_fields.py): not the sync's, once per account.
+# The calls that set up the account (custom_fields.py), and the sample that shows Constant
+# Contact took the new columns' figures (confirming.py): not the sync's, once per account
+# (the sample again once a week).
 SET_UP = (
     "constantcontact:custom_fields",
     "constantcontact:create_custom_field",
     "constantcontact:tags",
     "constantcontact:create_tag",
+    "constantcontact:contacts_sample",
 )
 QB_RATIO, CC_RATIO = 2.0, 1.2
 TAG_CALLS = 3  # the list's count, its tagging, and the tagging's confirmation
@@ -107,6 +110,7 @@ def first_sync_rows(
     )
     created = calls.set_up["constantcontact:create_custom_field"]
     listed = calls.set_up["constantcontact:custom_fields"]
+    sampled = calls.set_up["constantcontact:contacts_sample"]
     return [
         Row(
             name,
@@ -133,12 +137,14 @@ def first_sync_rows(
         ),
         Row(
             name,
-            "one-time set-up of the Constant Contact account (custom fields listed / created)",
-            f"{listed + created} calls: {listed} list + {created} created, made once per "
-            "account whatever its size (9 fields cannot be made in fewer than 10 calls), so "
-            "not part of the sync's ratio",
-            f"1 list + 1 per field ({1 + len(EVERY_FACT.facts)})",
-            listed == 1 and created == len(EVERY_FACT.facts),
+            "one-time set-up of the Constant Contact account (custom fields listed / created; "
+            "the new columns' sample)",
+            f"{listed + created + sampled} calls: {listed} list + {created} created, made once "
+            "per account whatever its size (9 fields cannot be made in fewer than 10 calls), "
+            f"+ {sampled} sample showing Constant Contact took the figures, so not part of the "
+            "sync's ratio",
+            f"1 list + 1 per field ({1 + len(EVERY_FACT.facts)}) + 1 sample",
+            listed == 1 and created == len(EVERY_FACT.facts) and sampled == 1,
         ),
         Row(
             name,

@@ -76,7 +76,7 @@ def invoice_burst(bench: Bench, installed: provision.Installed) -> list[Row]:
             updated += 1
             changed.append(datetime.fromisoformat(contacts[email.lower()]["changed_at"]))
     runs = Run.objects.filter(
-        tenant_id=installed.tenant_id, kind=Run.Kind.INCREMENTAL, created_at__gte=began_at
+        tenant_id=installed.tenant_id, kind=Run.Kind.CHANGES, created_at__gte=began_at
     )
     totals = runs.aggregate(cc=Sum("constantcontact_calls"), qb=Sum("quickbooks_calls"))
     return rows(

@@ -8,9 +8,9 @@ changes, overdue confirmations, when to check an import) and the real limiter
 app's settings, drive a fake Constant Contact that answers as the real one does: 429 past
 4 calls in any second, and past 10,000 calls in the UTC day; imports processed at each
 account's pace. No sleeping, no HTTP, no database: what the app's scheduler does around the
-pacer (events.py: a change window claimed by the first webhook, its end offering the
-company to the pacer, beat's dispatch every 2 s, one run at a time per company, a run that
-ends with changes left schedules the next) is replayed here step for step.
+pacer (change_window.py, dispatch.py: a change window claimed by the first webhook, its end
+offering the company to the pacer, beat's dispatch every 2 s, one run at a time per company,
+a run that ends with changes left schedules the next) is replayed here step for step.
 
 The day: each company edits customers over its business hours (09:00-17:00 local, in the
 time zones of QuickBooks Online's users), a typical one about 10 times a business day at

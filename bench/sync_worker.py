@@ -28,9 +28,9 @@ def peak_kib() -> int:
 
 def count_endpoints(endpoints: Counter[str]) -> None:
     """Every client the runs make also counts its calls by endpoint, in `endpoints`."""
-    from ccsync.sync import runs
+    from ccsync.sync import clients
 
-    counting = runs._counting
+    counting = clients._counting
 
     def by_endpoint(provider: str, acquire: Callable[[str], None], calls: Counter[str]):
         before_request = counting(provider, acquire, calls)
@@ -41,7 +41,7 @@ def count_endpoints(endpoints: Counter[str]) -> None:
 
         return counted
 
-    runs._counting = by_endpoint
+    clients._counting = by_endpoint
 
 
 def main() -> None:
@@ -49,7 +49,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from ccsync.sync import kinds
+    from ccsync.sync import worker
 
     # The stack runs with DEBUG on (see bench/harness.py), which keeps every query's SQL in
     # memory; a production worker does not.
@@ -59,7 +59,7 @@ def main() -> None:
     count_endpoints(endpoints)
     before = peak_kib()
     started = time.monotonic()
-    kinds.execute(run_id=run_id, worker=f"bench-{os.getpid()}")
+    worker.execute(run_id=run_id, worker=f"bench-{os.getpid()}")
     seconds = time.monotonic() - started
     measured = {"seconds": seconds, "baseline_kib": before, "peak_kib": peak_kib()}
     print(json.dumps({**measured, "endpoints": dict(endpoints)}))

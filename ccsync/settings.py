@@ -236,7 +236,8 @@ LIMITER_REDIS_PREFIX = "ccsync:limits"
 SYNC_CC_PER_SECOND = env.int("SYNC_CC_PER_SECOND", default=4)
 SYNC_CC_DAILY_SHARE = env.int("SYNC_CC_DAILY_SHARE", default=9_500)
 # Of the share, what the pacer keeps for first syncs and full checks (released evenly
-# through the day), and how many calls it lets change runs spend at once (ccsync/sync/pacing.py).
+# through the day), and how many calls it lets runs of changes spend at once
+# (ccsync/sync/pacing.py).
 SYNC_CC_RESERVE = env.int("SYNC_CC_RESERVE", default=500)
 SYNC_PACE_BURST = env.float("SYNC_PACE_BURST", default=40.0)
 # Unsubscribes are read again before a run of changes when older than this, and imports
@@ -260,7 +261,7 @@ SYNC_PAGE_SIZE = env.int("SYNC_PAGE_SIZE", default=1_000)  # QuickBooks' maximum
 # Rows per contacts_json_import: fewer rows show contacts sooner, more cost fewer calls.
 SYNC_IMPORT_CHUNK_ROWS = env.int("SYNC_IMPORT_CHUNK_ROWS", default=2_500)
 SYNC_IMPORT_MAX_BYTES = env.int("SYNC_IMPORT_MAX_BYTES", default=3_900_000)
-# Webhook events of one tenant are gathered this long before one incremental sync.
+# A tenant's webhook events are gathered this long (its change window) into one run of changes.
 SYNC_COALESCE_SECONDS = env.float("SYNC_COALESCE_SECONDS", default=2.0)
 # Intuit sets no limit to a delivery; 2 MB is the size it says servers commonly accept.
 SYNC_WEBHOOK_MAX_BYTES = env.int("SYNC_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
@@ -269,7 +270,7 @@ SYNC_STALE_RUN_SECONDS = env.int("SYNC_STALE_RUN_SECONDS", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1_800)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1_740)
 CELERY_BEAT_SCHEDULE = {
-    "sync-reconcile": {"task": "sync.reconcile_all", "schedule": 15 * 60.0},
+    "sync-catch-up": {"task": "sync.catch_up_all", "schedule": 15 * 60.0},
     "sync-dispatch": {"task": "sync.dispatch", "schedule": SYNC_DISPATCH_SECONDS},
     "sync-confirm-overdue": {"task": "sync.confirm_overdue", "schedule": 10 * 60.0},
     "tenants-tokens": {"task": "tenants.refresh_tokens_all", "schedule": 10 * 60.0},
@@ -299,10 +300,14 @@ WORKER_HEARTBEAT_MAX_AGE = env.float("WORKER_HEARTBEAT_MAX_AGE", default=60.0)
 # One JSON object per line in production, readable lines with DEBUG; both carry the tenant
 # and run of a sync and go through the scrubber (ccsync/base/logs.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+# Tasks beat sends every few seconds: Celery's lines about them are DEBUG, not INFO
+# (ccsync.base.logs.RoutineTaskFilter), so that a quiet log shows what happens.
+LOG_ROUTINE_TASKS = ["sync.dispatch"]
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
+        "routine": {"()": "ccsync.base.logs.RoutineTaskFilter", "tasks": LOG_ROUTINE_TASKS},
         "context": {"()": "ccsync.base.logs.ContextFilter"},
         "scrub": {"()": "ccsync.base.logs.ScrubFilter"},
     },
@@ -314,7 +319,8 @@ LOGGING: dict[str, Any] = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["context", "scrub"],
+            # routine first: it reads the record's arguments, which scrub folds away.
+            "filters": ["routine", "context", "scrub"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -20,8 +20,6 @@ from django.conf import settings
 from integrations.tokens import TokenSource
 
 BeforeRequest = Callable[[str], None]
-# (provider, endpoint, HTTP status or None when no answer came)
-AfterResponse = Callable[[str, str, int | None], None]
 
 
 class ProviderError(Exception):
@@ -34,6 +32,10 @@ class ProviderError(Exception):
         self.timed_out = status == 504
 
 
+# (provider, endpoint, HTTP status or None when no answer came, the error the answer carries)
+AfterResponse = Callable[[str, str, int | None, ProviderError | None], None]
+
+
 @dataclass(frozen=True)
 class Provider:
     """What the transport needs to know about one provider's errors."""
@@ -43,8 +45,9 @@ class Provider:
     error: type[ProviderError]  # the provider's base error
     unauthorized: type[ProviderError]  # answered by renewing the token once
     transient: type[ProviderError]  # timeouts and dropped connections
-    # The error an answer carries (status, parsed JSON body or None), or None if it is fine.
-    error_for: Callable[[int, Any], ProviderError | None]
+    # The error an answer carries (status, parsed JSON body or None, the endpoint named by
+    # the client), or None if it is fine.
+    error_for: Callable[[int, Any, str], ProviderError | None]
     # A throttle worth waiting out in place: Constant Contact's 429 comes without a
     # Retry-After, and our limiter's window and theirs never line up exactly.
     throttled: type[ProviderError] | None = None
@@ -145,7 +148,7 @@ class Transport:
                 )
                 break
             except CONNECTION_FAILURES as exc:
-                self._count(endpoint, None)
+                self._count(endpoint, None, None)
                 if last or not isinstance(exc, requests.ConnectionError):
                     # `from None`: requests' message repeats the URL, whose query may hold
                     # an email.
@@ -154,10 +157,11 @@ class Transport:
                     )
                     error.timed_out = isinstance(exc, requests.ReadTimeout)
                     raise error from None
-        self._count(endpoint, response.status_code)
         body = response_json(response)
-        return response.status_code, body, self.provider.error_for(response.status_code, body)
+        refusal = self.provider.error_for(response.status_code, body, endpoint)
+        self._count(endpoint, response.status_code, refusal)
+        return response.status_code, body, refusal
 
-    def _count(self, endpoint: str, status: int | None) -> None:
+    def _count(self, endpoint: str, status: int | None, error: ProviderError | None) -> None:
         if self.after_response is not None:
-            self.after_response(self.provider.key, endpoint, status)
+            self.after_response(self.provider.key, endpoint, status, error)

@@ -376,8 +376,9 @@ class Limiter:
         self.backend.exhaust_today(self.daily_key, self.limits.cc_daily)
 
     def constantcontact_throttled(self) -> None:
-        """Constant Contact answered 429 all the same: the whole app slows, not one company
-        (our window and theirs never line up exactly)."""
+        """Constant Contact answered 429 throttled all the same: the whole app slows, not one
+        company (our window and theirs never line up exactly). Not for a bulk activity's 429
+        "1,000 queued activities for this user account": that account's run waits alone."""
         self.backend.hold(self.hold_key, self.limits.hold_ms)
 
 

@@ -2,13 +2,14 @@
 
 Without a `before_request` hook of the caller's, every call waits its turn in the app's
 shared rate limiter: Constant Contact's 4 requests a second count the web pages' calls too.
-Every answer is counted for the metrics, and a 429 from Constant Contact all the same slows
-every process of the app for a moment (the limiter's hold), not just the caller.
+Every answer is counted for the metrics, and a 429 throttled from Constant Contact all the
+same slows every process of the app for a moment (the limiter's hold), not just the caller.
 """
 
 from ccsync.base import counters
+from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient
-from integrations.http import BeforeRequest
+from integrations.http import BeforeRequest, ProviderError
 from integrations.limiter import get_limiter
 from integrations.quickbooks.client import QuickBooksClient
 from integrations.tokens import TokenSource
@@ -16,9 +17,13 @@ from tenants.models import Tenant
 from tenants.tokens import ConstantContactTokenSource, QuickBooksTokenSource
 
 
-def _answered(provider: str, endpoint: str, status: int | None) -> None:
+def _answered(
+    provider: str, endpoint: str, status: int | None, error: ProviderError | None
+) -> None:
     counters.provider_answered(provider, endpoint, status)
-    if status == 429 and provider == "constantcontact":
+    # Only the app-wide throttle holds every company back: an account's full queue of bulk
+    # activities is that account's alone (the run that met it waits).
+    if isinstance(error, cc_errors.Throttled):
         get_limiter().constantcontact_throttled()
 
 

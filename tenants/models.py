@@ -175,28 +175,18 @@ class ListSelection(models.Model):
 
 
 class SalesData(models.Model):
-    """Settings' "Also send sales data for segmenting": off by default. When on, the facts
-    chosen (tenants.sales_facts) go with each contact as Constant Contact custom fields, and
-    each synced contact may get a tag."""
+    """Settings' "Also send sales data for segmenting", the person's choice: off by default.
+    When on, the facts chosen (tenants.sales_facts) go with each contact as Constant Contact
+    custom fields, and each synced contact may get a tag. (What the sync knows of the
+    Constant Contact account about it is its own: ccsync.sync.models.SalesDataState.)"""
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="sales_data")
     enabled = models.BooleanField(default=False)
     facts = models.JSONField(default=list, blank=True)  # keys of tenants.sales_facts.FACTS
     tag_enabled = models.BooleanField(default=False)
     tag_name = models.CharField(max_length=255, blank=True)
+    # When more was chosen (a fact, the tag): every synced contact is owed it.
     changed_at = models.DateTimeField(default=timezone.now)
-    # Set up in the Constant Contact account `account_id`: fact key -> the custom field
-    # {"id", "name", "type", "negative"}; the tag's id.
-    account_id = models.CharField(max_length=64, blank=True)
-    fields = models.JSONField(default=dict, blank=True)
-    tag_id = models.CharField(max_length=64, blank=True)
-    # A tagging of the whole list (tagging.py), until Constant Contact says it is done: it
-    # covers the contacts synced up to `tagging_upto`.
-    tagging_activity_id = models.CharField(max_length=64, blank=True)
-    tagging_upto = models.DateTimeField(null=True, blank=True)
-    problem = models.CharField(max_length=500, blank=True)  # why nothing can be sent, for people
-    refreshed_at = models.DateTimeField(null=True, blank=True)  # figures last read
-    filled_at = models.DateTimeField(null=True, blank=True)  # everyone's, last read
 
     class Meta:
         verbose_name = "sales data choice"

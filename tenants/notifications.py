@@ -17,7 +17,7 @@ from tenants.models import (
 
 # By model name (what a task carries): the provider's name and where it is reconnected.
 PROVIDERS: dict[str, tuple[ConnectionModel, str, str]] = {
-    model_name(QuickBooksConnection): (QuickBooksConnection, "QuickBooks", "connect"),
+    model_name(QuickBooksConnection): (QuickBooksConnection, "QuickBooks", "reconnect"),
     model_name(ConstantContactConnection): (
         ConstantContactConnection,
         "Constant Contact",

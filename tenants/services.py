@@ -329,23 +329,29 @@ class SalesDataChange(NamedTuple):
     more: bool  # something is to be sent that was not: every synced contact gets it
     less: bool  # a fact (or all) no longer sent
     new_tag: bool  # the tag to give contacts is another one, or newly chosen
+    tag_renamed: bool  # another name: the tag is set up anew in Constant Contact
 
 
 def choose_sales_data(
     *, tenant: Tenant, enabled: bool, facts: list[str], tag_enabled: bool, tag_name: str
 ) -> SalesDataChange:
-    """Settings' sales data section, saved. A tag of another name is set up anew."""
+    """Settings' sales data section, saved: what changed, for the sync to act on."""
     choice, _ = SalesData.objects.select_for_update().get_or_create(tenant=tenant)
     before = set(choice.facts) if choice.enabled else set()
     after = set(facts) if enabled else set()
     tag_before = choice.tag_name if choice.enabled and choice.tag_enabled else ""
     tag_after = tag_name if enabled and tag_enabled else ""
     more, new_tag = bool(after - before), bool(tag_after) and tag_after != tag_before
-    if tag_name != choice.tag_name:
-        choice.tag_id, choice.tagging_activity_id, choice.tagging_upto = "", "", None
+    renamed = tag_name != choice.tag_name
     choice.enabled, choice.facts = enabled, [key for key in facts if key in BY_KEY]
     choice.tag_enabled, choice.tag_name = tag_enabled, tag_name
     if more or new_tag:  # owed to every synced contact: a full check (ccsync.sync.sales)
         choice.changed_at = timezone.now()
     choice.save()
-    return SalesDataChange(choice=choice, more=more, less=bool(before - after), new_tag=new_tag)
+    return SalesDataChange(
+        choice=choice,
+        more=more,
+        less=bool(before - after),
+        new_tag=new_tag,
+        tag_renamed=renamed,
+    )

@@ -105,7 +105,7 @@ class Simulation:
         """Customers of a new install: most have a few hundred, some the cap."""
         return min(int(self.rng.paretovariate(0.8) * 200), 10_000)
 
-    # --- ccsync/sync/events.py, replayed
+    # --- ccsync/sync/change_window.py and dispatch.py, replayed
 
     def webhook(self, company: Company, *, put: bool) -> None:
         company.edits += self.measured()

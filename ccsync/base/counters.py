@@ -37,7 +37,7 @@ class Counter:
 
 RUNS = Counter(
     "runs",
-    "Sync runs that ended, by kind (first, incremental, reconcile) and outcome (completed, "
+    "Sync runs that ended, by kind (first, changes, full_check) and outcome (completed, "
     "failed, paused: the daily Constant Contact quota was used up).",
     ("kind", "outcome"),
 )
@@ -79,7 +79,7 @@ COUNTERS = (
 
 WEBHOOK_LAG = "webhook_lag_seconds"
 WEBHOOK_LAG_HELP = (
-    "Seconds from a webhook event's arrival to the end of the incremental run that synced it."
+    "Seconds from a webhook event's arrival to the end of the run of changes that synced it."
 )
 WEBHOOK_LAG_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
 

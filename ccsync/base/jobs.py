@@ -4,11 +4,11 @@ Nothing below the entry points imports a tasks module: a task is named, never im
 the sync and the tenants' services stay below the Celery tasks that call them.
 
 Queues, by kind of work (docs/operating.md):
-- webhooks: the end of a tenant's coalescing window (sync.changes) and the pacer's dispatch
+- webhooks: the end of a tenant's change window (sync.changes) and the pacer's dispatch
   (sync.dispatch): milliseconds of work
   that turns waiting webhook events into a run; it must never wait behind a sync.
-- incremental: runs of webhook and CDC changes: small, and a QuickBooks edit should reach
-  Constant Contact within seconds.
+- changes: runs of changes (webhooks, the catch-up): small, and a QuickBooks edit should
+  reach Constant Contact within seconds.
 - first_sync: first syncs and full checks: up to 10,000 customers each, minutes of work.
 - maintenance (the default queue): beat's periodic jobs and their per-tenant fan-out, and
   any task not named here.
@@ -22,10 +22,10 @@ from celery import current_app
 from django.db import transaction
 
 WEBHOOKS = "webhooks"
-INCREMENTAL = "incremental"
+CHANGES = "changes"
 FIRST_SYNC = "first_sync"
 MAINTENANCE = "maintenance"
-ALL = (WEBHOOKS, INCREMENTAL, FIRST_SYNC, MAINTENANCE)
+ALL = (WEBHOOKS, CHANGES, FIRST_SYNC, MAINTENANCE)
 # settings.CELERY_TASK_ROUTES: the tasks that always go to one queue other than the default.
 ROUTES = {"sync.changes": {"queue": WEBHOOKS}, "sync.dispatch": {"queue": WEBHOOKS}}
 

@@ -9,7 +9,7 @@ apply to every record that reaches it, the libraries' included (urllib3, oauthli
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token, copy_context
 from datetime import UTC, datetime
@@ -109,6 +109,32 @@ class ScrubFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = scrub(record.stack_info)
         return True
+
+
+class RoutineTaskFilter(logging.Filter):
+    """Celery's lines about a task beat sends every few seconds (beat's "Sending due task",
+    the worker's "received" and "succeeded") demoted from INFO to DEBUG, and written only
+    where DEBUG is: a quiet log keeps every other task's lines, and the demo's start banner
+    stays on screen. `tasks` are the routine tasks' names (settings.LOG_ROUTINE_TASKS)."""
+
+    def __init__(self, tasks: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.tasks = frozenset(tasks)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not self._routine(record):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+    def _routine(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("celery."):
+            return False
+        # Beat passes (entry name, task name); the worker a mapping with the task's name.
+        args = record.args
+        if isinstance(args, Mapping):
+            return args.get("name") in self.tasks
+        return isinstance(args, tuple) and any(arg in self.tasks for arg in args)
 
 
 class JsonFormatter(logging.Formatter):

@@ -78,7 +78,7 @@ def prune_webhook_events(*, now: datetime | None = None) -> int:
 def prune_runs(*, now: datetime | None = None) -> int:
     """Delete finished runs older than the retention, except each tenant's latest ones (the
     status page's history) and its latest completed first sync (which tells the engine that
-    the first sync is done: full checks and reconciliation depend on it)."""
+    the first sync is done: full checks and the catch-up depend on it)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.RUN_HISTORY_RETENTION_DAYS)
     old = Run.objects.filter(created_at__lt=cutoff).exclude(state__in=Run.OPEN_STATES)
     deleted = 0

@@ -39,7 +39,7 @@ def day_of_calls() -> list[Figure]:
             "change_window_seconds",
             "A company's changes wait now (s)",
             round(snapshot.window, 1),
-            "Seconds a company's changes wait before their run now (the coalescing window).",
+            "Seconds a company's changes wait before their run now (their change window).",
         ),
         Figure(
             "companies_waiting",

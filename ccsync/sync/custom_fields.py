@@ -5,77 +5,103 @@ Setting up costs 1 call to list the fields (100 a page: an account holds at most
 per field to create, and, with the tag chosen, 1 to list the tags and 1 to create it.
 Nothing is called again while the choice and the account stay the same.
 
-A field of the same label that people made themselves is used when it can hold the fact
-(a text field holds anything); one that cannot is reported on the Settings and status
-pages, and that fact is not sent. An account already holding 100 fields is reported too.
+A field of the same label (case and punctuation aside) that people made themselves is used
+when it can hold the fact (a text field, string or text_area, holds anything); one that
+cannot is reported on the Settings and status pages, and that fact is not sent. What
+Constant Contact refuses is reported as what it is: an account already holding its 100
+fields (no call is made for a field that cannot fit), a user whose role may not create
+fields or tags (403: the connection stays), a label taken meanwhile (409: the fields are
+listed again, 1 call), a field refused (400).
 """
 
 import logging
+import re
 
-from django.db import transaction
-
+from ccsync.sync import sales_state
+from ccsync.sync.models import SalesDataState
 from integrations.constantcontact import errors as cc_errors
-from integrations.constantcontact.client import ConstantContactClient
+from integrations.constantcontact.client import MAX_CUSTOM_FIELDS, ConstantContactClient
 from tenants.models import SalesData, Tenant
 from tenants.sales_facts import BY_KEY, Fact
 
 logger = logging.getLogger(__name__)
 
-TEXT_TYPES = {"string", "text"}
+TEXT_TYPES = {"string", "text_area"}  # the guide's text types
+_NOT_LETTERS = re.compile(r"[\W_]+")
 
 
-def set_up(*, tenant: Tenant, cc: ConstantContactClient) -> SalesData | None:
+def set_up(*, tenant: Tenant, cc: ConstantContactClient) -> SalesDataState | None:
     """The custom fields of the chosen facts and the tag, in the account the tenant is
     connected to now. None when the option is off."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     connection = getattr(tenant, "constantcontact_connection", None)
     if choice is None or connection is None:
-        return choice
+        return None
+    state = sales_state.state_of(tenant_id=tenant.pk)
     account = connection.account_id
-    if choice.account_id != account:
-        choice.fields, choice.tag_id, choice.account_id = {}, "", account
-    missing = [BY_KEY[key] for key in choice.facts if key in BY_KEY and key not in choice.fields]
+    same_account = state.account_id == account
+    fields, tag_id = (dict(state.fields), state.tag_id) if same_account else ({}, "")
+    missing = [BY_KEY[key] for key in choice.facts if key in BY_KEY and key not in fields]
     problems: list[str] = []
     if missing:
-        _set_up_fields(choice, missing, cc, problems)
-    if choice.tag_enabled and choice.tag_name and not choice.tag_id:
-        choice.tag_id = _tag_id(choice.tag_name, cc)
-    choice.problem = " ".join(problems)[:500]
-    with transaction.atomic():
-        SalesData.objects.filter(pk=choice.pk).update(
-            account_id=choice.account_id,
-            fields=choice.fields,
-            tag_id=choice.tag_id,
-            problem=choice.problem,
-        )
-    return choice
+        _set_up_fields(tenant.pk, fields, missing, cc, problems)
+    if choice.tag_enabled and choice.tag_name and not tag_id:
+        tag_id = _tag_id(choice.tag_name, cc)
+        if not tag_id:
+            problems.append(
+                "Your Constant Contact user's role may not use tags (they need the Account "
+                "Owner or Manager role): contacts are not tagged."
+            )
+    sales_state.set_up(
+        state=state, account_id=account, fields=fields, tag_id=tag_id, problem=" ".join(problems)
+    )
+    return state
+
+
+def _label_key(label: object) -> str:
+    """A label as compared: "QuickBooks: total sales" and "quickbooks total sales" are one."""
+    return " ".join(_NOT_LETTERS.sub(" ", str(label)).casefold().split())
 
 
 def _set_up_fields(
-    choice: SalesData, missing: list[Fact], cc: ConstantContactClient, problems: list[str]
+    tenant_id: int,
+    fields: dict[str, dict],
+    missing: list[Fact],
+    cc: ConstantContactClient,
+    problems: list[str],
 ) -> None:
-    existing = {str(f.get("label", "")).casefold(): f for f in cc.custom_fields()}
+    """The missing facts' fields, found by label or made, added to `fields`; those that
+    cannot be, said in `problems`."""
+    listed = cc.custom_fields()
+    existing = {_label_key(f.get("label", "")): f for f in listed}
+    room = MAX_CUSTOM_FIELDS - len(listed)
+    full: list[Fact] = []  # no room: not tried
+    forbidden: list[Fact] = []  # the role: not tried after the first 403
     for fact in missing:
-        found = existing.get(fact.label.casefold())
+        found = existing.get(_label_key(fact.label))
+        if found is None and (room <= 0 or forbidden):
+            (forbidden if forbidden else full).append(fact)
+            continue
         if found is None:
             try:
-                found = cc.create_custom_field(
-                    label=fact.label,
-                    type=fact.type,
-                    metadata=_metadata(fact),
-                    version=2 if fact.type == "date" else None,
-                )
-            except cc_errors.BadRequest as error:
-                logger.warning(
-                    "custom field not created: tenant=%s fact=%s cause=%s",
-                    choice.tenant_id,
-                    fact.key,
-                    type(error).__name__,
-                )
-                problems.append(
-                    f"Constant Contact did not create the field “{fact.label}” "
-                    "(an account holds at most 100 custom fields): it is not sent."
-                )
+                found = _create(fact, cc)
+                room -= 1
+            except cc_errors.Conflict:
+                # Made meanwhile, or a field whose name is the one this label makes.
+                existing = {_label_key(f.get("label", "")): f for f in cc.custom_fields()}
+                found = existing.get(_label_key(fact.label))
+                if found is None:
+                    problems.append(_refused(tenant_id, fact, "a field there has its name"))
+                    continue
+            except cc_errors.CustomFieldLimitReached:
+                room = 0
+                full.append(fact)
+                continue
+            except cc_errors.NotPermitted:
+                forbidden.append(fact)
+                continue
+            except cc_errors.BadRequest:
+                problems.append(_refused(tenant_id, fact, "Constant Contact refused it"))
                 continue
         kind = str(found.get("type", ""))
         if kind != fact.type and kind not in TEXT_TYPES:
@@ -85,12 +111,48 @@ def _set_up_fields(
                 "to let the app make its own."
             )
             continue
-        choice.fields[fact.key] = {
+        fields[fact.key] = {
             "id": str(found["custom_field_id"]),
             "name": str(found["name"]),
             "type": kind,
             **_holds(kind, found.get("metadata")),
         }
+    if full:
+        problems.append(
+            f"Your Constant Contact account holds its {MAX_CUSTOM_FIELDS} custom fields, so "
+            f"these are not sent: {_choices(full)}."
+        )
+    if forbidden:
+        problems.append(
+            "Your Constant Contact user's role may not add custom fields, so these are not "
+            f"sent: {_choices(forbidden)}."
+        )
+    for why, facts in (("full", full), ("role", forbidden)):
+        if facts:
+            logger.warning(
+                "custom fields not created: tenant=%s facts=%s cause=%s",
+                tenant_id,
+                ",".join(fact.key for fact in facts),
+                why,
+            )
+
+
+def _choices(facts: list[Fact]) -> str:
+    return ", ".join(fact.choice.lower() for fact in facts)
+
+
+def _create(fact: Fact, cc: ConstantContactClient) -> dict:
+    return cc.create_custom_field(
+        label=fact.label,
+        type=fact.type,
+        metadata=_metadata(fact),
+        version=2 if fact.type == "date" else None,
+    )
+
+
+def _refused(tenant_id: int, fact: Fact, why: str) -> str:
+    logger.warning("custom field not created: tenant=%s fact=%s cause=%s", tenant_id, fact.key, why)
+    return f"The app could not add the field “{fact.label}” ({why}): it is not sent."
 
 
 def _holds(kind: str, metadata: object) -> dict[str, object]:
@@ -112,6 +174,15 @@ def _metadata(fact: Fact) -> dict | None:
 
 
 def _tag_id(name: str, cc: ConstantContactClient) -> str:
+    """The tag's id, made if missing; "" when the user's role may not use tags (the tags
+    overview: the Account Owner or Manager role), the contacts then going untagged."""
+    try:
+        return _found_or_made_tag(name, cc)
+    except cc_errors.NotPermitted:
+        return ""
+
+
+def _found_or_made_tag(name: str, cc: ConstantContactClient) -> str:
     for tag in cc.tags():
         if str(tag.get("name", "")).casefold() == name.casefold():
             return str(tag["tag_id"])

@@ -7,7 +7,7 @@ the database, as a stream, and writes their decisions back.
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any, ClassVar
@@ -15,11 +15,11 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 
 from ccsync.base import counters
-from ccsync.sync import sales
-from ccsync.sync.mapping import import_row, row_hash
+from ccsync.sync import customer_state, runs, sales
+from ccsync.sync.customer_state import Observation
+from ccsync.sync.mapping import import_row
 from ccsync.sync.models import CustomerRecord, UnsubscribedAddress
 from ccsync.sync.rules import (
     Candidate,
@@ -38,25 +38,7 @@ from ccsync.sync.runs import Sync
 from tenants.models import Tenant
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
-FACT_FIELDS = [
-    "display_name",
-    "email",
-    "email_in_quickbooks",
-    "email_from_several",
-    "email_problem",
-    "active",
-    "top_level",
-    "parent_id",
-    "customer_type_id",
-    "sales_note",
-    "deleted",
-    "created_in_quickbooks",
-    "row",
-    "row_hash",
-    "seen_at",
-]
 JUDGE_CHUNK = 2000  # records read from the database at a time
-RECORDS_PER_UPDATE = 1000
 
 
 def observe(*, tenant: Tenant, customers: Iterable[Mapping[str, Any]]) -> None:
@@ -69,42 +51,26 @@ def observe(*, tenant: Tenant, customers: Iterable[Mapping[str, Any]]) -> None:
             deleted.append(str(customer["Id"]))
         else:
             alive.append(customer)
-    records = _records(tenant, alive)
-    CustomerRecord.objects.bulk_create(
-        records,
-        update_conflicts=True,
-        unique_fields=["tenant", "customer_id"],
-        update_fields=FACT_FIELDS,
-        batch_size=1000,
-    )
-    mark_deleted(tenant=tenant, customer_ids=deleted)
+    customer_state.observe(tenant=tenant, observations=_observations(tenant, alive))
+    customer_state.mark_deleted(tenant=tenant, customer_ids=deleted)
 
 
-def mark_deleted(*, tenant: Tenant, customer_ids: Iterable[str]) -> None:
-    CustomerRecord.objects.filter(tenant=tenant, customer_id__in=list(customer_ids)).update(
-        deleted=True, active=False
-    )
-
-
-def _records(tenant: Tenant, customers: Sequence[Mapping[str, Any]]) -> list[CustomerRecord]:
-    """Records of what QuickBooks says now; rows with the figures last read (sales.py)."""
-    now = timezone.now()
-    records = [_record(tenant, customer, now) for customer in customers]
+def _observations(tenant: Tenant, customers: Sequence[Mapping[str, Any]]) -> list[Observation]:
+    """What QuickBooks says now; rows with the figures last read (sales.py)."""
+    plain = [_observation(customer) for customer in customers]
     rows = sales.with_sales_columns(
-        tenant=tenant, rows={record.customer_id: record.row for record in records}
+        tenant=tenant, rows={seen.customer_id: seen.row for seen in plain}
     )
-    for record in records:
-        record.row, record.sales_note = rows[record.customer_id]
-        record.row_hash = row_hash(record.row) if record.row else ""
-    return records
+    return [
+        replace(seen, row=rows[seen.customer_id][0], sales_note=rows[seen.customer_id][1])
+        for seen in plain
+    ]
 
 
-def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> CustomerRecord:
+def _observation(customer: Mapping[str, Any]) -> Observation:
     choice = customer_email(customer)
-    row = import_row(customer, email=choice.address) if choice.address else {}
     raw_email = str((customer.get("PrimaryEmailAddr") or {}).get("Address") or "")
-    return CustomerRecord(
-        tenant=tenant,
+    return Observation(
         customer_id=str(customer["Id"]),
         display_name=str(customer.get("DisplayName") or "")[:500],
         email=choice.address or "",
@@ -115,11 +81,9 @@ def _record(tenant: Tenant, customer: Mapping[str, Any], now: datetime) -> Custo
         top_level=is_top_level(customer),
         parent_id=_ref(customer, "ParentRef"),
         customer_type_id=_ref(customer, "CustomerTypeRef"),
-        deleted=False,
         created_in_quickbooks=min(created_at(customer), FAR_FUTURE),
-        row=row,
-        row_hash=row_hash(row) if row else "",
-        seen_at=now,
+        row=import_row(customer, email=choice.address) if choice.address else {},
+        sales_note="",
     )
 
 
@@ -131,7 +95,7 @@ def _ref(customer: Mapping[str, Any], name: str) -> str:
 
 def unchanged_in_quickbooks(*, tenant: Tenant, customers: Sequence[Mapping[str, Any]]) -> set[str]:
     """Ids of these customers whose recorded facts already match (nothing to do for them)."""
-    fresh = {record.customer_id: record for record in _records(tenant, customers)}
+    fresh = {seen.customer_id: seen for seen in _observations(tenant, customers)}
     facts = (
         "row_hash",
         "active",
@@ -171,9 +135,7 @@ def judge(
     thousand at a time: a worker's memory does not grow with the company. Only the newcomers
     waiting for the cap's free places are held until the end."""
     if seen_since is not None:
-        CustomerRecord.objects.filter(tenant=tenant, seen_at__lt=seen_since).update(
-            deleted=True, active=False
-        )
+        customer_state.mark_gone(tenant=tenant, seen_before=seen_since)
     places = CustomerRecord.objects.filter(tenant=tenant, in_list=True).count()
     rows = _rows(tenant=tenant, customer_ids=customer_ids)
     outcomes = _Outcomes(
@@ -334,7 +296,7 @@ class _Outcomes:
         if (standing.outcome, standing.reason, standing.detail) != values:
             pks = self.changed[values]
             pks.append(standing.pk)
-            if len(pks) >= RECORDS_PER_UPDATE:
+            if len(pks) >= customer_state.RECORDS_PER_UPDATE:
                 self._write(values)
 
     def _counted(self, standing: _Standing) -> bool:
@@ -348,23 +310,19 @@ class _Outcomes:
 
     def _write(self, values: tuple[str, str, str]) -> None:
         outcome, reason, detail = values
-        update_records(self.changed.pop(values), outcome=outcome, reason=reason, detail=detail)
-
-
-def update_records(pks: list[int], **values: Any) -> None:
-    """One UPDATE per thousand records that take the same values (bulk_update is slow)."""
-    for start in range(0, len(pks), RECORDS_PER_UPDATE):
-        CustomerRecord.objects.filter(pk__in=pks[start : start + RECORDS_PER_UPDATE]).update(
-            **values
+        customer_state.decided(
+            self.changed.pop(values), outcome=outcome, reason=reason, detail=detail
         )
 
 
 def count_decisions(sync: Sync, counts: Counter[str]) -> None:
     """Add a judgement's counts to the run's."""
-    run = sync.run
-    run.skipped += counts["skipped"]
-    run.unchanged += counts["unchanged"]
-    run.done += counts["skipped"] + counts["unchanged"]
+    runs.tally(
+        sync,
+        skipped=counts["skipped"],
+        unchanged=counts["unchanged"],
+        done=counts["skipped"] + counts["unchanged"],
+    )
     reasons = {
         key.removeprefix("reason:"): n for key, n in counts.items() if key.startswith("reason:")
     }

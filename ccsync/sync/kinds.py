@@ -1,5 +1,5 @@
-"""The kinds of run, and the worker's loop over one run: what a first sync, a full check and
-a run of changes each do, step by step, with a checkpoint after every step.
+"""The kinds of run: what a first sync, a full check and a run of changes each do, step by
+step, with a checkpoint after every step (the worker's loop around them: worker.py).
 
 - First sync and full check: unsubscribed addresses, then every customer page by page
   (`Active IN (true, false)` so the inactive ones are reported too, ordered by Id), then
@@ -17,9 +17,6 @@ updates the same contacts, it creates none).
 """
 
 import logging
-import random
-from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,134 +25,23 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from ccsync.base import counters
-from ccsync.base.logs import log_context
 from ccsync.sync import custom_fields, pacing, runs, sales, sales_changes, tagging
 from ccsync.sync.confirming import confirm_imports
-from ccsync.sync.events import has_pending_events, record_events, schedule_changes
-from ccsync.sync.judging import (
-    count_decisions,
-    judge,
-    mark_deleted,
-    observe,
-    unchanged_in_quickbooks,
-)
-from ccsync.sync.models import ContactImport, Run, TenantSync, WebhookEvent
+from ccsync.sync.customer_state import mark_deleted
+from ccsync.sync.judging import count_decisions, judge, observe
+from ccsync.sync.models import ContactImport, Run, WebhookEvent
 from ccsync.sync.runs import Sync
 from ccsync.sync.sending import send_pending
 from ccsync.sync.state import sync_state, update_tenant_sync
-from ccsync.sync.unsubscribes import CLOCK_OVERLAP, refresh_unsubscribes
+from ccsync.sync.unsubscribes import refresh_unsubscribes
 from integrations.constantcontact import errors as cc_errors
-from integrations.limiter import QuotaPaused
-from integrations.quickbooks import errors as qb_errors
-from integrations.quickbooks.client import ALL_CUSTOMERS, CDC_MAX_OBJECTS
-from integrations.quickbooks.webhooks import ChangeEvent
-from tenants import selectors as tenant_selectors
+from integrations.quickbooks.client import ALL_CUSTOMERS
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 8
 CONFIRM_GIVE_UP = timedelta(minutes=30)  # an import still unfinished: a passing error
 RECHECK_MAX_SECONDS = 120.0
-
-
-# --- a worker's run --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Retry:
-    """Try the run again in `countdown` seconds; `failures` tries in a row made no progress."""
-
-    countdown: float
-    failures: int
-
-
-def work(*, run_id: int, worker: str, failures: int = 0) -> Retry | None:
-    """Execute the run; after a passing error, when to try again (None: done, or given up).
-
-    `failures` counts the tries in a row that made no progress: a long run under a steady
-    error rate still finishes, a run that never gets further fails after MAX_RETRIES."""
-    before = _progress(run_id)
-    try:
-        execute(run_id=run_id, worker=worker)
-    except runs.RETRYABLE as error:
-        failures = 1 if _progress(run_id) != before else failures + 1
-        if failures > MAX_RETRIES:
-            runs.fail(run_id=run_id, worker=worker, error=error)
-            return None
-        return Retry(countdown=backoff(error, failures - 1), failures=failures)
-    return None
-
-
-def backoff(error: Exception, retries: int) -> float:
-    """Seconds before the next try: Intuit asks for 60 s after a throttle; others double."""
-    if isinstance(error, qb_errors.Throttled):
-        return 60.0
-    return min(2.0**retries, 300.0) * random.uniform(0.8, 1.2)
-
-
-def _progress(run_id: int) -> tuple:
-    return tuple(
-        Run.objects.filter(pk=run_id).values_list("done", "total", "checkpoint").first() or ()
-    )
-
-
-def execute(*, run_id: int, worker: str) -> Run | None:
-    """Claim the run and work on it until it is done, paused or stopped.
-
-    Passing errors (RETRYABLE) propagate with the claim kept, for the caller to retry.
-    Every log line meanwhile carries the tenant and the run."""
-    tenant_id = Run.objects.filter(pk=run_id).values_list("tenant_id", flat=True).first()
-    with log_context(tenant=tenant_id, run=run_id):
-        if not runs.claim(run_id=run_id, worker=worker):
-            return None
-        run = Run.objects.select_related("tenant").get(pk=run_id)
-        selection = tenant_selectors.current_list(tenant=run.tenant)
-        if selection is None:
-            return runs.finish(
-                run, worker, Run.State.FAILED, error="No Constant Contact list chosen."
-            )
-        calls: Counter[str] = Counter()
-        qb, cc = runs.clients_for(tenant=run.tenant, calls=calls)
-        sync = Sync(run=run, worker=worker, list_id=selection.list_id, qb=qb, cc=cc, calls=calls)
-        logger.info("sync run started: tenant=%s run=%s kind=%s", run.tenant_id, run.pk, run.kind)
-        return _execute(sync)
-
-
-def _execute(sync: Sync) -> Run:
-    run = sync.run
-    try:
-        if run.kind == Run.Kind.INCREMENTAL:
-            apply_changes(sync)
-        else:
-            full_scan(sync)
-    except runs.Stop as stop:
-        return runs.paused_by_user(run, sync.worker) if stop.paused else run
-    except (QuotaPaused, cc_errors.QuotaExceeded) as error:
-        return runs.pause_for_quota(sync, error)
-    except runs.BROKEN as error:
-        return runs.fail_broken(sync, error)
-    except runs.RETRYABLE:
-        runs.save_calls(sync)
-        raise
-    except Exception as error:
-        logger.exception("sync run failed: tenant=%s run=%s", run.tenant_id, run.pk)
-        return runs.finish(
-            run, sync.worker, Run.State.FAILED, error=runs.describe(error), sync=sync
-        )
-    if run.kind != Run.Kind.INCREMENTAL:
-        TenantSync.objects.filter(tenant=run.tenant).update(reconciled_at=run.started_at)
-    finished = runs.finish(run, sync.worker, Run.State.COMPLETED, sync=sync)
-    if run.kind == Run.Kind.INCREMENTAL:
-        pacing.get_pacer().run_cost(run.constantcontact_calls)
-    if has_pending_events(tenant=run.tenant):
-        schedule_changes(tenant_id=run.tenant_id)
-    elif sales.everyone_due(tenant=run.tenant):
-        runs.create_run(tenant=run.tenant, kind=Run.Kind.RECONCILE)
-    return finished
-
-
-# --- the kinds -------------------------------------------------------------------------------
 
 
 def full_scan(sync: Sync) -> None:
@@ -178,7 +64,7 @@ def full_scan(sync: Sync) -> None:
         for position, page in pages:
             with transaction.atomic():
                 observe(tenant=tenant, customers=page)
-                run.total += len(page)
+                runs.tally(sync, total=len(page))
                 runs.checkpoint(sync, position=position + len(page))
         # Sales data (when on) for everyone, in the rows before they are judged and sent.
         custom_fields.set_up(tenant=tenant, cc=sync.cc)
@@ -251,7 +137,7 @@ def apply_changes(sync: Sync) -> None:
         lookup = sync.qb.customers_by_ids(ids=ids)
         customers = lookup.customers
         if lookup.refused:
-            # Events no change run can ever read (stored before the webhook checked ids):
+            # Events no run of changes can ever read (stored before the webhook checked ids):
             # dropped with the others of this run, never read again.
             logger.warning(
                 "customer ids refused by QuickBooks, their events dropped: tenant=%s count=%s",
@@ -273,8 +159,8 @@ def apply_changes(sync: Sync) -> None:
         )
         with transaction.atomic():
             ids = sorted(set(ids) | set(refreshed))
-            run.total += len(customers)
-            run.checkpoint["expected"] = len(ids)
+            runs.tally(sync, total=len(customers))
+            runs.expect(sync, customers=len(ids))
             counts = judge(tenant=tenant, list_id=sync.list_id, customer_ids=ids, ensure_list=False)
             count_decisions(sync, counts)
             runs.checkpoint(sync, phase="send")
@@ -323,45 +209,3 @@ def _events_done(tenant: Tenant, events) -> None:
             last_change_at=latest,
         )
     counters.webhook_events_processed((now - received).total_seconds() for received, _ in times)
-
-
-def reconcile_changes(*, tenant: Tenant, since: datetime) -> int | None:
-    """CDC: customers changed since `since` that we have not seen as they are now become
-    events for the next incremental run (as if their webhook had arrived). Returns how many;
-    None when QuickBooks' answer was capped (CDC_MAX_OBJECTS): changes may be left unread,
-    so `reconciled_at` stays where it is, for the caller to start a full check."""
-    started = timezone.now()
-    qb, _ = runs.clients_for(tenant=tenant, calls=Counter())
-    changed = qb.changed_customers(since=since - CLOCK_OVERLAP)
-    deleted = [str(c["Id"]) for c in changed if c.get("status") == "Deleted"]
-    if len(changed) >= CDC_MAX_OBJECTS:
-        # CDC takes no end to its window, so no smaller one can be asked: the full check
-        # reads every customer, and moves reconciled_at once it has.
-        mark_deleted(tenant=tenant, customer_ids=deleted)
-        logger.info("changes past CDC's cap, a full check follows: tenant=%s", tenant.pk)
-        return None
-    alive = [c for c in changed if c.get("status") != "Deleted"]
-    known = unchanged_in_quickbooks(tenant=tenant, customers=alive)
-    transactions = sales_changes.cdc_events(
-        tenant=tenant, qb=qb, since=since - CLOCK_OVERLAP, now=started
-    )
-    if transactions is None:
-        mark_deleted(tenant=tenant, customer_ids=deleted)
-        logger.info("sales changes past CDC's cap, a full check follows: tenant=%s", tenant.pk)
-        return None
-    events = transactions + [
-        ChangeEvent(
-            event_id=f"cdc:{c['Id']}:{(c.get('MetaData') or {}).get('LastUpdatedTime', '')}",
-            realm_id=tenant.realm_id,
-            customer_id=str(c["Id"]),
-            operation="update",
-            occurred_at=started,
-        )
-        for c in alive
-        if str(c["Id"]) not in known
-    ]
-    with transaction.atomic():
-        mark_deleted(tenant=tenant, customer_ids=deleted)
-        record_events(events=events)
-        TenantSync.objects.filter(tenant=tenant).update(reconciled_at=started)
-    return len(events)

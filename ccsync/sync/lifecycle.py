@@ -12,7 +12,7 @@ import logging
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
-from ccsync.sync import sales, services, tagging
+from ccsync.sync import sales, sales_state, services, tagging
 from integrations.constantcontact import oauth as cc_oauth
 from integrations.quickbooks import oauth as qb_oauth
 from tenants import selectors as tenant_selectors
@@ -69,12 +69,14 @@ def choose_sales_data(
     """Settings' sales data section. Facts turned off leave what is sent at once (nothing
     is sent for it: Constant Contact keeps the values); facts turned on, or a new tag, are
     given to every synced contact by a full check, in bulk imports (before the first sync
-    is done, the first sync takes them along)."""
+    is done, the first sync takes them along). A tag of another name is set up anew."""
     change = tenant_services.choose_sales_data(
         tenant=tenant, enabled=enabled, facts=facts, tag_enabled=tag_enabled, tag_name=tag_name
     )
     if change.less:
         sales.stop_sending(tenant=tenant)
+    if change.tag_renamed:
+        sales_state.tag_renamed(tenant=tenant)
     if change.new_tag:
         tagging.start_over(tenant=tenant)
     if (change.more or change.new_tag) and not tenant_selectors.needs_first_sync(tenant=tenant):

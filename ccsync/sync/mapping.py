@@ -157,19 +157,19 @@ def contact_update(
     *,
     existing: Mapping[str, Any],
     list_ids: Sequence[str],
-    new_email: bool,
     custom_field_ids: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A PUT /contacts/{id} body: `existing` (the contact as read, with every subresource)
-    with `row`'s values.
+    with `row`'s values; with `existing` empty, a POST /contacts body.
 
-    PUT replaces every top-level property, so what QuickBooks does not own (custom fields,
-    notes, birthday, tags, the phones and addresses of kinds we never send) is carried back
-    from `existing`, and the lists are the existing ones plus ours (nothing is removed).
-    The permission is never sent: a PUT that sends it sets it, and writing back one read a
-    moment earlier could re-subscribe a contact who unsubscribed meanwhile. The address is
-    sent only when it changes. The row's cf: columns are set by `custom_field_ids` (column
-    -> field id); the contact's other custom fields are carried back.
+    PUT replaces every top-level property (omitted ones become null), so what QuickBooks
+    does not own (custom fields, notes, birthday, tags, the phones and addresses of kinds we
+    never send) is carried back from `existing`, the address is always sent, and the lists
+    are the existing ones plus ours (nothing is removed). The permission is never sent: a
+    PUT that sends it sets it, and writing back one read a moment earlier could re-subscribe
+    a contact who unsubscribed meanwhile. The row's cf: columns are set by
+    `custom_field_ids` (column -> field id); the contact's other custom fields are carried
+    back.
     """
     body: dict[str, Any] = {key: existing[key] for key in _NOT_OURS if existing.get(key)}
     field_ids = custom_field_ids or {}
@@ -183,8 +183,7 @@ def contact_update(
         body["custom_fields"] = kept + [
             {"custom_field_id": field_id, "value": value} for field_id, value in figures.items()
         ]
-    if new_email:
-        body["email_address"] = {"address": row["email"]}
+    body["email_address"] = {"address": row["email"]}
     for field in ("first_name", "last_name", "company_name", "job_title"):
         body[field] = row.get(field, "")
     ours = [

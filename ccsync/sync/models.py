@@ -10,12 +10,12 @@ REASON_CHOICES = [(reason.value, label) for reason, label in SKIP_LABELS.items()
 
 
 class Run(models.Model):
-    """One sync of one tenant: the first sync, a batch of webhook changes or a reconciliation."""
+    """One sync of one tenant: the first sync, a run of changes or a full check."""
 
     class Kind(models.TextChoices):
         FIRST = "first", "First sync"
-        INCREMENTAL = "incremental", "Changes"
-        RECONCILE = "reconcile", "Full check"
+        CHANGES = "changes", "Changes"
+        FULL_CHECK = "full_check", "Full check"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -79,7 +79,7 @@ class CustomerRecord(models.Model):
         SENT = "sent", "Sent, waiting for Constant Contact to confirm"
         SYNCED = "synced", "Synced"
         SKIPPED = "skipped", "Not synced"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Refused by Constant Contact"
 
     tenant = models.ForeignKey(
         "tenants.Tenant", on_delete=models.CASCADE, related_name="customer_records"
@@ -207,16 +207,45 @@ class TenantSync(models.Model):
         "tenants.Tenant", on_delete=models.CASCADE, related_name="sync_state"
     )
     last_change_at = models.DateTimeField(null=True, blank=True)  # last change seen in QuickBooks
-    # CDC reads changes since this time; older than 30 days means a full re-scan.
-    reconciled_at = models.DateTimeField(null=True, blank=True)
+    # The catch-up reads CDC's changes since this time; older than 30 days, a full check.
+    caught_up_at = models.DateTimeField(null=True, blank=True)
     # Unsubscribed addresses were read up to this time (the next optout_after).
     unsubscribes_read_at = models.DateTimeField(null=True, blank=True)
     # How fast Constant Contact processed this account's recent imports: when to ask.
     import_seconds_per_row = models.FloatField(null=True, blank=True)
-    incremental_scheduled = models.BooleanField(default=False)
+    changes_scheduled = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"sync state of tenant {self.tenant_id}"
+
+
+class SalesDataState(models.Model):
+    """What the engine knows of a tenant's sales data (the person's choice is
+    tenants.SalesData): the custom fields and the tag set up in its Constant Contact
+    account, the list's tagging under way, when the figures were read, and a problem to
+    tell the person. Written by ccsync/sync/sales_state.py alone."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="sales_state"
+    )
+    # Set up in the Constant Contact account `account_id`: fact key -> the custom field
+    # {"id", "name", "type", "negative", "decimals"}; the tag's id.
+    account_id = models.CharField(max_length=64, blank=True)
+    fields = models.JSONField(default=dict, blank=True)
+    tag_id = models.CharField(max_length=64, blank=True)
+    # A tagging of the whole list (tagging.py), until Constant Contact says it is done: it
+    # covers the contacts synced up to `tagging_upto`.
+    tagging_activity_id = models.CharField(max_length=64, blank=True)
+    tagging_upto = models.DateTimeField(null=True, blank=True)
+    problem = models.CharField(max_length=500, blank=True)  # why something is not sent
+    figures_read_at = models.DateTimeField(null=True, blank=True)  # any figures, last read
+    everyone_read_at = models.DateTimeField(null=True, blank=True)  # everyone's, last read
+
+    class Meta:
+        verbose_name = "sales data state"
+
+    def __str__(self) -> str:
+        return f"sales data state of tenant {self.tenant_id}"
 
 
 class UnsubscribedAddress(models.Model):

@@ -6,7 +6,8 @@ from collections.abc import Collection
 from django.db import transaction
 from django.utils import timezone
 
-from ccsync.sync.events import record_events
+from ccsync.sync import customer_state
+from ccsync.sync.event_store import record_events
 from ccsync.sync.models import CustomerRecord
 from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import Tenant
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 def retry_failed(*, tenant: Tenant, customer_ids: Collection[str] | None = None) -> int:
     """Send the tenant's failed customers (or those of `customer_ids` that failed) again.
 
-    Each becomes a change, as if QuickBooks had announced it: the next changes run reads it
+    Each becomes a change, as if QuickBooks had announced it: the next run of changes reads it
     afresh, applies the rules and sends it (a failed customer still due is sent again).
     Until then it shows as waiting to be sent. Returns how many were queued: none for a
     disconnected tenant; a paused one keeps them until it resumes."""
@@ -40,8 +41,6 @@ def retry_failed(*, tenant: Tenant, customer_ids: Collection[str] | None = None)
         ]
         queued = record_events(events=events)
         if queued:
-            CustomerRecord.objects.filter(pk__in=[r.pk for r in records]).update(
-                outcome=CustomerRecord.Outcome.PENDING
-            )
+            customer_state.waiting_again([record.pk for record in records])
     logger.info("failed customers queued again: tenant=%s count=%s", tenant.pk, queued)
     return queued

@@ -7,7 +7,7 @@ second and counts the day). The pacer decides when a company's changes may run:
 - The pace: what is left of the day's share, less a reserve kept for first syncs (released
   through the day, a fifth of it kept to midnight), spread over the hours left as companies
   asked for runs hour by hour the day before (evenly on a first day). Runs spend from a
-  bucket that fills at that pace (up to `burst` calls), each costing what change runs have
+  bucket that fills at that pace (up to `burst` calls), each costing what runs of changes have
   cost lately. While the day holds more than it is expected to spend (as it spent hour by
   hour the days before) nobody waits: changes run seconds after they arrive. As demand
   grows they wait, gather more changes and cost fewer calls per edit, so the share lasts
@@ -58,7 +58,7 @@ class Policy:
     reserve: int = 500  # of them, kept for first syncs and full checks
     burst: float = 40.0  # calls the pace may spend at once
     min_window: float = 2.0  # seconds a company's changes are gathered at least
-    run_cost: float = 1.3  # the expected calls of a change run, until some were measured
+    run_cost: float = 1.3  # the expected calls of a run of changes, until some were measured
     pressure_delay: float = 2 * 3600.0  # a company waiting this long means full pressure
     unsubscribes_fresh: tuple[float, float] = (4 * 3600.0, 24 * 3600.0)  # at 0 and 1 pressure
     confirm_after: tuple[float, float] = (4 * 3600.0, 12 * 3600.0)
@@ -83,7 +83,7 @@ class Snapshot:
     tokens: float
     waiting: int
     oldest_wait: float  # seconds
-    window: float  # seconds a company's changes wait now (its coalescing window)
+    window: float  # seconds a company's changes wait now (its change window)
     pressure: float
 
 
@@ -104,7 +104,7 @@ def plan_changes(
 
     Unsubscribes are read when older than their freshness (4 hours while calls are plenty,
     up to 24 under pressure); waiting imports are confirmed when the oldest has waited its
-    time (2 to 12 hours), or along with an unsubscribe read (the same account, the same
+    time (4 to 12 hours), or along with an unsubscribe read (the same account, the same
     moment)."""
     read = unsubscribes_read_at is None or now - unsubscribes_read_at >= _lerp(
         policy.unsubscribes_fresh, pressure
@@ -231,7 +231,7 @@ class Pacer:
             return tenant in state.get("waiting", {})
 
     def run_cost(self, calls: int) -> None:
-        """A change run ended having made `calls` Constant Contact calls: what the next
+        """A run of changes ended having made `calls` Constant Contact calls: what the next
         ones are expected to cost."""
         with self.store.transaction() as state:
             state["cost"] = 0.95 * self._cost(state) + 0.05 * calls
@@ -265,7 +265,7 @@ class Pacer:
     # --- inside a transaction ---
 
     def _left(self, now: float, spent: int) -> float:
-        """Calls change runs may still spend today: the share less the reserve still due."""
+        """Calls runs of changes may still spend today: the share less the reserve still due."""
         # A fifth of the reserve stays to the last minute: an install at 23:59 starts too.
         reserve_left = self.policy.reserve * max((DAY - now % DAY) / DAY, 0.2)
         return max(self.policy.share - spent - reserve_left, 0.0)

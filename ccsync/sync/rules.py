@@ -3,8 +3,9 @@
 Stated choices (the status page and the tests rely on them):
 - Email: QuickBooks' PrimaryEmailAddr may hold several addresses separated by commas,
   semicolons or spaces; the first valid one is taken (and we remember it came from several).
-  Addresses are compared and sent in lower case. An address longer than 50 characters is
-  invalid: Constant Contact's bulk import does not accept it.
+  Addresses are compared and sent in lower case. An address longer than 80 characters is
+  invalid: a Constant Contact contact cannot hold it (one of 51 to 80 is sent by POST or
+  PUT /contacts, an import takes 50).
 - The 10,000 cap is filled oldest first: MetaData.CreateTime, then the numeric Id. Customers
   that already hold a place in the list keep it; newcomers take what is left.
 - One contact per email. The winner among customers sharing an address: a top-level
@@ -25,7 +26,7 @@ from typing import Any
 from ccsync.base import times
 
 CUSTOMER_CAP = 10_000
-EMAIL_MAX_LENGTH = 50  # contacts_json_import's limit for `email`
+EMAIL_MAX_LENGTH = 80  # a contact's email_address.address (an import's `email`: 50)
 
 _SEPARATORS = re.compile(r"[,;\s]+")
 _LOCAL = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"

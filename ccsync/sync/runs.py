@@ -1,57 +1,47 @@
-"""Runs: created, claimed by one worker, checkpointed, and ended (finished, failed, paused).
+"""A run's state: the one module that writes `Run` (tests/test_state_writers.py holds every
+other module to it). A run is created (QUEUED), claimed by one worker (RUNNING),
+checkpointed, paused (by the person, or until 00:00 UTC for Constant Contact's daily
+quota), queued again, and ended: COMPLETED, FAILED (a connection broken, retries spent,
+an unexpected error) or CANCELLED (a disconnect).
 
-A run is claimed with a conditional UPDATE, so two workers racing for it cannot both win,
-and every step of its work ends with a checkpoint saved in the same transaction as the
-customers' outcomes: a run killed anywhere resumes from its last checkpoint.
+Invariants:
+- At most one open run (QUEUED, RUNNING, PAUSED) per tenant: the database's constraint.
+- A RUNNING run is held by the worker in `claimed_by`, which checks in (`heartbeat_at`);
+  any other run is held by none. A claim is a conditional UPDATE, so two workers racing
+  for a run cannot both win; a run whose worker went quiet may be claimed again.
+- Only the worker holding a run writes its progress, and every step of its work ends with
+  a checkpoint saved in the same transaction as the customers' outcomes it counts: a run
+  killed anywhere resumes from its last checkpoint. A run no longer its worker's (paused,
+  cancelled, taken over) stops at its next checkpoint, that step rolled back.
+- An ended run has `finished_at` and is never opened again.
+- The counts only grow, but `sent`: customers in imports not confirmed yet, which move to
+  synced, failed or skipped once Constant Contact confirms them.
 """
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ccsync.base import counters, jobs
+from ccsync.sync import errors
+from ccsync.sync.broken_connections import connection_refused
 from ccsync.sync.models import Run
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.limiter import get_limiter, next_utc_midnight
-from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks.client import QuickBooksClient
-from tenants import selectors as tenant_selectors
-from tenants.clients import constantcontact_client, quickbooks_client
-from tenants.models import Connection, Tenant
-from tenants.tokens import ConnectionUnavailable, mark_broken, quickbooks_refused
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-RETRYABLE = (
-    qb_errors.TransientError,
-    qb_errors.Throttled,
-    cc_errors.TransientError,
-    cc_errors.Throttled,
-    # Redis (the shared limiter) restarting: a passing error too.
-    redis.ConnectionError,
-    redis.TimeoutError,
-)
-# The connection is gone until the user reconnects: the run fails, the page shows a banner.
-BROKEN = (
-    ConnectionUnavailable,
-    qb_errors.InvalidGrant,
-    qb_errors.Unauthorized,
-    qb_errors.Forbidden,
-    cc_errors.InvalidGrant,
-    cc_errors.Unauthorized,
-    cc_errors.Forbidden,
-)
 _PROGRESS_FIELDS = (
     "total",
     "done",
@@ -89,34 +79,11 @@ class Sync:
         return self.run.tenant
 
 
-def _counting(provider: str, acquire: Callable[[str], None], calls: Counter[str]):
-    def before_request(endpoint: str) -> None:
-        acquire(endpoint)
-        calls[provider] += 1
-
-    return before_request
-
-
-def clients_for(
-    *, tenant: Tenant, calls: Counter[str]
-) -> tuple[QuickBooksClient, ConstantContactClient]:
-    """Both clients of a tenant, behind the shared limiter, counting their calls."""
-    limiter = get_limiter()
-    qb_hook = limiter.quickbooks_hook(realm_id=tenant.realm_id)
-    cc_hook = limiter.constantcontact_hook(tenant=str(tenant.pk))
-    return (
-        quickbooks_client(tenant=tenant, before_request=_counting("quickbooks", qb_hook, calls)),
-        constantcontact_client(
-            tenant=tenant, before_request=_counting("constantcontact", cc_hook, calls)
-        ),
-    )
-
-
 # --- queued, claimed ---------------------------------------------------------------------
 
 
 def _enqueue(run: Run) -> None:
-    queue = jobs.INCREMENTAL if run.kind == Run.Kind.INCREMENTAL else jobs.FIRST_SYNC
+    queue = jobs.CHANGES if run.kind == Run.Kind.CHANGES else jobs.FIRST_SYNC
     jobs.enqueue("sync.run", run.pk, queue=queue)
 
 
@@ -202,17 +169,81 @@ def _progress(sync: Sync) -> dict[str, Any]:
     }
 
 
-def checkpoint(sync: Sync, **changes: Any) -> None:
+def checkpoint(
+    sync: Sync,
+    *,
+    phase: str | None = None,
+    unsubscribes: bool | None = None,
+    expected: int | None = None,
+    position: int | None = None,
+    events_upto: int | None = None,
+) -> None:
     """Save progress (call it inside the transaction that saved the outcomes) and make sure
-    the run is still ours to continue: paused, cancelled or taken over runs stop here."""
+    the run is still ours to continue: paused, cancelled or taken over runs stop here.
+
+    Where the run resumes: its `phase` (read, then send), the unsubscribes read, the
+    customers `expected`, QuickBooks' next start `position`, the last event it takes."""
     run = sync.run
-    run.checkpoint = {**run.checkpoint, **changes}
+    given = {
+        "phase": phase,
+        "unsubscribes": unsubscribes,
+        "expected": expected,
+        "position": position,
+        "events_upto": events_upto,
+    }
+    run.checkpoint = {**run.checkpoint, **{k: v for k, v in given.items() if v is not None}}
     still_ours = Run.objects.filter(
         pk=run.pk, claimed_by=sync.worker, state=Run.State.RUNNING, tenant__paused=False
     ).update(heartbeat_at=timezone.now(), **_progress(sync))
     if not still_ours:
         # The step that noticed is rolled back by the caller's transaction.
         raise Stop(paused=Tenant.objects.filter(pk=run.tenant_id, paused=True).exists())
+
+
+def tally(
+    sync: Sync,
+    *,
+    total: int = 0,
+    done: int = 0,
+    synced: int = 0,
+    sent: int = 0,
+    unchanged: int = 0,
+    skipped: int = 0,
+    failed: int = 0,
+) -> None:
+    """Add to the run's counts; the next checkpoint saves them."""
+    run = sync.run
+    run.total += total
+    run.done += done
+    run.synced += synced
+    run.sent += sent
+    run.unchanged += unchanged
+    run.skipped += skipped
+    run.failed += failed
+
+
+def expect(sync: Sync, *, customers: int) -> None:
+    """How many customers the run is about (its progress: done of expected); the next
+    checkpoint saves it."""
+    sync.run.checkpoint = {**sync.run.checkpoint, "expected": customers}
+
+
+def count_settled(
+    *, run_id: int | None, sync: Sync | None, synced: int, failed: int, skipped: int
+) -> None:
+    """Constant Contact confirmed customers of an import `run_id` sent: they move from its
+    `sent` to their outcomes. Checkpointed when that run is the one at work (`sync`)."""
+    settled = synced + failed + skipped
+    if sync is not None and sync.run.pk == run_id:
+        tally(sync, synced=synced, failed=failed, skipped=skipped, sent=-settled)
+        checkpoint(sync)
+    elif run_id is not None:
+        Run.objects.filter(pk=run_id).update(
+            sent=F("sent") - settled,
+            synced=F("synced") + synced,
+            failed=F("failed") + failed,
+            skipped=F("skipped") + skipped,
+        )
 
 
 def heartbeat(sync: Sync) -> None:
@@ -237,6 +268,14 @@ def finish(run: Run, worker: str, state: str, *, error: str = "", sync: Sync | N
         counters.run_ended(kind=run.kind, outcome=state)
     logger.info("sync run %s: tenant=%s run=%s", state, run.tenant_id, run.pk)
     return run
+
+
+def cancel_open(*, tenant: Tenant) -> int:
+    """Every open run of the tenant is cancelled (a disconnect): a running worker stops at
+    its next checkpoint. Returns how many."""
+    return Run.objects.filter(tenant=tenant, state__in=Run.OPEN_STATES).update(
+        state=Run.State.CANCELLED, finished_at=timezone.now(), claimed_by=""
+    )
 
 
 def paused_by_user(run: Run, worker: str) -> Run:
@@ -270,46 +309,10 @@ def save_calls(sync: Sync) -> None:
 
 def fail(*, run_id: int, worker: str, error: Exception) -> None:
     """Give up on a run after its retries (passing errors that did not pass)."""
-    finish(Run.objects.get(pk=run_id), worker, Run.State.FAILED, error=describe(error))
+    finish(Run.objects.get(pk=run_id), worker, Run.State.FAILED, error=errors.describe(error))
 
 
 def fail_broken(sync: Sync, error: Exception) -> Run:
     """A connection refused the app: the run fails and the connection shows as broken."""
     message = connection_refused(tenant=sync.tenant, error=error)
     return finish(sync.run, sync.worker, Run.State.FAILED, error=message, sync=sync)
-
-
-def connection_refused(*, tenant: Tenant, error: Exception) -> str:
-    """A provider refused the app (one of BROKEN): its connection is marked broken (the
-    reconnect banner, the email), as a refused token refresh does. Returns the message."""
-    message = _broken_message(error)
-    no_record_yet = not isinstance(
-        error, ConnectionUnavailable | qb_errors.InvalidGrant | cc_errors.InvalidGrant
-    )  # the token source records those itself
-    if no_record_yet:
-        connection: Connection | None = (
-            tenant_selectors.quickbooks_connection(tenant=tenant)
-            if isinstance(error, qb_errors.QuickBooksError)
-            else tenant_selectors.constantcontact_connection(tenant=tenant)
-        )
-        if connection is not None and connection.is_connected:
-            # QuickBooks refusing new tokens too (401 after a refresh): Intuit ended the grant.
-            refused = (
-                quickbooks_refused if isinstance(error, qb_errors.Unauthorized) else mark_broken
-            )
-            refused(connection, reason=message)
-    return message
-
-
-def describe(error: Exception) -> str:
-    # Provider errors say what failed without personal data; others only by their type.
-    if isinstance(error, qb_errors.QuickBooksError | cc_errors.ConstantContactError):
-        return str(error)[:500]
-    return f"Unexpected error ({type(error).__name__})."
-
-
-def _broken_message(error: Exception) -> str:
-    if isinstance(error, ConnectionUnavailable):
-        return "A connection is broken or disconnected: reconnect it to resume syncing."
-    provider = "QuickBooks" if isinstance(error, qb_errors.QuickBooksError) else "Constant Contact"
-    return f"{provider} refused the app's authorization: reconnect it to resume syncing."

@@ -13,17 +13,17 @@ Contact as `cf:` columns of the same import rows as the contact (no call of thei
 """
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from ccsync.sync.bulk import update_each
-from ccsync.sync.mapping import SALES_PREFIX, row_hash, without_sales
-from ccsync.sync.models import CustomerRecord
+from ccsync.sync import customer_state, sales_state
+from ccsync.sync.mapping import SALES_PREFIX, without_sales
+from ccsync.sync.models import CustomerRecord, SalesDataState
 from integrations.quickbooks.client import QuickBooksClient
 from integrations.quickbooks.reports import CustomerSales, ReportUnreadable
 from tenants.models import SalesData, Tenant
@@ -32,10 +32,6 @@ from tenants.sales_facts import BY_KEY
 logger = logging.getLogger(__name__)
 
 RECORDS_AT_ONCE = 1000
-REPORTS_UNREADABLE = (
-    "QuickBooks Online's reports could not be read, so the sales figures were not "
-    "updated; they are read again with the next changes and at the next full check."
-)
 MAX_JOB_DEPTH = 5  # QuickBooks nests jobs at most five levels deep
 
 
@@ -72,19 +68,23 @@ def columns(*, tenant: Tenant) -> Columns:
     fields are not set up in the Constant Contact account it is connected to."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     connection = getattr(tenant, "constantcontact_connection", None)
-    if choice is None or connection is None or choice.account_id != connection.account_id:
+    state = SalesDataState.objects.filter(tenant=tenant).first() if choice else None
+    if choice is None or connection is None or state is None:
         return Columns()
+    if state.account_id != connection.account_id:
+        return Columns()
+    fields = state.fields
     return Columns(
         tuple(
             Column(
                 fact=key,
-                name=str(choice.fields[key]["name"]),
-                field_id=str(choice.fields[key]["id"]),
-                negative=bool(choice.fields[key].get("negative", True)),
-                decimals=choice.fields[key].get("decimals"),
+                name=str(fields[key]["name"]),
+                field_id=str(fields[key]["id"]),
+                negative=bool(fields[key].get("negative", True)),
+                decimals=fields[key].get("decimals"),
             )
             for key in choice.facts
-            if key in choice.fields and key in BY_KEY
+            if key in fields and key in BY_KEY
         )
     )
 
@@ -92,9 +92,24 @@ def columns(*, tenant: Tenant) -> Columns:
 def known_field_ids(*, tenant_id: int) -> dict[str, str]:
     """cf: column -> custom field id, of every field set up in the account (chosen now or
     not): what an import may have carried."""
-    choice = SalesData.objects.filter(tenant_id=tenant_id).first()
-    specs = choice.fields.values() if choice is not None else ()
+    state = SalesDataState.objects.filter(tenant_id=tenant_id).first()
+    specs = state.fields.values() if state is not None else ()
     return {f"{SALES_PREFIX}{spec['name']}": str(spec["id"]) for spec in specs}
+
+
+def columns_to_check(*, tenant_id: int, carried: Iterable[str], every: timedelta) -> set[str]:
+    """Of the cf: columns an import `carried`, those whose values Constant Contact was never
+    seen to hold (a new column), or not within `every`: nothing promises that a value it
+    refuses shows in the import's errors."""
+    state = SalesDataState.objects.filter(tenant_id=tenant_id).first()
+    wanted = set(carried)
+    due = timezone.now() - every
+    return {
+        column
+        for spec in (state.fields.values() if state is not None else ())
+        if (column := f"{SALES_PREFIX}{spec['name']}") in wanted
+        and (not spec.get("checked_at") or datetime.fromisoformat(spec["checked_at"]) < due)
+    }
 
 
 def sales_row(sales: Mapping[str, str], chosen: Columns) -> tuple[dict[str, str], str]:
@@ -214,7 +229,11 @@ def refresh(
 ) -> list[str]:
     """Read the figures of these customers (None: all) and their families from QuickBooks
     and put them in what is sent. Returns the customers refreshed (the families of those
-    asked), for the rules to judge. Nothing is read while the option is off."""
+    asked), for the rules to judge. Nothing is read while the option is off.
+
+    When QuickBooks' reports cannot be read, the figures stay as last read, the contacts
+    sync without new ones, and the status page says so; a read of everyone's counts as
+    done: no full check follows at once only to meet the same answer."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     if choice is None:
         return []
@@ -223,75 +242,76 @@ def refresh(
     tops = None if customer_ids is None else {family.top(c) for c in customer_ids}
     if tops is not None and not tops:
         return []
+    everyone_since = started if tops is None else None
     ask = () if tops is None else family.members(tops)
     try:
         read = qb.sales_figures(today=timezone.localdate(), customer_ids=ask)
     except ReportUnreadable as error:
-        _unreadable(choice, everyone=tops is None, started=started, cause=error)
+        logger.warning("sales figures not read: tenant=%s cause=%s", tenant.pk, error)
+        sales_state.reports_unreadable(tenant=tenant, everyone_since=everyone_since)
         return []
     types = qb.customer_types() if "customer_type" in choice.facts else {}
-    # Each customer's own, and its jobs' (a job with an address of its own is a contact too).
+    records = CustomerRecord.objects.filter(tenant=tenant)
+    if tops is not None:
+        records = records.filter(customer_id__in=ask)
+    refreshed: list[str] = []
+    read_now = _Read(
+        by_customer=_with_jobs(read, family), types=types, chosen=columns(tenant=tenant)
+    )
+    customer_state.figures_read(read_now.changes(records, refreshed))
+    sales_state.figures_read(tenant=tenant, at=timezone.now(), everyone_since=everyone_since)
+    return refreshed
+
+
+def _with_jobs(
+    read: Mapping[str, CustomerSales], family: _Family
+) -> dict[str, list[CustomerSales]]:
+    """Each customer's own figures, and its jobs' (a job with an address of its own is a
+    contact too)."""
     by_customer: dict[str, list[CustomerSales]] = {}
     for customer_id, own in read.items():
         for holder in family.line(customer_id):
             by_customer.setdefault(holder, []).append(own)
-    records = CustomerRecord.objects.filter(tenant=tenant)
-    if tops is not None:
-        records = records.filter(customer_id__in=ask)
-    chosen = columns(tenant=tenant)
-    refreshed = []
-    fields = ("pk", "customer_id", "customer_type_id", "row", "sales", "sales_note")
-    batch: list[CustomerRecord] = []
-    for pk, customer_id, type_id, row, old_sales, old_note in records.values_list(*fields).iterator(
-        chunk_size=RECORDS_AT_ONCE
-    ):
-        refreshed.append(customer_id)
-        sales = figures(
-            combined(by_customer.get(customer_id, ())),
-            customer_id=customer_id,
-            customer_type=types.get(type_id, ""),
-        )
-        columns_now, note = sales_row(sales, chosen)
-        new_row = _with_columns(without_sales(row), columns_now)
-        if sales != old_sales or note != old_note or new_row != row:
-            batch.append(
-                CustomerRecord(
-                    pk=pk, sales=sales, sales_note=note, row=new_row, row_hash=row_hash(new_row)
-                )
+    return by_customer
+
+
+@dataclass(frozen=True)
+class _Read:
+    """Figures just read: by customer (its jobs' included), the customer types' names, the
+    columns chosen."""
+
+    by_customer: dict[str, list[CustomerSales]]
+    types: dict[str, str]
+    chosen: Columns
+
+    def changes(
+        self, records: QuerySet[CustomerRecord], refreshed: list[str]
+    ) -> Iterator[customer_state.Figures]:
+        """The records whose figures, note or row change, `refreshed` noting each one read."""
+        fields = ("pk", "customer_id", "customer_type_id", "row", "sales", "sales_note")
+        read = records.values_list(*fields).iterator(chunk_size=RECORDS_AT_ONCE)
+        for pk, customer_id, type_id, row, old_sales, old_note in read:
+            refreshed.append(customer_id)
+            sales = figures(
+                combined(self.by_customer.get(customer_id, ())),
+                customer_id=customer_id,
+                customer_type=self.types.get(type_id, ""),
             )
-        if len(batch) >= RECORDS_AT_ONCE:
-            _save(batch)
-    _save(batch)
-    done: dict[str, Any] = {"refreshed_at": timezone.now()}
-    done |= {"filled_at": started} if tops is None else {}
-    if choice.problem == REPORTS_UNREADABLE:
-        done["problem"] = ""
-    SalesData.objects.filter(pk=choice.pk).update(**done)
-    return refreshed
-
-
-def _unreadable(
-    choice: SalesData, *, everyone: bool, started: datetime, cause: ReportUnreadable
-) -> None:
-    """QuickBooks' reports could not be read: the figures stay as last read, the contacts
-    sync without new ones, and the status page says so. A read of everyone's counts as
-    done (`filled_at`): no full check follows at once only to meet the same answer."""
-    logger.warning("sales figures not read: tenant=%s cause=%s", choice.tenant_id, cause)
-    SalesData.objects.filter(pk=choice.pk).update(
-        problem=REPORTS_UNREADABLE, **({"filled_at": started} if everyone else {})
-    )
+            columns_now, note = sales_row(sales, self.chosen)
+            new_row = _with_columns(without_sales(row), columns_now)
+            if sales != old_sales or note != old_note or new_row != row:
+                yield customer_state.Figures(pk=pk, sales=sales, note=note, row=new_row)
 
 
 def everyone_due(*, tenant: Tenant) -> bool:
     """Whether the choice changed since everyone's figures were last read (the option was
     turned on while a run was past reading them): a full check is due."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
-    return choice is not None and (choice.filled_at is None or choice.changed_at > choice.filled_at)
-
-
-def _save(batch: list[CustomerRecord]) -> None:
-    update_each(batch, ["sales", "sales_note", "row", "row_hash"])
-    batch.clear()
+    if choice is None:
+        return False
+    state = SalesDataState.objects.filter(tenant=tenant).first()
+    read = state.everyone_read_at if state is not None else None
+    return read is None or choice.changed_at > read
 
 
 def with_sales_columns(
@@ -323,22 +343,24 @@ def fields_refused(*, tenant_id: int, field_ids: set[str]) -> None:
     """Constant Contact refused the values of these custom fields (deleted or changed by
     people since they were set up): they leave what is sent, with a word for the person,
     until the next full check sets them up again (found by their labels, or made anew)."""
-    choice = SalesData.objects.select_related("tenant").filter(tenant_id=tenant_id).first()
-    if choice is None:
+    state = SalesDataState.objects.select_related("tenant").filter(tenant_id=tenant_id).first()
+    if state is None:
         return
-    gone = [key for key, spec in choice.fields.items() if str(spec.get("id")) in field_ids]
+    gone = [key for key, spec in state.fields.items() if str(spec.get("id")) in field_ids]
     if not gone:
         return
     labels = ", ".join(f"“{BY_KEY[key].label}”" for key in gone if key in BY_KEY)
-    names = [str(choice.fields[key]["name"]) for key in gone]
-    choice.fields = {key: spec for key, spec in choice.fields.items() if key not in gone}
-    choice.problem = (
-        f"Constant Contact refused the values of {labels}: they are not sent until the "
-        "next full check sets the fields up again (Sync now on the status page does it)."
-    )[:500]
-    choice.save(update_fields=["fields", "problem"])
+    names = [str(state.fields[key]["name"]) for key in gone]
+    sales_state.fields_refused(
+        state=state,
+        kept={key: spec for key, spec in state.fields.items() if key not in gone},
+        problem=(
+            f"Constant Contact refused the values of {labels}: they are not sent until the "
+            "next full check sets the fields up again (Sync now on the status page does it)."
+        ),
+    )
     logger.warning("custom fields refused: tenant=%s facts=%s", tenant_id, ",".join(gone))
-    stop_sending(tenant=choice.tenant, dropped=[f"{SALES_PREFIX}{name}" for name in names])
+    stop_sending(tenant=state.tenant, dropped=[f"{SALES_PREFIX}{name}" for name in names])
 
 
 def stop_sending(*, tenant: Tenant, dropped: Sequence[str] = ()) -> int:
@@ -346,31 +368,5 @@ def stop_sending(*, tenant: Tenant, dropped: Sequence[str] = ()) -> int:
     for it: where Constant Contact held the row, it still holds the rest of it. Returns how
     many records changed. `dropped`: columns of fields no longer set up."""
     kept = {f"{SALES_PREFIX}{c.name}" for c in columns(tenant=tenant).columns}
-    changed = 0
-    batch: list[CustomerRecord] = []
     keys = list(known_field_ids(tenant_id=tenant.pk)) + list(dropped)
-    records = CustomerRecord.objects.filter(tenant=tenant, row__has_any_keys=keys)
-    fields = ["row", "row_hash", "sent_row", "sent_hash", "queued_hash"]
-    for record in records.only("pk", *fields).iterator(chunk_size=RECORDS_AT_ONCE):
-        _drop_columns(record, kept)
-        batch.append(record)
-        changed += 1
-        if len(batch) >= RECORDS_AT_ONCE:
-            update_each(batch, fields)
-            batch.clear()
-    update_each(batch, fields)
-    return changed
-
-
-def _drop_columns(record: CustomerRecord, kept: set[str]) -> None:
-    def keep(row: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in row.items() if not k.startswith(SALES_PREFIX) or k in kept}
-
-    old_hash = record.row_hash
-    record.row = keep(record.row)
-    record.row_hash = row_hash(record.row) if record.row else ""
-    if record.sent_hash == old_hash:
-        record.sent_row = keep(record.sent_row)
-        record.sent_hash = record.row_hash
-    if record.queued_hash == old_hash:
-        record.queued_hash = record.row_hash
+    return customer_state.columns_dropped(tenant=tenant, columns=keys, kept=kept)

@@ -16,12 +16,10 @@ from django.urls import reverse
 
 from ccsync.base import times
 from ccsync.sync import reasons, sales
-from ccsync.sync.mapping import SALES_PREFIX
-from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
+from ccsync.sync.models import CustomerRecord, Run, SalesDataState, TenantSync, WebhookEvent
 from ccsync.sync.reasons import Guidance
 from ccsync.sync.rules import email_parts
 from tenants.models import SalesData, Tenant
-from tenants.sales_facts import FACTS
 
 HISTORY_LENGTH = 10
 PREVIEW = 20
@@ -38,6 +36,11 @@ UPDATING = IN_LIST & Q(outcome__in=ON_ITS_WAY)
 WITH_NOTE = (IN_LIST | Q(outcome__in=ON_ITS_WAY)) & (
     (Q(email_from_several=True) & ~Q(email="")) | Q(outcome=Outcome.FAILED)
 )
+
+
+def syncing_tenants() -> QuerySet[Tenant]:
+    """The tenants the sync works for: connected, not paused."""
+    return Tenant.objects.filter(state=Tenant.State.CONNECTED, paused=False)
 
 
 def open_run(*, tenant: Tenant) -> Run | None:
@@ -63,7 +66,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "progress_label": (
             "Waiting to read your customers from QuickBooks Online"
             if waiting
-            else f"{run.done} of {expected} customers"
+            else f"{run.done} of {expected} customer{'' if expected == 1 else 's'}"
         ),
         "total": run.total,
         "done": run.done,
@@ -195,13 +198,17 @@ def last_change_at(*, tenant: Tenant) -> datetime | None:
     return max((at for at in (waiting, synced) if at is not None), default=None)
 
 
+def _hours(count: int) -> str:
+    return f"{count} hour{'' if count == 1 else 's'}"
+
+
 def freshness() -> str:
     """How old the unsubscribes checked before a send may be, in the status page's words."""
     low, high = (round(seconds / 3600) for seconds in settings.SYNC_UNSUBSCRIBES_FRESH_SECONDS)
-    busy = "a day" if high == 24 else f"{high} hours"
+    busy = "a day" if high == 24 else _hours(high)
     return (
         "Contacts who unsubscribe in Constant Contact are never sent again: before it sends, "
-        f"the app checks Constant Contact's unsubscribes, at most {low} hours old ({busy} on "
+        f"the app checks Constant Contact's unsubscribes, at most {_hours(low)} old ({busy} on "
         "the busiest days, when changes also wait longer). A customer counts as in the list "
         "once Constant Contact confirms it has them, a few hours after they were first sent; "
         "later updates do not take them out of the count while they wait for that."
@@ -268,7 +275,7 @@ def _searched(records: QuerySet[CustomerRecord], query: str) -> QuerySet[Custome
     query = query.strip()
     if not query:
         return records
-    return records.filter(_matching(query) | Q(reason__icontains=query.replace(" ", "_")))
+    return records.filter(matching(query) | Q(reason__icontains=query.replace(" ", "_")))
 
 
 def standing(record: CustomerRecord) -> str:
@@ -347,33 +354,24 @@ def csv_rows(*, tenant: Tenant, query: str = "") -> Iterator[dict[str, str]]:
 
 def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
     """The status page's sales data panel; None while the option is off."""
-    choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
-    if choice is None:
+    if not SalesData.objects.filter(tenant=tenant, enabled=True).exists():
         return None
+    state = SalesDataState.objects.filter(tenant=tenant).first()
     # As figures_row: confirmed figures stay the contact's while newer ones are on their way.
     columns = list(sales.known_field_ids(tenant_id=tenant.pk))
     carrying = CustomerRecord.objects.filter(
         tenant=tenant, in_list=True, sent_row__has_any_keys=columns
     )
     return {
-        "refreshed_at": choice.refreshed_at,
+        "refreshed_at": state.figures_read_at if state else None,
         "contacts": carrying.count() if columns else 0,
-        "problem": choice.problem,
+        "problem": state.problem if state else "",
         "unsent": CustomerRecord.objects.filter(tenant=tenant).exclude(sales_note="").count(),
         "url": reverse("sales"),
     }
 
 
-def customer_figures(*, tenant: Tenant, query: str) -> QuerySet[CustomerRecord]:
-    """Customers matching `query` (name, email or QuickBooks id), for their figures."""
-    records = CustomerRecord.objects.filter(tenant=tenant, deleted=False).defer(*OUTSIDE_TIMES)
-    query = query.strip()
-    if query:
-        records = records.filter(_matching(query))
-    return records.order_by("display_name", "customer_id")
-
-
-def _matching(query: str) -> Q:
+def matching(query: str) -> Q:
     """A customer's name, any address QuickBooks holds for it, or its id."""
     return (
         Q(display_name__icontains=query)
@@ -381,53 +379,3 @@ def _matching(query: str) -> Q:
         | Q(email_in_quickbooks__icontains=query)
         | Q(customer_id=query)
     )
-
-
-def figure_columns(choice: SalesData | None) -> list[dict[str, Any]]:
-    """The chosen facts whose field is set up, in Settings' order; each a column of the
-    sales page but the customer id (the row's own), which only the detail repeats."""
-    if choice is None:
-        return []
-    return [
-        {
-            "key": fact.key,
-            "heading": fact.heading,
-            "label": fact.label,
-            "column": fact.key != "customer_id",
-        }
-        for fact in FACTS
-        if fact.key in choice.facts and fact.key in choice.fields
-    ]
-
-
-def figures_row(record: CustomerRecord, *, choice: SalesData | None) -> dict[str, Any]:
-    """A customer's figures: as Constant Contact confirmed them, and those on their way
-    (sent and waiting for its confirmation, or waiting to be sent). A customer that is not
-    sent (not synced, or refused) has nothing on its way."""
-    fields = choice.fields if choice else {}
-    columns = {f"{SALES_PREFIX}{spec['name']}": key for key, spec in fields.items()}
-    held = {columns[k]: v for k, v in record.sent_row.items() if k in columns and record.in_list}
-    coming: dict[str, str] = {}
-    if record.outcome in (Outcome.NEW, *ON_ITS_WAY) or (
-        record.outcome == Outcome.SYNCED and record.row_hash != record.sent_hash
-    ):
-        now = {columns[k]: v for k, v in record.row.items() if k in columns}
-        coming = {key: value for key, value in now.items() if held.get(key) != value}
-    sent = record.outcome == Outcome.SENT and record.queued_hash == record.row_hash
-    return {
-        "customer_id": record.customer_id,
-        "name": record.display_name,
-        "email": record.email or record.email_in_quickbooks,
-        "outcome": standing(record),
-        "reason": record.reason_label if record.outcome == Outcome.SKIPPED else "",
-        "quickbooks_url": quickbooks_customer_url(record.customer_id),
-        "figures": [
-            {**column, "held": held.get(column["key"], ""), "coming": coming.get(column["key"], "")}
-            for column in figure_columns(choice)
-        ],
-        "coming": bool(coming),
-        "coming_label": (
-            "sent, waiting for Constant Contact to confirm" if sent else "waiting to be sent"
-        ),
-        "note": record.sales_note,
-    }

@@ -1,29 +1,28 @@
 """What people and beat ask of a tenant's sync: start, stop, pause, resume, sync now, and
-the periodic checks (CDC reconciliation, overdue confirmations). The work is in kinds.py."""
+beat's confirmation of overdue imports. The work is in kinds.py; beat's catch-up in
+catch_up.py."""
 
 import logging
 from collections import Counter
-from datetime import timedelta
 
 from django.db.models import Min
 from django.utils import timezone
 
 from ccsync.base import jobs
 from ccsync.sync import pacing
+from ccsync.sync.broken_connections import connection_refused
+from ccsync.sync.change_window import close_window
+from ccsync.sync.clients import clients_for
 from ccsync.sync.confirming import confirm_imports
-from ccsync.sync.events import has_pending_events
-from ccsync.sync.kinds import reconcile_changes
-from ccsync.sync.models import ContactImport, Run, TenantSync
-from ccsync.sync.runs import BROKEN, clients_for, connection_refused, create_run, requeue
-from ccsync.sync.selectors import open_run
+from ccsync.sync.errors import BROKEN, QUOTA
+from ccsync.sync.event_store import has_pending_events
+from ccsync.sync.models import ContactImport, Run
+from ccsync.sync.runs import cancel_open, create_run, requeue
+from ccsync.sync.selectors import open_run, syncing_tenants
 from ccsync.sync.state import sync_state
-from integrations.constantcontact import errors as cc_errors
-from integrations.limiter import QuotaPaused
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
-
-CDC_MAX_AGE = timedelta(days=29)  # CDC reaches 30 days back; past that a full check
 
 
 def start_first_sync(*, tenant: Tenant) -> Run:
@@ -38,10 +37,8 @@ def start_first_sync(*, tenant: Tenant) -> Run:
 
 def stop_syncs(*, tenant: Tenant) -> int:
     """Cancel every open run (disconnect): a running worker stops at its next checkpoint."""
-    cancelled = Run.objects.filter(tenant=tenant, state__in=Run.OPEN_STATES).update(
-        state=Run.State.CANCELLED, finished_at=timezone.now(), claimed_by=""
-    )
-    TenantSync.objects.filter(tenant=tenant).update(incremental_scheduled=False)
+    cancelled = cancel_open(tenant=tenant)
+    close_window(tenant_id=tenant.pk)
     return cancelled
 
 
@@ -59,7 +56,7 @@ def resume(*, tenant: Tenant) -> Run | None:
     if run is not None and run.state != Run.State.RUNNING:
         return requeue(run=run)
     if run is None and has_pending_events(tenant=tenant):
-        return create_run(tenant=tenant, kind=Run.Kind.INCREMENTAL)
+        return create_run(tenant=tenant, kind=Run.Kind.CHANGES)
     return run
 
 
@@ -73,41 +70,10 @@ def sync_now(*, tenant: Tenant) -> Run | None:
     first_done = Run.objects.filter(
         tenant=tenant, kind=Run.Kind.FIRST, state=Run.State.COMPLETED
     ).exists()
-    return create_run(tenant=tenant, kind=Run.Kind.RECONCILE if first_done else Run.Kind.FIRST)
+    return create_run(tenant=tenant, kind=Run.Kind.FULL_CHECK if first_done else Run.Kind.FIRST)
 
 
 # --- beat's checks ----------------------------------------------------------------------------
-
-
-def _connected_tenants():
-    return Tenant.objects.filter(state=Tenant.State.CONNECTED, paused=False)
-
-
-def reconcile_all() -> None:
-    """Catch what webhooks missed: a CDC check for each tenant whose first sync is done."""
-    done = Run.objects.filter(kind=Run.Kind.FIRST, state=Run.State.COMPLETED)
-    for tenant_id in _connected_tenants().filter(sync_runs__in=done).values_list("pk", flat=True):
-        jobs.enqueue("sync.reconcile_tenant", tenant_id)
-
-
-def reconcile(*, tenant_id: int) -> None:
-    """CDC since the last check, or a full check when that is older than CDC reaches or
-    when CDC's answer is capped. Passing errors (RETRYABLE) go to the caller, to retry."""
-    tenant = _connected_tenants().filter(pk=tenant_id).first()
-    if tenant is None:
-        return
-    state = sync_state(tenant=tenant)
-    if state.reconciled_at is None or timezone.now() - state.reconciled_at > CDC_MAX_AGE:
-        create_run(tenant=tenant, kind=Run.Kind.RECONCILE)
-        return
-    try:
-        if reconcile_changes(tenant=tenant, since=state.reconciled_at) is None:
-            create_run(tenant=tenant, kind=Run.Kind.RECONCILE)  # more changes than CDC says
-    except BROKEN as error:
-        connection_refused(tenant=tenant, error=error)
-        logger.warning("reconcile skipped, a connection refused: tenant=%s", tenant_id)
-    except QuotaPaused:
-        logger.warning("reconcile skipped: tenant=%s", tenant_id)
 
 
 def confirm_overdue() -> None:
@@ -116,7 +82,7 @@ def confirm_overdue() -> None:
     pacer = pacing.get_pacer()
     pressure, now = pacer.pressure(), timezone.now()
     oldest = (
-        ContactImport.objects.filter(state="sent", tenant__in=_connected_tenants())
+        ContactImport.objects.filter(state="sent", tenant__in=syncing_tenants())
         .values("tenant_id")
         .annotate(oldest=Min("sent_at"))
     )
@@ -132,7 +98,7 @@ def confirm_overdue() -> None:
 
 def confirm_tenant_imports(*, tenant_id: int) -> None:
     """Confirm a company's waiting imports between runs (a run confirms them itself)."""
-    tenant = _connected_tenants().filter(pk=tenant_id).first()
+    tenant = syncing_tenants().filter(pk=tenant_id).first()
     if tenant is None or open_run(tenant=tenant) is not None:
         return
     try:
@@ -141,5 +107,5 @@ def confirm_tenant_imports(*, tenant_id: int) -> None:
     except BROKEN as error:
         connection_refused(tenant=tenant, error=error)
         logger.warning("confirmation skipped, a connection refused: tenant=%s", tenant_id)
-    except (QuotaPaused, cc_errors.QuotaExceeded):
+    except QUOTA:
         logger.warning("confirmation skipped: tenant=%s", tenant_id)

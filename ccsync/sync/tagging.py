@@ -17,11 +17,13 @@ Nothing is called while no synced contact waits for its tag.
 import logging
 from datetime import timedelta
 
-from django.db.models import F, Min
+from django.db.models import Min
 from django.utils import timezone
 
-from ccsync.sync.judging import update_records
-from ccsync.sync.models import CustomerRecord
+from ccsync.sync import customer_state, sales_state
+from ccsync.sync.confirming import ACTIVITY_FINISHED
+from ccsync.sync.models import CustomerRecord, SalesDataState
+from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import MAX_MEMBERSHIP_CONTACTS, ConstantContactClient
 from tenants.models import SalesData, Tenant
 
@@ -32,30 +34,36 @@ logger = logging.getLogger(__name__)
 UPDATED_BEFORE_SYNCED = timedelta(hours=13)
 # Fewer waiting than a page of contacts: reading them costs no more than counting the list.
 WHOLE_LIST_FROM = MAX_MEMBERSHIP_CONTACTS
-FINISHED = {"completed", "failed", "cancelled", "timed_out"}
 MAX_ASKS = 2
 
 
 def tag_synced(*, tenant: Tenant, cc: ConstantContactClient, list_id: str) -> int:
     """Tag the synced contacts not known to hold the tag. Returns how many were asked to be
     tagged."""
-    choice = SalesData.objects.filter(tenant=tenant, enabled=True, tag_enabled=True).first()
-    if choice is None or not choice.tag_id:
+    chosen = SalesData.objects.filter(tenant=tenant, enabled=True, tag_enabled=True).exists()
+    state = SalesDataState.objects.filter(tenant=tenant).first() if chosen else None
+    if state is None or not state.tag_id:
         return 0
-    if choice.tagging_activity_id and not _list_tagging_finished(choice, cc):
+    if state.tagging_activity_id and not _list_tagging_finished(tenant, state, cc):
         return 0
     waiting = _waiting(tenant)
     count = waiting.count()
     if not count:
         return 0
-    if count >= WHOLE_LIST_FROM and _only_ours(tenant, cc, list_id):
-        return _tag_list(choice, cc, list_id, count)
-    return _tag_contacts(choice, cc, list_id, waiting)
+    try:
+        if count >= WHOLE_LIST_FROM and _only_ours(tenant, cc, list_id):
+            return _tag_list(state, cc, list_id, count)
+        return _tag_contacts(state, cc, list_id, waiting)
+    except (cc_errors.NotPermitted, cc_errors.ActivityQueueFull) as error:
+        # The tag is optional: a role that may not tag, or an account whose activities
+        # queue is full, leaves the contacts to a later pass and never stops the run.
+        logger.warning("contacts not tagged: tenant=%s cause=%s", tenant.pk, type(error).__name__)
+        return 0
 
 
 def start_over(*, tenant: Tenant) -> None:
     """Another tag: every synced contact is to get it."""
-    CustomerRecord.objects.filter(tenant=tenant).update(tagged=False, tag_asks=0)
+    customer_state.untag_all(tenant=tenant)
 
 
 def _waiting(tenant: Tenant):
@@ -80,33 +88,32 @@ def _only_ours(tenant: Tenant, cc: ConstantContactClient, list_id: str) -> bool:
     return isinstance(held, int) and held == ours
 
 
-def _tag_list(choice: SalesData, cc: ConstantContactClient, list_id: str, count: int) -> int:
+def _tag_list(state: SalesDataState, cc: ConstantContactClient, list_id: str, count: int) -> int:
     upto = timezone.now()
-    activity = cc.add_taggings(tag_ids=[choice.tag_id], list_ids=[list_id])
-    SalesData.objects.filter(pk=choice.pk).update(
-        tagging_activity_id=str(activity["activity_id"]), tagging_upto=upto
-    )
-    logger.info("list tagged: tenant=%s contacts=%s", choice.tenant_id, count)
+    activity = cc.add_taggings(tag_ids=[state.tag_id], list_ids=[list_id])
+    sales_state.tagging_started(state=state, activity_id=str(activity["activity_id"]), upto=upto)
+    logger.info("list tagged: tenant=%s contacts=%s", state.tenant_id, count)
     return count
 
 
-def _list_tagging_finished(choice: SalesData, cc: ConstantContactClient) -> bool:
+def _list_tagging_finished(
+    tenant: Tenant, state: SalesDataState, cc: ConstantContactClient
+) -> bool:
     """Whether the list's tagging is over (its contacts recorded as tagged if it
     completed); False while Constant Contact is still at it."""
-    activity = cc.get_activity(activity_id=choice.tagging_activity_id)
-    state = str(activity.get("state", ""))
-    if state not in FINISHED:
+    activity = cc.get_activity(activity_id=state.tagging_activity_id)
+    ended = str(activity.get("state", ""))
+    if ended not in ACTIVITY_FINISHED:
         return False
-    if state == "completed" and not activity.get("activity_errors"):
-        done = _waiting(choice.tenant).filter(synced_at__lte=choice.tagging_upto)
-        done.update(tagged=True)
+    if ended == "completed" and not activity.get("activity_errors"):
+        customer_state.tagged(_waiting(tenant).filter(synced_at__lte=state.tagging_upto))
     else:
-        logger.warning("list tagging did not complete: tenant=%s state=%s", choice.tenant_id, state)
-    SalesData.objects.filter(pk=choice.pk).update(tagging_activity_id="", tagging_upto=None)
+        logger.warning("list tagging did not complete: tenant=%s state=%s", tenant.pk, ended)
+    sales_state.tagging_ended(state=state)
     return True
 
 
-def _tag_contacts(choice: SalesData, cc: ConstantContactClient, list_id: str, waiting) -> int:
+def _tag_contacts(state: SalesDataState, cc: ConstantContactClient, list_id: str, waiting) -> int:
     oldest = waiting.aggregate(oldest=Min("synced_at"))["oldest"]
     by_email = {email.lower(): pk for pk, email in waiting.values_list("pk", "email")}
     holding: list[int] = []
@@ -118,16 +125,16 @@ def _tag_contacts(choice: SalesData, cc: ConstantContactClient, list_id: str, wa
         pk = by_email.get(str((contact.get("email_address") or {}).get("address", "")).lower())
         if pk is None:
             continue
-        if choice.tag_id in (contact.get("taggings") or []):
+        if state.tag_id in (contact.get("taggings") or []):
             holding.append(pk)
         else:
             untagged.append(str(contact["contact_id"]))
-    update_records(holding, tagged=True)
-    waiting.exclude(pk__in=holding).update(tag_asks=F("tag_asks") + 1)
+    customer_state.tagged(CustomerRecord.objects.filter(pk__in=holding))
+    customer_state.asked_for_tag(waiting.exclude(pk__in=holding))
     for start in range(0, len(untagged), MAX_MEMBERSHIP_CONTACTS):
         cc.add_taggings(
-            tag_ids=[choice.tag_id], contact_ids=untagged[start : start + MAX_MEMBERSHIP_CONTACTS]
+            tag_ids=[state.tag_id], contact_ids=untagged[start : start + MAX_MEMBERSHIP_CONTACTS]
         )
     if untagged:
-        logger.info("contacts tagged: tenant=%s count=%s", choice.tenant_id, len(untagged))
+        logger.info("contacts tagged: tenant=%s count=%s", state.tenant_id, len(untagged))
     return len(untagged)

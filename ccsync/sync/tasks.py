@@ -8,39 +8,39 @@ Tasks are enqueued by name (ccsync.base.jobs), never imported.
 from celery import shared_task
 
 from ccsync.base.jobs import RELIABLE
-from ccsync.sync import events, kinds, lifecycle, runs, services
+from ccsync.sync import catch_up, change_window, dispatch, errors, lifecycle, runs, services, worker
 from tenants.models import Tenant
 
 
 @shared_task(name="sync.run", bind=True, max_retries=None, **RELIABLE)
 def run_sync(self, run_id: int, failures: int = 0) -> None:
-    worker = self.request.id or f"local-{run_id}"
-    retry = kinds.work(run_id=run_id, worker=worker, failures=failures)
+    name = self.request.id or f"local-{run_id}"
+    retry = worker.work(run_id=run_id, worker=name, failures=failures)
     if retry is not None:
         raise self.retry(kwargs={"failures": retry.failures}, countdown=retry.countdown)
 
 
 @shared_task(name="sync.changes", **RELIABLE)
 def sync_changes(tenant_id: int) -> None:
-    events.start_changes(tenant_id=tenant_id)
+    dispatch.start_changes(tenant_id=tenant_id)
 
 
-@shared_task(name="sync.reconcile_all", **RELIABLE)
-def reconcile_all() -> None:
-    services.reconcile_all()
+@shared_task(name="sync.catch_up_all", **RELIABLE)
+def catch_up_all() -> None:
+    catch_up.catch_up_all()
 
 
-@shared_task(name="sync.reconcile_tenant", bind=True, max_retries=3, **RELIABLE)
-def reconcile_tenant(self, tenant_id: int) -> None:
+@shared_task(name="sync.catch_up", bind=True, max_retries=3, **RELIABLE)
+def catch_up_tenant(self, tenant_id: int) -> None:
     try:
-        services.reconcile(tenant_id=tenant_id)
-    except runs.RETRYABLE as error:
-        raise self.retry(countdown=kinds.backoff(error, self.request.retries)) from None
+        catch_up.catch_up(tenant_id=tenant_id)
+    except errors.RETRYABLE as error:
+        raise self.retry(countdown=worker.backoff(error, self.request.retries)) from None
 
 
 @shared_task(name="sync.dispatch", **RELIABLE)
-def dispatch() -> None:
-    events.dispatch()
+def dispatch_turns() -> None:
+    dispatch.dispatch()
 
 
 @shared_task(name="sync.confirm_overdue", **RELIABLE)
@@ -52,8 +52,8 @@ def confirm_overdue() -> None:
 def confirm_imports(self, tenant_id: int) -> None:
     try:
         services.confirm_tenant_imports(tenant_id=tenant_id)
-    except runs.RETRYABLE as error:
-        raise self.retry(countdown=kinds.backoff(error, self.request.retries)) from None
+    except errors.RETRYABLE as error:
+        raise self.retry(countdown=worker.backoff(error, self.request.retries)) from None
 
 
 @shared_task(name="sync.recover_runs", **RELIABLE)
@@ -61,7 +61,7 @@ def recover_runs() -> None:
     """Runs whose worker died, queued runs whose message was lost, quota pauses that ended,
     and change windows that were never processed."""
     runs.recover()
-    events.reschedule_forgotten()
+    change_window.reschedule_forgotten()
 
 
 @shared_task(name="sync.quickbooks_revoked", **RELIABLE)

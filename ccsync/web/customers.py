@@ -11,10 +11,9 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from ccsync.sync import selectors
+from ccsync.sync import sales_selectors, selectors
 from ccsync.sync.models import CustomerRecord
 from ccsync.web.access import TenantRequest, tenant_required
-from tenants import selectors as tenant_selectors
 
 CSV_COLUMNS = ("customer_id", "name", "email", "outcome", "reason", "detail", "what_to_do")
 CSV_HEADER = ("QuickBooks customer id", "Name", "Email", "Outcome", "Why", "Detail", "What to do")
@@ -53,14 +52,14 @@ def _listing(request: TenantRequest, *, notes: bool) -> HttpResponse:
 @tenant_required
 def sales(request: TenantRequest) -> HttpResponse:
     """Sales data: each customer's figures as Constant Contact holds them, searchable."""
-    choice = tenant_selectors.sales_data(tenant=request.tenant)
+    setup = sales_selectors.sales_setup(tenant=request.tenant)
     return _search_page(
         request,
         "status/sales.html",
-        selectors.customer_figures,
-        lambda record: selectors.figures_row(record, choice=choice),
+        sales_selectors.customer_figures,
+        lambda record: sales_selectors.figures_row(record, setup=setup),
         sales=selectors.sales_status(tenant=request.tenant),
-        columns=selectors.figure_columns(choice),
+        columns=sales_selectors.figure_columns(setup),
     )
 
 
@@ -71,8 +70,8 @@ def sales_customer(request: TenantRequest, customer_id: str) -> HttpResponse:
     record = get_object_or_404(
         CustomerRecord, tenant=request.tenant, customer_id=customer_id, deleted=False
     )
-    choice = tenant_selectors.sales_data(tenant=request.tenant)
-    row = selectors.figures_row(record, choice=choice)
+    setup = sales_selectors.sales_setup(tenant=request.tenant)
+    row = sales_selectors.figures_row(record, setup=setup)
     return render(request, "status/sales_customer.html", {"tenant": request.tenant, "row": row})
 
 

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ccsync.sync import lifecycle
+from ccsync.sync import lifecycle, sales_selectors
 from ccsync.web.access import TenantRequest, error_page, provider_unavailable, tenant_required
 from ccsync.web.forms import ListChoiceForm, NewListForm, SalesDataForm
 from integrations.constantcontact import errors as cc_errors
@@ -118,7 +118,7 @@ def _settings_page(
             "form": form,
             "new_list_form": new_list_form or NewListForm(),
             "sales_form": sales_form or _sales_form(tenant),
-            "sales_data": selectors.sales_data(tenant=tenant),
+            "sales_problem": sales_selectors.sales_problem(tenant=tenant),
             "current_list": current,
             "constantcontact": selectors.constantcontact_connection(tenant=tenant),
             "installing": selectors.needs_first_sync(tenant=tenant),

@@ -1,6 +1,8 @@
 """The home page, the status page (My Apps → Launch lands here), its live JSON and its buttons
 (Pause, Resume, Sync now)."""
 
+from typing import Any
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -10,7 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 from ccsync.sync import services
 from ccsync.sync.selectors import tenant_sync_status
 from ccsync.web.access import TenantRequest, current_tenant, tenant_required
+from ccsync.web.templatetags.moments import ago_and_moment
 from tenants import selectors
+from tenants.models import Tenant
 
 
 @require_GET
@@ -34,7 +38,7 @@ def status(request: TenantRequest) -> HttpResponse:
             "current_list": selectors.current_list(tenant=tenant),
             "earlier_lists": selectors.earlier_lists(tenant=tenant),
             "installing": selectors.needs_first_sync(tenant=tenant),
-            "sync_status": tenant_sync_status(tenant=tenant),
+            "sync_status": panel_status(tenant=tenant),
         },
     )
 
@@ -42,8 +46,28 @@ def status(request: TenantRequest) -> HttpResponse:
 @require_GET
 @tenant_required
 def status_json(request: TenantRequest) -> JsonResponse:
-    status = tenant_sync_status(tenant=request.tenant)
-    return JsonResponse(status, encoder=DjangoJSONEncoder)
+    return JsonResponse(panel_status(tenant=request.tenant), encoder=DjangoJSONEncoder)
+
+
+def panel_status(*, tenant: Tenant) -> dict[str, Any]:
+    """The sync panel's figures, with its times in the pages' words ("3 minutes ago (7 Dec
+    2026, 14:05 UTC)"): the page shows them and its live updates (panel.js) replace them
+    with the same words, from the JSON."""
+    status = tenant_sync_status(tenant=tenant)
+    last_change, sales = status["last_change_at"], status["sales"]
+    if last_change:
+        last_change_words = ago_and_moment(last_change)
+    elif status["first_sync_done"]:
+        last_change_words = "No change since the first sync"
+    else:
+        last_change_words = "None yet"
+    return {
+        **status,
+        "times": {
+            "last_change": last_change_words,
+            "sales_read": ago_and_moment(sales["refreshed_at"]) if sales else "",
+        },
+    }
 
 
 def _back(request: HttpRequest) -> HttpResponse:

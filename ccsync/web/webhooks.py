@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ccsync.sync.events import store_delivery
+from ccsync.sync.event_store import store_delivery
 from integrations.quickbooks.webhooks import MalformedWebhook, parse_delivery, verify_signature
 
 logger = logging.getLogger(__name__)

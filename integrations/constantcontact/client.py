@@ -1,14 +1,12 @@
 """Constant Contact V3 API: the account, lists, contacts and bulk activities the sync uses.
 
-Endpoint names given to `before_request`: "account_summary", "contact_lists",
-"create_list", "contacts", "get_contact", "put_contact", "contacts_json_import",
-"activities", "get_activity", "add_list_memberships", "custom_fields",
-"create_custom_field", "tags", "create_tag", "contacts_taggings_add".
+Each call names its endpoint to `before_request` (one of ENDPOINTS).
 """
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -16,7 +14,9 @@ import requests
 from django.conf import settings
 
 from integrations.constantcontact.errors import (
+    BadRequest,
     ConstantContactError,
+    CustomFieldLimitReached,
     Throttled,
     TransientError,
     Unauthorized,
@@ -25,6 +25,31 @@ from integrations.constantcontact.errors import (
 from integrations.http import AfterResponse, BeforeRequest, Provider, Transport
 from integrations.tokens import TokenSource
 
+ENDPOINTS = (
+    "account_summary",
+    "contact_lists",
+    "create_list",
+    "contacts",
+    "contacts_sample",
+    "get_contact",
+    "create_contact",
+    "put_contact",
+    "contacts_json_import",
+    "activities",
+    "get_activity",
+    "add_list_memberships",
+    "custom_fields",
+    "create_custom_field",
+    "tags",
+    "create_tag",
+    "contacts_taggings_add",
+)
+# The spec: a contact's address takes 80 characters (POST and PUT /contacts), an import's
+# `email` 50. A longer address than an import takes goes by POST or PUT.
+MAX_EMAIL = 80
+MAX_IMPORT_EMAIL = 50
+MAX_CUSTOM_FIELDS = 100  # an account's, all types together
+LISTS_PAGE = 500  # GET /contact_lists' limit: "from 1 - 500" (the spec's description)
 MAX_IMPORT_ROWS = 40_000
 # Constant Contact silently drops import data past 4 MB: stay safely below.
 MAX_IMPORT_BYTES = 4_000_000
@@ -105,7 +130,7 @@ class ConstantContactClient:
     def all_lists(self, *, include_membership_count: bool = False) -> list[dict]:
         """Every list of the account, all pages; with `membership_count` (every member,
         unsubscribed ones included) when asked."""
-        params: dict[str, Any] = {"limit": 1000}
+        params: dict[str, Any] = {"limit": LISTS_PAGE}
         if include_membership_count:
             params["include_membership_count"] = "all"
         lists: list[dict] = []
@@ -145,6 +170,27 @@ class ConstantContactClient:
         ):
             yield from _items(page, "contacts")
 
+    def sample_contacts(
+        self,
+        *,
+        list_id: str,
+        updated_after: datetime,
+        include: Sequence[str] = ("custom_fields",),
+        limit: int = 50,
+    ) -> list[dict]:
+        """Up to `limit` of the list's contacts updated since `updated_after`, with the
+        subresources named in `include`: one page, one call (its own endpoint name, so the
+        metrics count samples apart from reads)."""
+        params = {
+            "lists": list_id,
+            "updated_after": _time(updated_after),
+            "include": _csv(include),
+            "limit": limit,
+        }
+        return _items(
+            self._call("GET", "/contacts", endpoint="contacts_sample", params=params), "contacts"
+        )
+
     def find_contact(
         self, *, email: str, include: Sequence[str] = ("list_memberships",)
     ) -> dict | None:
@@ -163,17 +209,35 @@ class ConstantContactClient:
             "GET", f"/contacts/{quote(contact_id, safe='')}", endpoint="get_contact", params=params
         )
 
-    def put_contact(self, *, contact_id: str, contact: dict) -> dict:
-        """Replace the contact (omitted top-level fields become null; omitted sub-resources
-        such as list_memberships stay). System fields of `contact` are left out, so a
-        fetched contact can be edited and sent back."""
+    def create_contact(self, *, contact: Mapping[str, Any]) -> dict:
+        """A new contact (POST /contacts), for an address an import cannot take (51 to 80
+        characters): permission `implicit` and source Account, as an import gives a new
+        contact. Conflict (409) when the address is a contact already, whatever its status:
+        so it never touches an existing contact, an unsubscribed one least of all (that one
+        goes by GET and PUT, which never sends the permission)."""
+        address = _address(contact)
         body = {key: value for key, value in contact.items() if key not in _SYSTEM_FIELDS}
-        if isinstance(body.get("email_address"), dict):
-            body["email_address"] = {
-                key: value
-                for key, value in body["email_address"].items()
-                if key not in _EMAIL_SYSTEM_FIELDS
-            }
+        body["email_address"] = {"address": address, "permission_to_send": "implicit"}
+        body["create_source"] = "Account"
+        body.pop("update_source", None)
+        return self._call("POST", "/contacts", endpoint="create_contact", json=body)
+
+    def put_contact(self, *, contact_id: str, contact: Mapping[str, Any]) -> dict:
+        """Replace the contact and return it as Constant Contact holds it now (check its
+        permission there: a contact unsubscribed meanwhile stays so).
+
+        The spec: omitted top-level properties are overwritten with null (omitted
+        sub-resources such as list_memberships stay), so `email_address.address` is always
+        sent (ValueError without it); the permission never is: a PUT that carries it sets it,
+        and one read a moment before could opt back in a contact who has just left. System
+        fields are left out, so a fetched contact can be edited and sent back."""
+        address = _address(contact)
+        body = {key: value for key, value in contact.items() if key not in _SYSTEM_FIELDS}
+        body["email_address"] = {
+            key: value
+            for key, value in contact["email_address"].items()
+            if key not in _EMAIL_SYSTEM_FIELDS and key != "permission_to_send"
+        } | {"address": address}
         body["update_source"] = "Account"
         return self._call(
             "PUT", f"/contacts/{quote(contact_id, safe='')}", endpoint="put_contact", json=body
@@ -228,16 +292,32 @@ class ConstantContactClient:
     def create_custom_field(
         self, *, label: str, type: str, metadata: dict | None = None, version: int | None = None
     ) -> dict:
-        """A new custom field (its `name` is the label with blanks made underscores, the
-        key of an import's `cf:` columns); Conflict if the label is taken."""
+        """A new custom field. Its `name`, the key of an import's `cf:` columns, is made by
+        Constant Contact from the label (blanks made underscores; what punctuation does is
+        undocumented, so labels have none): use the one answered.
+
+        Raises Conflict (409: the label, or the name made of it, is taken), NotPermitted
+        (403: the user's role may not create fields), CustomFieldLimitReached (the account
+        holds 100: the spec names no error for the 101st, so a 400 is checked by listing
+        the fields, 1 call) or BadRequest (400: Constant Contact refused the field)."""
         body: dict[str, Any] = {"label": label, "type": type}
         if metadata is not None:
             body["metadata"] = metadata
         if version is not None:
             body["version"] = version
-        return self._call(
-            "POST", "/contact_custom_fields", endpoint="create_custom_field", json=body
-        )
+        try:
+            return self._call(
+                "POST", "/contact_custom_fields", endpoint="create_custom_field", json=body
+            )
+        except BadRequest as error:
+            if len(self.custom_fields()) >= MAX_CUSTOM_FIELDS:
+                raise CustomFieldLimitReached(
+                    "Constant Contact: the account holds its 100 custom fields",
+                    status=error.status,
+                    error_key=error.error_key,
+                    error_message=error.error_message,
+                ) from error
+            raise
 
     def tags(self) -> list[dict]:
         """Every tag of the account, all pages."""
@@ -308,6 +388,49 @@ class ConstantContactClient:
         if not isinstance(body, dict):
             raise ConstantContactError(f"Constant Contact {endpoint}: unexpected answer shape")
         return body
+
+
+def permission_of(contact: Mapping[str, Any]) -> str:
+    """The contact's permission_to_send ("unsubscribed": nothing more is sent to it)."""
+    address = contact.get("email_address")
+    return str(address.get("permission_to_send", "")) if isinstance(address, dict) else ""
+
+
+# The date formats the spec lists for a contact's dates; a date custom field (version 2) may
+# read back in its display format (MM/DD/YYYY) as well as YYYY-MM-DD.
+_DATES = (
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:T.*)?"), ("y", "m", "d")),
+    (re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"), ("y", "m", "d")),
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), ("m", "d", "y")),
+    (re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})"), ("m", "d", "y")),
+)
+
+
+def read_date(value: str) -> date | None:
+    """A date value as Constant Contact gives it back, in any format the spec allows
+    (MM/DD/YYYY, M/D/YYYY, YYYY/MM/DD, YYYY/M/D, YYYY-MM-DD, YYYY-M-D, MM-DD-YYYY,
+    M-D-YYYY, M-DD-YYYY, or an ISO date and time); None if it is none of them."""
+    text = value.strip()
+    for pattern, order in _DATES:
+        match = pattern.fullmatch(text)
+        if match:
+            parts = dict(zip(order, (int(item) for item in match.groups()), strict=True))
+            try:
+                return date(parts["y"], parts["m"], parts["d"])
+            except ValueError:
+                return None
+    return None
+
+
+def _address(contact: Mapping[str, Any]) -> str:
+    """The contact's email_address.address, which every POST and PUT carries."""
+    email = contact.get("email_address")
+    address = email.get("address") if isinstance(email, dict) else None
+    if not isinstance(address, str) or not address:
+        raise ValueError("a contact is sent with its email_address.address")
+    if len(address) > MAX_EMAIL:
+        raise ValueError(f"an email address takes at most {MAX_EMAIL} characters")
+    return address
 
 
 def _items(page: dict, key: str) -> list[dict]:

@@ -36,6 +36,12 @@ class Forbidden(ConstantContactError):
     """403: missing scope or privileges, or the app is deactivated."""
 
 
+class NotPermitted(ConstantContactError):
+    """403 to a write the connected user's role does not allow (custom fields need the
+    contacts:write privilege, tags the Account Owner or Manager role): not a dead token, the
+    connection stays; only what needs the role waits for it."""
+
+
 class Throttled(ConstantContactError):
     """429 throttled: over 4 requests per second for the whole app."""
 
@@ -44,12 +50,22 @@ class QuotaExceeded(ConstantContactError):
     """429 quota_exceeded: the app's 10,000 requests of the day are spent (resets 00:00 UTC)."""
 
 
+class ActivityQueueFull(ConstantContactError):
+    """429 to a bulk activity (an import, a tagging): "You exceeded 1,000 queued activities
+    for this user account". That account waits until its activities are processed; every
+    other company goes on."""
+
+
 class TransientError(ConstantContactError):
     """5xx, a timeout or a dropped connection: worth retrying later."""
 
 
 class Conflict(ConstantContactError):
-    """409: for example a list of that name already exists."""
+    """409: for example a list, custom field or tag of that name already exists."""
+
+
+class CustomFieldLimitReached(ConstantContactError):
+    """The account holds the 100 custom fields it may: no other can be made."""
 
 
 class BadRequest(ConstantContactError):
@@ -78,13 +94,34 @@ def first_error(body: Any) -> tuple[str | None, str]:
     return (key if isinstance(key, str) else None), (message if isinstance(message, str) else "")
 
 
-def error_for_status(status: int, body: Any, *, action: str) -> ConstantContactError | None:
-    """The error an answer carries, or None for a success."""
+# What a 429's error_key says: the rate limits guide's keys, and the older gateway's.
+_THROTTLE_KEYS = {"throttled", "mashery.not.authorized.over.qps"}
+_QUOTA_KEYS = {"quota_exceeded", "mashery.not.authorized.over.ratelimit"}
+
+
+def _refusal(key: str | None, text: str, *, activity: bool) -> type[ConstantContactError]:
+    """Which limit a 429 is. On a bulk activity POST the spec documents only "You exceeded
+    1,000 queued activities for this user account": there, a 429 that is not one of the
+    rate limits' documented bodies is that account's queue."""
+    if key in _QUOTA_KEYS:
+        return QuotaExceeded
+    if key in _THROTTLE_KEYS:
+        return Throttled
+    if "queued activities" in text.lower() or activity:
+        return ActivityQueueFull
+    return Throttled
+
+
+def error_for_status(
+    status: int, body: Any, *, action: str, activity: bool = False
+) -> ConstantContactError | None:
+    """The error an answer carries, or None for a success. `activity`: the request started
+    a bulk activity."""
     if 200 <= status < 300:
         return None
     key, text = first_error(body)
     if status == 429:
-        cls: type[ConstantContactError] = QuotaExceeded if key == "quota_exceeded" else Throttled
+        cls: type[ConstantContactError] = _refusal(key, text, activity=activity)
     elif status >= 500:
         cls = TransientError
     elif status in _BY_STATUS:
@@ -101,5 +138,24 @@ def error_for_status(status: int, body: Any, *, action: str) -> ConstantContactE
     )
 
 
-def error_for(status: int, body: Any) -> ConstantContactError | None:
-    return error_for_status(status, body, action="API")
+# The client's endpoints that start a bulk activity (the spec's 429 "1,000 queued
+# activities" is documented on them).
+ACTIVITY_ENDPOINTS = frozenset(
+    {"contacts_json_import", "add_list_memberships", "contacts_taggings_add"}
+)
+# Where a 403 is the user's role, the other calls of the same token being allowed: creating
+# custom fields (privilege contacts:write) and everything about tags (the tags overview:
+# the Account Owner or Manager role).
+ROLE_ENDPOINTS = frozenset({"create_custom_field", "tags", "create_tag", "contacts_taggings_add"})
+
+
+def error_for(status: int, body: Any, endpoint: str) -> ConstantContactError | None:
+    error = error_for_status(status, body, action="API", activity=endpoint in ACTIVITY_ENDPOINTS)
+    if isinstance(error, Forbidden) and endpoint in ROLE_ENDPOINTS:
+        return NotPermitted(
+            str(error),
+            status=error.status,
+            error_key=error.error_key,
+            error_message=error.error_message,
+        )
+    return error

@@ -43,7 +43,7 @@ PROVIDER = Provider(
     error=QuickBooksError,
     unauthorized=Unauthorized,
     transient=TransientError,
-    error_for=error_for,
+    error_for=lambda status, body, endpoint: error_for(status, body),  # the same on every call
 )
 
 

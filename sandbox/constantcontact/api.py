@@ -4,16 +4,26 @@ Bearer tokens, scopes and the app-wide rate limits."""
 
 import functools
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from sandbox.constantcontact import activities, contacts, faults, limits, lists, oauth, params
+from sandbox.constantcontact import (
+    activities,
+    contacts,
+    custom_fields,
+    faults,
+    limits,
+    lists,
+    oauth,
+    params,
+)
 from sandbox.constantcontact.faults import ApiError, bad_request
-from sandbox.constantcontact.models import Account
+from sandbox.constantcontact.models import Account, Contact
 from sandbox.constantcontact.oauth import OAuthError
 from sandbox.control import knobs
 
@@ -51,6 +61,8 @@ def endpoint(*, methods: tuple[str, ...], scope: str = "contact_data") -> Callab
                 return faults.errors(
                     status=405, key="method_not_allowed", message="Method not allowed."
                 )
+            if operation(request) in values["cc_forbidden_operations"]:
+                return faults.forbidden()
             try:
                 return view(request, grant.account, **kwargs)
             except ApiError as error:
@@ -59,6 +71,15 @@ def endpoint(*, methods: tuple[str, ...], scope: str = "contact_data") -> Callab
         return wrapped
 
     return decorate
+
+
+def operation(request: HttpRequest) -> str:
+    """The request's operation as "METHOD /path", the path as the spec writes it
+    ("PUT /contacts/{contact_id}")."""
+    match = request.resolver_match
+    route = match.route if match is not None else ""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route.removeprefix("cc/v3"))
+    return f"{request.method} {path}"
 
 
 def json_answer(body: Any, status: int = 200) -> JsonResponse:
@@ -162,7 +183,9 @@ def contact_lists(request: HttpRequest, account: Account) -> HttpResponse:
         )
         return json_answer(lists.list_json(created), status=201)
     query = params.query(request)
-    limit = params.limit(query.get("limit"), default=50, top=1000)
+    # The schema says at most 1,000, the parameter's description "from 1 - 500": the
+    # stricter holds.
+    limit = params.limit(query.get("limit"), default=50, top=lists.MAX_PAGE)
     counting = query.get("include_membership_count")
     if counting not in (None, "", "all", "active"):
         raise bad_request("'include_membership_count' must be all or active.")
@@ -208,11 +231,17 @@ def contact_list(request: HttpRequest, account: Account, list_id: str) -> HttpRe
 # --- Contacts ----------------------------------------------------------------------------
 
 
+def _contact_json(account: Account, include: Sequence[str]) -> Callable[[Contact], dict]:
+    """The contacts of one answer as the API gives them (the account's date fields read once)."""
+    readings = custom_fields.date_readings(account) if "custom_fields" in include else {}
+    return lambda contact: contacts.contact_json(contact, include=include, date_readings=readings)
+
+
 @endpoint(methods=("GET", "POST"))
 def contact_collection(request: HttpRequest, account: Account) -> HttpResponse:
     if request.method == "POST":
         created = contacts.create_contact(account=account, body=json_body(request))
-        return json_answer(contacts.contact_json(created, include=contacts.INCLUDES), status=201)
+        return json_answer(_contact_json(account, contacts.INCLUDES)(created), status=201)
     activities.advance(account=account)
     query = params.query(request)
     limit = params.limit(query.get("limit"), default=50, top=500)
@@ -233,7 +262,8 @@ def contact_collection(request: HttpRequest, account: Account) -> HttpResponse:
         page = page.prefetch_related("tags")
     rows = list(page[: limit + 1])
     more, rows = len(rows) > limit, rows[:limit]
-    answer: dict[str, Any] = {"contacts": [contacts.contact_json(c, include=include) for c in rows]}
+    shown = _contact_json(account, include)
+    answer: dict[str, Any] = {"contacts": [shown(contact) for contact in rows]}
     if params.flag(query.get("include_count"), "include_count"):
         answer["contacts_count"] = found.count()
     if more:
@@ -247,17 +277,14 @@ def contact(request: HttpRequest, account: Account, contact_id: str) -> HttpResp
         updated = contacts.replace_contact(
             account=account, contact_id=contact_id, body=json_body(request)
         )
-        return json_answer(contacts.contact_json(updated, include=contacts.INCLUDES))
+        return json_answer(_contact_json(account, contacts.INCLUDES)(updated))
     if request.method == "DELETE":
         contacts.delete_contact(account=account, contact_id=contact_id)
         return HttpResponse(status=204)
     activities.advance(account=account)
     include = params.csv(request.GET.get("include"), allowed=contacts.INCLUDES, name="include")
-    return json_answer(
-        contacts.contact_json(
-            contacts.find_contact(account=account, contact_id=contact_id), include=include
-        )
-    )
+    found = contacts.find_contact(account=account, contact_id=contact_id)
+    return json_answer(_contact_json(account, include)(found))
 
 
 @endpoint(methods=("POST",))

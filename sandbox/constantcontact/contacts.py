@@ -1,7 +1,7 @@
 """An account's contacts: the V3 JSON shape, the queries of GET /contacts, and the writes of
 the API, the sign-up form and the Unsubscribe button."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from sandbox.constantcontact import validation
+from sandbox.constantcontact import custom_fields, validation
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, Contact
 from sandbox.constantcontact.shapes import iso, parse_id, without_nulls
@@ -30,7 +30,11 @@ MAX_LISTS_FILTER = 25
 # --- JSON shape --------------------------------------------------------------------------
 
 
-def contact_json(contact: Contact, *, include: Iterable[str] = ()) -> dict:
+def contact_json(
+    contact: Contact, *, include: Iterable[str] = (), date_readings: Mapping[str, str] | None = None
+) -> dict:
+    """The contact as the API gives it; `date_readings`: the date fields whose values read
+    back in another format (custom_fields.date_readings)."""
     email = without_nulls(
         {
             "address": contact.email,
@@ -65,6 +69,8 @@ def contact_json(contact: Contact, *, include: Iterable[str] = ()) -> dict:
             body[name] = sorted(str(item.list_id) for item in contact.lists.all())
         elif name == "taggings":
             body[name] = sorted(str(tag.tag_id) for tag in contact.tags.all())
+        elif name == "custom_fields":
+            body[name] = custom_fields.as_read(contact.custom_fields, dict(date_readings or {}))
         else:
             body[name] = getattr(contact, name)
     return body
@@ -177,9 +183,16 @@ def create_contact(*, account: Account, body: Any) -> Contact:
 
 
 def replace_contact(*, account: Account, contact_id: str, body: Any) -> Contact:
-    """PUT: top-level fields not sent become empty; sub-resources not sent are kept."""
+    """PUT: top-level fields not sent become empty; sub-resources not sent are kept.
+
+    The spec: "Any properties left blank or not included in the request are overwritten with
+    null value". A contact whose address were nulled would keep neither its address nor its
+    permission (the sandbox has no SMS channel): a PUT without `email_address.address` is
+    refused (400), so a client that leaves it out is caught rather than trusted."""
     contact = find_contact(account=account, contact_id=contact_id)
     fields = validation.contact_fields(account, body, source_field="update_source")
+    if "email" not in fields:
+        raise bad_request("'email_address.address' is required: a PUT nulls what it omits.")
     source, now = fields["source"], timezone.now()
     if "email" in fields and fields["email"].lower() != contact.email_key:
         if _email_taken(account, fields["email"], other_than=contact):

@@ -6,6 +6,16 @@ Types, metadata and `version` follow the guide "Create and update custom fields"
 `createCustomFields_request`. Values are strings (the spec's contact `custom_fields[].value`,
 at most 255 characters); where the documentation says nothing of a type's value formats the
 sandbox takes the narrowest reading (see `check_value`).
+
+Where the documentation is silent the knobs give each reading:
+- `cc_custom_field_punctuation`: what a label's punctuation does to the field's `name` (the
+  spec says only "constructed from the label by replacing blanks with underscores"): "kept"
+  (that sentence, literally), "dropped" (the name keeps letters, digits and underscores) or
+  "refused" (400).
+- `cc_custom_field_date_format`: how a date field's value reads back (stored as a date):
+  "YYYY-MM-DD", any format the spec lists for dates ("MM/DD/YYYY", "M/D/YYYY", ...), or
+  "display_format" (each field's `metadata.display_format`, which "may display as
+  MM/DD/YYYY").
 """
 
 import re
@@ -21,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, CustomField
 from sandbox.constantcontact.shapes import iso, parse_id
+from sandbox.control import knobs
 
 MAX_PER_ACCOUNT = 100
 MAX_LABEL = 50
@@ -47,11 +58,65 @@ DATE_FORMATS = (
     (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), ("m", "d", "y")),
 )
 NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+# The date formats the spec lists (`anniversary`, `sms_consent_date`): how a date may read.
+READ_DATE_FORMATS = (
+    "YYYY-MM-DD",
+    "MM/DD/YYYY",
+    "M/D/YYYY",
+    "YYYY/MM/DD",
+    "YYYY/M/D",
+    "YYYY-M-D",
+    "MM-DD-YYYY",
+    "M-D-YYYY",
+    "M-DD-YYYY",
+)
+PUNCTUATION_READINGS = ("kept", "dropped", "refused")
+_PUNCTUATION = re.compile(r"[^\w ]")
 
 
 def name_for(label: str) -> str:
-    """The spec: "constructed from the label by replacing blanks with underscores"."""
+    """The spec: "constructed from the label by replacing blanks with underscores"; what
+    punctuation does is undocumented (the knob's reading)."""
+    if knobs.get("cc_custom_field_punctuation") == "dropped":
+        label = " ".join(_PUNCTUATION.sub("", label).split())
     return label.replace(" ", "_")
+
+
+def format_date(day: date, pattern: str) -> str:
+    """`day` written in one of READ_DATE_FORMATS."""
+    parts = re.split(r"([/-])", pattern)
+    values = {
+        "YYYY": f"{day.year:04d}",
+        "MM": f"{day.month:02d}",
+        "M": str(day.month),
+        "DD": f"{day.day:02d}",
+        "D": str(day.day),
+    }
+    return "".join(values.get(part, part) for part in parts)
+
+
+def date_readings(account: Account) -> dict[str, str]:
+    """The account's date fields (by id) whose values read back in a format other than the
+    stored YYYY-MM-DD, and that format (`cc_custom_field_date_format`)."""
+    wanted = knobs.get("cc_custom_field_date_format")
+    found = {}
+    for field in fields_of(account).filter(type="date"):
+        shown = (
+            (field.metadata or {}).get("display_format") if wanted == "display_format" else wanted
+        )
+        if shown in READ_DATE_FORMATS and shown != "YYYY-MM-DD":
+            found[str(field.custom_field_id)] = shown
+    return found
+
+
+def as_read(values: list[dict], readings: dict[str, str]) -> list[dict]:
+    """A contact's stored custom field values as the API gives them back."""
+    return [
+        {**item, "value": format_date(date.fromisoformat(item["value"]), readings[key])}
+        if (key := str(item.get("custom_field_id"))) in readings and item.get("value")
+        else item
+        for item in values
+    ]
 
 
 def custom_field_json(field: CustomField) -> dict:
@@ -96,6 +161,8 @@ def create_field(*, account: Account, body: Any) -> CustomField:
     label = body.get("label")
     if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
         problems.append(f"'label' is required, 1 to {MAX_LABEL} characters.")
+    elif _PUNCTUATION.search(label) and knobs.get("cc_custom_field_punctuation") == "refused":
+        problems.append("'label' can hold only letters, digits, blanks and underscores.")
     kind = body.get("type")
     if kind not in TYPES:
         problems.append(f"'type' is required and must be one of {', '.join(TYPES)}.")

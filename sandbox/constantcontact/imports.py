@@ -8,10 +8,14 @@ value included: nothing promises that an empty value clears a stored one. An imp
 changes a contact's permission.
 
 A row's `cf:<custom field name>` keys (at most 25, the spec) set its custom fields. The
-spec says the field "must already exist" and not what happens when it does not: the sandbox
-reports an activity error for a value whose field does not exist, or that its field refuses
-(`custom_fields.check_value`), stores the rest of the row, and leaves that field's stored
-value as it was.
+spec says the field "must already exist" and not what happens when it does not, nor that a
+refused value appears in `activity_errors`: the sandbox stores the rest of the row, leaves
+that field's stored value as it was, and reports an activity error for a value whose field
+does not exist or refuses it (`custom_fields.check_value`), or, with the knob
+`cc_import_custom_field_errors` "silent", says nothing.
+
+A row's `email` is at most 50 characters (the spec's import schema; a contact's address
+takes 80 by POST or PUT /contacts): a longer one keeps its row out, with an activity error.
 
 Errors are free text (the spec types `activity_errors` as an array of strings): the knob
 `cc_import_error_format` words them as "plain" messages naming no row, "line" ("Line N:",
@@ -40,8 +44,11 @@ PHONE_COLUMN_ORDER = (("phone", "other"), *PHONE_COLUMNS.items(), ("other_phone"
 ADDRESS_PREFIXES = (("", "other"), ("home_", "home"), ("work_", "work"), ("other_", "other"))
 ADDRESS_COLUMNS = {"city": "city", "state": "state", "zip": "postal_code", "country": "country"}
 MAX_ROW_CUSTOM_FIELDS = 25
+# The spec: an import's `email` is at most 50 characters (a contact's address 80, by POST or
+# PUT /contacts).
+MAX_IMPORT_EMAIL = 50
 ROW_TEXT_LIMITS = {
-    "email": validation.MAX_EMAIL,
+    "email": MAX_IMPORT_EMAIL,
     **{name: 50 for name in NAME_FIELDS},
     **{column: 25 for column, _ in PHONE_COLUMN_ORDER},
 }
@@ -73,7 +80,12 @@ class _Refused:
 
 
 def _parse_row(
-    line: int, raw: Any, *, refused_domains: frozenset[str], fields: dict[str, CustomField]
+    line: int,
+    raw: Any,
+    *,
+    refused_domains: frozenset[str],
+    fields: dict[str, CustomField],
+    report_custom: bool,
 ) -> _Row | _Refused:
     """A row of the import, or the error that keeps it out."""
     if not isinstance(raw, dict):
@@ -91,7 +103,7 @@ def _parse_row(
     if len(custom) > MAX_ROW_CUSTOM_FIELDS:
         return _Refused(line, f"a contact can have at most {MAX_ROW_CUSTOM_FIELDS} custom fields.")
     row = _Row(line=line, email=email.strip())
-    _custom_values(row, custom, fields)
+    _custom_values(row, custom, fields, report=report_custom)
     row.values = {name: raw[name] for name in NAME_FIELDS if raw.get(name)}
     for column, kind in PHONE_COLUMN_ORDER:
         if raw.get(column):
@@ -105,18 +117,25 @@ def _parse_row(
     return row
 
 
-def _custom_values(row: _Row, sent: dict[str, Any], fields: dict[str, CustomField]) -> None:
+def _custom_values(
+    row: _Row, sent: dict[str, Any], fields: dict[str, CustomField], *, report: bool
+) -> None:
+    """The row's custom field values its fields take; those refused are activity errors
+    when `report`, else dropped without a word (`cc_import_custom_field_errors`)."""
+    refused = []
     for name, value in sent.items():
         found = fields.get(name)
         if found is None:
-            row.problems.append(_Refused(row.line, f"custom field '{name}' does not exist."))
+            refused.append(_Refused(row.line, f"custom field '{name}' does not exist."))
         elif not isinstance(value, str):
-            row.problems.append(_Refused(row.line, f"custom field '{name}' must be a string."))
+            refused.append(_Refused(row.line, f"custom field '{name}' must be a string."))
         elif value:
             try:
                 row.custom[str(found.custom_field_id)] = custom_fields.check_value(found, value)
             except ValueError as problem:
-                row.problems.append(_Refused(row.line, f"custom field '{name}' {problem}."))
+                refused.append(_Refused(row.line, f"custom field '{name}' {problem}."))
+    if report:
+        row.problems += refused
 
 
 def _address(raw: dict, prefix: str) -> dict[str, str] | str:
@@ -142,8 +161,15 @@ def import_rows(activity: Activity, start: int, end: int) -> None:
     account = activity.account
     refused_domains = frozenset(d.lower() for d in knobs.get("cc_import_refused_domains"))
     fields = custom_fields.by_name(account)
+    report_custom = knobs.get("cc_import_custom_field_errors") == "reported"
     parsed = [
-        _parse_row(line + 1, raw, refused_domains=refused_domains, fields=fields)
+        _parse_row(
+            line + 1,
+            raw,
+            refused_domains=refused_domains,
+            fields=fields,
+            report_custom=report_custom,
+        )
         for line, raw in enumerate(activity.payload["rows"][start:end], start)
     ]
     rows = [row for row in parsed if isinstance(row, _Row)]

@@ -12,6 +12,7 @@ from sandbox.constantcontact.models import Account, Activity, Contact, ContactLi
 from sandbox.constantcontact.shapes import iso, parse_id, without_nulls
 
 BATCH = 500
+MAX_PAGE = 500  # GET /contact_lists' limit: "from 1 - 500" (the spec's description)
 
 
 def list_json(contact_list: ContactList, *, membership_count: int | None = None) -> dict:

@@ -87,6 +87,20 @@ DEFAULTS: dict[str, Any] = {
     # "line" or "line_with_header"; and domains whose addresses an import refuses.
     "cc_import_error_format": "plain",
     "cc_import_refused_domains": [],
+    # A value an import's cf: column gives that its field refuses (or a field that does not
+    # exist): "reported" as an activity error, or "silent" (dropped, no error, not counted):
+    # nothing documents that it appears in activity_errors.
+    "cc_import_custom_field_errors": "reported",
+    # Custom fields where the documentation is silent (sandbox/constantcontact/
+    # custom_fields.py): what a label's punctuation does ("kept", "dropped", "refused"), and
+    # how a date value reads back ("YYYY-MM-DD", "MM/DD/YYYY", ... or "display_format").
+    "cc_custom_field_punctuation": "kept",
+    "cc_custom_field_date_format": "YYYY-MM-DD",
+    # V3 operations answered 403 ("you lack the necessary user privileges"), as
+    # "METHOD /path" with the spec's path ("POST /contact_custom_fields", "POST /contact_tags",
+    # "POST /activities/contacts_taggings_add"): the connected user's role lacks them (tags
+    # need the Account Owner or Manager role).
+    "cc_forbidden_operations": [],
 }
 
 

@@ -31,7 +31,8 @@ FIGURES = {
         "runs with / without sales data",
         "QuickBooks calls of the sync, with every fact / without sales data",
         "Constant Contact calls of the sync, with every fact / without sales data",
-        "one-time set-up of the Constant Contact account (custom fields listed / created)",
+        "one-time set-up of the Constant Contact account (custom fields listed / created; "
+        "the new columns' sample)",
         "contacts in Constant Contact holding every figure the app read",
         "sample recomputed from the sandbox's QuickBooks transactions",
         "with the tag too: contacts holding the tag",

@@ -62,11 +62,11 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
 
 
 @pytest.fixture
-def camera(request: pytest.FixtureRequest) -> Camera:
+def camera(request: pytest.FixtureRequest, stack: Stack) -> Camera:
     folder = SCREENSHOT_DIR / request.node.name.removeprefix("test_")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    return Camera(folder)
+    return Camera(folder, app_url=stack.app_url)
 
 
 @pytest.fixture

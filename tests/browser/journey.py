@@ -2,6 +2,8 @@
 account), a camera for the screenshots, and the steps a person clicks through."""
 
 import re
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +11,9 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
+from support.sandbox_server import ROOT
 from support.stack import Stack, wait_for
+from tests.browser.fit import accessibility_problems, fit_problems
 
 APP_NAME = "Constant Contact for QuickBooks Online"
 SYNC_TIMEOUT = 60.0
@@ -20,29 +24,58 @@ WIDTHS = (1280, 375)  # a desktop and a phone
 
 
 class Camera:
-    """Saves one numbered, full-page screenshot per step of a journey."""
+    """Saves one numbered, full-page screenshot per step of a journey; a page of the app
+    (under `app_url`) photographed at both widths is also checked there (tests/browser/fit.py)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, app_url: str = "") -> None:
         self.folder = folder
+        self.app_url = app_url
         self.count = 0
+        # Steps whose picture the README shows: step -> its name there; `kept` holds the
+        # first picture of each (tests/browser/test_readme_screenshots.py).
+        self.keep: dict[str, str] = {}
+        self.kept: dict[str, Path] = {}
 
     def __call__(self, page: Page, step: str) -> None:
         self.count += 1
-        page.screenshot(path=self.folder / f"{self.count:02d}-{step}.png", full_page=True)
+        path = self.folder / f"{self.count:02d}-{step}.png"
+        page.screenshot(path=path, full_page=True)
+        self._taken(step, path)
+
+    def screen(self, page: Page, step: str) -> None:
+        """What the window shows, not the whole page: a long list's first rows."""
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{step}.png"
+        page.screenshot(path=path)
+        self._taken(step, path)
+
+    def _taken(self, step: str, path: Path) -> None:
+        name = self.keep.get(step)
+        if name and name not in self.kept:
+            self.kept[name] = path
 
     def widths(self, page: Page, step: str) -> None:
-        """The page as a desktop (1280 px) and a phone (375 px) show it: two screenshots."""
+        """The page as a desktop (1280 px) and a phone (375 px) show it: two screenshots.
+        A page of the app must fit each width and pass axe-core at each: fails naming what
+        does not, at which width."""
         desktop = page.viewport_size or {"width": 1280, "height": 860}
+        ours = bool(self.app_url) and page.url.startswith(self.app_url)
+        problems = []
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": desktop["height"]})
             self(page, f"{step}-{width}")
+            if ours:
+                found = fit_problems(page) + accessibility_problems(page)
+                problems += [f"{width} px: {problem}" for problem in found]
         page.set_viewport_size(desktop)
+        assert not problems, f"{step} ({page.url}):\n" + "\n".join(problems)
 
     def section(self, part: Locator, step: str) -> Path:
         """One part of a page alone (for the README); the answer is the file."""
         self.count += 1
         path = self.folder / f"{self.count:02d}-{step}.png"
         part.screenshot(path=path)
+        self._taken(step, path)
         return path
 
 
@@ -164,6 +197,34 @@ def seed_world(stack: Stack) -> World:
     return world
 
 
+def run_in_the_app(world: World, code: str) -> None:
+    """Python run in the app's environment (`manage.py shell`): what beat, or a provider's
+    refusal, would do later, done now rather than waited for."""
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        env=world.stack.env,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+
+
+def add_second_company(world: World, name: str) -> str:
+    """The person becomes an accountant: a second company of theirs; the answer is its
+    realm id."""
+    companies = world.stack.control(
+        "POST",
+        "/_sandbox/intuit/companies",
+        {
+            "email": world.intuit_email,
+            "password": world.intuit_password,
+            "name": "Olive Owner",
+            "company_names": [world.company_name, name],
+        },
+    )["companies"]
+    return companies[1]["realm_id"]
+
+
 def wait_for_list(world: World, list_name: str, expected: set[str]) -> list[str]:
     """Waits until the list holds exactly `expected`, each address once."""
 
@@ -218,7 +279,7 @@ def sign_in_to_quickbooks(page: Page, world: World, camera: Camera) -> None:
     camera(page, "intuit-sign-in")
     page.get_by_role("button", name="Sign in").click()
     apps_tab = page.get_by_role("heading", name="Apps", exact=True)
-    choose = page.get_by_role("button", name="Open")
+    choose = page.locator(".card").filter(has_text=world.company_name).get_by_role("button")
     expect(apps_tab.or_(choose)).to_be_visible()
     if choose.is_visible():  # QuickBooks asks which company when it cannot tell
         choose.click()
@@ -239,11 +300,19 @@ def open_app_card(page: Page, camera: Camera) -> None:
 
 
 def allow_intuit(page: Page, world: World, camera: Camera) -> None:
-    """Get App Now -> Intuit's consent (already signed in to QuickBooks) -> Allow."""
+    """Get App Now -> Intuit's consent (already signed in to QuickBooks; the company chosen
+    first when the person has several) -> Allow."""
     page.get_by_role("link", name="Get App Now").click()
-    expect(
-        page.get_by_role("heading", name=f"{APP_NAME} wants to connect to {world.company_name}")
-    ).to_be_visible()
+    consent = page.get_by_role(
+        "heading", name=f"{APP_NAME} wants to connect to {world.company_name}"
+    )
+    chooser = page.get_by_role("heading", name="Which company do you want to connect?")
+    expect(consent.or_(chooser)).to_be_visible()
+    if chooser.is_visible():
+        page.get_by_label(world.company_name).check()
+        camera(page, "intuit-choose-company")
+        page.get_by_role("button", name="Next").click()
+    expect(consent).to_be_visible()
     camera(page, "intuit-consent")
     page.get_by_role("button", name="Allow").click()
 

@@ -17,6 +17,7 @@ from tests.browser.journey import (
     Camera,
     World,
     add_customer_in_quickbooks,
+    add_second_company,
     allow_intuit,
     assert_no_duplicates,
     connect,
@@ -217,17 +218,7 @@ def test_an_accountant_disconnects_one_of_two_companies(
     stack = world.stack
     install_and_sync(page, world, camera, list_name=LIST)  # company X
     second = f"Second Books {world.tag}"
-    companies = stack.control(
-        "POST",
-        "/_sandbox/intuit/companies",
-        {
-            "email": world.intuit_email,
-            "password": world.intuit_password,
-            "name": "Olive Owner",
-            "company_names": [world.company_name, second],
-        },
-    )["companies"]
-    second_realm = companies[1]["realm_id"]
+    second_realm = add_second_company(world, second)
     open_quickbooks_company(page, world, second)  # then company Y
     page.goto(f"{stack.sandbox.url}/qbo/apps/")
     open_app_card(page, camera)

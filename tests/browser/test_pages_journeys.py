@@ -6,12 +6,9 @@ arises (each reason, Settings, QuickBooks' My Apps "Support"), and the sales dat
 and readable."""
 
 import re
-import subprocess
-import sys
 
 from playwright.sync_api import Page, expect
 
-from support.sandbox_server import ROOT
 from support.stack import wait_for
 from tests.browser.journey import (
     LIST,
@@ -25,6 +22,7 @@ from tests.browser.journey import (
     install_and_sync,
     open_my_apps,
     reload_until,
+    run_in_the_app,
 )
 from tests.browser.sales import (
     TOTAL,
@@ -44,19 +42,12 @@ SENT = '[data-count="sent"]'
 
 def confirm_waiting_imports(world: World) -> None:
     """What beat does hours after a run of changes (sync.confirm_overdue, then
-    sync.confirm_imports): Constant Contact asked to confirm the company's waiting imports.
-    Done now, in the app's environment, rather than waited for."""
-    code = (
+    sync.confirm_imports): Constant Contact asked to confirm the company's waiting imports."""
+    run_in_the_app(
+        world,
         "from ccsync.sync import services; from tenants.models import Tenant; "
         "services.confirm_tenant_imports("
-        f"tenant_id=Tenant.objects.get(realm_id={world.realm_id!r}).pk)"
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        env=world.stack.env,
-        cwd=ROOT,
-        check=True,
-        timeout=60,
+        f"tenant_id=Tenant.objects.get(realm_id={world.realm_id!r}).pk)",
     )
 
 

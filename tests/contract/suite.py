@@ -329,6 +329,25 @@ class Contract:
         with pytest.raises(cc_errors.NotFound):
             world.cc.get_contact(contact_id=str(uuid.uuid4()))
 
+    def test_an_address_too_long_for_an_import_is_made_by_post(self, world):
+        customers = world.lists["Customers"]
+        long = "a" * 45 + "@example.com"  # 57 characters: an import takes 50, a contact 80
+        done = world.done(world.cc.import_contacts(rows=[{"email": long}], list_ids=[customers]))
+        assert done["status"]["error_count"] == 1
+        assert world.cc.find_contact(email=long) is None
+        made = world.cc.create_contact(
+            contact={
+                "email_address": {"address": long},
+                "first_name": "Long",
+                "list_memberships": [customers],
+            }
+        )
+        assert made["email_address"]["permission_to_send"] == "implicit"
+        assert made["first_name"] == "Long" and made["list_memberships"] == [customers]
+        assert world.contact(long)["contact_id"] == made["contact_id"]
+        with pytest.raises(cc_errors.Conflict):
+            world.cc.create_contact(contact={"email_address": {"address": long}})
+
     # --- Constant Contact: replacing a contact ----------------------------------------------
 
     def test_put_replaces_top_level_fields_keeps_lists_and_changes_the_email(self, world):
@@ -452,7 +471,7 @@ class Contract:
 
     def test_too_many_queued_activities(self, world):
         world.set_knobs(cc_max_queued_activities=0)
-        with pytest.raises(cc_errors.Throttled) as refused:
+        with pytest.raises(cc_errors.ActivityQueueFull) as refused:
             world.cc.import_contacts(
                 rows=[{"email": "q@example.com"}], list_ids=[world.lists["Customers"]]
             )

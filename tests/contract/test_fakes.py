@@ -19,7 +19,11 @@ class TestFakes(Contract):
     ("real", "fake", "answering"),
     [
         (QuickBooksClient, FakeQuickBooksClient, {"_get", "_company", "_refusal"}),
-        (ConstantContactClient, FakeConstantContactClient, {"_call", "_account", "_attempt"}),
+        (
+            ConstantContactClient,
+            FakeConstantContactClient,
+            {"_call", "_answered", "_account", "_attempt"},
+        ),
     ],
 )
 def test_the_fakes_are_the_clients_with_their_answers_read_from_memory(real, fake, answering):

@@ -51,10 +51,10 @@ def test_resync_starts_a_full_check_once_the_first_sync_is_done(
     )
     assert "2 companies syncing." in messages
     assert "1 not synced: paused or disconnected." in messages
-    reconcile = Run.objects.get(tenant=synced.tenant, state=Run.State.QUEUED)
+    full_check = Run.objects.get(tenant=synced.tenant, state=Run.State.QUEUED)
     first = Run.objects.get(tenant=new.tenant, state=Run.State.QUEUED)
-    assert (reconcile.kind, first.kind) == (Run.Kind.RECONCILE, Run.Kind.FIRST)
-    assert sorted(sent(enqueued)) == sorted([("run", reconcile.pk), ("run", first.pk)])
+    assert (full_check.kind, first.kind) == (Run.Kind.FULL_CHECK, Run.Kind.FIRST)
+    assert sorted(sent(enqueued)) == sorted([("run", full_check.pk), ("run", first.pk)])
     assert not Run.objects.filter(tenant=paused.tenant, state=Run.State.QUEUED).exists()
 
 
@@ -80,7 +80,7 @@ def test_retry_failed_customers_of_a_tenant_schedules_a_changes_run(
         CustomerRecord.objects.filter(tenant=held.tenant).values_list("customer_id", "outcome")
     )
     assert outcomes == {"1": "pending", "2": "synced", "3": "pending", "4": "synced"}
-    assert TenantSync.objects.get(tenant=held.tenant).incremental_scheduled
+    assert TenantSync.objects.get(tenant=held.tenant).changes_scheduled
     assert sent(enqueued) == [("changes", held.tenant.pk)]
     # The other company's failure is left alone.
     assert CustomerRecord.objects.get(tenant=other.tenant, customer_id="2").outcome == "failed"

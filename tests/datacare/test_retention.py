@@ -167,7 +167,7 @@ def test_processed_webhook_events_are_pruned_after_the_retention_never_waiting_o
     }
 
 
-def _run(tenant: Tenant, days_ago: float, kind=Run.Kind.RECONCILE, state=Run.State.COMPLETED):
+def _run(tenant: Tenant, days_ago: float, kind=Run.Kind.FULL_CHECK, state=Run.State.COMPLETED):
     return Run.objects.create(
         tenant=tenant,
         kind=kind,
@@ -183,7 +183,7 @@ def test_old_runs_are_pruned_but_each_tenant_keeps_its_latest_and_its_first_sync
     first = _run(busy.tenant, 300, kind=Run.Kind.FIRST)
     failed_first = _run(busy.tenant, 290, kind=Run.Kind.FIRST, state=Run.State.FAILED)
     old = [_run(busy.tenant, 200 - i) for i in range(12)]  # oldest first
-    stuck_open = _run(busy.tenant, 150, kind=Run.Kind.INCREMENTAL, state=Run.State.QUEUED)
+    stuck_open = _run(busy.tenant, 150, kind=Run.Kind.CHANGES, state=Run.State.QUEUED)
     recent = [_run(busy.tenant, 1), _run(busy.tenant, 2)]
     quiet_runs = [_run(quiet.tenant, 400, kind=Run.Kind.FIRST), _run(quiet.tenant, 399)]
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from ccsync.sync import events, runs, selectors, tasks
+from ccsync.sync import dispatch, runs, selectors, tasks
 from ccsync.sync.models import Run
 from integrations import http
 from integrations.constantcontact import oauth as cc_oauth
@@ -48,7 +48,7 @@ def change_customers(installed) -> None:
     assert company.webhook(*changes) == 200
 
 
-def test_first_and_incremental_syncs_through_5xx_429_and_dropped_connections(
+def test_first_syncs_and_runs_of_changes_through_5xx_429_and_dropped_connections(
     installed, knobs, monkeypatch
 ):
     monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.1, 0.2, 0.4))
@@ -59,7 +59,7 @@ def test_first_and_incremental_syncs_through_5xx_429_and_dropped_connections(
     assert_list_matches_company(company.target)
 
     change_customers(company)
-    changes = events.start_changes(tenant_id=company.company.tenant.pk)
+    changes = dispatch.start_changes(tenant_id=company.company.tenant.pk)
     run = run_task(changes)
     assert run.state == Run.State.COMPLETED, run.error
     assert_list_matches_company(company.target)

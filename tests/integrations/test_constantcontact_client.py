@@ -1,12 +1,13 @@
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import requests
 import responses
 
-from integrations.constantcontact.client import ConstantContactClient, resolve_link
+from integrations.constantcontact.client import ConstantContactClient, read_date, resolve_link
 from integrations.constantcontact.errors import (
+    ActivityQueueFull,
     BadRequest,
     Conflict,
     ConstantContactError,
@@ -50,7 +51,7 @@ def test_all_lists_follows_next_links(client, mocked):
             "lists": [{"list_id": "l1", "name": "Customers"}],
             "_links": {"next": {"href": "/v3/contact_lists?cursor=abc"}},
         },
-        match=[responses.matchers.query_param_matcher({"limit": "1000"})],
+        match=[responses.matchers.query_param_matcher({"limit": "500"})],
     )
     mocked.get(
         f"{CC_BASE}/contact_lists",
@@ -187,13 +188,63 @@ def test_put_contact_sends_the_writable_body_from_the_account(client, mocked):
 
     client.put_contact(contact_id="c1", contact=fetched)
 
+    # The permission is never sent: a PUT that carries it sets it.
     assert json.loads(mocked.calls[0].request.body) == {
-        "email_address": {"address": "new@example.com", "permission_to_send": "implicit"},
+        "email_address": {"address": "new@example.com"},
         "first_name": "Pat",
         "update_source": "Account",
         "list_memberships": ["l1"],
     }
     assert fetched["update_source"] == "Contact"  # the caller's dict is not changed
+    assert fetched["email_address"]["permission_to_send"] == "implicit"
+
+
+@pytest.mark.parametrize(
+    "email_address",
+    [
+        None,
+        {},
+        {"address": ""},
+        {"permission_to_send": "implicit"},
+        {"address": "a" * 75 + "@x.com"},  # 81 characters
+    ],
+)
+def test_a_put_or_post_without_an_address_that_fits_is_not_sent(client, mocked, email_address):
+    """The spec (PUT /contacts/{contact_id}): "Any properties left blank or not included in
+    the request are overwritten with null value": the address is always sent, at most 80
+    characters (EmailAddressPut.address)."""
+    contact = {"first_name": "Pat", "email_address": email_address}
+    with pytest.raises(ValueError):
+        client.put_contact(contact_id="c1", contact=contact)
+    with pytest.raises(ValueError):
+        client.create_contact(contact=contact)
+    assert len(mocked.calls) == 0
+
+
+def test_create_contact_gives_the_import_s_permission_and_source(client, mocked):
+    """POST /contacts (createContact_request): `create_source` Account and permission
+    implicit, what an import gives a new contact; 409 when the address is taken, whatever
+    the contact's status, so a POST never opts anyone back in."""
+    address = "a" * 60 + "@example.com"  # 72 characters: too long for an import
+    mocked.post(f"{CC_BASE}/contacts", status=201, json=contact(1))
+    mocked.post(f"{CC_BASE}/contacts", status=409, json=errors("conflict"))
+    body = {
+        "email_address": {"address": address, "permission_to_send": "explicit"},
+        "first_name": "Pat",
+        "list_memberships": ["l1"],
+        "update_source": "Account",
+    }
+
+    client.create_contact(contact=body)
+    with pytest.raises(Conflict):
+        client.create_contact(contact=body)
+
+    assert json.loads(mocked.calls[0].request.body) == {
+        "email_address": {"address": address, "permission_to_send": "implicit"},
+        "first_name": "Pat",
+        "list_memberships": ["l1"],
+        "create_source": "Account",
+    }
 
 
 def test_import_contacts(client, mocked):
@@ -391,6 +442,72 @@ def test_a_throttled_page_is_asked_again_alone(client, mocked):
 
     assert [c["contact_id"] for c in found] == [contact(1)["contact_id"], contact(2)["contact_id"]]
     assert len(mocked.calls) == 3  # the first page is not read again
+
+
+IMPORT = f"{CC_BASE}/activities/contacts_json_import"
+QUEUED = "Too many requests. You exceeded 1,000 queued activities for this user account."
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "error", "calls"),
+    [
+        (IMPORT, errors("too_many_requests", QUEUED), ActivityQueueFull, 1),
+        (IMPORT, "", ActivityQueueFull, 1),
+        (IMPORT, errors("throttled", "Too Many Requests"), Throttled, 4),
+        (IMPORT, errors("quota_exceeded", "Limit Exceeded"), QuotaExceeded, 1),
+        (IMPORT, errors("mashery.not.authorized.over.qps"), Throttled, 4),
+        (IMPORT, errors("mashery.not.authorized.over.ratelimit"), QuotaExceeded, 1),
+        (f"{CC_BASE}/account/summary", "", Throttled, 4),
+        (f"{CC_BASE}/account/summary", errors("too_many_requests", QUEUED), ActivityQueueFull, 1),
+    ],
+)
+def test_which_limit_a_429_is(client, mocked, url, body, error, calls):
+    """The spec documents on bulk activity POSTs (contacts_json_import,
+    add_list_memberships, contacts_taggings_add) a 429 "You exceeded 1,000 queued activities
+    for this user account"; the rate limits guide the bodies `throttled` (4 a second) and
+    `quota_exceeded` (the day); Constant Contact's older gateway answered
+    mashery.not.authorized.over.qps / over.ratelimit (community.constantcontact.com, API
+    Developer Support). On an activity POST a 429 that is not a documented rate-limit body
+    is the account's queue: not waited out in place, and it holds no one else."""
+    method = responses.POST if url == IMPORT else responses.GET
+    answer = {"json": body} if body else {"body": ""}
+    for _ in range(calls):  # a fifth call would find none: responses raises
+        mocked.add(method, url, status=429, **answer)
+
+    with pytest.raises(error) as caught:
+        if url == IMPORT:
+            client.import_contacts(rows=[{"email": EMAIL}], list_ids=["l1"])
+        else:
+            client.account_summary()
+    assert type(caught.value) is error
+    assert len(mocked.calls) == calls
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-03-07",
+        "2025-3-7",
+        "2025/03/07",
+        "2025/3/7",
+        "03/07/2025",
+        "3/7/2025",
+        "03-07-2025",
+        "3-7-2025",
+        "3-07-2025",
+        "2025-03-07T00:00:00Z",
+    ],
+)
+def test_a_date_reads_in_every_format_the_spec_allows(value):
+    """The spec's date formats (`anniversary`: MM/DD/YYYY, M/D/YYYY, YYYY/MM/DD, YYYY/M/D,
+    YYYY-MM-DD, YYYY-M-D, MM-DD-YYYY, M-D-YYYY, M-DD-YYYY); a date custom field (version 2)
+    may display as MM/DD/YYYY (getCustomField_200_response_metadata.display_format)."""
+    assert read_date(value) == date(2025, 3, 7)
+
+
+@pytest.mark.parametrize("value", ["", "March 7, 2025", "2025-02-30", "7.3.2025", "20250307"])
+def test_what_is_no_date_reads_as_none(value):
+    assert read_date(value) is None
 
 
 @pytest.mark.parametrize("key", ["throttled", "quota_exceeded"])

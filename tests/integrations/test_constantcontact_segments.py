@@ -6,7 +6,13 @@ import pytest
 import responses
 
 from integrations.constantcontact.client import ConstantContactClient
-from integrations.constantcontact.errors import Conflict
+from integrations.constantcontact.errors import (
+    BadRequest,
+    Conflict,
+    CustomFieldLimitReached,
+    Forbidden,
+    NotPermitted,
+)
 from tests.integrations.conftest import CC_BASE
 
 pytestmark = pytest.mark.usefixtures("provider_settings")
@@ -71,6 +77,59 @@ def test_a_taken_name_is_conflict(client, mocked, url, create):
 
     with pytest.raises(Conflict):
         create(client)
+
+
+def _fields(count: int) -> dict:
+    return {"custom_fields": [{"custom_field_id": f"f{n}"} for n in range(count)]}
+
+
+@pytest.mark.parametrize(("held", "error"), [(100, CustomFieldLimitReached), (12, BadRequest)])
+def test_a_refused_custom_field_says_whether_the_account_is_full(client, mocked, held, error):
+    """The spec: "A user can configure up to 100 custom_fields in their account", no error
+    named for the 101st; a 400 is "a data validation error". One list of the fields (1
+    call, only when a creation is refused) tells the two apart."""
+    refused = [{"error_key": "contacts.api.validation.error", "error_message": "no"}]
+    mocked.post(f"{CC_BASE}/contact_custom_fields", status=400, json=refused)
+    mocked.get(f"{CC_BASE}/contact_custom_fields", json=_fields(held))
+
+    with pytest.raises(error) as caught:
+        client.create_custom_field(label="Note", type="string")
+    assert type(caught.value) is error
+    assert len(mocked.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "call"),
+    [
+        (
+            "POST",
+            "contact_custom_fields",
+            lambda c: c.create_custom_field(label="N", type="string"),
+        ),
+        ("GET", "contact_tags", lambda c: c.tags()),
+        ("POST", "contact_tags", lambda c: c.create_tag(name="QuickBooks Online")),
+        (
+            "POST",
+            "activities/contacts_taggings_add",
+            lambda c: c.add_taggings(tag_ids=["t1"], list_ids=["l1"]),
+        ),
+    ],
+)
+def test_a_403_to_what_needs_a_role_is_the_role_not_the_token(client, mocked, method, url, call):
+    """The tags overview (developer.constantcontact.com/api_guide/tags_overview.html): tags
+    need the Account Owner or Manager role; custom fields the contacts:write privilege
+    (create_custom_fields.html). The spec's 403: "you lack the necessary user privileges"
+    among others. These 403s are NotPermitted, which no caller reads as a refused
+    connection; elsewhere a 403 stays Forbidden."""
+    forbidden = [{"error_key": "forbidden", "error_message": "Forbidden request."}]
+    mocked.add(method, f"{CC_BASE}/{url}", status=403, json=forbidden)
+    mocked.get(f"{CC_BASE}/contact_custom_fields", status=403, json=forbidden)
+
+    with pytest.raises(NotPermitted) as caught:
+        call(client)
+    assert not isinstance(caught.value, Forbidden)
+    with pytest.raises(Forbidden):
+        client.custom_fields()
 
 
 def test_tags_reads_every_page_500_at_a_time(client, mocked):
@@ -142,14 +201,14 @@ def test_all_lists_with_membership_counts(client, mocked):
         json={"lists": [{"list_id": "l1", "membership_count": 3}]},
         match=[
             responses.matchers.query_param_matcher(
-                {"limit": "1000", "include_membership_count": "all"}
+                {"limit": "500", "include_membership_count": "all"}
             )
         ],
     )
     mocked.get(
         f"{CC_BASE}/contact_lists",
         json={"lists": [{"list_id": "l1"}]},
-        match=[responses.matchers.query_param_matcher({"limit": "1000"})],
+        match=[responses.matchers.query_param_matcher({"limit": "500"})],
     )
 
     assert client.all_lists(include_membership_count=True)[0]["membership_count"] == 3

@@ -4,7 +4,6 @@ import json
 import uuid
 import warnings
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -13,11 +12,12 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest
 from openapi_core.validation.request.exceptions import RequestValidationError
 
 from integrations.constantcontact.client import ConstantContactClient
+from support.specs import CONSTANT_CONTACT_SPEC, shared_spec
 from tests.integrations.conftest import CC_BASE
 
 pytestmark = pytest.mark.usefixtures("provider_settings")
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared/specs/constantcontact-v3-openapi.json"
+SPEC = shared_spec(CONSTANT_CONTACT_SPEC)
 LIST_ID = str(uuid.uuid4())
 CONTACT_ID = str(uuid.uuid4())
 
@@ -90,6 +90,20 @@ def test_put_contact(openapi, client, mocked):
     validate(openapi, mocked.calls[0].request)
 
 
+def test_create_contact(openapi, client, mocked):
+    mocked.post(f"{CC_BASE}/contacts", status=201, json={"contact_id": CONTACT_ID})
+    client.create_contact(
+        contact={
+            "email_address": {"address": "a" * 68 + "@example.com"},  # 80 characters
+            "first_name": "Pat",
+            "phone_numbers": [{"phone_number": "+1 555 0100", "kind": "work"}],
+            "street_addresses": [{"kind": "work", "street": "1 Main St", "city": "Boston"}],
+        }
+    )
+
+    validate(openapi, mocked.calls[0].request)
+
+
 def test_create_list(openapi, client, mocked):
     mocked.post(f"{CC_BASE}/contact_lists", status=201, json={"list_id": LIST_ID})
 
@@ -99,8 +113,8 @@ def test_create_list(openapi, client, mocked):
 
 
 def test_get_contacts_with_params(openapi, client, mocked):
-    mocked.get(f"{CC_BASE}/contacts", json={"contacts": []})
-    mocked.get(f"{CC_BASE}/contacts", json={"contacts": []})
+    for _ in range(3):
+        mocked.get(f"{CC_BASE}/contacts", json={"contacts": []})
     after = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
     list(
@@ -114,6 +128,7 @@ def test_get_contacts_with_params(openapi, client, mocked):
         )
     )
     client.find_contact(email="pat.doe@example.com")
+    client.sample_contacts(list_id=LIST_ID, updated_after=after)
 
     for call in mocked.calls:
         validate(openapi, call.request)

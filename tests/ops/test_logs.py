@@ -80,6 +80,49 @@ def test_json_lines_carry_the_tenant_and_run():
     assert "ValueError: bad address [email]" in lines[1]["exception"]
 
 
+def _celery_lines(stream: io.StringIO, *, level: int) -> list[dict]:
+    """Celery's own lines for sync.dispatch (every 2 s) and sync.recover_runs (every
+    minute), as beat and the worker log them, through the app's console handler with the
+    logger at `level` (what `-l info` or LOG_LEVEL=DEBUG sets)."""
+    from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
+
+    config = copy.deepcopy(settings.LOGGING)
+    config["handlers"]["console"].update(formatter="json", stream=stream)
+    config["root"]["level"] = logging.getLevelName(level)
+    logging.config.dictConfig(config)
+    try:
+        for task in ("sync.dispatch", "sync.recover_runs"):
+            context = {"id": "6c1d3e2a-0b7f-4d21-9a57-5c0f2e8b9d11", "name": task}
+            logging.getLogger("celery.beat").info(
+                "Scheduler: Sending due task %s (%s)", task.replace(".", "-"), task
+            )
+            logging.getLogger("celery.worker.strategy").info(LOG_RECEIVED, context)
+            logging.getLogger("celery.app.trace").info(
+                LOG_SUCCESS, {**context, "runtime": 0.004, "return_value": "None"}
+            )
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_beats_routine_dispatch_logs_at_debug_every_other_task_at_info():
+    """A quiet log (the demo's, `-l info`) says nothing every 2 seconds: beat's sending of
+    sync.dispatch and the worker's lines about it are DEBUG; another task's stay INFO."""
+    quiet = _celery_lines(io.StringIO(), level=logging.INFO)
+    assert [(line["level"], line["message"]) for line in quiet] == [
+        ("INFO", "Scheduler: Sending due task sync-recover_runs (sync.recover_runs)"),
+        ("INFO", "Task sync.recover_runs[6c1d3e2a-0b7f-4d21-9a57-5c0f2e8b9d11] received"),
+        (
+            "INFO",
+            "Task sync.recover_runs[6c1d3e2a-0b7f-4d21-9a57-5c0f2e8b9d11] succeeded in "
+            "0.004s: None",
+        ),
+    ]
+    verbose = _celery_lines(io.StringIO(), level=logging.DEBUG)
+    dispatch = [line["level"] for line in verbose if "sync.dispatch" in line["message"]]
+    assert dispatch == ["DEBUG"] * 3
+
+
 @pytest.fixture
 def captured_logs(monkeypatch):
     """Every record of every logger, at DEBUG, through the app's own handler (JSON, filters)

@@ -7,7 +7,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from ccsync.base import jobs
-from ccsync.sync import events, pacing, runs, selectors, tasks
+from ccsync.sync import change_window, pacing, runs, selectors, tasks
 from ccsync.sync.models import Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
@@ -103,8 +103,8 @@ def test_metrics_after_a_first_sync_and_a_change(
         change = company.sync_changes()  # and its import confirmed
     assert change.state == Run.State.COMPLETED, change.error
     done = scrape(metrics_token)
-    assert grew(waiting, done, "ccsync_runs_total", kind="incremental", outcome="completed") == 1
-    assert grew(waiting, done, "ccsync_contacts_synced_total", kind="incremental") == 1
+    assert grew(waiting, done, "ccsync_runs_total", kind="changes", outcome="completed") == 1
+    assert grew(waiting, done, "ccsync_contacts_synced_total", kind="changes") == 1
     assert grew(waiting, done, "ccsync_webhook_lag_seconds_count") == 1
     assert grew(waiting, done, "ccsync_webhook_lag_seconds_bucket", le="+Inf") == 1
     assert grew(waiting, done, "ccsync_webhook_lag_seconds_sum") > 0
@@ -138,8 +138,8 @@ def test_tasks_go_to_their_queues_and_queue_depth_is_measured(
         first = selectors.open_run(tenant=company.tenant)
         Run.objects.filter(pk=first.pk).update(state=Run.State.CANCELLED)
         with django_capture_on_commit_callbacks(execute=True):
-            runs.create_run(tenant=company.tenant, kind=Run.Kind.INCREMENTAL)
-            events.schedule_changes(tenant_id=company.tenant.pk)
+            runs.create_run(tenant=company.tenant, kind=Run.Kind.CHANGES)
+            change_window.schedule_changes(tenant_id=company.tenant.pk)
         tasks.recover_runs.delay()
         samples = scrape(metrics_token)
         for queue in jobs.ALL:

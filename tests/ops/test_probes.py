@@ -43,7 +43,7 @@ def test_readyz_wants_a_fresh_worker_on_every_queue(client, settings):
     assert body["checks"]["database"] == body["checks"]["broker"] == body["checks"]["redis"] == "ok"
     assert body["checks"]["workers"] == dict.fromkeys(jobs.ALL, 0)
 
-    heartbeat.stamp(hostname="fast@a", queues=[jobs.WEBHOOKS, jobs.INCREMENTAL])
+    heartbeat.stamp(hostname="fast@a", queues=[jobs.WEBHOOKS, jobs.CHANGES])
     assert client.get("/readyz").status_code == 503  # first_sync and maintenance: nobody
     heartbeat.stamp(hostname="slow@b", queues=[jobs.FIRST_SYNC, jobs.MAINTENANCE])
     answer = client.get("/readyz")

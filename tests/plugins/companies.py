@@ -17,8 +17,9 @@ import pytest
 import requests
 from django.test import Client
 
-from ccsync.sync import events, kinds, selectors, services
+from ccsync.sync import dispatch, selectors, services
 from ccsync.sync.models import Run
+from ccsync.sync.worker import execute
 from support.accounts import PASSWORD
 from support.sandbox_server import Sandbox
 from tenants.models import Tenant
@@ -133,7 +134,7 @@ class Company(ABC):
         """Work on the tenant's open run (or `run`) like a Celery worker would."""
         run = run or selectors.open_run(tenant=self.tenant)
         assert run is not None, "no open run"
-        kinds.execute(run_id=run.pk, worker=worker)
+        execute(run_id=run.pk, worker=worker)
         run.refresh_from_db()
         return run
 
@@ -150,7 +151,7 @@ class Company(ABC):
     def sync_changes(self, *, confirm: bool = True) -> Run:
         """The end of the change window and its run; then, unless told not to, what beat
         does later: Constant Contact asked to confirm the run's imports."""
-        run = events.start_changes(tenant_id=self.tenant.pk)
+        run = dispatch.start_changes(tenant_id=self.tenant.pk)
         assert run is not None, "nothing to sync"
         run = self.run(run)
         if confirm:

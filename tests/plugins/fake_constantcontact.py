@@ -72,8 +72,9 @@ PHONE_COLUMN_ORDER = (
 )
 ADDRESS_PREFIXES = (("", "other"), ("home_", "home"), ("work_", "work"), ("other_", "other"))
 ADDRESS_COLUMNS = {"city": "city", "state": "state", "zip": "postal_code", "country": "country"}
+MAX_IMPORT_EMAIL = 50  # an import's address (a contact's may hold 80: created by POST)
 ROW_TEXT_LIMITS = {
-    "email": MAX_EMAIL,
+    "email": MAX_IMPORT_EMAIL,
     **{name: 50 for name in NAME_FIELDS},
     **{column: 25 for column, _ in PHONE_COLUMN_ORDER},
 }
@@ -108,24 +109,34 @@ def without_nulls(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value not in (None, "")}
 
 
-def api_error(status: int, key: str, *messages: str) -> cc_errors.ConstantContactError:
-    """The error ConstantContactClient raises for this V3 error answer."""
-    body = [{"error_key": key, "error_message": message} for message in messages or ("",)]
-    error = cc_errors.error_for(status, body)
-    assert error is not None
-    return error
+class ApiError(Exception):
+    """An answer in the V3 error shape (sandbox/constantcontact/faults.py): the client
+    turns it into its own error, as it turns the sandbox's."""
+
+    def __init__(self, status: int, key: str, *messages: str) -> None:
+        super().__init__(key)
+        self.status = status
+        self.body = [{"error_key": key, "error_message": m} for m in messages or ("",)]
+
+    def error(self, endpoint: str) -> cc_errors.ConstantContactError:
+        found = cc_errors.error_for(self.status, self.body, endpoint)
+        assert found is not None
+        return found
 
 
-def bad_request(*messages: str) -> cc_errors.ConstantContactError:
-    return api_error(400, "contacts.api.validation.error", *messages)
+api_error = ApiError
 
 
-def not_found() -> cc_errors.ConstantContactError:
-    return api_error(404, "not_found", "The requested resource was not found.")
+def bad_request(*messages: str) -> ApiError:
+    return ApiError(400, "contacts.api.validation.error", *messages)
 
 
-def conflict(message: str) -> cc_errors.ConstantContactError:
-    return api_error(409, "conflict", message)
+def not_found() -> ApiError:
+    return ApiError(404, "not_found", "The requested resource was not found.")
+
+
+def conflict(message: str) -> ApiError:
+    return ApiError(409, "conflict", message)
 
 
 def valid_email(address: Any) -> bool:
@@ -489,12 +500,29 @@ class Account:
             raise not_found()
         return found
 
+    def create(self, body: Any) -> Contact:
+        """POST /contacts: a new contact (409 for an address already held)."""
+        fields = self._contact_fields(body, source_field="create_source")
+        if "email" not in fields:
+            raise bad_request("'email_address' is required.")
+        if self.by_email(fields["email"]) is not None:
+            raise conflict("Validation failed: Email already exists.")
+        contact = self.new_contact(
+            fields["email"],
+            source=fields["source"],
+            permission=fields.get("permission_to_send") or "implicit",
+        )
+        return self._save(contact, fields, replace=False)
+
     def replace(self, contact_id: str, body: Any) -> Contact:
-        """PUT: top-level fields not sent become empty; sub-resources not sent are kept."""
+        """PUT: top-level fields not sent become empty; sub-resources not sent are kept; a
+        PUT without the address is refused (it would null it)."""
         contact = self.find(contact_id)
-        fields = self._contact_fields(body)
+        fields = self._contact_fields(body, source_field="update_source")
+        if "email" not in fields:
+            raise bad_request("'email_address.address' is required: a PUT nulls what it omits.")
         now = self.clock()
-        if "email" in fields and fields["email"].lower() != contact.key:
+        if fields["email"].lower() != contact.key:
             taken = self.by_email(fields["email"])
             if taken is not None and taken is not contact:
                 raise conflict("Validation failed: Email already exists.")
@@ -503,9 +531,14 @@ class Account:
         if fields.get("permission_to_send"):
             contact.set_permission(fields["permission_to_send"], source=fields["source"], now=now)
         contact.deleted_at = None
+        return self._save(contact, fields, replace=True)
+
+    def _save(self, contact: Contact, fields: dict[str, Any], *, replace: bool) -> Contact:
+        now = self.clock()
         for name in (*NAME_FIELDS, "anniversary", "birthday_month", "birthday_day"):
-            empty = None if name.startswith("birthday") else ""
-            setattr(contact, name, fields.get(name) or empty)
+            if replace or fields.get(name) is not None:
+                empty = None if name.startswith("birthday") else ""
+                setattr(contact, name, fields.get(name) or empty)
         contact.update_source = fields["source"]
         contact.updated_at = now
         for name in ("phone_numbers", "street_addresses"):
@@ -518,7 +551,7 @@ class Account:
             contact.lists = set(fields["lists"])
         return contact
 
-    def _contact_fields(self, body: Any) -> dict[str, Any]:
+    def _contact_fields(self, body: Any, *, source_field: str) -> dict[str, Any]:
         """The writable fields of a PUT body, or a 400 listing every problem
         (sandbox/constantcontact/validation.py)."""
         if not isinstance(body, dict):
@@ -541,9 +574,9 @@ class Account:
         fields["anniversary"] = body.get("anniversary")
         fields["birthday_month"] = body.get("birthday_month")
         fields["birthday_day"] = body.get("birthday_day")
-        source = body.get("update_source")
+        source = body.get(source_field)
         if source not in ("Contact", "Account"):
-            problems.append("'update_source' must be one of Contact, Account.")
+            problems.append(f"'{source_field}' must be one of Contact, Account.")
         fields["source"] = source
         if "phone_numbers" in body:
             phones = [p for p in body["phone_numbers"] or [] if isinstance(p, dict)]
@@ -965,7 +998,7 @@ class FakeConstantContact:
         self.tokens[token] = username
         return account, token
 
-    def admit(self) -> cc_errors.ConstantContactError | None:
+    def admit(self) -> ApiError | None:
         """Count one call, or the 429 or 5xx the sandbox would answer it with."""
         usage, now = self.usage, self.clock()
         enforce = self.knob("enforce_rate_limits", False)
@@ -1023,6 +1056,14 @@ class FakeConstantContactClient(ConstantContactClient):
         json: Any = None,
     ) -> dict:
         account = self._account(endpoint)
+        try:
+            return self._answered(account, method, path_or_url, params, json)
+        except ApiError as refused:
+            raise refused.error(endpoint) from None
+
+    def _answered(
+        self, account: Account, method: str, path_or_url: str, params: Any, json: Any
+    ) -> dict:
         parts = urlsplit(path_or_url)
         path = parts.path.removeprefix(urlsplit(settings.CONSTANTCONTACT_API_BASE).path)
         query = {**dict(parse_qsl(parts.query)), **(params or {})}
@@ -1049,13 +1090,15 @@ class FakeConstantContactClient(ConstantContactClient):
         if self.before_request is not None:
             self.before_request(endpoint)
         username = self.world.tokens.get(token)
-        error = (
-            api_error(401, "unauthorized", "The access token used is invalid.")
+        refused = (
+            ApiError(401, "unauthorized", "The access token used is invalid.")
             if username is None
             else self.world.admit()
         )
+        error = refused.error(endpoint) if refused else None
         if self.after_response is not None:
-            self.after_response("constantcontact", endpoint, error.status if error else 200)
+            status = refused.status if refused else 200
+            self.after_response("constantcontact", endpoint, status, error)
         return (None if error else self.world.accounts[username or ""]), error
 
 
@@ -1076,6 +1119,8 @@ def _answer(
             for i in lists
         ]
         return _page("lists", rows, query, path=name, default=50, top=1000)
+    if name == "contacts" and not item and method == "POST":
+        return account.create(body).json(include=INCLUDES)
     if name == "contacts" and not item:
         account.advance()
         include = _csv(query.get("include"), allowed=INCLUDES, name="include")

@@ -803,5 +803,5 @@ class FakeQuickBooksClient(QuickBooksClient):
             elif roll - knob("quickbooks_error_rate", 0.0) < knob("quickbooks_throttle_rate", 0.0):
                 error = fault(429, "3001", "message=ThrottleExceeded")
         if self.after_response is not None:
-            self.after_response("quickbooks", endpoint, error.status if error else 200)
+            self.after_response("quickbooks", endpoint, error.status if error else 200, error)
         return error

@@ -1,4 +1,4 @@
-"""Incremental sync: webhooks in, changes out, against the sandbox over real HTTP."""
+"""Runs of changes: webhooks in, changes out, against the sandbox over real HTTP."""
 
 import json
 import time
@@ -6,7 +6,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import events, pacing, selectors, services
+from ccsync.sync import dispatch, event_store, pacing, selectors, services
 from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from integrations.clock import Clock
 from integrations.quickbooks.webhooks import ChangeEvent
@@ -160,7 +160,7 @@ def test_events_are_coalesced_into_one_run(synced, django_capture_on_commit_call
         synced.webhook(("updated", ann))
         synced.webhook(("updated", bo))
         synced.webhook(("updated", ann))
-    assert len(scheduled) == 1  # one incremental run for the window, not three
+    assert len(scheduled) == 1  # one run of changes for the window, not three
     assert WebhookEvent.objects.filter(tenant=synced.tenant, processed_at=None).count() == 3
 
 
@@ -183,7 +183,7 @@ def test_the_last_change_seen_counts_waiting_and_synced_events(synced):
 
 BOTH_WAYS = pytest.mark.parametrize(
     "record",
-    [events.record_events, events.record_events_portably],
+    [event_store.record_events, event_store.record_events_portably],
     ids=["postgresql", "portable"],  # the portable one is the demo's SQLite's
 )
 
@@ -291,9 +291,9 @@ def test_paused_tenant_keeps_its_events_for_later(synced):
     ann = synced.customer_id("Ann Lee")
     synced.change(ann, FamilyName="Later")
     synced.webhook(("updated", ann))
-    assert events.start_changes(tenant_id=synced.tenant.pk) is None
+    assert dispatch.start_changes(tenant_id=synced.tenant.pk) is None
     run = services.resume(tenant=synced.tenant)
-    assert run is not None and run.kind == Run.Kind.INCREMENTAL
+    assert run is not None and run.kind == Run.Kind.CHANGES
     synced.run(run)
     assert synced.contacts()["ann@example.com"]["last_name"] == "Later"
 
@@ -313,15 +313,15 @@ def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
     cy = other.customer_id("Cy New")
     other.change(cy, FamilyName="Waits")
     other.webhook(("updated", cy))
-    assert events.start_changes(tenant_id=other.tenant.pk) is None  # waiting its turn
+    assert dispatch.start_changes(tenant_id=other.tenant.pk) is None  # waiting its turn
     other.change(cy, FamilyName="Gathered")
     other.webhook(("updated", cy))  # the window stays claimed: no second task
-    assert TenantSync.objects.get(tenant=other.tenant).incremental_scheduled
-    assert events.dispatch() == 0  # not yet
+    assert TenantSync.objects.get(tenant=other.tenant).changes_scheduled
+    assert dispatch.dispatch() == 0  # not yet
 
     later = time.time() + 3600  # an hour on: the pace has refilled the bucket
     monkeypatch.setattr(pacing, "CLOCK", Clock(time=lambda: later))
-    assert events.dispatch() == 1
+    assert dispatch.dispatch() == 1
     run = other.run()
     assert run.state == Run.State.COMPLETED and run.total == 1  # both edits, one run
     other.confirm()
@@ -330,7 +330,8 @@ def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
 
 def test_a_full_check_counts_only_the_customers_that_still_exist(synced):
     """A customer merged away (and told by webhook) or deleted without a word still has its
-    record: the full check's progress counts neither ("3 of 1 customers" before)."""
+    record: the full check's progress counts neither ("3 of 1 customers" before; "1 of 1
+    customer" now)."""
     ann, bo, ivy = (synced.customer_id(n) for n in ("Ann Lee", "Bo Li", "Inactive Ivy"))
     synced.change(ivy, f"merge-into/{ann}")
     synced.webhook(("merged", ann), deleted_id=ivy)
@@ -345,7 +346,7 @@ def test_a_full_check_counts_only_the_customers_that_still_exist(synced):
     assert (run.unchanged, run.skipped, run.synced) == (1, 0, 0)
     assert run.constantcontact_calls == 1  # the unsubscribes read: nothing sent, no call added
     page = synced.journey.client.get("/status/").content.decode()
-    assert "1 of 1 customers" in page
+    assert "1 of 1 customer" in page
     assert record(synced, "Bo Li").deleted and record(synced, "Inactive Ivy").deleted
     # Synced once, never taken back: Bo's contact stays as it was.
     assert record(synced, "Bo Li").outcome == CustomerRecord.Outcome.SYNCED

@@ -5,7 +5,7 @@ that never re-subscribes. Every test counts its Constant Contact calls."""
 
 import pytest
 
-from ccsync.sync import events
+from ccsync.sync import dispatch
 from ccsync.sync.models import ContactImport, CustomerRecord, Run
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.limiter import get_limiter
@@ -135,6 +135,9 @@ def test_a_put_never_re_subscribes_a_contact_who_unsubscribed_after_it_was_read(
     assert run.state == Run.State.COMPLETED, run.error
     contact = synced.contacts()["ann@example.com"]
     assert contact["permission"] == "unsubscribed"
+    # The PUT's answer says so: recorded unsubscribed, nothing more is sent to it.
+    assert record(synced, "Ann Lee").outcome == Outcome.SKIPPED
+    assert record(synced, "Ann Lee").reason == "unsubscribed"
 
 
 def test_a_contact_unsubscribed_when_read_is_never_put(synced):
@@ -155,7 +158,7 @@ def test_an_import_whose_contacts_were_refused_to_the_list_is_read_back(synced):
     [created] = synced.add(person("Cy New", "cy@example.com"))
     synced.unsubscribe("cy@example.com")  # after the last unsubscribe read
     synced.webhook(("created", created["Id"]))
-    run = events.start_changes(tenant_id=synced.tenant.pk)
+    run = dispatch.start_changes(tenant_id=synced.tenant.pk)
     synced.run(run)
     spent = calls(synced.confirm)
     assert spent == 2  # GET /activities, then one page of contacts read back

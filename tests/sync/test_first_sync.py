@@ -3,7 +3,7 @@
 
 import pytest
 
-from ccsync.sync import judging, services
+from ccsync.sync import customer_state, judging, services, worker
 from ccsync.sync.models import CustomerRecord, Run
 from integrations import http
 from integrations.constantcontact import errors as cc_errors
@@ -23,7 +23,7 @@ def outcomes(company) -> dict[str, tuple[str, str]]:
 def test_first_sync_follows_every_rule(install, settings, monkeypatch, chunk):
     settings.SYNC_CUSTOMER_CAP = 5
     monkeypatch.setattr(judging, "JUDGE_CHUNK", chunk)
-    monkeypatch.setattr(judging, "RECORDS_PER_UPDATE", max(chunk, 2))
+    monkeypatch.setattr(customer_state, "RECORDS_PER_UPDATE", max(chunk, 2))
     company = install(
         person(
             "Amy Lauterbach",
@@ -126,7 +126,7 @@ def test_running_twice_changes_and_sends_nothing(install):
     assert first.synced == 2
     before = company.contacts()
     again = company.run(services.sync_now(tenant=company.tenant))
-    assert again.kind == Run.Kind.RECONCILE
+    assert again.kind == Run.Kind.FULL_CHECK
     assert again.state == Run.State.COMPLETED, again.error
     assert (again.synced, again.unchanged, again.skipped) == (0, 2, 0)
     assert again.constantcontact_calls == 1  # the unsubscribed addresses, nothing sent
@@ -134,11 +134,14 @@ def test_running_twice_changes_and_sends_nothing(install):
 
 
 def test_an_account_with_too_many_imports_waiting_is_tried_again_later(install, knobs, monkeypatch):
+    """The spec's 429 on contacts_json_import: "You exceeded 1,000 queued activities for this
+    user account": that run waits, minutes not seconds, and holds no other company."""
     monkeypatch.setattr(http, "THROTTLE_BACKOFF", (0.01, 0.01, 0.01))
     company = install(person("Ann Lee", "ann@example.com"))
     knobs(cc_max_queued_activities=0)  # Constant Contact answers 429 to every import
-    with pytest.raises(cc_errors.Throttled):  # a passing error: the task retries with backoff
+    with pytest.raises(cc_errors.ActivityQueueFull) as queued:  # the task retries later
         company.run()
+    assert worker.backoff(queued.value, 0) == 300.0 and worker.backoff(queued.value, 9) == 3600.0
     knobs(cc_max_queued_activities=1_000)
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error

@@ -91,7 +91,7 @@ def test_an_edit_reaches_constant_contact_and_is_confirmed_later(synced):
     assert synced.webhook(("updated", amy)) == 200
     run_task("sync.changes", synced.tenant.pk)  # the end of the change window
     run = work(synced)
-    assert run.kind == Run.Kind.INCREMENTAL and run.state == Run.State.COMPLETED, run.error
+    assert run.kind == Run.Kind.CHANGES and run.state == Run.State.COMPLETED, run.error
     assert (run.sent, run.synced) == (1, 0)  # Constant Contact has not said yet
     assert run.constantcontact_calls == 1  # the import alone
     contact = synced.contacts()["amy@example.com"]

@@ -117,7 +117,7 @@ def test_street2_takes_the_room_street_leaves():
     )
     assert row["work_street2"] == " ".join(["Unit 7"] * 7 + ["Unit"])  # 53 left: whole words
     assert len(row["work_street"]) + len(STREET_JOIN) + len(row["work_street2"]) <= 255
-    put = contact_update(row, existing={}, list_ids=["l"], new_email=False)
+    put = contact_update(row, existing={}, list_ids=["l"])
     assert put["street_addresses"][0]["street"] == f"{row['work_street']}, {row['work_street2']}"
 
 
@@ -212,7 +212,7 @@ def test_contact_update_keeps_what_we_do_not_manage_and_adds_our_list():
             {"street_address_id": "a2", "kind": "work", "street": "old street"},
         ],
     }
-    body = contact_update(row, existing=existing, list_ids=["list-new", "list-old"], new_email=True)
+    body = contact_update(row, existing=existing, list_ids=["list-new", "list-old"])
     # The address changes, the permission is never sent (a PUT would set it).
     assert body["email_address"] == {"address": "new@example.com"}
     assert body["first_name"] == "Amy"
@@ -246,11 +246,10 @@ def test_contact_update_of_a_bare_customer_clears_what_quickbooks_owns():
         "phone_numbers": [{"kind": "work", "phone_number": "1"}],
         "street_addresses": [{"kind": "other", "city": "X"}],
     }
-    body = contact_update(
-        {"email": "a@example.com"}, existing=existing, list_ids=["l"], new_email=False
-    )
+    body = contact_update({"email": "a@example.com"}, existing=existing, list_ids=["l"])
     assert body["phone_numbers"] == [] and body["street_addresses"] == []
-    assert "email_address" not in body  # same address: the subresource is left as it is
+    # The spec: a PUT nulls what it omits: the address goes every time, its permission never.
+    assert body["email_address"] == {"address": "a@example.com"}
     assert body["first_name"] == ""
 
 

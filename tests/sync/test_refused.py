@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from ccsync.sync import services, tasks
+from ccsync.sync import catch_up, tasks
 from ccsync.sync.models import Run, TenantSync
 from tenants import selectors as tenant_selectors
 from tests.plugins.companies import person
@@ -58,10 +58,10 @@ def test_beats_change_check_meeting_fault_3100_breaks_the_connection(
 ):
     knobs(quickbooks_forbidden_realms=[synced.realm_id])
     TenantSync.objects.filter(tenant=synced.tenant).update(
-        reconciled_at=timezone.now() - timedelta(hours=1)
+        caught_up_at=timezone.now() - timedelta(hours=1)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.reconcile(tenant_id=synced.tenant.pk)
+        catch_up.catch_up(tenant_id=synced.tenant.pk)
     assert_quickbooks_broken(synced, enqueued)
 
 
@@ -75,11 +75,11 @@ def test_a_401_after_a_refresh_disconnects_the_company(
     knobs(quickbooks_unauthorized_realms=[synced.realm_id])
     before = tenant_selectors.quickbooks_connection(tenant=synced.tenant)
     TenantSync.objects.filter(tenant=synced.tenant).update(
-        reconciled_at=timezone.now() - timedelta(hours=1)
+        caught_up_at=timezone.now() - timedelta(hours=1)
     )
     calls = cc_api_calls(synced.sandbox)
     with django_capture_on_commit_callbacks(execute=True):
-        services.reconcile(tenant_id=synced.tenant.pk)
+        catch_up.catch_up(tenant_id=synced.tenant.pk)
 
     connection = tenant_selectors.quickbooks_connection(tenant=synced.tenant)
     assert connection.refreshed_at != before.refreshed_at  # the refresh itself worked

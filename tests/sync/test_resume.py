@@ -2,7 +2,7 @@
 
 import pytest
 
-from ccsync.sync import kinds, runs, selectors, services
+from ccsync.sync import runs, selectors, services, worker
 from ccsync.sync.models import CustomerRecord, Run
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.limiter import get_limiter
@@ -134,6 +134,6 @@ def test_an_exhausted_daily_quota_pauses_until_midnight(company):
 def test_disconnect_cancels_the_run(company):
     run = selectors.open_run(tenant=company.tenant)
     assert services.stop_syncs(tenant=company.tenant) == 1
-    assert kinds.execute(run_id=run.pk, worker="w") is None  # nothing to claim
+    assert worker.execute(run_id=run.pk, worker="w") is None  # nothing to claim
     run.refresh_from_db()
     assert run.state == Run.State.CANCELLED

@@ -8,8 +8,9 @@ import pytest
 import requests
 from django.utils import timezone
 
-from ccsync.sync import events, lifecycle, selectors, services, tagging
-from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
+from ccsync.sync import catch_up, dispatch, lifecycle, selectors, services, tagging
+from ccsync.sync.models import CustomerRecord, Run, SalesDataState, WebhookEvent
+from integrations.limiter import get_limiter
 from tenants.clients import constantcontact_client
 from tenants.models import SalesData
 from tenants.sales_facts import FACTS
@@ -17,11 +18,11 @@ from tests.plugins.companies import person
 
 ALL_FACTS = [fact.key for fact in FACTS]
 SALES_ON = {"sales-enabled": "on", "sales-facts": ALL_FACTS}
-TOTAL = "QuickBooks: total sales"
-BALANCE = "QuickBooks: open balance"
-INVOICES = "QuickBooks: invoices"
-LAST = "QuickBooks: last purchase"
-CUSTOMER_ID = "QuickBooks: customer id"
+TOTAL = "QuickBooks total sales"
+BALANCE = "QuickBooks open balance"
+INVOICES = "QuickBooks invoices"
+LAST = "QuickBooks last purchase"
+CUSTOMER_ID = "QuickBooks customer id"
 
 
 def cc_client(company):
@@ -36,7 +37,7 @@ def total_sales_only(company):
 
 
 def their_whole_number_field(company):
-    """A "QuickBooks: total sales" field people made themselves, for whole numbers."""
+    """A "QuickBooks total sales" field people made themselves, for whole numbers."""
     cc_client(company).create_custom_field(
         label=TOTAL, type="number", metadata={"integer": True, "allow_negative": True}
     )
@@ -78,8 +79,8 @@ def test_the_first_sync_sends_the_figures_in_the_same_imports(shop):
 
     ann = company.custom_fields("ann@example.com")
     assert ann[TOTAL] == "150.50" and ann[INVOICES] == "1"
-    assert ann["QuickBooks: sales last 12 months"] == "50.50"
-    assert ann["QuickBooks: first purchase"] == days_ago(400) and ann[LAST] == days_ago(10)
+    assert ann["QuickBooks sales last 12 months"] == "50.50"
+    assert ann["QuickBooks first purchase"] == days_ago(400) and ann[LAST] == days_ago(10)
     assert ann[CUSTOMER_ID] == company.customer_id("Ann Lee")
     bo = company.custom_fields("bo@example.com")
     assert bo[TOTAL] == "0.00" and LAST not in bo  # no purchase: no date, never an empty one
@@ -89,9 +90,10 @@ def test_the_first_sync_sends_the_figures_in_the_same_imports(shop):
     fields = company.fields_and_tags()["custom_fields"]
     assert sorted(f["label"] for f in fields) == sorted(fact.label for fact in FACTS)
     # Calls: the set-up (1 list of fields + 9 created) once; the sync itself as without
-    # sales data (unsubscribes, 1 import, 1 confirmation). QuickBooks: 5 reports + types.
-    assert run.constantcontact_calls == 10 + 3
-    assert company.tenant.sales_data.refreshed_at is not None
+    # sales data (unsubscribes, 1 import, 1 confirmation); the sample that shows Constant
+    # Contact took the new columns' figures, 1. QuickBooks: 5 reports + types.
+    assert run.constantcontact_calls == 10 + 3 + 1
+    assert company.tenant.sales_state.figures_read_at is not None
 
 
 def test_without_the_option_nothing_changes(shop):
@@ -166,9 +168,9 @@ def test_reports_that_cannot_be_read_leave_the_figures_and_the_contacts_sync(sho
     assert run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3
     assert TOTAL not in company.custom_fields("ann@example.com")
-    choice = SalesData.objects.get(tenant=company.tenant)
-    assert choice.problem.startswith("QuickBooks Online's reports could not be read")
-    assert choice.refreshed_at is None
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    assert state.problem.startswith("QuickBooks Online's reports could not be read")
+    assert state.figures_read_at is None
     assert selectors.open_run(tenant=company.tenant) is None  # no full check at once
 
     knobs(quickbooks_report_max_cells=400_000)
@@ -178,7 +180,7 @@ def test_reports_that_cannot_be_read_leave_the_figures_and_the_contacts_sync(sho
     run = company.sync_changes()
     assert run.state == Run.State.COMPLETED, run.error
     assert company.custom_fields("ann@example.com")[TOTAL] == "150.50"
-    assert SalesData.objects.get(tenant=company.tenant).problem == ""
+    assert SalesDataState.objects.get(tenant=company.tenant).problem == ""
 
 
 def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
@@ -189,11 +191,12 @@ def test_turned_on_later_every_synced_contact_gets_the_figures_by_a_full_check(
     with django_capture_on_commit_callbacks(execute=True):
         total_sales_only(company)
     run = company.run()
-    assert run.kind == Run.Kind.RECONCILE and run.state == Run.State.COMPLETED, run.error
+    assert run.kind == Run.Kind.FULL_CHECK and run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3
     assert company.custom_fields("ann@example.com") == {TOTAL: "150.50"}
-    # 1 list of fields + 1 created; then the sync's unsubscribes, 1 import, 1 confirmation.
-    assert run.constantcontact_calls == 2 + 3
+    # 1 list of fields + 1 created; then the sync's unsubscribes, 1 import, 1 confirmation;
+    # the new column's sample.
+    assert run.constantcontact_calls == 2 + 3 + 1
 
 
 def test_turned_off_nothing_is_sent_and_constant_contact_keeps_the_values(shop):
@@ -217,9 +220,9 @@ def test_a_figure_the_field_cannot_hold_is_noted_and_not_sent(shop):
     bo = company.customer_id("Bo Li")
     credit = company.sell(bo, "40.00", entity="CreditMemo")
     record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=bo)
-    choice = company.tenant.sales_data
-    choice.fields["open_balance"]["negative"] = False  # as a field people made might be
-    choice.save()
+    state = company.tenant.sales_state
+    state.fields["open_balance"]["negative"] = False  # as a field people made might be
+    state.save()
     company.webhook(("created", credit["Id"], "creditmemo"))
     company.sync_changes()
     record.refresh_from_db()
@@ -252,8 +255,9 @@ def test_a_list_holding_only_our_contacts_is_tagged_whole_in_three_calls(shop, m
     run = company.run()
     assert run.state == Run.State.COMPLETED, run.error
     assert [company.tags(e) for e in ("ann@example.com", "cy@example.com")] == [["QBO"]] * 2
-    # Set-up 10 + tag list and create 2; the sync 3; the list's count and its tagging 2.
-    assert run.constantcontact_calls == 12 + 3 + 2
+    # Set-up 10 + tag list and create 2; the sync 3 and the new columns' sample 1; the
+    # list's count and its tagging 2.
+    assert run.constantcontact_calls == 12 + 3 + 1 + 2
     waiting = CustomerRecord.objects.filter(tenant=company.tenant, tagged=False, in_list=True)
     assert waiting.count() == 3
     tagging.tag_synced(
@@ -300,13 +304,13 @@ def test_turned_on_while_a_run_is_past_reading_figures_a_full_check_follows(shop
     ann = company.customer_id("Ann Lee")
     company.change(ann, FamilyName="Lee-Smith")
     company.webhook(("updated", ann))
-    changes = events.start_changes(tenant_id=company.tenant.pk)
+    changes = dispatch.start_changes(tenant_id=company.tenant.pk)
     assert changes is not None
     # Turned on with the change run already open: Sync now finds it and starts nothing.
     total_sales_only(company)
     company.run(changes)
     follow_up = selectors.open_run(tenant=company.tenant)
-    assert follow_up is not None and follow_up.kind == Run.Kind.RECONCILE
+    assert follow_up is not None and follow_up.kind == Run.Kind.FULL_CHECK
     company.run(follow_up)
     assert company.custom_fields("ann@example.com") == {TOTAL: "150.50"}
     assert selectors.open_run(tenant=company.tenant) is None  # and no more after it
@@ -340,7 +344,7 @@ def test_the_pages_show_the_section_the_line_and_each_customers_figures(shop):
     assert "Ann Lee" in found and "Bo Li" not in found
     assert 'data-fact="total_sales">150.50</td>' in found
     detail = client.get(f"/sync/sales/{company.customer_id('Ann Lee')}/").content.decode()
-    assert '<td data-label="Figure">QuickBooks: total sales</td>' in detail
+    assert '<td data-label="Figure">QuickBooks total sales</td>' in detail
     assert "<strong>150.50</strong>" in detail
 
 
@@ -381,7 +385,7 @@ def test_an_invoice_whose_webhook_never_came_is_caught_by_the_daily_cdc(shop):
     company.webhook(("created", heard["Id"], "invoice"))
     company.sync_changes()
     missed = company.sell(company.customer_id("Bo Li"), "70.00")
-    services.reconcile(tenant_id=company.tenant.pk)
+    catch_up.catch_up(tenant_id=company.tenant.pk)
     stored = set(
         WebhookEvent.objects.filter(tenant=company.tenant, processed_at=None).values_list(
             "entity", "transaction_id"
@@ -415,9 +419,9 @@ def test_a_figure_constant_contact_refuses_is_never_recorded_as_synced(shop):
     their_whole_number_field(company)
     total_sales_only(company)
     company.run()
-    choice = company.tenant.sales_data
-    choice.fields["total_sales"]["decimals"] = None  # as if the field changed since
-    choice.save()
+    state = company.tenant.sales_state
+    state.fields["total_sales"]["decimals"] = None  # as if the field changed since
+    state.save()
     ann = company.customer_id("Ann Lee")
     invoice = company.sell(ann, "0.25")
     company.webhook(("created", invoice["Id"], "invoice"))
@@ -481,16 +485,17 @@ def test_a_field_deleted_in_constant_contact_is_set_up_again_by_the_next_full_ch
     company.sync_changes()
     record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=bo)
     assert record.outcome == CustomerRecord.Outcome.FAILED  # never recorded as synced
-    choice = SalesData.objects.get(tenant=company.tenant)
-    assert "total_sales" not in choice.fields and TOTAL in choice.problem
-    assert not any(TOTAL.split(": ")[1].replace(" ", "_") in key for key in record.row)
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    assert "total_sales" not in state.fields and TOTAL in state.problem
+    assert state.problem in company.journey.client.get("/settings/").content.decode()
+    assert f"cf:{TOTAL.replace(' ', '_')}" not in record.row
 
     full_check = services.sync_now(tenant=company.tenant)  # Sync now, as the problem says
     assert full_check is not None
     company.run(full_check)
     assert company.custom_fields("bo@example.com")[TOTAL] == "20.00"
     assert company.custom_fields("bo@example.com")[INVOICES] == "1"
-    assert SalesData.objects.get(tenant=company.tenant).problem == ""
+    assert SalesDataState.objects.get(tenant=company.tenant).problem == ""
 
 
 def test_a_contact_that_never_shows_the_tag_is_asked_for_twice_then_left(shop):
@@ -550,3 +555,124 @@ def test_with_sales_data_one_contact_per_address_and_the_list_change_rule_hold(i
     contact = company.contacts()["shared@example.com"]
     assert contact["list_names"] == ["Customers", "Donors"]  # added, never removed
     assert company.custom_fields("shared@example.com")[TOTAL] == "15.00"
+
+
+@pytest.mark.parametrize("reading", ["kept", "dropped", "refused"])
+def test_the_fields_are_made_whatever_punctuation_would_do_to_a_name(shop, knobs, reading):
+    """What punctuation in a label does to a field's `name` is undocumented (the spec: the
+    name is "constructed from the label by replacing blanks with underscores"): the labels
+    have none, and the cf: columns use the name Constant Contact answered, so every reading
+    of the sandbox's knob makes the same fields at the same cost (1 list + 9 created)."""
+    knobs(cc_custom_field_punctuation=reading)
+    company = shop(**SALES_ON)
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.constantcontact_calls == 10 + 3 + 1  # the set-up, the sync, the sample
+    assert company.custom_fields("ann@example.com")[TOTAL] == "150.50"
+    fields = company.fields_and_tags()["custom_fields"]
+    assert {f["name"] for f in fields} == {f.label.replace(" ", "_") for f in FACTS}
+    assert company.tenant.sales_state.problem == ""
+
+
+def test_a_field_people_made_with_punctuation_in_its_label_is_used(shop):
+    """A label that differs from ours only in case and punctuation is the same field (the
+    app's earlier labels were "QuickBooks: total sales"): used, not made again."""
+    company = shop()
+    theirs = cc_client(company).create_custom_field(
+        label="QuickBooks: Total Sales", type="number", metadata={"decimal_places": 2}
+    )
+    total_sales_only(company)
+    run = company.run()
+    assert run.constantcontact_calls == 1 + 3 + 1  # the fields listed, none made; the sample
+    assert company.tenant.sales_state.fields["total_sales"]["name"] == theirs["name"]
+    assert company.custom_fields("ann@example.com") == {"QuickBooks: Total Sales": "150.50"}
+
+
+def test_a_user_whose_role_may_not_make_fields_or_tags_is_told_and_the_contacts_go_on(shop, knobs):
+    """A 403 to POST /contact_custom_fields ("you lack the necessary user privileges", the
+    spec) or to the tags (the tags overview: Account Owner or Manager role) is the role's:
+    the connection is not broken, the contacts are synced without figures or tag, and
+    Settings says why."""
+    knobs(cc_forbidden_operations=["POST /contact_custom_fields", "GET /contact_tags"])
+    company = shop(**SALES_ON, **TAG)
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.synced == 3 and company.custom_fields("ann@example.com") == {}
+    problem = company.tenant.sales_state.problem
+    assert "role may not add custom fields" in problem and "role may not use tags" in problem
+    assert not company.tenant.constantcontact_connection.is_broken
+    # 1 list of fields + the first refused (no other tried) + 1 refused read of the tags;
+    # the sync's 3
+    assert run.constantcontact_calls == 1 + 1 + 1 + 3
+
+
+def test_an_account_holding_100_fields_costs_no_creation(shop):
+    """ "A user can configure up to 100 custom_fields in their account" (the spec): with 100
+    there, no field is tried; Settings says so."""
+    company = shop()
+    cc = cc_client(company)
+    for number in range(100):
+        cc.create_custom_field(label=f"Theirs {number}", type="string")
+    total_sales_only(company)
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.constantcontact_calls == 1 + 3  # the fields listed (one page of 100), the sync
+    assert company.tenant.sales_state.problem == (
+        "Your Constant Contact account holds its 100 custom fields, so these are not sent: "
+        "total sales, all time."
+    )
+
+
+def test_dates_read_back_in_another_format_are_the_same_dates(shop, knobs):
+    """A date field (version 2) may display as MM/DD/YYYY (metadata.display_format); the
+    read-back after an import with an error compares dates, not their writing: the
+    customers whose dates Constant Contact holds are synced, not failed."""
+    knobs(
+        cc_custom_field_date_format="MM/DD/YYYY",
+        cc_import_refused_domains=["refused.example"],
+    )
+    company = shop(**SALES_ON)
+    company.add(person("Ray Fused", "ray@refused.example"))
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert (run.synced, run.failed) == (3, 1)
+    assert company.tenant.sales_state.problem == ""
+
+
+def _confirm_calls(company) -> int:
+    """The Constant Contact calls of beat's confirmation of the waiting imports."""
+    before = get_limiter().constantcontact_used_today()
+    company.confirm()
+    return get_limiter().constantcontact_used_today() - before
+
+
+def test_a_figure_refused_without_an_error_is_found_by_a_sample_on_a_slow_schedule(shop, knobs):
+    """Nothing promises that a value Constant Contact refuses shows in `activity_errors`
+    (the sandbox's knob `cc_import_custom_field_errors` "silent"): an import that carries
+    a column not checked for a week is sampled (1 GET of the list's contacts it updated,
+    with their custom fields); a figure missing there has the import's contacts read back,
+    and the customer is never recorded as synced."""
+    knobs(cc_import_custom_field_errors="silent")
+    company = shop()
+    their_whole_number_field(company)
+    total_sales_only(company)
+    company.run()  # the new column sampled once: Constant Contact holds Bo's "0"
+    bo, ann = company.customer_id("Bo Li"), company.customer_id("Ann Lee")
+    invoice = company.sell(bo, "20.00")
+    company.webhook(("created", invoice["Id"], "invoice"))
+    company.sync_changes(confirm=False)
+    assert _confirm_calls(company) == 1  # GET /activities: the column was checked this week
+
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    state.fields["total_sales"]["decimals"] = None  # as if the field changed since
+    week_ago = timezone.now() - timedelta(days=8)
+    state.fields["total_sales"]["checked_at"] = week_ago.isoformat()
+    state.save()
+    invoice = company.sell(ann, "0.25")
+    company.webhook(("created", invoice["Id"], "invoice"))
+    company.sync_changes(confirm=False)
+    # GET /activities, the sample (Ann's 150.75 is not there), the read-back of the import
+    assert _confirm_calls(company) == 3
+    record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=ann)
+    assert record.outcome == CustomerRecord.Outcome.FAILED
+    assert TOTAL in SalesDataState.objects.get(tenant=company.tenant).problem

@@ -1,11 +1,16 @@
 """Sales data's figures as sent: formats, jobs rolled up, what cannot be sent, and the PUT."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
+from ccsync.sync.confirming import same_value
 from ccsync.sync.mapping import contact_update, emptied
 from ccsync.sync.sales import Column, Columns, combined, figures, sales_row
 from integrations.quickbooks.reports import CustomerSales
+from tenants.sales_facts import FACTS
 
 
 def sale(total: str, *, first: date | None, last: date | None, **more) -> CustomerSales:
@@ -23,10 +28,10 @@ def sale(total: str, *, first: date | None, last: date | None, **more) -> Custom
 
 COLUMNS = Columns(
     (
-        Column("total_sales", "QuickBooks:_total_sales", "f1", negative=True),
-        Column("open_balance", "QuickBooks:_open_balance", "f2", negative=False),
-        Column("last_purchase", "QuickBooks:_last_purchase", "f3", negative=False),
-        Column("customer_id", "QuickBooks:_customer_id", "f4", negative=False),
+        Column("total_sales", "QuickBooks_total_sales", "f1", negative=True),
+        Column("open_balance", "QuickBooks_open_balance", "f2", negative=False),
+        Column("last_purchase", "QuickBooks_last_purchase", "f3", negative=False),
+        Column("customer_id", "QuickBooks_customer_id", "f4", negative=False),
     )
 )
 
@@ -69,7 +74,7 @@ def test_a_negative_figure_a_field_cannot_hold_is_noted_not_sent():
     row, note = sales_row(
         {"total_sales": "-5.00", "open_balance": "-12.00", "customer_id": "9"}, COLUMNS
     )
-    assert row == {"cf:QuickBooks:_total_sales": "-5.00", "cf:QuickBooks:_customer_id": "9"}
+    assert row == {"cf:QuickBooks_total_sales": "-5.00", "cf:QuickBooks_customer_id": "9"}
     assert "Open balance -12.00 (it takes no negative numbers)" in note
 
 
@@ -84,12 +89,12 @@ def test_a_field_for_whole_numbers_gets_whole_numbers_or_nothing():
 
 def test_only_the_chosen_columns_are_sent():
     row, note = sales_row({"invoices": "4", "customer_id": "9"}, COLUMNS)
-    assert row == {"cf:QuickBooks:_customer_id": "9"} and note == ""
+    assert row == {"cf:QuickBooks_customer_id": "9"} and note == ""
     assert sales_row({"customer_id": "9"}, Columns()) == ({}, "")
 
 
 def test_a_figure_left_out_is_never_emptied_by_a_put():
-    sent = {"email": "a@example.com", "first_name": "A", "cf:QuickBooks:_total_sales": "5.00"}
+    sent = {"email": "a@example.com", "first_name": "A", "cf:QuickBooks_total_sales": "5.00"}
     assert emptied({"email": "a@example.com"}, sent=sent) == ["first_name"]
 
 
@@ -102,14 +107,42 @@ def test_a_put_sets_our_custom_fields_by_id_and_carries_back_the_others():
             {"custom_field_id": "f1", "value": "1.00"},
         ],
     }
-    row = {"email": "a@example.com", "first_name": "A", "cf:QuickBooks:_total_sales": "9.00"}
+    row = {"email": "a@example.com", "first_name": "A", "cf:QuickBooks_total_sales": "9.00"}
     body = contact_update(
-        row, existing=existing, list_ids=["L"], new_email=False, custom_field_ids=COLUMNS.field_ids
+        row, existing=existing, list_ids=["L"], custom_field_ids=COLUMNS.field_ids
     )
     assert body["custom_fields"] == [
         {"custom_field_id": "theirs", "value": "gold"},
         {"custom_field_id": "f1", "value": "9.00"},
     ]
     assert not any(key.startswith("cf:") for key in body)
-    plain = contact_update(row, existing=existing, list_ids=["L"], new_email=False)
+    plain = contact_update(row, existing=existing, list_ids=["L"])
     assert plain["custom_fields"] == existing["custom_fields"]  # option off: carried back
+
+
+def test_the_labels_hold_no_punctuation_and_fit():
+    """The create-custom-fields guide: labels of at most 50 characters; the field's `name`
+    is made from the label and what punctuation does there is undocumented: none is used."""
+    for fact in FACTS:
+        assert re.fullmatch(r"[A-Za-z0-9 ]{1,50}", fact.label), fact.label
+        assert fact.type in ("string", "text_area", "number", "currency", "date"), fact.type
+
+
+@pytest.mark.parametrize(
+    ("sent", "held", "same"),
+    [
+        ("150.50", "150.5", True),
+        ("2025-03-07", "03/07/2025", True),
+        ("2025-03-07", "3/7/2025", True),
+        ("2025-03-07", "2025/3/7", True),
+        ("2025-03-07", "2025-03-07T00:00:00Z", True),
+        ("2025-03-07", "03/08/2025", False),
+        ("2025-03-07", "", False),
+        ("12", "12.00", True),
+        ("Retail", "retail", False),
+    ],
+)
+def test_a_figure_is_compared_with_what_constant_contact_gives_back(sent, held, same):
+    """A date field (version 2) may read back in its display format (MM/DD/YYYY) or any the
+    spec lists for dates; a number however written."""
+    assert same_value(sent, held) is same

@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from ccsync.sync import reasons, selectors
-from ccsync.sync.models import CustomerRecord
+from ccsync.sync import reasons, sales_selectors, selectors
+from ccsync.sync.models import CustomerRecord, SalesDataState
 from ccsync.sync.rules import SkipReason
 from tenants.models import SalesData, Tenant, User
 
@@ -204,15 +204,15 @@ TOTAL = "cf:QuickBooks total sales"
 
 @pytest.fixture
 def sales_on(tenant):
-    return SalesData.objects.create(
+    SalesData.objects.create(tenant=tenant, enabled=True, facts=["total_sales", "customer_id"])
+    SalesDataState.objects.create(
         tenant=tenant,
-        enabled=True,
-        facts=["total_sales", "customer_id"],
         fields={
             "total_sales": {"id": "f1", "name": "QuickBooks total sales", "type": "number"},
             "customer_id": {"id": "f2", "name": "QuickBooks customer id", "type": "string"},
         },
     )
+    return sales_selectors.sales_setup(tenant=tenant)
 
 
 def with_total(tenant: Tenant, name: str, *, held: str, now: str, **fields) -> CustomerRecord:
@@ -251,12 +251,12 @@ def test_figures_held_and_on_their_way(tenant, sales_on):
     confirmed = with_total(
         tenant, "Ann Confirmed", held="230.50", now="230.50", outcome=Outcome.SYNCED, in_list=True
     )
-    row = selectors.figures_row(confirmed, choice=sales_on)
+    row = sales_selectors.figures_row(confirmed, setup=sales_on)
     assert figures(row)["total_sales"] == ("230.50", "")
     assert not row["coming"]
 
     # An invoice: sent, waiting for Constant Contact to confirm it.
-    row = selectors.figures_row(invoiced(tenant), choice=sales_on)
+    row = sales_selectors.figures_row(invoiced(tenant), setup=sales_on)
     assert figures(row)["total_sales"] == ("150.50", "230.50")
     assert row["coming_label"] == "sent, waiting for Constant Contact to confirm"
     assert row["outcome"] == "Synced; an update is on its way"
@@ -267,7 +267,7 @@ def test_a_customer_never_sent_has_nothing_on_its_way(tenant, sales_on, reason):
     never = with_total(
         tenant, "Never Sent", held="", now="99.00", outcome=Outcome.SKIPPED, reason=reason
     )
-    row = selectors.figures_row(never, choice=sales_on)
+    row = sales_selectors.figures_row(never, setup=sales_on)
     assert figures(row)["total_sales"] == ("", "")
     assert not row["coming"]
     assert row["outcome"] == "Not synced" and row["reason"] == reason.label
@@ -278,16 +278,16 @@ def test_the_sales_page_is_one_compact_row_a_customer_the_detail_on_demand(
 ):
     bo = invoiced(tenant)
     page = client.get("/sync/sales/").content.decode()
-    assert '<abbr title="QuickBooks: total sales">Total sales</abbr>' in page
-    assert '<abbr title="QuickBooks: customer id">' not in page  # the row's own id
+    assert '<abbr title="QuickBooks total sales">Total sales</abbr>' in page
+    assert '<abbr title="QuickBooks customer id">' not in page  # the row's own id
     assert '150.50 <span class="coming">→ 230.50</span>' in page
     assert "before tax, with credit memos and refunds" in page and "home currency" in page
     detail_url = f"/sync/sales/{bo.customer_id}/"
     assert f'href="{detail_url}"' in page
     detail = client.get(detail_url).content.decode()
-    assert "QuickBooks: total sales" in detail and "<strong>150.50</strong>" in detail
+    assert "QuickBooks total sales" in detail and "<strong>150.50</strong>" in detail
     assert '230.50 <span class="note">(sent, waiting for Constant Contact to confirm)' in detail
-    assert "QuickBooks: customer id" in detail
+    assert "QuickBooks customer id" in detail
     assert client.get("/sync/sales/999999/").status_code == 404
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import kinds, runs, selectors, services, tasks
+from ccsync.sync import runs, selectors, services, tasks, worker
 from ccsync.sync.models import Run, TenantSync, WebhookEvent
 from tenants import tasks as tenant_tasks
 from tenants.models import ConstantContactConnection, QuickBooksConnection, Tenant
@@ -24,37 +24,37 @@ def test_run_task_syncs_and_is_idempotent(install):
 
 def test_passing_errors_are_retried_then_the_run_fails(install, knobs, monkeypatch):
     company = install(person("Ann Lee", "ann@example.com"))
-    monkeypatch.setattr(kinds, "backoff", lambda error, retries: 0)
+    monkeypatch.setattr(worker, "backoff", lambda error, retries: 0)
     knobs(quickbooks_error_rate=1.0)
     run = selectors.open_run(tenant=company.tenant)
     tasks.run_sync.apply(args=[run.pk])
     run.refresh_from_db()
     assert run.state == Run.State.FAILED
     assert "QuickBooks" in run.error
-    assert run.quickbooks_calls == kinds.MAX_RETRIES + 1
+    assert run.quickbooks_calls == worker.MAX_RETRIES + 1
 
 
-def test_reconcile_catches_a_missed_webhook(install):
+def test_the_catch_up_catches_a_missed_webhook(install):
     company = install(person("Ann Lee", "ann@example.com"))
     company.run()
-    assert TenantSync.objects.get(tenant=company.tenant).reconciled_at is not None
+    assert TenantSync.objects.get(tenant=company.tenant).caught_up_at is not None
     company.change(company.customer_id("Ann Lee"), FamilyName="Missed")  # no webhook reaches us
-    tasks.reconcile_tenant.apply(args=[company.tenant.pk])
+    tasks.catch_up_tenant.apply(args=[company.tenant.pk])
     assert WebhookEvent.objects.filter(tenant=company.tenant, processed_at=None).count() == 1
     company.sync_changes()
     assert company.contacts()["ann@example.com"]["last_name"] == "Missed"
-    tasks.reconcile_tenant.apply(args=[company.tenant.pk])  # nothing new: nothing queued
+    tasks.catch_up_tenant.apply(args=[company.tenant.pk])  # nothing new: nothing queued
     assert not WebhookEvent.objects.filter(tenant=company.tenant, processed_at=None).exists()
 
 
-def test_reconcile_past_thirty_days_is_a_full_check(install):
+def test_a_catch_up_past_thirty_days_is_a_full_check(install):
     company = install(person("Ann Lee", "ann@example.com"))
     company.run()
     TenantSync.objects.filter(tenant=company.tenant).update(
-        reconciled_at=timezone.now() - timedelta(days=31)
+        caught_up_at=timezone.now() - timedelta(days=31)
     )
-    tasks.reconcile_tenant.apply(args=[company.tenant.pk])
-    assert selectors.open_run(tenant=company.tenant).kind == Run.Kind.RECONCILE
+    tasks.catch_up_tenant.apply(args=[company.tenant.pk])
+    assert selectors.open_run(tenant=company.tenant).kind == Run.Kind.FULL_CHECK
 
 
 def test_recover_requeues_runs_whose_worker_died(
@@ -109,12 +109,12 @@ def test_beat_jobs_leave_paused_and_disconnected_companies_alone(install, left):
         Tenant.objects.filter(pk=company.tenant.pk).update(state=Tenant.State.DISCONNECTED)
     state = TenantSync.objects.get(tenant=company.tenant)
     TenantSync.objects.filter(pk=state.pk).update(
-        reconciled_at=timezone.now() - timedelta(days=31)  # would be a full check
+        caught_up_at=timezone.now() - timedelta(days=31)  # would be a full check
     )
     runs = Run.objects.filter(tenant=company.tenant).count()
 
-    tasks.reconcile_all.apply()
-    tasks.reconcile_tenant.apply(args=[company.tenant.pk])
+    tasks.catch_up_all.apply()
+    tasks.catch_up_tenant.apply(args=[company.tenant.pk])
     tasks.confirm_overdue.apply()
     tasks.confirm_imports.apply(args=[company.tenant.pk])
     tasks.sync_changes.apply(args=[company.tenant.pk])

@@ -3,11 +3,15 @@ the sandbox: numbers that never go backwards, recent syncs that say what they se
 
 import csv
 import io
+import re
+from datetime import timedelta
 
 import pytest
+import requests
 from django.test import Client
+from django.utils import timezone
 
-from ccsync.sync.models import Run
+from ccsync.sync.models import Run, TenantSync
 from tests.plugins.companies import person
 
 
@@ -39,6 +43,31 @@ def test_status_json(company):
     assert [r["reason"] for r in status["reasons"]] == ["no_email", "invalid_email"]
     assert [n["reason"] for n in status["notes"]] == ["several"]
     assert status["history"][0]["kind"] == "first"
+
+
+def test_the_panel_and_its_json_say_times_and_counts_in_the_same_words(company, sandbox):
+    """The live updates (panel.js) put the JSON's words where the page put its own: the one
+    time format with its zone, how long ago in words, counts that read naturally; words
+    that cost Constant Contact no call."""
+    calls = requests.get(f"{sandbox.url}/_sandbox/cc/usage", timeout=10).json()["calls_total"]
+    client = company.journey.client
+    times = client.get("/sync/status.json").json()["times"]
+    assert times["last_change"] == "No change since the first sync"
+    TenantSync.objects.update_or_create(
+        tenant=company.tenant,
+        defaults={"last_change_at": timezone.now() - timedelta(minutes=3, seconds=1)},
+    )
+    status = client.get("/sync/status.json").json()
+    words = status["times"]["last_change"]
+    assert re.fullmatch(r"3 minutes ago \(\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC\)", words)
+    page = client.get("/status/").content.decode()
+    assert f'<dd data-field="last-change">{words}</dd>' in page
+    assert status["run"]["progress_label"] == "4 of 4 customers"
+    assert status["run"]["progress_label"] in page
+    started = re.search(r'<td data-label="Started">([^<]*)</td>', page)
+    assert started and re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC", started[1])
+    usage = requests.get(f"{sandbox.url}/_sandbox/cc/usage", timeout=10).json()
+    assert usage["calls_total"] == calls
 
 
 def test_csv_lists_every_customer_not_in_the_list_and_why(company):
@@ -122,7 +151,7 @@ def test_buttons_need_csrf_and_act(company):
     client.post("/sync/resume/")
     client.post("/sync/now/")
     run = Run.objects.filter(tenant=company.tenant).first()
-    assert run.kind == Run.Kind.RECONCILE and run.state == Run.State.QUEUED
+    assert run.kind == Run.Kind.FULL_CHECK and run.state == Run.State.QUEUED
 
 
 def test_pages_need_a_signed_in_member(company):
@@ -146,7 +175,7 @@ def test_the_panel_waits_before_the_first_sync_has_read_anything(install):
 
     company.run()
     page = company.journey.client.get("/status/").content.decode()
-    assert "1 of 1 customers" in page and "Waiting to read" not in page
+    assert "1 of 1 customer<" in page and "Waiting to read" not in page  # one, not "customers"
     assert "Every customer checked so far is in the list." in page
     assert "None yet" not in page and ">No change since the first sync<" in page
 

@@ -62,7 +62,7 @@ def test_unusable_events_are_dropped_and_the_rest_synced(
     )
     ann = synced.customer_id("Ann Lee")
     synced.change(ann, FamilyName="Shapes")
-    with caplog.at_level(logging.WARNING, logger="ccsync.sync.events"):
+    with caplog.at_level(logging.WARNING, logger="ccsync.sync.event_store"):
         assert forward(synced, receiver, 1) == [200]
 
     stored = WebhookEvent.objects.filter(tenant=synced.tenant)
@@ -181,7 +181,7 @@ def test_a_signed_delivery_whose_times_are_out_of_range_never_reaches_a_page(syn
     events = json.loads(cloud_events(synced.realm_id, ("updated", ann)))
     bad = [{**events[0], "id": f"bad-{n}", "time": t} for n, t in enumerate(OUT_OF_RANGE_TIMES)]
     body = json.dumps(bad + events).encode()
-    with caplog.at_level(logging.WARNING, logger="ccsync.sync.events"):
+    with caplog.at_level(logging.WARNING, logger="ccsync.sync.event_store"):
         answer = synced.journey.client.post(
             "/webhooks/quickbooks/",
             data=body,

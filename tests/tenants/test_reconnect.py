@@ -101,7 +101,7 @@ def test_thirty_days_before_a_banner_on_our_pages_and_one_email_per_person(
     colleague = User.objects.create(username="lee", intuit_sub="sub-lee", email="lee@example.com")
     Membership.objects.create(user=colleague, tenant=tenant)
 
-    day = hard_expiry(tenant).strftime("%B %-d, %Y")
+    day = hard_expiry(tenant).strftime("%-d %b %Y")  # the pages' one format of a day
     for path in ("/status/", "/settings/", "/sync/customers/"):
         page = journey.client.get(path).content.decode()
         assert f"Reconnect QuickBooks by {day}." in page, path

@@ -287,7 +287,9 @@ def test_a_broken_quickbooks_connection_shows_a_banner_and_reconnects(journey):
 
     page = journey.client.get("/status/").content.decode()
     assert "Syncing has stopped: QuickBooks is not connected." in page
-    assert 'href="/connect/">Reconnect QuickBooks</a>' in page
+    assert 'href="/reconnect/">Reconnect QuickBooks</a>' in page
+    reconnect = journey.client.get("/reconnect/").content.decode()
+    assert 'href="/connect/">Reconnect QuickBooks</a>' in reconnect  # Get App Now's flow
     # Reconnecting through Intuit lands back on the status page, connected again.
     answer = journey.install(identity)
     assert answer["Location"] == "/status/"

@@ -249,7 +249,8 @@ def test_a_broken_connection_emails_each_person_of_the_company_once(
 
 
 @pytest.mark.django_db
-def test_no_email_once_the_connection_is_back(intuit, mailoutbox):
+def test_no_email_once_the_connection_is_back(intuit, mailoutbox, settings):
+    settings.PUBLIC_BASE_URL = "https://ccsync.example"
     tenant = make_tenant()
     user = User.objects.create(username="pat", intuit_sub="sub-1", email="pat@example.com")
     Membership.objects.create(user=user, tenant=tenant)
@@ -266,4 +267,6 @@ def test_no_email_once_the_connection_is_back(intuit, mailoutbox):
     tasks.email_connection_broken.apply(args=[tenant.pk, "quickbooksconnection"])
     [message] = mailoutbox
     assert message.subject == "Reconnect QuickBooks: syncing has stopped for Craig's Design"
-    assert "/connect/" in message.body
+    # The Reconnect URL: whoever opens it is signed in with Intuit, or sees both connections.
+    assert "https://ccsync.example/reconnect/" in message.body
+    assert "https://ccsync.example/connect/" not in message.body

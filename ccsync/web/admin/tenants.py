@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html_join
 
@@ -73,7 +74,8 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.action(description="Resync: start a full sync", permissions=["change"])
     def resync(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         started = [tenant for tenant in queryset if sync_services.sync_now(tenant=tenant)]
-        self.message_user(request, f"{len(started)} companies syncing.", messages.SUCCESS)
+        companies = f"{len(started)} compan{pluralize(len(started), 'y,ies')}"
+        self.message_user(request, f"{companies} syncing.", messages.SUCCESS)
         if skipped := queryset.count() - len(started):
             self.message_user(
                 request, f"{skipped} not synced: paused or disconnected.", messages.WARNING

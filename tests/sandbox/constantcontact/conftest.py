@@ -8,7 +8,6 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -20,10 +19,9 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from requests_oauthlib import OAuth2Session
 
 from support.query_string import query_of
+from support.specs import CONSTANT_CONTACT_SPEC, shared_spec
 
-SPEC_PATH = (
-    Path(__file__).resolve().parents[3].parent / "shared/specs/constantcontact-v3-openapi.json"
-)
+SPEC_PATH = shared_spec(CONSTANT_CONTACT_SPEC)
 SPEC_SERVER = "https://api.cc.email/v3"
 REDIRECT_URI = "http://127.0.0.1:8000/auth/constantcontact/callback/"
 SCOPES = ["contact_data", "offline_access", "account_read"]
@@ -318,6 +316,19 @@ def tokens_for(sandbox, account: dict) -> dict:
         authorization_response=answer.headers["Location"],
         client_secret=sandbox.cc_client_secret,
     )
+
+
+class FixedToken:
+    """The app's TokenSource over one fresh access token, which is never refused."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def access_token(self) -> str:
+        return self.token
+
+    def renew(self, *, rejected: str) -> str:
+        raise AssertionError("a fresh token is not refused")
 
 
 @pytest.fixture

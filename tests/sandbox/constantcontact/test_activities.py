@@ -5,7 +5,7 @@ is in test_imports.py."""
 import json
 import time
 
-from tests.sandbox.constantcontact.conftest import wait_completed
+from tests.sandbox.constantcontact.conftest import CCApi, seed, tokens_for, unique, wait_completed
 
 
 def test_import_progresses_over_time(api, cc_account, knobs):
@@ -47,7 +47,11 @@ def test_import_progresses_over_time(api, cc_account, knobs):
     assert "_links" not in listed  # the account's only activity
 
 
-def test_an_account_may_have_so_many_activities_waiting(api, cc_account, knobs):
+def test_an_account_may_have_so_many_activities_waiting(api, cc_account, knobs, sandbox, contract):
+    """The spec's 429 on every bulk activity POST: "Too many requests. You exceeded 1,000
+    queued activities for this user account" (no body documented: the sandbox words it so,
+    with a key that is neither of the rate limits' `throttled` and `quota_exceeded`). It is
+    the account's alone: another account still starts activities."""
     knobs(cc_import_rate_per_second=0, cc_max_queued_activities=2)  # the real limit: 1,000
     body = {
         "import_data": [{"email": "wait@example.com"}],
@@ -59,10 +63,19 @@ def test_an_account_may_have_so_many_activities_waiting(api, cc_account, knobs):
     assert refused.status_code == 429
     assert refused.json()[0]["error_key"] == "too_many_requests"
     assert "2 queued activities" in refused.json()[0]["error_message"]
+    other = seed_account(sandbox)
+    other_api = CCApi(sandbox.cc_api_base, tokens_for(sandbox, other)["access_token"], contract)
+    elsewhere = {**body, "list_ids": [other["lists"]["Customers"]]}
+    assert other_api.post("/activities/contacts_json_import", json=elsewhere).status_code == 201
     knobs(cc_import_rate_per_second=5000)  # the waiting ones finish: room again
     for answer in queued:
         wait_completed(api, answer.json()["activity_id"])
     assert api.post("/activities/contacts_json_import", json=body).status_code == 201
+
+
+def seed_account(sandbox) -> dict:
+    made = seed(sandbox, username=unique("user"), password="pw", list_names=["Customers"])
+    return {**made, "password": "pw"}
 
 
 def test_import_limits(api, cc_account, contract):

@@ -53,6 +53,31 @@ def test_lists_paging_counts_and_duplicate_names(api, cc_account):
     assert api.get("/contact_lists/00000000-0000-4000-8000-000000000000").status_code == 404
 
 
+def test_lists_come_at_most_500_a_page(api):
+    """The spec (GET /contact_lists, `limit`): "from 1 - 500, default = 50" in its
+    description; its schema's maximum says 1,000: the stricter holds."""
+    assert api.get("/contact_lists?limit=500").status_code == 200
+    over = api.get("/contact_lists?limit=501")
+    assert over.status_code == 400 and "500" in over.json()[0]["error_message"]
+
+
+def test_an_address_of_80_characters_is_created_and_put(api, cc_account, contract):
+    """The spec: `email_address.address` has maxLength 80 in createContact_request and
+    updateContact_request (an import's `email` only 50)."""
+    eighty = "a" * 68 + "@example.com"
+    created = api.post("/contacts", json=_contact(eighty, [cc_account["lists"]["Customers"]]))
+    assert created.status_code == 201, created.text
+    path = f"/contacts/{created.json()['contact_id']}"
+    moved = api.put(
+        path, json={"email_address": {"address": "b" + eighty[1:]}, "update_source": "Account"}
+    )
+    assert moved.status_code == 200 and moved.json()["email_address"]["address"] == "b" + eighty[1:]
+    with contract.expect_invalid_request():
+        too_long = {"email_address": {"address": "c" + eighty}, "update_source": "Account"}
+        assert api.put(path, json=too_long).status_code == 400
+        assert api.post("/contacts", json=_contact("c" + eighty, [])).status_code == 400
+
+
 def test_create_get_and_conflict(api, cc_account):
     customers = cc_account["lists"]["Customers"]
     body = _contact(
@@ -199,6 +224,10 @@ def test_put_replaces_top_level_fields_and_changes_email(api, cc_account, contra
         path, json={"email_address": {"address": "taken@example.com"}, "update_source": "Account"}
     )
     assert clash.status_code == 409
+    # "Any properties left blank or not included in the request are overwritten with null
+    # value": a PUT that leaves out the address would leave the contact without one.
+    unaddressed = api.put(path, json={"first_name": "X", "update_source": "Account"})
+    assert unaddressed.status_code == 400 and "email_address" in unaddressed.text
     with contract.expect_invalid_request():
         assert api.put(path, json={"first_name": "X"}).status_code == 400  # no update_source
 

@@ -5,24 +5,13 @@ import pytest
 
 from integrations.constantcontact.client import ConstantContactClient
 from integrations.constantcontact.errors import Conflict
-from tests.sandbox.constantcontact.conftest import tokens_for, wait_completed
-
-
-class _Token:
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def access_token(self) -> str:
-        return self.token
-
-    def renew(self, *, rejected: str) -> str:
-        raise AssertionError("a fresh token is not refused")
+from tests.sandbox.constantcontact.conftest import FixedToken, tokens_for, wait_completed
 
 
 @pytest.fixture
 def client(sandbox, cc_account, settings) -> ConstantContactClient:
     settings.CONSTANTCONTACT_API_BASE = sandbox.cc_api_base
-    return ConstantContactClient(tokens=_Token(tokens_for(sandbox, cc_account)["access_token"]))
+    return ConstantContactClient(tokens=FixedToken(tokens_for(sandbox, cc_account)["access_token"]))
 
 
 def test_custom_fields_tags_and_taggings_through_the_client(client, api, cc_account):

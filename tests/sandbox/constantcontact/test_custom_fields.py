@@ -10,6 +10,11 @@ SALES = {
     "type": "currency",
     "metadata": {"integer": False, "decimal_places": 2},
 }
+LAST_PURCHASE = {
+    "label": "Last purchase",
+    "type": "date",
+    "metadata": {"display_format": "MM/DD/YYYY"},
+}
 
 
 def _import(api, account, rows):
@@ -32,14 +37,7 @@ def test_create_get_and_page_custom_fields(api):
     field = created.json()
     assert field["name"] == "Total_sales" and field["type"] == "currency"
     assert field["metadata"] == SALES["metadata"]
-    date = api.post(
-        "/contact_custom_fields",
-        json={
-            "label": "Last purchase",
-            "type": "date",
-            "metadata": {"display_format": "MM/DD/YYYY"},
-        },
-    ).json()
+    date = api.post("/contact_custom_fields", json=LAST_PURCHASE).json()
     assert date["version"] == 2
     got = api.get(f"/contact_custom_fields/{field['custom_field_id']}")
     assert got.json() == field
@@ -187,3 +185,78 @@ def test_each_type_takes_its_values(api, cc_account, field, good, bad):
         [{"email": "g@example.com", "cf:Thing": good}, {"email": "b@example.com", "cf:Thing": bad}],
     )
     assert len(finished["activity_errors"]) == 1 and "Thing" in finished["activity_errors"][0]
+
+
+@pytest.mark.parametrize(
+    ("reading", "punctuated"),
+    [("kept", "QuickBooks:_total_sales"), ("dropped", "QuickBooks_total_sales"), ("refused", None)],
+)
+def test_what_a_label_s_punctuation_does_is_each_reading(api, knobs, reading, punctuated):
+    """The spec (getCustomField_200_response.name): "constructed from the label by replacing
+    blanks with underscores"; what punctuation does is undocumented (the design's audit of
+    2026-12-07): the knob `cc_custom_field_punctuation` gives each reading, the literal one
+    by default. A label of letters, digits and blanks is the same under all three."""
+    knobs(cc_custom_field_punctuation=reading)
+    plain = api.post("/contact_custom_fields", json={"label": "QuickBooks sales", "type": "string"})
+    assert plain.status_code == 201 and plain.json()["name"] == "QuickBooks_sales"
+    made = api.post(
+        "/contact_custom_fields", json={"label": "QuickBooks: total sales", "type": "string"}
+    )
+    if punctuated is None:
+        assert made.status_code == 400, made.text
+    else:
+        assert made.status_code == 201 and made.json()["name"] == punctuated
+
+
+@pytest.mark.parametrize(
+    ("reading", "read"),
+    [
+        ("YYYY-MM-DD", "2025-03-07"),
+        ("MM/DD/YYYY", "03/07/2025"),
+        ("M/D/YYYY", "3/7/2025"),
+        ("YYYY/MM/DD", "2025/03/07"),
+        ("YYYY/M/D", "2025/3/7"),
+        ("YYYY-M-D", "2025-3-7"),
+        ("MM-DD-YYYY", "03-07-2025"),
+        ("M-D-YYYY", "3-7-2025"),
+        ("M-DD-YYYY", "3-07-2025"),
+        ("display_format", "03/07/2025"),
+    ],
+)
+def test_a_date_value_reads_back_in_each_format_the_spec_allows(
+    api, cc_account, knobs, reading, read
+):
+    """A date field (version 2) stores dates "to support date comparisons"; how GET
+    /contacts gives its value back is undocumented. The spec lists a contact's date formats
+    (MM/DD/YYYY, M/D/YYYY, YYYY/MM/DD, YYYY/M/D, YYYY-MM-DD, YYYY-M-D, MM-DD-YYYY, M-D-YYYY,
+    M-DD-YYYY) and a date field's `metadata.display_format` (its example MM/DD/YYYY): the
+    knob `cc_custom_field_date_format` reads the value back in any of them, or in the
+    field's own display format. A PUT that carries the value back as read keeps the date."""
+    field = api.post("/contact_custom_fields", json=LAST_PURCHASE).json()
+    _import(api, cc_account, [{"email": "a@example.com", "cf:Last_purchase": "2025-03-07"}])
+    knobs(cc_custom_field_date_format=reading)
+    [contact] = api.get("/contacts?email=a@example.com&include=custom_fields").json()["contacts"]
+    assert contact["custom_fields"] == [
+        {"custom_field_id": field["custom_field_id"], "value": read}
+    ]
+    body = {"email_address": {"address": "a@example.com"}, "update_source": "Account"}
+    put = api.put(
+        f"/contacts/{contact['contact_id']}",
+        json={**body, "custom_fields": contact["custom_fields"]},
+    )
+    assert put.status_code == 200 and put.json()["custom_fields"][0]["value"] == read
+
+
+def test_a_refused_value_may_go_unreported(api, sandbox, cc_account, knobs):
+    """The spec does not promise that a refused `cf:` value appears in `activity_errors`
+    (the design's audit of 2026-12-07): with `cc_import_custom_field_errors` "silent" the
+    value is dropped without an error and the import counts none; only reading the contact
+    back (`include=custom_fields`) shows it."""
+    knobs(cc_import_custom_field_errors="silent")
+    api.post("/contact_custom_fields", json=SALES)
+    finished = _import(
+        api, cc_account, [{"email": "a@example.com", "first_name": "Al", "cf:Total_sales": "x"}]
+    )
+    assert finished["activity_errors"] == [] and finished["status"]["error_count"] == 0
+    contact = contacts_by_email(sandbox, cc_account["username"])["a@example.com"]
+    assert contact["first_name"] == "Al" and contact["custom_fields"] == []

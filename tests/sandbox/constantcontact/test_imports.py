@@ -135,3 +135,24 @@ def test_import_errors_come_in_every_shape_constant_contact_has_used(
     contacts = contacts_by_email(sandbox, cc_account["username"])
     assert "two@refused.example" not in contacts
     assert {"one@example.com", "three@example.com"} <= set(contacts)
+
+
+def test_an_import_takes_addresses_of_at_most_50_characters(api, sandbox, cc_account, contract):
+    """The spec: an import's `email` has maxLength 50 (contacts_json_import's import_data),
+    a contact's `email_address.address` 80 (POST and PUT /contacts). A longer address keeps
+    its row out with an activity error (counted in error_count); the rest is imported. The
+    spec's schema refuses such a request too: Constant Contact may answer it 400 whole, a
+    reading the app meets by never sending one."""
+    fifty = "a" * 38 + "@example.com"
+    rows = [{"email": fifty}, {"email": "b" + fifty}, {"email": "ok@example.com"}]
+    with contract.expect_invalid_request():
+        activity = api.post(
+            "/activities/contacts_json_import",
+            json={"import_data": rows, "list_ids": [cc_account["lists"]["Customers"]]},
+        )
+    assert activity.status_code == 201, activity.text
+    finished = wait_completed(api, activity.json()["activity_id"])
+    assert finished["status"]["error_count"] == 1 and finished["status"]["person_count"] == 2
+    assert "50" in finished["activity_errors"][0]
+    contacts = contacts_by_email(sandbox, cc_account["username"])
+    assert fifty in contacts and "b" + fifty not in contacts

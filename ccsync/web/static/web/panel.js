@@ -20,6 +20,9 @@
       return;  // a passing network problem: try again at the next tick
     }
     for (const [name, value] of Object.entries(status.counts)) set(`[data-count="${name}"]`, value);
+    // Times come in the pages' own words ("3 minutes ago (7 Dec 2026, 14:05 UTC)").
+    set('[data-field="last-change"]', status.times.last_change);
+    set('[data-field="sales-read"]', status.times.sales_read);
     if (status.run) {
       const bar = panel.querySelector('[data-field="progress"]');
       if (bar) bar.value = status.run.percent;

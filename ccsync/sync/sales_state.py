@@ -1,0 +1,107 @@
+"""What the engine knows of a tenant's sales data: the one module that writes
+`SalesDataState` (tests/test_state_writers.py holds every other module to it). The
+person's choice (on or off, the facts, the tag and its name) is the tenant's own,
+tenants.SalesData; this is what the sync made of it in the Constant Contact account and
+when it read the figures.
+
+Invariants:
+- The fields and the tag's id are those of the account `account_id`: met in another
+  account (Constant Contact connected to another one), they are set up anew there.
+- A field Constant Contact refused values for leaves `fields` until it is set up again.
+  `problem` says, for the person, what of the choice is not sent or not read (a field
+  not set up or refused, QuickBooks' reports unreadable); empty when all of it is.
+- A tag of another name is set up anew: its id, and any tagging under way, forgotten.
+- A tagging of the whole list is under way exactly when `tagging_activity_id` is set, and
+  `tagging_upto` says which synced contacts it covers.
+- `everyone_read_at`: when a read of every customer's figures began; a choice changed
+  since (tenants.SalesData.changed_at) is owed to everyone: a full check.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from ccsync.sync.mapping import SALES_PREFIX
+from ccsync.sync.models import SalesDataState
+from tenants.models import Tenant
+
+REPORTS_UNREADABLE = (
+    "QuickBooks Online's reports could not be read, so the sales figures were not "
+    "updated; they are read again with the next changes and at the next full check."
+)
+
+
+def state_of(*, tenant_id: int) -> SalesDataState:
+    """The tenant's state, made empty the first time it is needed."""
+    state, _ = SalesDataState.objects.get_or_create(tenant_id=tenant_id)
+    return state
+
+
+def set_up(
+    *, state: SalesDataState, account_id: str, fields: dict, tag_id: str, problem: str
+) -> None:
+    """The fields and tag as found or made in the account `account_id`, and what could not
+    be set up."""
+    state.account_id, state.fields, state.tag_id = account_id, fields, tag_id
+    state.problem = problem[:500]
+    state.save(update_fields=["account_id", "fields", "tag_id", "problem"])
+
+
+def fields_refused(*, state: SalesDataState, kept: dict, problem: str) -> None:
+    """Constant Contact refused the values of the fields not `kept`."""
+    state.fields, state.problem = kept, problem[:500]
+    state.save(update_fields=["fields", "problem"])
+
+
+def columns_checked(*, tenant_id: int, columns: set[str]) -> None:
+    """Constant Contact was seen holding these cf: columns' values: not sampled again for a
+    while (confirming.py)."""
+    with transaction.atomic():
+        state = SalesDataState.objects.select_for_update().filter(tenant_id=tenant_id).first()
+        if state is None:
+            return
+        now = timezone.now().isoformat()
+        for spec in state.fields.values():
+            if f"{SALES_PREFIX}{spec['name']}" in columns:
+                spec["checked_at"] = now
+        state.save(update_fields=["fields"])
+
+
+def figures_read(*, tenant: Tenant, at: datetime, everyone_since: datetime | None) -> None:
+    """Figures read from QuickBooks `at`; every customer's, in a read begun
+    `everyone_since`. The reports are readable again, if they were not."""
+    state_of(tenant_id=tenant.pk)
+    SalesDataState.objects.filter(tenant=tenant).update(
+        figures_read_at=at,
+        everyone_read_at=everyone_since or F("everyone_read_at"),
+        problem=Case(When(problem=REPORTS_UNREADABLE, then=Value("")), default=F("problem")),
+    )
+
+
+def reports_unreadable(*, tenant: Tenant, everyone_since: datetime | None) -> None:
+    """QuickBooks' reports could not be read: the figures stay as they were, the person is
+    told. A read of everyone's that could not be done counts as done (`everyone_since`)."""
+    state_of(tenant_id=tenant.pk)
+    SalesDataState.objects.filter(tenant=tenant).update(
+        problem=REPORTS_UNREADABLE, everyone_read_at=everyone_since or F("everyone_read_at")
+    )
+
+
+def tagging_started(*, state: SalesDataState, activity_id: str, upto: datetime) -> None:
+    """The whole list is being tagged: the contacts synced up to `upto`."""
+    SalesDataState.objects.filter(pk=state.pk).update(
+        tagging_activity_id=activity_id, tagging_upto=upto
+    )
+
+
+def tagging_ended(*, state: SalesDataState) -> None:
+    SalesDataState.objects.filter(pk=state.pk).update(tagging_activity_id="", tagging_upto=None)
+
+
+def tag_renamed(*, tenant: Tenant) -> None:
+    """The person named another tag: it is set up anew, no tagging of the old one waited for."""
+    SalesDataState.objects.filter(tenant=tenant).update(
+        tag_id="", tagging_activity_id="", tagging_upto=None
+    )
