@@ -13,13 +13,12 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from sandbox.constantcontact import imports, lists, tags
 from sandbox.constantcontact.faults import ApiError, bad_request
 from sandbox.constantcontact.models import Account, Activity, Contact, ContactList
 from sandbox.constantcontact.shapes import iso, parse_id
-from sandbox.control import knobs
+from sandbox.control import clock, knobs
 
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 MAX_IMPORT_CONTACTS = 40_000
@@ -107,7 +106,7 @@ def _queue(
             "too_many_requests",
             f"Too many requests. You exceeded {limit:,} queued activities for this user account.",
         )
-    now = timezone.now()
+    now = clock.activities_now()
     return Activity.objects.create(
         account=account,
         kind=kind,
@@ -179,7 +178,7 @@ def advance(*, account: Account | None = None) -> None:
         rate = knobs.get("cc_import_rate_per_second")
         for activity in pending:
             with transaction.atomic():
-                _advance_one(activity, rate=rate, now=timezone.now())
+                _advance_one(activity, rate=rate, now=clock.activities_now())
 
 
 def _advance_one(activity: Activity, *, rate: float, now: datetime) -> None:

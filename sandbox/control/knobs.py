@@ -57,8 +57,10 @@ DEFAULTS: dict[str, Any] = {
     "intuit_refresh_token_hard_expiry": "requested",
     "cc_code_ttl": 300,
     # Seconds the sandbox's clock runs ahead of the real time (control/clock.py) for codes,
-    # tokens and QuickBooks' request limits: a test moves it instead of waiting.
+    # tokens and QuickBooks' request limits, and for bulk activities' progress alone: a test
+    # moves them instead of waiting.
     "clock_offset_seconds": 0.0,
+    "cc_activities_offset_seconds": 0.0,
     # The ID token's realmid claim: "" the company connected, "none" left out, or any
     # other realm id (a claim that does not match the company, for tests).
     "intuit_id_token_realmid": "",

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -17,9 +18,10 @@ import pytest
 import requests
 from django.test import Client
 
-from ccsync.sync import dispatch, selectors, services
+from ccsync.sync import dispatch, pacing, selectors, services
 from ccsync.sync.models import Run
 from ccsync.sync.worker import execute
+from integrations.clock import Clock
 from support.accounts import PASSWORD
 from support.sandbox_server import Sandbox
 from tenants.models import Tenant
@@ -232,10 +234,32 @@ class SandboxCompany(Company):
 
 
 @pytest.fixture
-def install(sandbox, sandbox_settings, db):
+def sandbox_clock(sandbox, monkeypatch):
+    """The sync's pauses (pacing.CLOCK) move the sandbox's activities on instead of waiting
+    (knob cc_activities_offset_seconds): a run waiting for Constant Contact to process its
+    imports waits no real time, and finds them as far along as they would be by then."""
+    moved = [0.0]
+
+    def sleep(seconds: float) -> None:
+        moved[0] += max(seconds, 0.0)
+        sandbox.set_knobs(cc_activities_offset_seconds=moved[0])
+
+    clock = Clock(
+        time=lambda: time.time() + moved[0],
+        monotonic=lambda: time.monotonic() + moved[0],
+        sleep=sleep,
+    )
+    monkeypatch.setattr(pacing, "CLOCK", clock)
+    yield clock
+    if moved[0]:
+        sandbox.set_knobs(cc_activities_offset_seconds=0.0)
+
+
+@pytest.fixture
+def install(sandbox, sandbox_settings, sandbox_clock, db):
     """install(*customers): a company of the sandbox with these customers, the app installed
     on it through the real journey with the list "Customers" chosen; the first sync is
-    queued, not run."""
+    queued, not run. The sync's pauses move the sandbox's clock (sandbox_clock)."""
 
     def make(
         *customers: dict[str, Any], unsubscribed: tuple[str, ...] = (), **choices: Any
