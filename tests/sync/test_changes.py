@@ -330,7 +330,8 @@ def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
 
 def test_a_full_check_counts_only_the_customers_that_still_exist(synced):
     """A customer merged away (and told by webhook) or deleted without a word still has its
-    record: the full check's progress counts neither ("3 of 1 customers" before; "1 of 1 customer" now)."""
+    record: the full check's progress counts neither ("3 of 1 customers" before, "1 of 1
+    customer" now)."""
     ann, bo, ivy = (synced.customer_id(n) for n in ("Ann Lee", "Bo Li", "Inactive Ivy"))
     synced.change(ivy, f"merge-into/{ann}")
     synced.webhook(("merged", ann), deleted_id=ivy)
