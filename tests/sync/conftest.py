@@ -221,6 +221,11 @@ def install(sandbox, sandbox_settings, db):
     return make
 
 
+def cc_api_calls(sandbox) -> int:
+    """Constant Contact API calls the sandbox has answered so far."""
+    return requests.get(f"{sandbox.url}/_sandbox/cc/usage", timeout=10).json()["calls_total"]
+
+
 def person(name: str, email: str | None = None, **fields: Any) -> dict[str, Any]:
     given, _, family = name.partition(" ")
     customer: dict[str, Any] = {"DisplayName": name, "GivenName": given, "FamilyName": family}
