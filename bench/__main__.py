@@ -1,6 +1,6 @@
 """Every benchmark against the running product, one table of figures next to their targets.
 
-    python -m bench [--tiny] [--only first_sync incremental webhooks sales tenants]
+    python -m bench [--tiny] [--only first_sync changes webhooks sales tenants]
                     [--output FILE]
 
 Needs PostgreSQL and Redis: DATABASE_URL names a database whose name gets `_bench` appended
@@ -19,7 +19,7 @@ from pathlib import Path
 from bench import harness
 from bench.report import Row, render
 
-BENCHMARKS = ("first_sync", "incremental", "webhooks", "sales", "tenants")
+BENCHMARKS = ("first_sync", "changes", "webhooks", "sales", "tenants")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.md"
 
 

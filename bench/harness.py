@@ -27,8 +27,8 @@ class Sizes:
     # of their own (so more than 10,000 distinct eligible addresses: the cap bites).
     first_sync_customers: int = 12_000
     memory_customers: int = 3_000  # the smaller first sync the worker's memory is compared to
-    # Incremental: a company this big, edits at this pace, then a burst.
-    incremental_customers: int = 1_500
+    # Runs of changes: a company this big, edits at this pace, then a burst.
+    changes_customers: int = 1_500
     edits: int = 200
     edits_per_second: float = 4.0
     burst: int = 1_000
@@ -50,7 +50,7 @@ FULL = Sizes()
 TINY = Sizes(
     first_sync_customers=80,
     memory_customers=40,
-    incremental_customers=60,
+    changes_customers=60,
     edits=6,
     burst=20,
     webhook_rate=40,

@@ -13,8 +13,8 @@ from typing import Any
 from django.db.models import Sum
 
 from bench import provision
+from bench.changes import settled
 from bench.harness import Bench
-from bench.incremental import settled
 from bench.report import Row
 from bench.sales_check import held_figures
 from support.stack import wait_for

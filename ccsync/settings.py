@@ -240,9 +240,10 @@ SYNC_CC_DAILY_SHARE = env.int("SYNC_CC_DAILY_SHARE", default=9_500)
 # (ccsync/sync/pacing.py).
 SYNC_CC_RESERVE = env.int("SYNC_CC_RESERVE", default=500)
 SYNC_PACE_BURST = env.float("SYNC_PACE_BURST", default=40.0)
-# Unsubscribes are read again before a run of changes when older than this, and imports
-# wait this long for their confirmation: the first value while calls are plenty, the second
-# under full pressure (ccsync/sync/pacing.py).
+# Unsubscribes are read again before a run of changes when older than this (before every
+# run while the day's share has slack), and imports wait this long for their confirmation:
+# the first value while calls are plenty, the second under full pressure
+# (ccsync/sync/pacing.py).
 SYNC_UNSUBSCRIBES_FRESH_SECONDS = env.list(
     "SYNC_UNSUBSCRIBES_FRESH_SECONDS", cast=float, default=[4 * 3600.0, 24 * 3600.0]
 )

@@ -44,7 +44,7 @@ class Install:
 class Simulation:
     """One day; `run()` returns its figures."""
 
-    def __init__(self, *, companies: int, share: int, seed: int) -> None:
+    def __init__(self, *, companies: int, share: int, seed: int, slack_reads: bool = True) -> None:
         self.rng = random.Random(seed)
         self.now = START
         self.queue: list[tuple[float, int, Callable[[], None]]] = []
@@ -55,6 +55,8 @@ class Simulation:
             Limits(**{**limits.__dict__, "cc_daily": share}),
         )
         self.policy = replace(pacing.policy_from_settings(), share=share)
+        if not slack_reads:  # the pacer before issue 20.4: the slack never pays for a read
+            self.policy = replace(self.policy, fresh_margin=math.inf)
         self.pacer = pacing.Pacer(
             store=pacing.MemoryStore(),
             policy=self.policy,
@@ -156,21 +158,21 @@ class Simulation:
         )
 
     def changes(self, company: Company) -> Iterator[str | float]:
-        plan = pacing.plan_changes(
-            policy=self.policy,
-            pressure=self.pacer.pressure(),
-            now=self.now,
+        plan = self.pacer.plan(
             unsubscribes_read_at=company.unsubscribes_read_at,
             oldest_unconfirmed=company.imports[0][0] if company.imports else None,
         )
+        company.slack_read = plan.slack_pays
         if plan.read_unsubscribes:
-            yield "unsubscribes"
+            yield "unsubscribes read by the slack" if plan.slack_pays else "unsubscribes"
             company.unsubscribes_read_at = self.now
         if plan.confirm:
             yield from self.confirmation(company)
         yield "qb"
         sent = list(company.pending)
         company.pending.clear()
+        if sent and self.measured() and company.unsubscribes_read_at is not None:
+            company.unsubscribes_ages.append(self.now - company.unsubscribes_read_at)
         puts = sum(put for _, put in sent)
         for _ in range(puts):
             yield from ("get", "put")
@@ -181,7 +183,7 @@ class Simulation:
 
     def _run_ended(self, company: Company, calls: int) -> None:
         company.running = False
-        self.pacer.run_cost(calls)
+        self.pacer.run_cost(calls - company.slack_read)  # as the worker reports it
         if company.pending:
             self.schedule_changes(company)
 
@@ -287,6 +289,9 @@ class Figures:
     first_sync_start: float
     installs: int
     calls_per_run: float
+    slack_reads: int  # of the calls for changes: the unsubscribe reads the slack paid for
+    unsubscribes_age_p50: float  # how old a run's unsubscribes were when it sent
+    unsubscribes_age_p95: float
     calls_per_edit: float
     calls_per_company: float
     peak_per_second: int
@@ -300,6 +305,7 @@ class Figures:
     @classmethod
     def of(cls, sim: Simulation) -> "Figures":
         latencies = [value for c in sim.companies for value in c.latencies]
+        ages = [value for c in sim.companies for value in c.unsubscribes_ages]
         installs = [i for i in sim.installs if sim.measured(i.at)]
         steady = sim.calls["changes"] + sim.calls["overdue"]
         edits = sum(c.edits for c in sim.companies)
@@ -316,6 +322,9 @@ class Figures:
             first_sync_start=max((i.started or math.inf) - i.at for i in installs),
             installs=len(installs),
             calls_per_run=steady / max(sim.change_runs, 1),
+            slack_reads=sim.calls["kind:unsubscribes read by the slack"],
+            unsubscribes_age_p50=percentile(ages, 0.5),
+            unsubscribes_age_p95=percentile(ages, 0.95),
             calls_per_edit=steady / max(edits, 1),
             calls_per_company=sim.cc.today / len(sim.companies),
             peak_per_second=sim.cc.peak,

@@ -73,10 +73,12 @@ class Company:
     pending: list[tuple[float, bool]] = field(default_factory=list)  # (arrival, needs a PUT)
     claimed: bool = False  # a change window is open or the company waits its turn
     running: bool = False
+    slack_read: bool = False  # the running run's unsubscribe read, paid by the day's slack
     unsubscribes_read_at: float | None = None
     imports: list[tuple[float, float]] = field(default_factory=list)  # (sent, done) waiting
     edits: int = 0
     latencies: list[float] = field(default_factory=list)
+    unsubscribes_ages: list[float] = field(default_factory=list)  # at each run's first send
 
 
 def business_hours(rng: random.Random, offset: int) -> float:

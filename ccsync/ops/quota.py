@@ -1,5 +1,6 @@
 """The day of Constant Contact calls, as the operator sees it: today's spend, where the day
-is heading, how long companies' changes wait (the same figures in /metrics and the admin)."""
+is heading, how long companies' changes wait, how fresh their unsubscribes are (the same
+figures in /metrics and the admin)."""
 
 from dataclasses import dataclass
 
@@ -52,5 +53,12 @@ def day_of_calls() -> list[Figure]:
             "Longest wait now (s)",
             round(snapshot.oldest_wait, 1),
             "Seconds the company waiting longest has waited.",
+        ),
+        Figure(
+            "unsubscribes_freshness_seconds",
+            "Unsubscribes read when older than (s)",
+            round(snapshot.unsubscribes_fresh),
+            "How old a run of changes' unsubscribes may be now: 0 while the day's slack pays "
+            "for reading them before every run, else 4 to 24 hours as pressure grows.",
         ),
     ]

@@ -7,10 +7,11 @@ step, with a checkpoint after every step (the worker's loop around them: worker.
   read as a stream, address by address), then the sends.
   They end once Constant Contact has confirmed their imports: asked when the last should
   be done (from the account's recent pace), then again as it says.
-- Changes (webhooks, CDC), when the pacer gives the company its turn: unsubscribes and the
-  confirmation of earlier imports only when the plan says they are due (pacing.py), the
-  changed customers in one `Id IN (...)` query, the rules over them and every customer
-  sharing their addresses, then the sends. Their imports are confirmed later, with others.
+- Changes (webhooks, CDC), when the pacer gives the company its turn: unsubscribes first
+  while the day's slack pays for it, else, like the confirmation of earlier imports, only
+  when the plan says they are due (pacing.py); the changed customers in one `Id IN (...)`
+  query, the rules over them and every customer sharing their addresses, then the sends.
+  Their imports are confirmed later, with others.
 A run killed anywhere resumes from its checkpoint without losing or repeating anyone
 (Constant Contact identifies contacts by email: re-sending a chunk whose answer was lost
 updates the same contacts, it creates none).
@@ -130,7 +131,7 @@ def apply_changes(sync: Sync) -> None:
         tenant=tenant, processed_at__isnull=True, pk__lte=run.checkpoint["events_upto"]
     )
     if run.checkpoint["phase"] == "read":
-        _due_reads(sync)
+        slack_read = _due_reads(sync)
         pairs = set(events.filter(entity="Customer").values_list("customer_id", "deleted_id"))
         ids = sorted({cid for cid, _ in pairs})
         merged_away = {deleted for _, deleted in pairs if deleted}
@@ -163,13 +164,14 @@ def apply_changes(sync: Sync) -> None:
             runs.expect(sync, customers=len(ids))
             counts = judge(tenant=tenant, list_id=sync.list_id, customer_ids=ids, ensure_list=False)
             count_decisions(sync, counts)
-            runs.checkpoint(sync, phase="send")
+            runs.checkpoint(sync, phase="send", slack_read=slack_read)
     send_pending(sync)
     _events_done(tenant, events)
 
 
-def _due_reads(sync: Sync) -> None:
-    """Unsubscribes read and earlier imports confirmed, if the plan says they are due."""
+def _due_reads(sync: Sync) -> bool:
+    """Unsubscribes read and earlier imports confirmed, as the pacer's plan says. Returns
+    whether the day's slack paid for the read (it was not due yet)."""
     state = sync_state(tenant=sync.tenant)
     oldest = (
         ContactImport.objects.filter(tenant=sync.tenant, state="sent")
@@ -177,11 +179,7 @@ def _due_reads(sync: Sync) -> None:
         .values_list("sent_at", flat=True)
         .first()
     )
-    pacer = pacing.get_pacer()
-    plan = pacing.plan_changes(
-        policy=pacer.policy,
-        pressure=pacer.pressure(),
-        now=pacing.CLOCK.time(),
+    plan = pacing.get_pacer().plan(
         unsubscribes_read_at=_seconds(state.unsubscribes_read_at),
         oldest_unconfirmed=_seconds(oldest),
     )
@@ -190,6 +188,7 @@ def _due_reads(sync: Sync) -> None:
     if plan.confirm:
         confirm_imports(tenant=sync.tenant, cc=sync.cc, sync=sync)
         tagging.tag_synced(tenant=sync.tenant, cc=sync.cc, list_id=sync.list_id)
+    return plan.slack_pays
 
 
 def _seconds(moment: datetime | None) -> float | None:

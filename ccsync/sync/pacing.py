@@ -17,8 +17,16 @@ second and counts the day). The pacer decides when a company's changes may run:
   it cannot starve the others, and it is never starved: its turn comes).
 - First syncs of new installs and full checks do not wait for the pace: the reserve is
   theirs.
-- The freshness of unsubscribes and how long confirmations may wait follow the pressure
-  (how long a company waits now, against `pressure_delay`): short while calls are plenty.
+- Unsubscribes as fresh as the day allows: while the day's slack (what the share holds
+  beyond what the rest of the day is expected to need, as the days before needed it hour
+  by hour) pays for a read before every run of changes still expected today, with a margin
+  kept back, each run of changes reads them first (1 call). Those reads are counted apart
+  and left out of what tomorrow expects to need, so spending the slack on them never eats
+  the slack edits need; a day busier than the days before by the same hour, a company
+  waiting its turn, or the last minutes using much of the 4 calls a second stop them.
+  Otherwise unsubscribes are read when older than 4 hours, up to 24 under pressure.
+- How long confirmations may wait follows the pressure too (how long a company waits now,
+  against `pressure_delay`): short while calls are plenty.
 
 The same code runs in production (its state in Redis, shared by every process), in the demo
 (a file under a lock, shared by the web process and the worker) and in the simulation of a
@@ -61,6 +69,14 @@ class Policy:
     run_cost: float = 1.3  # the expected calls of a run of changes, until some were measured
     pressure_delay: float = 2 * 3600.0  # a company waiting this long means full pressure
     unsubscribes_fresh: tuple[float, float] = (4 * 3600.0, 24 * 3600.0)  # at 0 and 1 pressure
+    # Of the need still expected today, what the slack keeps back before it pays for reading
+    # unsubscribes before every run of changes (yesterday's need is only a guess of today's).
+    fresh_margin: float = 0.2
+    # Constant Contact's calls a second (SYNC_CC_PER_SECOND), and the share of them the last
+    # minutes may have used for the slack to pay for reads: past it, the second is what edits
+    # lack (a read a run doubles the calls a second, and bursts would queue at the limiter).
+    per_second: float = 4.0
+    fresh_busy: float = 0.15
     confirm_after: tuple[float, float] = (4 * 3600.0, 12 * 3600.0)
 
 
@@ -70,6 +86,7 @@ class ChangePlan:
 
     read_unsubscribes: bool
     confirm: bool
+    slack_pays: bool = False  # the read is not due yet: the day's slack pays for it
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,7 @@ class Snapshot:
     oldest_wait: float  # seconds
     window: float  # seconds a company's changes wait now (its change window)
     pressure: float
+    unsubscribes_fresh: float  # how old a run's unsubscribes may be now; 0: read before each
 
 
 def _lerp(bounds: tuple[float, float], weight: float) -> float:
@@ -96,23 +114,33 @@ def plan_changes(
     *,
     policy: Policy,
     pressure: float,
+    slack_pays: bool,
     now: float,
     unsubscribes_read_at: float | None,
     oldest_unconfirmed: float | None,
 ) -> ChangePlan:
     """Whether a run of changes reads unsubscribes first, and confirms the imports waiting.
 
-    Unsubscribes are read when older than their freshness (4 hours while calls are plenty,
-    up to 24 under pressure); waiting imports are confirmed when the oldest has waited its
-    time (4 to 12 hours), or along with an unsubscribe read (the same account, the same
-    moment)."""
-    read = unsubscribes_read_at is None or now - unsubscribes_read_at >= _lerp(
-        policy.unsubscribes_fresh, pressure
+    Unsubscribes are read before every run while the day's slack pays for it (`slack_pays`,
+    the pacer's word), else when older than their freshness (4 hours while calls are
+    plenty, up to 24 under pressure). Waiting imports are confirmed when the oldest has
+    waited its time (4 to 12 hours), or along with a read that was due (the same account,
+    the same moment); a read the slack pays for costs its one call and no more."""
+    due = unsubscribes_read_at is None or now - unsubscribes_read_at >= freshness(
+        policy=policy, pressure=pressure, slack_pays=False
     )
-    due = oldest_unconfirmed is not None and (
-        read or now - oldest_unconfirmed >= _lerp(policy.confirm_after, pressure)
+    confirm = oldest_unconfirmed is not None and (
+        due or now - oldest_unconfirmed >= _lerp(policy.confirm_after, pressure)
     )
-    return ChangePlan(read_unsubscribes=read, confirm=due)
+    return ChangePlan(
+        read_unsubscribes=due or slack_pays, confirm=confirm, slack_pays=slack_pays and not due
+    )
+
+
+def freshness(*, policy: Policy, pressure: float, slack_pays: bool) -> float:
+    """How old a run of changes' unsubscribes may be, in seconds: 0 (read before each run)
+    while the day's slack pays for it, else 4 hours up to 24 as the pressure grows."""
+    return 0.0 if slack_pays else _lerp(policy.unsubscribes_fresh, pressure)
 
 
 def confirmation_overdue(*, policy: Policy, pressure: float, now: float, oldest: float) -> bool:
@@ -230,9 +258,30 @@ class Pacer:
         with self.store.transaction() as state:
             return tenant in state.get("waiting", {})
 
+    def plan(
+        self, *, unsubscribes_read_at: float | None, oldest_unconfirmed: float | None
+    ) -> ChangePlan:
+        """A run of changes' plan (`plan_changes`) for the day as it stands now. A read the
+        slack pays for is counted in this hour's slack reads: left out of the need the next
+        days expect, it never makes tomorrow's slack look smaller."""
+        now, spent = self.clock(), self.spent_today()
+        with self.store.transaction() as state:
+            self._refill(state, now, spent)
+            plan = plan_changes(
+                policy=self.policy,
+                pressure=self._pressure(state, now, spent),
+                slack_pays=self._slack_pays(state, now, spent),
+                now=now,
+                unsubscribes_read_at=unsubscribes_read_at,
+                oldest_unconfirmed=oldest_unconfirmed,
+            )
+            if plan.slack_pays:
+                state["slack_reads"][int(now % DAY // 3600)] += 1
+            return plan
+
     def run_cost(self, calls: int) -> None:
-        """A run of changes ended having made `calls` Constant Contact calls: what the next
-        ones are expected to cost."""
+        """A run of changes ended having made `calls` Constant Contact calls (a read the
+        slack paid for apart): what the next ones are expected to cost."""
         with self.store.transaction() as state:
             state["cost"] = 0.95 * self._cost(state) + 0.05 * calls
 
@@ -245,24 +294,38 @@ class Pacer:
         with self.store.transaction() as state:
             self._refill(state, now, spent)
             waiting: dict[str, float] = state.get("waiting", {})
-            pace = self._pace(state, now, spent)
-            cost = self._cost(state)
-            backlog = max(len(waiting) * cost - state["tokens"], 0.0)
-            window = self.policy.min_window + (backlog / pace if pace > 0 else DAY)
-            oldest = max((now - since for since in waiting.values()), default=0.0)
+            pressure = self._pressure(state, now, spent)
             return Snapshot(
                 spent=spent,
                 share=self.policy.share,
                 projected=self._projected(state, now, spent),
-                pace=pace,
+                pace=self._pace(state, now, spent),
                 tokens=state["tokens"],
                 waiting=len(waiting),
-                oldest_wait=oldest,
-                window=min(window, DAY),
-                pressure=min(max(oldest, window) / self.policy.pressure_delay, 1.0),
+                oldest_wait=self._oldest_wait(state, now),
+                window=self._window(state, now, spent),
+                pressure=pressure,
+                unsubscribes_fresh=freshness(
+                    policy=self.policy,
+                    pressure=pressure,
+                    slack_pays=self._slack_pays(state, now, spent),
+                ),
             )
 
     # --- inside a transaction ---
+
+    def _window(self, state: PaceState, now: float, spent: int) -> float:
+        """Seconds a company's changes wait now: the backlog of those waiting, at the pace."""
+        pace = self._pace(state, now, spent)
+        backlog = max(len(state.get("waiting", {})) * self._cost(state) - state["tokens"], 0.0)
+        return min(self.policy.min_window + (backlog / pace if pace > 0 else DAY), DAY)
+
+    def _oldest_wait(self, state: PaceState, now: float) -> float:
+        return max((now - since for since in state.get("waiting", {}).values()), default=0.0)
+
+    def _pressure(self, state: PaceState, now: float, spent: int) -> float:
+        wait = max(self._oldest_wait(state, now), self._window(state, now, spent))
+        return min(wait / self.policy.pressure_delay, 1.0)
 
     def _left(self, now: float, spent: int) -> float:
         """Calls runs of changes may still spend today: the share less the reserve still due."""
@@ -289,12 +352,13 @@ class Pacer:
                 served={},
                 marks=[],
                 profile=_learn(state.get("profile"), state.get("hours"), state.get("day"), day),
-                spend=_learn(state.get("spend"), state.get("calls"), state.get("day"), day),
+                spend=_learn(state.get("spend"), _needed(state), state.get("day"), day),
                 hours=[0] * 24,
                 calls=[0] * 24,
+                slack_reads=[0] * 24,
                 counted=spent,
             )
-        for key in ("hours", "calls"):  # a state an older release wrote today has none
+        for key in ("hours", "calls", "slack_reads"):  # a state an older release wrote has none
             state.setdefault(key, [0] * 24)
         # Calls spent since the last look, in this hour's count (for tomorrow's slack).
         state["calls"][int(now % DAY // 3600)] += max(spent - state.get("counted", spent), 0)
@@ -309,14 +373,47 @@ class Pacer:
             del marks[: max(len(marks) - 13, 0)]  # an hour of marks, five minutes apart
 
     def _slack(self, state: PaceState, now: float, spent: int) -> float:
-        """Calls today's share holds beyond what the rest of the day is expected to spend (as
-        the days before spent, hour by hour): while there are some, nobody need wait."""
+        """Calls today's share holds beyond what the rest of the day is expected to need (as
+        the days before spent, hour by hour, the reads their slack paid for apart): while
+        there are some, nobody need wait."""
         spend = state.get("spend")
         if not spend:
             return 0.0
-        hour, into = int(now % DAY // 3600), now % 3600
-        expected = spend[hour] * (3600 - into) / 3600 + sum(spend[hour + 1 :])
-        return self._left(now, spent) - state["tokens"] - expected
+        return self._left(now, spent) - state["tokens"] - _rest_of_day(spend, now)
+
+    def _slack_pays(self, state: PaceState, now: float, spent: int) -> bool:
+        """Whether the slack holds a read of unsubscribes for every run of changes still
+        expected today (as many as companies asked for the days before, hour by hour), with
+        a margin of the need still expected kept back. All of them or none: reading them for
+        the morning's runs never leaves the afternoon's edits waiting, nor does any read
+        while a company waits its turn. A day busier than the days before by this hour is
+        expected to stay so to midnight: its need and its runs grow alike, so the reads stop
+        before they spend what its edits will need."""
+        spend, asked = state.get("spend"), state.get("profile")
+        if not spend or not asked or state.get("waiting"):
+            return False  # the first day has nothing to measure the slack against
+        if self._recent_rate(state, now, spent) > self.policy.fresh_busy * self.policy.per_second:
+            return False  # the day has calls to spare, but not this minute
+        trend = self._trend(state, spend, now)
+        need = trend * _rest_of_day(spend, now)
+        slack = self._left(now, spent) - state["tokens"] - need
+        return slack - self.policy.fresh_margin * need >= trend * _rest_of_day(asked, now)
+
+    def _recent_rate(self, state: PaceState, now: float, spent: int) -> float:
+        """Calls a second since the latest mark a minute old at least (1 to 6 minutes)."""
+        marks = [mark for mark in state.get("marks", []) if now - mark[0] >= 60]
+        if not marks:
+            return 0.0
+        at, then = marks[-1]
+        return (spent - then) / (now - at)
+
+    def _trend(self, state: PaceState, spend: list[float], now: float) -> float:
+        """Today's need so far against the days before's by this time of day, never below 1
+        (a quiet morning does not promise a quiet afternoon); a burst's worth of calls on
+        both sides keeps the first minutes of a day from reading much into a few calls."""
+        today = sum(_needed(state) or [])
+        before = sum(spend) - _rest_of_day(spend, now)
+        return max((today + self.policy.burst) / (before + self.policy.burst), 1.0)
 
     def _room(self, state: PaceState, now: float, spent: int) -> float:
         """Calls runs may spend now: the bucket, and the day's slack."""
@@ -337,6 +434,21 @@ class Pacer:
             return spent
         rate = (spent - marks[0][1]) / (now - marks[0][0])
         return int(spent + rate * (DAY - now % DAY))
+
+
+def _rest_of_day(by_hour: list[float], now: float) -> float:
+    """What an hourly figure adds up to from `now` to midnight."""
+    hour, into = int(now % DAY // 3600), now % 3600
+    return by_hour[hour] * (3600 - into) / 3600 + sum(by_hour[hour + 1 :])
+
+
+def _needed(state: PaceState) -> list[int] | None:
+    """The day's calls by hour, less the unsubscribe reads its slack paid for."""
+    calls = state.get("calls")
+    if not calls:
+        return calls
+    reads = state.get("slack_reads") or [0] * 24
+    return [max(spent - read, 0) for spent, read in zip(calls, reads, strict=True)]
 
 
 def _weights(profile: list[float] | None) -> list[float]:
@@ -369,6 +481,7 @@ def policy_from_settings() -> Policy:
         reserve=settings.SYNC_CC_RESERVE,
         burst=settings.SYNC_PACE_BURST,
         min_window=settings.SYNC_COALESCE_SECONDS,
+        per_second=settings.SYNC_CC_PER_SECOND,
         unsubscribes_fresh=tuple(settings.SYNC_UNSUBSCRIBES_FRESH_SECONDS),
         confirm_after=tuple(settings.SYNC_CONFIRM_AFTER_SECONDS),
     )

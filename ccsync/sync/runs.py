@@ -177,12 +177,14 @@ def checkpoint(
     expected: int | None = None,
     position: int | None = None,
     events_upto: int | None = None,
+    slack_read: bool | None = None,
 ) -> None:
     """Save progress (call it inside the transaction that saved the outcomes) and make sure
     the run is still ours to continue: paused, cancelled or taken over runs stop here.
 
     Where the run resumes: its `phase` (read, then send), the unsubscribes read, the
-    customers `expected`, QuickBooks' next start `position`, the last event it takes."""
+    customers `expected`, QuickBooks' next start `position`, the last event it takes, and
+    whether the day's slack paid for its unsubscribe read (`slack_read`)."""
     run = sync.run
     given = {
         "phase": phase,
@@ -190,6 +192,7 @@ def checkpoint(
         "expected": expected,
         "position": position,
         "events_upto": events_upto,
+        "slack_read": slack_read,
     }
     run.checkpoint = {**run.checkpoint, **{k: v for k, v in given.items() if v is not None}}
     still_ours = Run.objects.filter(

@@ -15,7 +15,7 @@ from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value,
 from django.urls import reverse
 
 from ccsync.base import times
-from ccsync.sync import reasons, sales
+from ccsync.sync import pacing, reasons, sales
 from ccsync.sync.models import CustomerRecord, Run, SalesDataState, TenantSync, WebhookEvent
 from ccsync.sync.reasons import Guidance
 from ccsync.sync.rules import email_parts
@@ -198,20 +198,29 @@ def last_change_at(*, tenant: Tenant) -> datetime | None:
     return max((at for at in (waiting, synced) if at is not None), default=None)
 
 
-def _hours(count: int) -> str:
-    return f"{count} hour{'' if count == 1 else 's'}"
-
-
 def freshness() -> str:
-    """How old the unsubscribes checked before a send may be, in the status page's words."""
-    low, high = (round(seconds / 3600) for seconds in settings.SYNC_UNSUBSCRIBES_FRESH_SECONDS)
-    busy = "a day" if high == 24 else _hours(high)
+    """The freshness of the unsubscribes that applies now (the pacer's: before every change
+    while the day's share has slack, else every 4 hours up to a day), in the status page's
+    words."""
+    seconds = pacing.get_pacer().snapshot().unsubscribes_fresh
+    if seconds <= 0:
+        checked = (
+            "Unsubscribes in Constant Contact are checked before every change is sent: a "
+            "contact who unsubscribes there is never sent again."
+        )
+    else:
+        hours = max(round(seconds / 3600), 1)
+        every = "once a day" if hours >= 24 else f"every {hours} hour{'' if hours == 1 else 's'}"
+        checked = (
+            f"Unsubscribes in Constant Contact are checked at most {every} now, while "
+            "Constant Contact's calls for the day are in demand: a contact who unsubscribed "
+            "since the last check may still get a change's details until the next one (never "
+            "a subscription), and nothing after it."
+        )
     return (
-        "Contacts who unsubscribe in Constant Contact are never sent again: before it sends, "
-        f"the app checks Constant Contact's unsubscribes, at most {_hours(low)} old ({busy} on "
-        "the busiest days, when changes also wait longer). A customer counts as in the list "
-        "once Constant Contact confirms it has them, a few hours after they were first sent; "
-        "later updates do not take them out of the count while they wait for that."
+        f"{checked} A customer counts as in the list once Constant Contact confirms it has "
+        "them, a few hours after they were first sent; later updates do not take them out of "
+        "the count while they wait for that."
     )
 
 

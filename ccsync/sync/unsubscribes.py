@@ -2,11 +2,13 @@
 
 Constant Contact has no webhook for opt-outs: they are read (GET /contacts?status=
 unsubscribed, opted out since the last read, usually one call) before every first sync and
-full check, and before a run of changes when the last read is older than the pacer's
-freshness (ccsync/sync/pacing.py: 4 hours while calls are plenty, up to 24 under pressure).
-In between, an import still never re-subscribes anyone nor adds an unsubscribed contact to
-a list (Constant Contact refuses both); it may update the fields of a contact who opted out
-since the last read.
+full check, and before a run of changes as fresh as the day allows (ccsync/sync/pacing.py):
+before every run while the day's share holds more than the rest of the day is expected to
+need (the slack pays for the call), else when the last read is older than 4 hours, up to 24
+under pressure. Between two reads, an import still never re-subscribes anyone nor adds an
+unsubscribed contact to a list (Constant Contact refuses both); it may update the fields of
+a contact who opted out since the last read. The status page says which freshness applies
+now (selectors.freshness).
 """
 
 from datetime import timedelta

@@ -117,7 +117,9 @@ def _execute(sync: Sync) -> Run:
         TenantSync.objects.filter(tenant=run.tenant).update(caught_up_at=run.started_at)
     finished = runs.finish(run, sync.worker, Run.State.COMPLETED, sync=sync)
     if run.kind == Run.Kind.CHANGES:
-        pacing.get_pacer().run_cost(run.constantcontact_calls)
+        # What the bucket pays for: a read the slack paid for is not part of it.
+        slack_read = bool(run.checkpoint.get("slack_read"))
+        pacing.get_pacer().run_cost(run.constantcontact_calls - slack_read)
     if has_pending_events(tenant=run.tenant):
         schedule_changes(tenant_id=run.tenant_id)
     elif sales.everyone_due(tenant=run.tenant):

@@ -17,7 +17,7 @@ FIGURES = {
         "Constant Contact calls per synced contact",
         "worker peak memory (RSS)",
     ],
-    "Incremental": [
+    "Runs of changes": [
         "webhook arrival → contact updated in Constant Contact: p50 / p95 (max)",
         "edits that reached Constant Contact",
         "Constant Contact calls",

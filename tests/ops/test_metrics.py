@@ -160,6 +160,8 @@ def test_the_day_of_constant_contact_calls_in_metrics_and_the_admin(
     assert value(samples, "ccsync_companies_waiting") == 1
     assert value(samples, "ccsync_change_window_seconds") > settings.SYNC_COALESCE_SECONDS
     assert value(samples, "ccsync_oldest_wait_seconds") >= 0
+    # A first day, a company waiting: no read paid by the slack, the 4 to 24 hours rule.
+    assert 4 * 3600 <= value(samples, "ccsync_unsubscribes_freshness_seconds") <= 24 * 3600
     assert value(samples, "ccsync_constantcontact_projected_at_midnight") >= 0
     assert value(samples, "ccsync_constantcontact_daily_requests_limit") == 9_500
 

@@ -52,6 +52,11 @@ def cloud_events(realm_id: str, *changes: tuple[str, ...], deleted_id: str = "")
     return json.dumps(events).encode()
 
 
+def cc_api_calls(sandbox: Sandbox) -> int:
+    """Constant Contact API calls the sandbox has answered so far."""
+    return requests.get(f"{sandbox.url}/_sandbox/cc/usage", timeout=10).json()["calls_total"]
+
+
 def person(name: str, email: str | None = None, **fields: Any) -> dict[str, Any]:
     given, _, family = name.partition(" ")
     customer: dict[str, Any] = {"DisplayName": name, "GivenName": given, "FamilyName": family}

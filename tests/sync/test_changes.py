@@ -11,7 +11,7 @@ from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from integrations.clock import Clock
 from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import ListSelection, Tenant
-from tests.plugins.companies import cloud_events, person, sign
+from tests.plugins.companies import cc_api_calls, cloud_events, person, sign
 
 
 @pytest.fixture
@@ -152,6 +152,63 @@ def test_an_address_unsubscribed_after_the_sync_is_never_sent_again(synced, sett
     assert contact["permission"] == "unsubscribed"
     assert contact["last_name"] == "Li"
     assert record(synced, "Bo Li").reason == "unsubscribed"
+
+
+def learned_days(*, calls_an_hour: float, runs_an_hour: float = 10.0) -> None:
+    """The pacer as after days whose runs of changes needed `calls_an_hour` Constant Contact
+    calls and asked for `runs_an_hour` runs every hour (today's state made, then taught)."""
+    pacer = pacing.get_pacer()
+    pacer.snapshot()
+    with pacer.store.transaction() as state:
+        state.update(spend=[calls_an_hour] * 24, profile=[runs_an_hour] * 24)
+
+
+def unsubscribe_after_the_first_sync_and_edit(company) -> Run:
+    """Bo unsubscribes in Constant Contact minutes after the first sync read the
+    unsubscribes; Ann and Bo are edited in QuickBooks; the next run of changes."""
+    company.unsubscribe("bo@example.com")
+    ann, bo = company.customer_id("Ann Lee"), company.customer_id("Bo Li")
+    company.change(ann, FamilyName="Edited")
+    company.change(bo, FamilyName="Changed")
+    company.webhook(("updated", ann), ("updated", bo))
+    before = cc_api_calls(company.sandbox)
+    run = company.sync_changes(confirm=False)
+    assert run.state == Run.State.COMPLETED, run.error
+    assert cc_api_calls(company.sandbox) - before == run.constantcontact_calls
+    return run
+
+
+def test_an_unsubscribe_minutes_old_is_respected_while_the_day_has_slack(synced):
+    """Issue 20.4: while the day's share holds more than it is expected to need, a run of
+    changes reads the unsubscribes changed since its last read before it imports."""
+    learned_days(calls_an_hour=100)  # 2,400 of 9,500 a day: slack for a read every run
+    run = unsubscribe_after_the_first_sync_and_edit(synced)
+    assert run.constantcontact_calls == 2  # the unsubscribes read, Ann's import
+    assert run.checkpoint["slack_read"]
+    contacts = synced.contacts()
+    assert contacts["ann@example.com"]["last_name"] == "Edited"
+    assert contacts["bo@example.com"]["last_name"] == "Li"  # nothing sent to Bo
+    assert contacts["bo@example.com"]["permission"] == "unsubscribed"
+    assert record(synced, "Bo Li").reason == "unsubscribed"
+    page = synced.journey.client.get("/status/").content.decode()
+    assert "Unsubscribes in Constant Contact are checked before every change is sent" in page
+    assert "Unsubscribed in Constant Contact" in page  # Bo, not in the list, and why
+
+
+def test_without_slack_unsubscribes_are_read_when_4_hours_old_as_before(synced, settings):
+    """A bucket as big as the day: every call left is the pace's, none is slack. The read
+    made by the first sync minutes ago is fresh enough (4 to 24 hours): Bo's contact is
+    updated (never subscribed again) until the next read."""
+    settings.SYNC_PACE_BURST = float(settings.SYNC_CC_DAILY_SHARE)
+    learned_days(calls_an_hour=100)
+    run = unsubscribe_after_the_first_sync_and_edit(synced)
+    assert run.constantcontact_calls == 1  # the import alone
+    assert not run.checkpoint.get("slack_read")
+    contacts = synced.contacts()
+    assert contacts["bo@example.com"]["last_name"] == "Changed"
+    assert contacts["bo@example.com"]["permission"] == "unsubscribed"
+    page = synced.journey.client.get("/status/").content.decode()
+    assert "Unsubscribes in Constant Contact are checked at most every 4 hours now" in page
 
 
 def test_events_are_coalesced_into_one_run(synced, django_capture_on_commit_callbacks):
@@ -330,7 +387,7 @@ def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
 
 def test_a_full_check_counts_only_the_customers_that_still_exist(synced):
     """A customer merged away (and told by webhook) or deleted without a word still has its
-    record: the full check's progress counts neither ("3 of 1 customers" before; "1 of 1
+    record: the full check's progress counts neither ("3 of 1 customers" before, "1 of 1
     customer" now)."""
     ann, bo, ivy = (synced.customer_id(n) for n in ("Ann Lee", "Bo Li", "Inactive Ivy"))
     synced.change(ivy, f"merge-into/{ann}")

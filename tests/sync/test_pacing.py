@@ -14,6 +14,7 @@ from ccsync.sync.pacing import (
     Policy,
     check_after,
     confirmation_overdue,
+    freshness,
     plan_changes,
 )
 
@@ -169,28 +170,146 @@ def test_pressure_grows_with_the_wait():
 def test_a_run_of_changes_reads_and_confirms_only_what_is_due():
     policy = Policy(unsubscribes_fresh=(4 * 3600.0, 24 * 3600.0), confirm_after=(7200.0, 43_200.0))
     now = NOON
-    fresh = plan_changes(
-        policy=policy, pressure=0.0, now=now, unsubscribes_read_at=now - 60, oldest_unconfirmed=None
-    )
+
+    def plan(**given):
+        return plan_changes(**{"policy": policy, "slack_pays": False, "now": now} | given)
+
+    fresh = plan(pressure=0.0, unsubscribes_read_at=now - 60, oldest_unconfirmed=None)
     assert not fresh.read_unsubscribes and not fresh.confirm
-    stale = plan_changes(
-        policy=policy,
-        pressure=0.0,
-        now=now,
-        unsubscribes_read_at=now - 5 * 3600,
-        oldest_unconfirmed=now - 60,
-    )
+    stale = plan(pressure=0.0, unsubscribes_read_at=now - 5 * 3600, oldest_unconfirmed=now - 60)
     assert stale.read_unsubscribes and stale.confirm  # confirmed along with the read
-    pressed = plan_changes(
-        policy=policy,
-        pressure=1.0,
-        now=now,
-        unsubscribes_read_at=now - 5 * 3600,
-        oldest_unconfirmed=now - 3 * 3600,
+    assert not stale.slack_pays  # due anyway
+    pressed = plan(
+        pressure=1.0, unsubscribes_read_at=now - 5 * 3600, oldest_unconfirmed=now - 3 * 3600
     )
     assert not pressed.read_unsubscribes and not pressed.confirm
+    a_day = plan(pressure=1.0, unsubscribes_read_at=now - 24 * 3600, oldest_unconfirmed=None)
+    assert a_day.read_unsubscribes
     assert confirmation_overdue(policy=policy, pressure=0.0, now=now, oldest=now - 4 * 3600 - 1)
     assert not confirmation_overdue(policy=policy, pressure=1.0, now=now, oldest=now - 5 * 3600)
+
+
+def test_while_the_slack_pays_a_run_reads_unsubscribes_first_and_no_more():
+    """Issue 20.4: the read the slack pays for is one call; the imports waiting are
+    confirmed on their own time, not along with it."""
+    policy = Policy(confirm_after=(7200.0, 43_200.0))
+    now = NOON
+    paid = plan_changes(
+        policy=policy,
+        pressure=0.0,
+        slack_pays=True,
+        now=now,
+        unsubscribes_read_at=now - 60,
+        oldest_unconfirmed=now - 3600,
+    )
+    assert paid.read_unsubscribes and paid.slack_pays and not paid.confirm
+    assert freshness(policy=policy, pressure=0.0, slack_pays=True) == 0.0
+    assert freshness(policy=policy, pressure=0.0, slack_pays=False) == 4 * 3600
+    assert freshness(policy=policy, pressure=0.5, slack_pays=False) == 14 * 3600
+    assert freshness(policy=policy, pressure=1.0, slack_pays=False) == 24 * 3600
+
+
+def _learned(**policy) -> Pacer:
+    """A pacer that learned yesterday: 80 runs of changes asked for, 4,000 calls needed,
+    from 14:00 to 22:00 UTC; now 15:00, nothing spent yet today."""
+    clock = Clock(20_000 * DAY)
+    learned = pacer(clock=clock, **policy)
+    _a_day_of_demand(clock, learned, busy_hours=range(14, 22), calls=4_000)
+    clock.now += 15 * 3600
+    return learned
+
+
+def _plan(paced: Pacer, *, read_ago: float = 60.0):
+    now = paced.clock()
+    return paced.plan(unsubscribes_read_at=now - read_ago, oldest_unconfirmed=None)
+
+
+def test_while_the_day_holds_more_than_it_needs_every_run_reads_unsubscribes_first():
+    """3,500 calls still needed, 9,312 left: the 70 runs still expected each read first."""
+    roomy = _learned()
+    plan = _plan(roomy)
+    assert plan.read_unsubscribes and plan.slack_pays
+    assert roomy.snapshot().unsubscribes_fresh == 0.0
+
+
+def test_without_slack_unsubscribes_are_read_when_4_to_24_hours_old():
+    tight = pacer(clock=Clock(20_000 * DAY))
+    _a_day_of_demand(tight.clock, tight, busy_hours=range(14, 22), calls=9_400)
+    tight.clock.now += 15 * 3600
+    tight.spent[0] = 1_400  # type: ignore[attr-defined]  # today as yesterday
+    assert not _plan(tight).read_unsubscribes
+    assert tight.snapshot().unsubscribes_fresh == pytest.approx(4 * 3600, abs=60)
+    late = _plan(tight, read_ago=4 * 3600 + 60)
+    assert late.read_unsubscribes and not late.slack_pays
+    # Under full pressure (companies waiting two hours), a day.
+    for n in range(50):
+        tight.offer(f"w{n}")
+    tight.clock.now += 2 * 3600
+    tight.spent[0] += 2 * 1_175  # type: ignore[attr-defined]
+    assert tight.snapshot().unsubscribes_fresh == 24 * 3600
+    assert not _plan(tight, read_ago=23 * 3600).read_unsubscribes
+
+
+def test_no_read_is_paid_while_a_company_waits_its_turn():
+    waiting = _learned(burst=1.0)
+    with waiting.store.transaction() as state:
+        state["waiting"] = {"w": waiting.clock()}
+    assert not _plan(waiting).slack_pays
+
+
+def test_no_read_is_paid_while_the_last_minutes_used_the_second_much():
+    """The day has calls to spare, but a read before every run doubles the calls a second:
+    past 0.6 a second (15% of Constant Contact's 4) lately, edits would queue behind them."""
+    for calls, pays in ((60, True), (180, False)):
+        busy = _learned()
+        busy.snapshot()  # a mark of today's spend, now
+        busy.clock.now += 120
+        busy.spent[0] += calls  # type: ignore[attr-defined]  # 0.5, then 1.5 a second
+        assert _plan(busy).slack_pays is pays
+
+
+def test_the_first_day_has_no_slack_to_pay_with():
+    first = pacer()
+    assert not _plan(first).read_unsubscribes
+    assert first.snapshot().unsubscribes_fresh == pytest.approx(4 * 3600, abs=60)
+
+
+def test_the_slack_pays_only_for_every_run_left_and_the_margin():
+    """All or none. At 15:00 the share less the reserve still due (188) and the bucket (4)
+    must hold the 3,500 calls still needed, a fifth of them kept back (700), and a read for
+    each of the 70 runs still expected: a share of 4,462 at least."""
+    least = 188 + 4 + 3_500 + 700 + 70
+    assert _plan(_learned(share=least + 5)).slack_pays
+    assert not _plan(_learned(share=least - 5)).slack_pays
+    assert not _plan(_learned(share=least + 5, fresh_margin=0.21)).slack_pays  # 35 more back
+
+
+def test_a_day_busier_than_the_days_before_stops_the_reads():
+    """By 15:00 yesterday had needed 500 calls; today 3,000 already: six times the need (and
+    the runs) is expected for the rest of the day, which the share does not hold."""
+    busy = _learned()
+    busy.spent[0] = 3_000  # type: ignore[attr-defined]
+    assert not _plan(busy).slack_pays
+    # Without the trend, 9,500 - 3,000 - 188 (reserve) - 4 - 3,500 = 2,808 would pay.
+    steady = _learned()
+    steady.spent[0] = 500  # type: ignore[attr-defined]  # as yesterday by now
+    assert _plan(steady).slack_pays
+
+
+def test_the_reads_the_slack_paid_for_are_left_out_of_the_need_learned():
+    """Spending the slack on reads today does not make tomorrow's slack look smaller."""
+    paced = _learned()
+    for _ in range(100):
+        assert _plan(paced).slack_pays  # 100 runs read first...
+    paced.spent[0] += 100 + 500  # type: ignore[attr-defined]  # ...and needed 500 more
+    paced.snapshot()
+    paced.clock.now += DAY  # tomorrow
+    paced.spent[0] = 0  # type: ignore[attr-defined]
+    paced.snapshot()
+    with paced.store.transaction() as state:
+        # Yesterday's 500 an hour at 15:00, and today's 500 of need: not 600.
+        assert state["spend"][15] == pytest.approx(500.0)
+        assert state["slack_reads"] == [0] * 24
 
 
 def test_an_import_is_asked_about_when_it_should_be_done():

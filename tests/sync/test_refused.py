@@ -5,13 +5,12 @@ banner with its reconnect button, the email), whether a run or beat's check meet
 from datetime import timedelta
 
 import pytest
-import requests
 from django.utils import timezone
 
 from ccsync.sync import catch_up, tasks
 from ccsync.sync.models import Run, TenantSync
 from tenants import selectors as tenant_selectors
-from tests.plugins.companies import person
+from tests.plugins.companies import cc_api_calls, person
 
 BROKEN_EMAIL = "tenants.email_connection_broken"
 
@@ -93,8 +92,3 @@ def test_a_401_after_a_refresh_disconnects_the_company(
         in tenant_selectors.quickbooks_connection(tenant=synced.tenant).reason
     )
     assert cc_api_calls(synced.sandbox) == calls  # its token revoked, no API call
-
-
-def cc_api_calls(sandbox) -> int:
-    """Constant Contact API calls the sandbox has answered so far."""
-    return requests.get(f"{sandbox.url}/_sandbox/cc/usage", timeout=10).json()["calls_total"]

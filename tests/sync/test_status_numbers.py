@@ -4,13 +4,14 @@ customer counts in exactly one place, an update on its way never takes a custome
 list, the listing shows what its number counts, fixable reasons first, each with what to do."""
 
 from itertools import count
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from ccsync.sync import reasons, sales_selectors, selectors
+from ccsync.sync import pacing, reasons, sales_selectors, selectors
 from ccsync.sync.models import CustomerRecord, SalesDataState
 from ccsync.sync.rules import SkipReason
 from tenants.models import SalesData, Tenant, User
@@ -176,6 +177,29 @@ def test_the_pages_show_the_same_numbers(client, company):
     assert "In your Constant Contact list, with a note: 2" in notes
     assert "Sev Eral" in notes and "left out: eral@example.com" in notes
     assert client.get("/sync/status.json").json()["counts"]["not_in_list"] == 5
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (
+            0.0,
+            "Unsubscribes in Constant Contact are checked before every change is sent: a "
+            "contact who unsubscribes there is never sent again.",
+        ),
+        (4 * 3600 + 20, "Unsubscribes in Constant Contact are checked at most every 4 hours now"),
+        (14 * 3600, "Unsubscribes in Constant Contact are checked at most every 14 hours now"),
+        (24 * 3600, "Unsubscribes in Constant Contact are checked at most once a day now"),
+    ],
+)
+def test_the_page_says_how_fresh_unsubscribes_are_now(client, company, monkeypatch, seconds, said):
+    """Issue 20.4: the freshness that applies now, the pacer's (tests/sync/test_pacing.py
+    decides when), in the status page's words."""
+    day = SimpleNamespace(unsubscribes_fresh=seconds)
+    monkeypatch.setattr(pacing, "get_pacer", lambda: SimpleNamespace(snapshot=lambda: day))
+    page = client.get("/status/").content.decode()
+    assert escape(said) in page
+    assert ("may still get a change's details" in selectors.freshness()) == (seconds > 0)
 
 
 def test_the_csv_keeps_every_row_with_its_outcome(client, company):

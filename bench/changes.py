@@ -1,4 +1,4 @@
-"""Incremental: customers edited in the sandbox's QuickBooks (its control API, as the
+"""Runs of changes: customers edited in the sandbox's QuickBooks (its control API, as the
 Customers page does), each edit delivered by the sandbox as a signed webhook (no aggregation
 delay) to the app under gunicorn, synced by the Celery worker.
 
@@ -24,7 +24,7 @@ from bench.report import Row, median, percentile
 from ccsync.sync.models import CustomerRecord, Run, WebhookEvent
 from support.stack import wait_for
 
-NAME = "Incremental"
+NAME = "Runs of changes"
 SETTLE_SECONDS = 180
 BATCH = 30  # edits per request in a burst: QuickBooks' batch operation takes 30
 
@@ -141,8 +141,8 @@ def burst_cost(
 
 def run(bench: Bench) -> list[Row]:
     sizes = bench.sizes
-    identity = provision.new_identity(bench.stack, ["Incremental"])
-    provision.add_customers(bench.stack, identity.realm_id, seeded=sizes.incremental_customers)
+    identity = provision.new_identity(bench.stack, ["Runs of changes"])
+    provision.add_customers(bench.stack, identity.realm_id, seeded=sizes.changes_customers)
     installed = provision.install(bench.stack, identity, identity.realm_id)
     wait_for(
         lambda: Run.objects.filter(pk=installed.run_id, state=Run.State.COMPLETED).exists(),
