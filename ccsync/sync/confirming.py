@@ -76,10 +76,11 @@ def confirm_imports(*, tenant: Tenant, cc: ConstantContactClient, sync: Sync | N
         return 0
     oldest = min(item.sent_at for item in waiting.values())
     unfinished = 0
+    finished: list[tuple[ContactImport, Mapping[str, Any]]] = []
     for activity in cc.iter_activities(limit=min(500, len(waiting) + 20)):
         found = waiting.pop(str(activity.get("activity_id")), None)
         if found is not None and activity.get("state") in ACTIVITY_FINISHED:
-            settle(cc=cc, sent=found, activity=activity, sync=sync)
+            finished.append((found, activity))
         elif found is not None:
             unfinished += 1
         created = _time(activity.get("created_at"))
@@ -94,9 +95,12 @@ def confirm_imports(*, tenant: Tenant, cc: ConstantContactClient, sync: Sync | N
         except cc_errors.NotFound:
             activity = {"state": "unknown", "activity_errors": []}
         if activity.get("state") in ACTIVITY_FINISHED | {"unknown"}:
-            settle(cc=cc, sent=sent, activity=activity, sync=sync)
+            finished.append((sent, activity))
         else:
             unfinished += 1
+    sample = _Sample(cc=cc, tenant_id=tenant.pk, imports=[sent for sent, _ in finished])
+    for sent, done in finished:
+        settle(cc=cc, sent=sent, activity=done, sync=sync, sample=sample)
     return unfinished
 
 
@@ -106,8 +110,10 @@ def settle(
     sent: ContactImport,
     activity: Mapping[str, Any],
     sync: Sync | None,
+    sample: "_Sample | None" = None,
 ) -> Outcomes:
-    """Record what Constant Contact did with each customer of this finished import."""
+    """Record what Constant Contact did with each customer of this finished import.
+    `sample`: the confirmation pass's sample of the list's contacts, shared by its imports."""
     records = CustomerRecord.objects.filter(
         pending_import=sent, outcome=CustomerRecord.Outcome.SENT
     )
@@ -115,7 +121,8 @@ def settle(
         _Row(pk=pk, email=email, row=row, list_ids=tuple(list_ids))
         for pk, email, row, list_ids in records.values_list("pk", "email", "row", "list_ids")
     ]
-    outcomes = outcomes_of(cc=cc, sent=sent, activity=activity, rows=rows)
+    sample = sample or _Sample(cc=cc, tenant_id=sent.tenant_id, imports=[sent])
+    outcomes = outcomes_of(cc=cc, sent=sent, activity=activity, rows=rows, sample=sample)
     with transaction.atomic():
         _record(sent, rows, outcomes)
         ContactImport.objects.filter(pk=sent.pk).update(
@@ -152,6 +159,7 @@ def outcomes_of(
     sent: ContactImport,
     activity: Mapping[str, Any],
     rows: list[_Row],
+    sample: "_Sample",
 ) -> Outcomes:
     given = activity.get("status")
     status = given if isinstance(given, dict) else {}
@@ -160,7 +168,7 @@ def outcomes_of(
     not_added = _count_of(status.get("cannot_add_to_list_count"), default=0)
     completed = activity.get("state") == "completed"
     if completed and error_count == 0 and not messages and not_added == 0:
-        if _sample_holds_the_figures(cc=cc, sent=sent, rows=rows):
+        if sample.holds_the_figures(sent=sent, rows=rows):
             return Outcomes(synced={row.pk for row in rows})
         return read_back(cc=cc, sent=sent, rows=rows, messages=messages)
     placed = _placed_by_address(messages, rows)
@@ -210,35 +218,54 @@ def read_back(
     return outcomes
 
 
-def _sample_holds_the_figures(
-    *, cc: ConstantContactClient, sent: ContactImport, rows: list[_Row]
-) -> bool:
-    """False when a sample of the import's contacts shows a figure Constant Contact did not
-    take; a sample is read (1 call) only while a column the import carried is due a check
-    (sales.columns_to_check)."""
-    carried = {key for row in rows for key in row.row if key.startswith(SALES_PREFIX)}
-    due = sales.columns_to_check(tenant_id=sent.tenant_id, carried=carried, every=SAMPLE_EVERY)
-    if not due:
-        return True
-    field_ids = {
-        column: field_id
-        for column, field_id in sales.known_field_ids(tenant_id=sent.tenant_id).items()
-        if column in due
-    }
-    wanted = {row.email.lower(): row for row in rows}
-    sample = cc.sample_contacts(
-        list_id=sent.list_id, updated_after=sent.sent_at - READ_BACK_OVERLAP, limit=SAMPLE_SIZE
-    )
-    seen = False
-    for contact in sample:
-        row = wanted.get(str((contact.get("email_address") or {}).get("address", "")).lower())
-        if row is not None:
-            seen = True
-            if _figures_missing(contact, row.row, field_ids):
-                return False
-    if seen:
-        sales_state.columns_checked(tenant_id=sent.tenant_id, columns=due)
-    return True
+class _Sample:
+    """One sample of the list's contacts with their custom fields (1 GET, read only while a
+    cf: column an import carried is due a check: sales.columns_to_check), shared by every
+    import a confirmation pass settles and compared with the rows all of them sent: nothing
+    says in which order Constant Contact lists contacts, so a sample read for one import may
+    show another's contacts."""
+
+    def __init__(
+        self, *, cc: ConstantContactClient, tenant_id: int, imports: list[ContactImport]
+    ) -> None:
+        self.cc, self.tenant_id, self.imports = cc, tenant_id, imports
+        self.missing: set[str] | None = None  # addresses seen without a figure sent; None: unread
+
+    def holds_the_figures(self, *, sent: ContactImport, rows: list[_Row]) -> bool:
+        """False when the sample shows a contact of this import without a figure it sent."""
+        carried = {key for row in rows for key in row.row if key.startswith(SALES_PREFIX)}
+        due = sales.columns_to_check(tenant_id=self.tenant_id, carried=carried, every=SAMPLE_EVERY)
+        if due and self.missing is None:
+            self.missing = self._read(list_id=sent.list_id)
+        return not self.missing or not any(row.email.lower() in self.missing for row in rows)
+
+    def _read(self, *, list_id: str) -> set[str]:
+        sent_rows = {
+            email.lower(): row
+            for email, row in CustomerRecord.objects.filter(
+                pending_import__in=self.imports, outcome=CustomerRecord.Outcome.SENT
+            ).values_list("email", "row")
+        }
+        carried = {key for row in sent_rows.values() for key in row if key.startswith(SALES_PREFIX)}
+        due = sales.columns_to_check(tenant_id=self.tenant_id, carried=carried, every=SAMPLE_EVERY)
+        field_ids = {
+            column: field_id
+            for column, field_id in sales.known_field_ids(tenant_id=self.tenant_id).items()
+            if column in due
+        }
+        since = min(sent.sent_at for sent in self.imports) - READ_BACK_OVERLAP
+        seen, missing = False, set()
+        for contact in self.cc.sample_contacts(
+            list_id=list_id, updated_after=since, limit=SAMPLE_SIZE
+        ):
+            email = str((contact.get("email_address") or {}).get("address", "")).lower()
+            if email in sent_rows:
+                seen = True
+                if _figures_missing(contact, sent_rows[email], field_ids):
+                    missing.add(email)
+        if seen and not missing:
+            sales_state.columns_checked(tenant_id=self.tenant_id, columns=due)
+        return missing
 
 
 def _holds(contact: Mapping[str, Any], row: Mapping[str, str]) -> bool:

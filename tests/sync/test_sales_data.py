@@ -8,8 +8,8 @@ import pytest
 import requests
 from django.utils import timezone
 
-from ccsync.sync import catch_up, dispatch, lifecycle, selectors, services, tagging
-from ccsync.sync.models import CustomerRecord, Run, SalesDataState, WebhookEvent
+from ccsync.sync import catch_up, confirming, dispatch, lifecycle, selectors, services, tagging
+from ccsync.sync.models import ContactImport, CustomerRecord, Run, SalesDataState, WebhookEvent
 from integrations.limiter import get_limiter
 from tenants.clients import constantcontact_client
 from tenants.models import SalesData
@@ -94,6 +94,25 @@ def test_the_first_sync_sends_the_figures_in_the_same_imports(shop):
     # Contact took the new columns' figures, 1. QuickBooks: 5 reports + types.
     assert run.constantcontact_calls == 10 + 3 + 1
     assert company.tenant.sales_state.figures_read_at is not None
+
+
+def test_a_first_sync_of_several_imports_reads_one_sample(shop, settings, monkeypatch):
+    """A first sync of several imports (one row each here, as a large company's 4 MB
+    chunks) has them confirmed together: one sample of the list's contacts shows Constant
+    Contact took the new columns, whichever import's contacts it happens to list (nothing
+    says in which order Constant Contact lists them; the sandbox lists the oldest first,
+    the confirmation settles the newest import first), not a sample for each import."""
+    settings.SYNC_IMPORT_CHUNK_ROWS = 1
+    monkeypatch.setattr(confirming, "SAMPLE_SIZE", 1)  # as 50 of 2,500 contacts
+    company = shop(**SALES_ON)
+    run = company.run()
+    assert run.state == Run.State.COMPLETED, run.error
+    assert run.synced == 3
+    assert ContactImport.objects.filter(tenant=company.tenant).count() == 3
+    # The set-up 10; unsubscribes, 3 imports, 1 confirmation; 1 sample.
+    assert run.constantcontact_calls == 10 + 5 + 1
+    fields = SalesDataState.objects.get(tenant=company.tenant).fields
+    assert fields["total_sales"].get("checked_at") and fields["invoices"].get("checked_at")
 
 
 def test_without_the_option_nothing_changes(shop):
