@@ -28,10 +28,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from ccsync.base import counters
-from ccsync.sync import customer_state, runs, sales, sales_state
+from ccsync.sync import customer_state, optional, runs, sales, sales_state
 from ccsync.sync.mapping import SALES_PREFIX
 from ccsync.sync.models import ContactImport, CustomerRecord, Run, TenantSync
 from ccsync.sync.runs import Sync
+from ccsync.sync.sales_state import Source
 from ccsync.sync.sending import record_unsubscribed
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient, read_date
@@ -160,7 +161,12 @@ def outcomes_of(
     not_added = _count_of(status.get("cannot_add_to_list_count"), default=0)
     completed = activity.get("state") == "completed"
     if completed and error_count == 0 and not messages and not_added == 0:
-        if _sample_holds_the_figures(cc=cc, sent=sent, rows=rows):
+        held = optional.attempt(
+            lambda: _sample_holds_the_figures(cc=cc, sent=sent, rows=rows),
+            tenant_id=sent.tenant_id,
+            source=Source.VALUES,
+        )
+        if held is not False:  # None: the sample could not be read; the next import's is
             return Outcomes(synced={row.pk for row in rows})
         return read_back(cc=cc, sent=sent, rows=rows, messages=messages)
     placed = _placed_by_address(messages, rows)
@@ -194,11 +200,13 @@ def read_back(
     refused: set[str] = set()
     for email, row in wanted.items():
         held = seen.get(email)
-        missing = _figures_missing(held, row.row, field_ids) if held is not None else set()
-        if held is None or not _holds(held, row.row) or missing:
+        if held is None or not _holds(held, row.row):
             outcomes.failed[row.pk] = why
-            refused |= missing
-        elif (held.get("email_address") or {}).get("permission_to_send") == "unsubscribed":
+            continue
+        # A figure refused is the field's, not the contact's: the contact is synced, its
+        # row recorded without that field's column (sales.fields_refused drops it first).
+        refused |= _figures_missing(held, row.row, field_ids)
+        if (held.get("email_address") or {}).get("permission_to_send") == "unsubscribed":
             outcomes.unsubscribed.add(row.pk)
         elif sent.list_id not in (held.get("list_memberships") or []):
             outcomes.failed[row.pk] = NOT_IN_LIST
