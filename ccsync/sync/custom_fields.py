@@ -59,10 +59,11 @@ def set_up(*, tenant: Tenant, cc: ConstantContactClient) -> SalesDataState | Non
         )
         tag_id = made or ""
         if made == "":
-            problems.append(
-                "Your Constant Contact user's role may not use tags, so contacts are not "
-                f"tagged: {optional.ROLE}, or turn the tag off in Settings. Your contacts "
-                "are still syncing."
+            sales_state.problem_met(
+                tenant_id=tenant.pk,
+                source=Source.TAG,
+                told="Your Constant Contact user's role may not use tags, so contacts are not "
+                f"tagged: {optional.ROLE}; or turn the tag off in Settings.",
             )
     sales_state.set_up(
         state=state, account_id=account, fields=fields, tag_id=tag_id, problem=" ".join(problems)
@@ -135,10 +136,10 @@ def _set_up_fields(
             f"these are not sent: {_choices(full)}."
         )
     if forbidden:
+        what = "the figures" if forbidden == missing else f"these: {_choices(forbidden)}"
         problems.append(
-            "Your Constant Contact user's role may not add custom fields, so these are not "
-            f"sent: {_choices(forbidden)}. To send them, {optional.ROLE}; or turn sales data "
-            "off in Settings. Your contacts are still syncing."
+            f"Your Constant Contact user's role may not add custom fields, so the app does not "
+            f"send {what}. To send them, {optional.ROLE}; or turn sales data off in Settings."
         )
     for why, facts in (("full", full), ("role", forbidden)):
         if facts:
@@ -167,7 +168,7 @@ def _refused(tenant_id: int, fact: Fact, why: str) -> str:
     logger.warning("custom field not created: tenant=%s fact=%s cause=%s", tenant_id, fact.key, why)
     return (
         f"The app could not add the field “{fact.label}” ({why}): it is not sent; the next "
-        "full check tries again (Sync now on the status page). Your contacts are still syncing."
+        "full check tries again (Sync now on the status page)."
     )
 
 

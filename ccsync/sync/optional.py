@@ -50,8 +50,8 @@ TRIED_AGAIN = (
     redis.TimeoutError,
 )
 ROLE = (
-    "the user who connected Constant Contact needs the Account Owner or Account Manager "
-    "role there (then Sync now on the status page)"
+    "the user who connected needs the Account Owner or Account Manager role in Constant "
+    "Contact (then Sync now on the status page)"
 )
 AGAIN = {
     Source.CUSTOM_FIELDS: "the next full check tries again (Sync now on the status page)",
@@ -60,28 +60,27 @@ AGAIN = {
 TOLD: dict[Source, str] = {
     Source.REPORTS: (
         "QuickBooks Online did not give the sales reports, so the figures were not updated: "
-        "they will be read again later. Your contacts are still syncing."
+        "they will be read again later."
     ),
     Source.TRANSACTIONS: (
         "QuickBooks Online did not say whose sales changed, so the figures were not "
-        "updated: they will be read again later. Your contacts are still syncing."
+        "updated: they will be read again later."
     ),
     Source.CUSTOM_FIELDS: (
         "Constant Contact did not let the app create custom fields{why}, so the sales "
-        "figures are not sent: {todo}, or turn sales data off in Settings. Your contacts are "
-        "still syncing."
+        "figures are not sent: {todo}, or turn sales data off in Settings."
     ),
     Source.TAG: (
         "Constant Contact did not let the app make the tag{why}, so contacts are not "
-        "tagged: {todo}, or turn the tag off in Settings. Your contacts are still syncing."
+        "tagged: {todo}, or turn the tag off in Settings."
     ),
     Source.TAGGING: (
         "Constant Contact did not let the app tag contacts{why}: {todo}, or turn the tag "
-        "off in Settings. Your contacts are still syncing."
+        "off in Settings."
     ),
     Source.VALUES: (
         "Constant Contact did not let the app check the sales figures it holds{why}: they "
-        "are checked again with the next import. Your contacts are still syncing."
+        "are checked again with the next import."
     ),
 }
 

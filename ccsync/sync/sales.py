@@ -367,8 +367,7 @@ def fields_refused(*, tenant_id: int, field_ids: set[str]) -> None:
         kept={key: spec for key, spec in state.fields.items() if key not in gone},
         problem=(
             f"Constant Contact refused the values of {labels}: they are not sent until the "
-            "next full check sets the fields up again (Sync now on the status page does it). "
-            "Your contacts are still syncing."
+            "next full check sets the fields up again (Sync now on the status page does it)."
         ),
     )
     logger.warning("custom fields refused: tenant=%s facts=%s", tenant_id, ",".join(gone))
