@@ -13,7 +13,9 @@ few calls as the API allows, and recorded only once Constant Contact has said it
 - Nothing promises that a custom field value Constant Contact refuses shows in the errors:
   the first import that carries a new cf: column, and one a week after that, is checked on
   a sample (1 GET of the list's contacts it updated, with their custom fields); a sampled
-  figure Constant Contact does not hold has every contact of the import read back.
+  figure Constant Contact does not hold has every contact of the import read back. A
+  contact holding all but a refused figure is synced: that field leaves what is sent first
+  (sales.fields_refused), so the contact is never recorded as holding the figure.
 """
 
 import logging

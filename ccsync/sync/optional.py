@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import redis
 
-from ccsync.sync import errors
+from ccsync.sync import errors, runs
 from ccsync.sync.sales_state import Source, problem_gone, problem_met
 from integrations.constantcontact import errors as cc_errors
 from integrations.quickbooks import errors as qb_errors
@@ -33,8 +33,9 @@ T = TypeVar("T")
 
 TRIES = 3
 # What an optional step hands on to the run: a refused token or QuickBooks' refusal of
-# the company (its customers are refused the same), and the day's quota.
+# the company (its customers are refused the same), the day's quota, the run stopped.
 STOPS_THE_RUN = (
+    runs.Stop,
     ConnectionUnavailable,
     qb_errors.InvalidGrant,
     qb_errors.Unauthorized,
