@@ -13,7 +13,9 @@ few calls as the API allows, and recorded only once Constant Contact has said it
 - Nothing promises that a custom field value Constant Contact refuses shows in the errors:
   the first import that carries a new cf: column, and one a week after that, is checked on
   a sample (1 GET of the list's contacts it updated, with their custom fields); a sampled
-  figure Constant Contact does not hold has every contact of the import read back.
+  figure Constant Contact does not hold has every contact of the import read back. A
+  contact holding all but a refused figure is synced: that field leaves what is sent first
+  (sales.fields_refused), so the contact is never recorded as holding the figure.
 """
 
 import logging
@@ -28,10 +30,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from ccsync.base import counters
-from ccsync.sync import customer_state, runs, sales, sales_state
+from ccsync.sync import customer_state, optional, runs, sales, sales_state
 from ccsync.sync.mapping import SALES_PREFIX
 from ccsync.sync.models import ContactImport, CustomerRecord, Run, TenantSync
 from ccsync.sync.runs import Sync
+from ccsync.sync.sales_state import Source
 from ccsync.sync.sending import record_unsubscribed
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import ConstantContactClient, read_date
@@ -168,7 +171,12 @@ def outcomes_of(
     not_added = _count_of(status.get("cannot_add_to_list_count"), default=0)
     completed = activity.get("state") == "completed"
     if completed and error_count == 0 and not messages and not_added == 0:
-        if sample.holds_the_figures(sent=sent, rows=rows):
+        held = optional.attempt(
+            lambda: sample.holds_the_figures(sent=sent, rows=rows),
+            tenant_id=sent.tenant_id,
+            source=Source.VALUES,
+        )
+        if held is not False:  # None: the sample could not be read; the next pass's is
             return Outcomes(synced={row.pk for row in rows})
         return read_back(cc=cc, sent=sent, rows=rows, messages=messages)
     placed = _placed_by_address(messages, rows)
@@ -202,11 +210,13 @@ def read_back(
     refused: set[str] = set()
     for email, row in wanted.items():
         held = seen.get(email)
-        missing = _figures_missing(held, row.row, field_ids) if held is not None else set()
-        if held is None or not _holds(held, row.row) or missing:
+        if held is None or not _holds(held, row.row):
             outcomes.failed[row.pk] = why
-            refused |= missing
-        elif (held.get("email_address") or {}).get("permission_to_send") == "unsubscribed":
+            continue
+        # A figure refused is the field's, not the contact's: the contact is synced, its
+        # row recorded without that field's column (sales.fields_refused drops it first).
+        refused |= _figures_missing(held, row.row, field_ids)
+        if (held.get("email_address") or {}).get("permission_to_send") == "unsubscribed":
             outcomes.unsubscribed.add(row.pk)
         elif sent.list_id not in (held.get("list_memberships") or []):
             outcomes.failed[row.pk] = NOT_IN_LIST
@@ -236,6 +246,7 @@ class _Sample:
         carried = {key for row in rows for key in row.row if key.startswith(SALES_PREFIX)}
         due = sales.columns_to_check(tenant_id=self.tenant_id, carried=carried, every=SAMPLE_EVERY)
         if due and self.missing is None:
+            self.missing = set()  # a sample that cannot be read is not read again this pass
             self.missing = self._read(list_id=sent.list_id)
         return not self.missing or not any(row.email.lower() in self.missing for row in rows)
 

@@ -11,14 +11,17 @@ cannot is reported on the Settings and status pages, and that fact is not sent. 
 Constant Contact refuses is reported as what it is: an account already holding its 100
 fields (no call is made for a field that cannot fit), a user whose role may not create
 fields or tags (403: the connection stays), a label taken meanwhile (409: the fields are
-listed again, 1 call), a field refused (400).
+listed again, 1 call), a field refused (400). Any other failure (the fields' list or the
+tag refused, a tag's name taken by one not found) is a sales data problem (optional.py):
+the contacts sync on without it.
 """
 
 import logging
 import re
 
-from ccsync.sync import sales_state
+from ccsync.sync import optional, sales_state
 from ccsync.sync.models import SalesDataState
+from ccsync.sync.sales_state import Source
 from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import MAX_CUSTOM_FIELDS, ConstantContactClient
 from tenants.models import SalesData, Tenant
@@ -44,13 +47,23 @@ def set_up(*, tenant: Tenant, cc: ConstantContactClient) -> SalesDataState | Non
     missing = [BY_KEY[key] for key in choice.facts if key in BY_KEY and key not in fields]
     problems: list[str] = []
     if missing:
-        _set_up_fields(tenant.pk, fields, missing, cc, problems)
+        # Any other failure, from listing the fields on, is optional.py's to tell.
+        optional.attempt(
+            lambda: _set_up_fields(tenant.pk, fields, missing, cc, problems),
+            tenant_id=tenant.pk,
+            source=Source.CUSTOM_FIELDS,
+        )
     if choice.tag_enabled and choice.tag_name and not tag_id:
-        tag_id = _tag_id(choice.tag_name, cc)
-        if not tag_id:
-            problems.append(
-                "Your Constant Contact user's role may not use tags (they need the Account "
-                "Owner or Manager role): contacts are not tagged."
+        made = optional.attempt(
+            lambda: _tag_id(choice.tag_name, cc), tenant_id=tenant.pk, source=Source.TAG
+        )
+        tag_id = made or ""
+        if made == "":
+            sales_state.problem_met(
+                tenant_id=tenant.pk,
+                source=Source.TAG,
+                told="Your Constant Contact user's role may not use tags, so contacts are not "
+                f"tagged: {optional.ROLE}; or turn the tag off in Settings.",
             )
     sales_state.set_up(
         state=state, account_id=account, fields=fields, tag_id=tag_id, problem=" ".join(problems)
@@ -123,9 +136,10 @@ def _set_up_fields(
             f"these are not sent: {_choices(full)}."
         )
     if forbidden:
+        what = "the figures" if forbidden == missing else f"these: {_choices(forbidden)}"
         problems.append(
-            "Your Constant Contact user's role may not add custom fields, so these are not "
-            f"sent: {_choices(forbidden)}."
+            f"Your Constant Contact user's role may not add custom fields, so the app does not "
+            f"send {what}. To send them, {optional.ROLE}; or turn sales data off in Settings."
         )
     for why, facts in (("full", full), ("role", forbidden)):
         if facts:
@@ -152,7 +166,10 @@ def _create(fact: Fact, cc: ConstantContactClient) -> dict:
 
 def _refused(tenant_id: int, fact: Fact, why: str) -> str:
     logger.warning("custom field not created: tenant=%s fact=%s cause=%s", tenant_id, fact.key, why)
-    return f"The app could not add the field “{fact.label}” ({why}): it is not sent."
+    return (
+        f"The app could not add the field “{fact.label}” ({why}): it is not sent; the next "
+        "full check tries again (Sync now on the status page)."
+    )
 
 
 def _holds(kind: str, metadata: object) -> dict[str, object]:
@@ -189,4 +206,7 @@ def _found_or_made_tag(name: str, cc: ConstantContactClient) -> str:
     try:
         return str(cc.create_tag(name=name)["tag_id"])
     except cc_errors.Conflict:  # made meanwhile, by people or another worker
-        return next(str(t["tag_id"]) for t in cc.tags() if t.get("name") == name)
+        made = next((str(t["tag_id"]) for t in cc.tags() if t.get("name") == name), None)
+        if made is None:
+            raise
+        return made

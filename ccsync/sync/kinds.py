@@ -26,12 +26,13 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from ccsync.base import counters
-from ccsync.sync import custom_fields, pacing, runs, sales, sales_changes, tagging
+from ccsync.sync import custom_fields, optional, pacing, runs, sales, sales_changes, tagging
 from ccsync.sync.confirming import confirm_imports
 from ccsync.sync.customer_state import mark_deleted
 from ccsync.sync.judging import count_decisions, judge, observe
 from ccsync.sync.models import ContactImport, Run, WebhookEvent
 from ccsync.sync.runs import Sync
+from ccsync.sync.sales_state import Source
 from ccsync.sync.sending import send_pending
 from ccsync.sync.state import sync_state, update_tenant_sync
 from ccsync.sync.unsubscribes import refresh_unsubscribes
@@ -84,7 +85,7 @@ def full_scan(sync: Sync) -> None:
             runs.checkpoint(sync, phase="send")
     send_pending(sync)
     await_confirmations(sync)
-    tagging.tag_synced(tenant=tenant, cc=sync.cc, list_id=sync.list_id)
+    _tag_synced(sync)
 
 
 def await_confirmations(sync: Sync) -> None:
@@ -187,8 +188,17 @@ def _due_reads(sync: Sync) -> bool:
         refresh_unsubscribes(tenant=sync.tenant, cc=sync.cc)
     if plan.confirm:
         confirm_imports(tenant=sync.tenant, cc=sync.cc, sync=sync)
-        tagging.tag_synced(tenant=sync.tenant, cc=sync.cc, list_id=sync.list_id)
+        _tag_synced(sync)
     return plan.slack_pays
+
+
+def _tag_synced(sync: Sync) -> None:
+    """The tag is optional: whatever stops it is told, and the run goes on."""
+    optional.attempt(
+        lambda: tagging.tag_synced(tenant=sync.tenant, cc=sync.cc, list_id=sync.list_id),
+        tenant_id=sync.tenant.pk,
+        source=Source.TAGGING,
+    )
 
 
 def _seconds(moment: datetime | None) -> float | None:

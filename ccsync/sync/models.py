@@ -238,6 +238,11 @@ class SalesDataState(models.Model):
     tagging_activity_id = models.CharField(max_length=64, blank=True)
     tagging_upto = models.DateTimeField(null=True, blank=True)
     problem = models.CharField(max_length=500, blank=True)  # why something is not sent
+    # What an optional step met (optional.py), by its source: what the person is told.
+    problems = models.JSONField(default=dict, blank=True)
+    # The reports failed this many times in a row: figures owed, read again from this time.
+    reports_failures = models.PositiveIntegerField(default=0)
+    reports_retry_at = models.DateTimeField(null=True, blank=True)
     figures_read_at = models.DateTimeField(null=True, blank=True)  # any figures, last read
     everyone_read_at = models.DateTimeField(null=True, blank=True)  # everyone's, last read
 

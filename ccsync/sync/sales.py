@@ -21,11 +21,12 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ccsync.sync import customer_state, sales_state
+from ccsync.sync import customer_state, optional, sales_state
 from ccsync.sync.mapping import SALES_PREFIX, without_sales
 from ccsync.sync.models import CustomerRecord, SalesDataState
+from ccsync.sync.sales_state import Source
 from integrations.quickbooks.client import QuickBooksClient
-from integrations.quickbooks.reports import CustomerSales, ReportUnreadable
+from integrations.quickbooks.reports import CustomerSales
 from tenants.models import SalesData, Tenant
 from tenants.sales_facts import BY_KEY
 
@@ -231,26 +232,36 @@ def refresh(
     and put them in what is sent. Returns the customers refreshed (the families of those
     asked), for the rules to judge. Nothing is read while the option is off.
 
-    When QuickBooks' reports cannot be read, the figures stay as last read, the contacts
-    sync without new ones, and the status page says so; a read of everyone's counts as
-    done: no full check follows at once only to meet the same answer."""
+    When QuickBooks' reports cannot be read, the figures stay as last read and are owed,
+    the contacts sync without new ones, and the status page says so (optional.py); a read
+    of everyone's counts as done: no full check follows at once only to meet the same
+    answer. Owed figures are read again, everyone's, by the first read after a wait that
+    grows with each failure (sales_state.figures_owed); none is tried before."""
     choice = SalesData.objects.filter(tenant=tenant, enabled=True).first()
     if choice is None:
         return []
     started = timezone.now()
+    owed = sales_state.state_of(tenant_id=tenant.pk).reports_retry_at
+    if owed is not None and customer_ids is not None:
+        if started < owed:
+            return []  # the reports failed lately: not asked again before their time
+        customer_ids = None  # everyone's, the figures owed included: the same 5 calls
     family = _Family.of(tenant)
     tops = None if customer_ids is None else {family.top(c) for c in customer_ids}
     if tops is not None and not tops:
         return []
     everyone_since = started if tops is None else None
     ask = () if tops is None else family.members(tops)
-    try:
+
+    def read_reports() -> tuple[Mapping[str, CustomerSales], dict[str, str]]:
         read = qb.sales_figures(today=timezone.localdate(), customer_ids=ask)
-    except ReportUnreadable as error:
-        logger.warning("sales figures not read: tenant=%s cause=%s", tenant.pk, error)
-        sales_state.reports_unreadable(tenant=tenant, everyone_since=everyone_since)
+        return read, qb.customer_types() if "customer_type" in choice.facts else {}
+
+    answer = optional.attempt(read_reports, tenant_id=tenant.pk, source=Source.REPORTS)
+    if answer is None:
+        sales_state.figures_owed(tenant=tenant, everyone_since=everyone_since)
         return []
-    types = qb.customer_types() if "customer_type" in choice.facts else {}
+    read, types = answer
     records = CustomerRecord.objects.filter(tenant=tenant)
     if tops is not None:
         records = records.filter(customer_id__in=ask)

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from ccsync.sync import sales
+from ccsync.sync import optional, sales, sales_state
 from ccsync.sync.models import WebhookEvent
+from ccsync.sync.sales_state import Source
 from integrations.quickbooks.client import CDC_MAX_OBJECTS, QuickBooksClient
 from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import Tenant
@@ -26,17 +27,32 @@ def whose_sales_changed(
     is nobody's figures."""
     if not sales.is_on(tenant=tenant):
         return customer_ids
-    changed = set(customer_ids)
     transactions = events.exclude(entity="Customer").values_list("entity", "transaction_id")
     by_entity: dict[str, set[str]] = {}
     for entity, transaction_id in transactions:
         by_entity.setdefault(entity, set()).add(transaction_id)
-    for entity, ids in sorted(by_entity.items()):
-        found = qb.transaction_customers(entity=entity, ids=sorted(ids))
-        if len(found) < len(ids):
-            return None
-        changed |= {customer_id for customer_id in found.values() if customer_id}
-    return sorted(changed)
+
+    def customers_of_transactions() -> tuple[bool, set[str]]:
+        """(whether one is gone, the customers of the others)."""
+        theirs: set[str] = set()
+        for entity, ids in sorted(by_entity.items()):
+            found = qb.transaction_customers(entity=entity, ids=sorted(ids))
+            if len(found) < len(ids):
+                return True, theirs
+            theirs |= {customer_id for customer_id in found.values() if customer_id}
+        return False, theirs
+
+    if not by_entity:
+        return customer_ids
+    answer = optional.attempt(
+        customers_of_transactions, tenant_id=tenant.pk, source=Source.TRANSACTIONS
+    )
+    if answer is None:
+        # Whose figures changed is not known: everyone's are owed, read again later.
+        sales_state.figures_owed(tenant=tenant, everyone_since=None)
+        return customer_ids
+    gone, theirs = answer
+    return None if gone else sorted(set(customer_ids) | theirs)
 
 
 def cdc_events(

@@ -12,6 +12,7 @@ from ccsync.sync.selectors import (
     ON_ITS_WAY,
     OUTSIDE_TIMES,
     matching,
+    problems_of,
     quickbooks_customer_url,
     standing,
 )
@@ -48,10 +49,10 @@ def sales_setup(*, tenant: Tenant) -> SalesSetup | None:
     return SalesSetup(facts=choice.facts, fields=state.fields if state is not None else {})
 
 
-def sales_problem(*, tenant: Tenant) -> str:
-    """Why some of the sales data is not sent, for the person ("" when all of it is)."""
-    state = SalesDataState.objects.filter(tenant=tenant).first()
-    return state.problem if state is not None else ""
+def sales_problems(*, tenant: Tenant) -> list[str]:
+    """Why some of the sales data is not sent or not read, for the person, each with what
+    to do (none when all of it is)."""
+    return problems_of(SalesDataState.objects.filter(tenant=tenant).first())
 
 
 def figure_columns(setup: SalesSetup | None) -> list[dict[str, Any]]:

@@ -8,8 +8,11 @@ Invariants:
 - The fields and the tag's id are those of the account `account_id`: met in another
   account (Constant Contact connected to another one), they are set up anew there.
 - A field Constant Contact refused values for leaves `fields` until it is set up again.
-  `problem` says, for the person, what of the choice is not sent or not read (a field
-  not set up or refused, QuickBooks' reports unreadable); empty when all of it is.
+  `problem` says, for the person, what of the choice the set-up could not make or
+  Constant Contact refused the values of; `problems`, by source (`Source`), what an
+  optional step met (optional.py): each is gone once its step goes through again.
+- Figures are owed exactly when `reports_retry_at` is set: the reports failed
+  `reports_failures` times in a row, and are not asked again before that time.
 - A tag of another name is set up anew: its id, and any tagging under way, forgotten.
 - A tagging of the whole list is under way exactly when `tagging_activity_id` is set, and
   `tagging_upto` says which synced contacts it covers.
@@ -17,20 +20,32 @@ Invariants:
   since (tenants.SalesData.changed_at) is owed to everyone: a full check.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from ccsync.sync.mapping import SALES_PREFIX
 from ccsync.sync.models import SalesDataState
 from tenants.models import Tenant
 
-REPORTS_UNREADABLE = (
-    "QuickBooks Online's reports could not be read, so the sales figures were not "
-    "updated; they are read again with the next changes and at the next full check."
-)
+# Reports that failed are asked again after 15 minutes, doubling to 12 hours: a broken
+# report never costs QuickBooks calls at every run.
+REPORTS_RETRY_FIRST = timedelta(minutes=15)
+REPORTS_RETRY_MOST = timedelta(hours=12)
+
+
+class Source(StrEnum):
+    """Where an optional step's problem comes from (one problem each)."""
+
+    REPORTS = "reports"  # QuickBooks' reports
+    TRANSACTIONS = "transactions"  # the queries of whose sales transactions changed
+    CUSTOM_FIELDS = "custom_fields"  # the fields listed or made in Constant Contact
+    TAG = "tag"  # the tag found or made there
+    TAGGING = "tagging"  # the contacts given the tag
+    VALUES = "values"  # the figures' values: an import refused for them, or their check
 
 
 def state_of(*, tenant_id: int) -> SalesDataState:
@@ -71,22 +86,48 @@ def columns_checked(*, tenant_id: int, columns: set[str]) -> None:
 
 def figures_read(*, tenant: Tenant, at: datetime, everyone_since: datetime | None) -> None:
     """Figures read from QuickBooks `at`; every customer's, in a read begun
-    `everyone_since`. The reports are readable again, if they were not."""
+    `everyone_since`. None are owed any more."""
     state_of(tenant_id=tenant.pk)
     SalesDataState.objects.filter(tenant=tenant).update(
         figures_read_at=at,
         everyone_read_at=everyone_since or F("everyone_read_at"),
-        problem=Case(When(problem=REPORTS_UNREADABLE, then=Value("")), default=F("problem")),
+        reports_failures=0,
+        reports_retry_at=None,
     )
 
 
-def reports_unreadable(*, tenant: Tenant, everyone_since: datetime | None) -> None:
-    """QuickBooks' reports could not be read: the figures stay as they were, the person is
-    told. A read of everyone's that could not be done counts as done (`everyone_since`)."""
+def figures_owed(*, tenant: Tenant, everyone_since: datetime | None) -> None:
+    """The figures could not be read: they stay as they were and are owed, asked again
+    after a wait that doubles with each failure in a row. A read of everyone's that could
+    not be done counts as done (`everyone_since`): no full check follows only to fail."""
     state_of(tenant_id=tenant.pk)
-    SalesDataState.objects.filter(tenant=tenant).update(
-        problem=REPORTS_UNREADABLE, everyone_read_at=everyone_since or F("everyone_read_at")
-    )
+    with transaction.atomic():
+        state = SalesDataState.objects.select_for_update().get(tenant=tenant)
+        state.reports_failures += 1
+        wait = REPORTS_RETRY_FIRST * 2 ** min(state.reports_failures - 1, 10)
+        state.reports_retry_at = timezone.now() + min(wait, REPORTS_RETRY_MOST)
+        state.everyone_read_at = everyone_since or state.everyone_read_at
+        state.save(update_fields=["reports_failures", "reports_retry_at", "everyone_read_at"])
+
+
+def problem_met(*, tenant_id: int, source: Source, told: str) -> None:
+    """An optional step from `source` failed: `told` is what the person reads."""
+    state_of(tenant_id=tenant_id)
+    with transaction.atomic():
+        state = SalesDataState.objects.select_for_update().get(tenant_id=tenant_id)
+        if state.problems.get(source) != told[:500]:
+            state.problems = {**state.problems, source: told[:500]}
+            state.save(update_fields=["problems"])
+
+
+def problem_gone(*, tenant_id: int, source: Source) -> None:
+    """The step from `source` went through: its problem, if any, is over."""
+    if not SalesDataState.objects.filter(tenant_id=tenant_id, problems__has_key=source).exists():
+        return
+    with transaction.atomic():
+        state = SalesDataState.objects.select_for_update().get(tenant_id=tenant_id)
+        state.problems = {key: text for key, text in state.problems.items() if key != source}
+        state.save(update_fields=["problems"])
 
 
 def tagging_started(*, state: SalesDataState, activity_id: str, upto: datetime) -> None:

@@ -19,6 +19,7 @@ from ccsync.sync import pacing, reasons, sales
 from ccsync.sync.models import CustomerRecord, Run, SalesDataState, TenantSync, WebhookEvent
 from ccsync.sync.reasons import Guidance
 from ccsync.sync.rules import email_parts
+from ccsync.sync.sales_state import Source
 from tenants.models import SalesData, Tenant
 
 HISTORY_LENGTH = 10
@@ -374,10 +375,19 @@ def sales_status(*, tenant: Tenant) -> dict[str, Any] | None:
     return {
         "refreshed_at": state.figures_read_at if state else None,
         "contacts": carrying.count() if columns else 0,
-        "problem": state.problem if state else "",
+        "problems": problems_of(state),
         "unsent": CustomerRecord.objects.filter(tenant=tenant).exclude(sales_note="").count(),
         "url": reverse("sales"),
     }
+
+
+def problems_of(state: SalesDataState | None) -> list[str]:
+    """What the person is told of the sales data not sent or not read: the set-up's, then
+    each optional step's by source."""
+    if state is None:
+        return []
+    by_source = [state.problems[source] for source in Source if state.problems.get(source)]
+    return [state.problem, *by_source] if state.problem else by_source
 
 
 def matching(query: str) -> Q:

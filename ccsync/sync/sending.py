@@ -71,7 +71,18 @@ def send_pending(sync: Sync) -> None:
                 max_rows=settings.SYNC_IMPORT_CHUNK_ROWS,
             )
         )
-        activity = sync.cc.import_contacts(rows=[row for _, row in chunk], list_ids=[sync.list_id])
+        rows = [row for _, row in chunk]
+        try:
+            activity = sync.cc.import_contacts(rows=rows, list_ids=[sync.list_id])
+        except cc_errors.BadRequest:
+            known = sales.known_field_ids(tenant_id=sync.tenant.pk)
+            carried = {known[key] for row in rows for key in row if key in known}
+            if not carried:
+                raise
+            # Refused for its figures' columns: their fields leave what is sent (the person
+            # is told), and the same contacts go again without them.
+            sales.fields_refused(tenant_id=sync.tenant.pk, field_ids=carried)
+            continue
         _sent(sync, activity_id=str(activity["activity_id"]), pks=[pk for pk, _ in chunk])
 
 

@@ -54,9 +54,9 @@ def tag_synced(*, tenant: Tenant, cc: ConstantContactClient, list_id: str) -> in
         if count >= WHOLE_LIST_FROM and _only_ours(tenant, cc, list_id):
             return _tag_list(state, cc, list_id, count)
         return _tag_contacts(state, cc, list_id, waiting)
-    except (cc_errors.NotPermitted, cc_errors.ActivityQueueFull) as error:
-        # The tag is optional: a role that may not tag, or an account whose activities
-        # queue is full, leaves the contacts to a later pass and never stops the run.
+    except cc_errors.ActivityQueueFull as error:
+        # An account whose activities queue is full leaves the contacts to a later pass;
+        # anything else that stops the tag is optional.py's to tell.
         logger.warning("contacts not tagged: tenant=%s cause=%s", tenant.pk, type(error).__name__)
         return 0
 

@@ -118,7 +118,7 @@ def _settings_page(
             "form": form,
             "new_list_form": new_list_form or NewListForm(),
             "sales_form": sales_form or _sales_form(tenant),
-            "sales_problem": sales_selectors.sales_problem(tenant=tenant),
+            "sales_problems": sales_selectors.sales_problems(tenant=tenant),
             "current_list": current,
             "constantcontact": selectors.constantcontact_connection(tenant=tenant),
             "installing": selectors.needs_first_sync(tenant=tenant),

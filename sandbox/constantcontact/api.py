@@ -63,6 +63,8 @@ def endpoint(*, methods: tuple[str, ...], scope: str = "contact_data") -> Callab
                 )
             if operation(request) in values["cc_forbidden_operations"]:
                 return faults.forbidden()
+            if refusal := values["cc_refused_operations"].get(operation(request)):
+                return faults.refused(int(refusal))
             try:
                 return view(request, grant.account, **kwargs)
             except ApiError as error:
@@ -305,8 +307,19 @@ def contacts_json_import(request: HttpRequest, account: Account) -> HttpResponse
     # instead (400, a code the spec documents), so a client that sends one is caught.
     if int(request.headers.get("Content-Length") or 0) >= activities.MAX_IMPORT_BYTES:
         raise bad_request("The request body exceeds the 4 MB limit.")
-    created = activities.create_import(account=account, body=json_body(request))
+    body = json_body(request)
+    if knobs.get("cc_import_refuses_custom_fields") and _carries_custom_fields(body):
+        raise bad_request("The import's custom field columns are not valid.")
+    created = activities.create_import(account=account, body=body)
     return json_answer(activities.activity_json(created), status=201)
+
+
+def _carries_custom_fields(body: Any) -> bool:
+    rows = body.get("import_data") if isinstance(body, dict) else None
+    return any(
+        isinstance(row, dict) and any(str(key).startswith("cf:") for key in row)
+        for row in rows or []
+    )
 
 
 @endpoint(methods=("POST",))

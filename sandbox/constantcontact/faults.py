@@ -30,6 +30,22 @@ def unauthorized() -> JsonResponse:
     )
 
 
+# The spec's words for the errors an operation may answer (cc_refused_operations).
+REFUSALS = {
+    400: ("contacts.api.validation.error", "Bad request. The request was not valid."),
+    409: ("conflict", "Conflict. The resource you are creating or updating already exists."),
+}
+
+
+def refused(status: int) -> JsonResponse:
+    if status == 401:
+        return unauthorized()
+    if status == 403:
+        return forbidden()
+    key, message = REFUSALS.get(status, REFUSALS[400])
+    return errors(status=status, key=key, message=message)
+
+
 def forbidden() -> JsonResponse:
     return errors(
         status=403,

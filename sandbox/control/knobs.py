@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     # in its Section) or "summary" (only in the Section's Summary total): Intuit's samples
     # show neither case.
     "quickbooks_report_parent_row": "data",
+    # Every report answered otherwise, for the app's sales data to meet it: "" (answered),
+    # "400" (a ValidationFault), "500" (a SystemFault) or "shape" (a 200 in a shape no
+    # report has).
+    "quickbooks_report_fault": "",
     "constantcontact_per_day": 10_000,
     # Token lifetimes, in seconds.
     "intuit_code_ttl": 600,
@@ -103,6 +107,13 @@ DEFAULTS: dict[str, Any] = {
     # "POST /activities/contacts_taggings_add"): the connected user's role lacks them (tags
     # need the Account Owner or Manager role).
     "cc_forbidden_operations": [],
+    # V3 operations answered with another documented error, as {"METHOD /path": status}:
+    # 400 (a validation error), 401 (the access token refused), 403 (the user's privileges),
+    # 409 (a conflict).
+    "cc_refused_operations": {},
+    # An import whose rows carry a cf: column is answered 400 as a whole (the spec's
+    # "data validation error"), not row by row.
+    "cc_import_refuses_custom_fields": False,
 }
 
 

@@ -124,6 +124,13 @@ def report(request: HttpRequest, realm_id: str, name: str) -> HttpResponse:
         "CustomerBalance": reports.customer_balance,
         "TransactionList": reports.transaction_list,
     }
+    fault = values["quickbooks_report_fault"]
+    if fault == "400":
+        return faults.invalid_request(detail=f"{name} could not be run", element="report")
+    if fault == "500":
+        return faults.server_error()
+    if fault == "shape":
+        return JsonResponse([{"Unexpected": name}], safe=False)
     if name not in builders:
         return faults.invalid_request(
             detail=f"the sandbox answers {', '.join(builders)} only, not {name}",

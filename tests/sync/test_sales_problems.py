@@ -1,0 +1,197 @@
+"""Sales data never stops, slows or breaks the contacts' sync (ccsync/sync/optional.py),
+against the sandbox over real HTTP: each failure of an optional step is made to happen by a
+knob, and each test sees the run completed, every customer in the Constant Contact list,
+the connection whole, and the problem told on the status and Settings pages with what to
+do. Only a refused token breaks the connection.
+
+The errors are those the providers document: Constant Contact's V3 spec
+(/work/shared/specs/constantcontact-v3-openapi.json, https://developer.constantcontact.com/
+api_reference/index.html) answers POST /contact_custom_fields with 400, 403 ("you lack the
+necessary user privileges") and 409 ("conflicts with an existing resource"), GET
+/contact_custom_fields and GET /contact_tags with 400 and 403, POST /contact_tags with 400,
+403 and 409, POST /activities/contacts_taggings_add and contacts_json_import with 400 and
+403 (409 is not documented there). QuickBooks answers a report it refuses with a
+ValidationFault (400) and a failure of its own with a SystemFault (500)
+(https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes).
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from ccsync.sync import lifecycle
+from ccsync.sync.models import CustomerRecord, Run, SalesDataState
+from tenants import selectors as tenant_selectors
+from tenants.clients import constantcontact_client
+from tests.plugins.companies import person
+
+EMAILS = ("ann@example.com", "bo@example.com", "cy@example.com")
+TOTAL = "QuickBooks total sales"
+TOTAL_ONLY = {"sales-enabled": "on", "sales-facts": ["total_sales"]}
+TAG = {"sales-tag_enabled": "on", "sales-tag_name": "QBO"}
+# The run's own calls without sales data: the unsubscribes, the import, its confirmation.
+SYNC = 3
+REPORTS = "QuickBooks Online did not give the sales reports"
+ROLE = "needs the Account Owner or Account Manager role"
+
+
+@pytest.fixture
+def shop(install):
+    """Ann (two sales), Bo (none), Cy (one): sales data on with the given choices."""
+
+    def make(**choices):
+        company = install(
+            person("Ann Lee", EMAILS[0]), person("Bo Li", EMAILS[1]), person("Cy Dee", EMAILS[2]),
+            **choices,
+        )  # fmt: skip
+        company.sell(company.customer_id("Ann Lee"), "100.00")
+        company.sell(company.customer_id("Ann Lee"), "50.50", entity="SalesReceipt")
+        company.sell(company.customer_id("Cy Dee"), "300.00")
+        return company
+
+    return make
+
+
+def assert_contacts_synced(company, run: Run) -> None:
+    """The core went on: the run completed, everyone is in the list, nothing is broken."""
+    assert run.state == Run.State.COMPLETED, run.error
+    contacts = company.contacts()
+    assert all(contacts[email]["list_names"] == ["Customers"] for email in EMAILS)
+    records = CustomerRecord.objects.filter(tenant=company.tenant)
+    assert {r.outcome for r in records} == {CustomerRecord.Outcome.SYNCED}
+    assert not tenant_selectors.constantcontact_connection(tenant=company.tenant).is_broken
+    assert not tenant_selectors.quickbooks_connection(tenant=company.tenant).is_broken
+
+
+def assert_told(company, *words: str) -> None:
+    """The status and Settings pages both say it, with Help a click away."""
+    client = company.journey.client
+    for page in ("/status/", "/settings/"):
+        html = client.get(page).content.decode()
+        for said in words:
+            assert said in html, (page, said)
+        assert "/help/#sales-data-problems" in html, page
+
+
+@pytest.mark.parametrize("fault", ["400", "500", "shape"])
+def test_reports_refused_or_unreadable_leave_the_contacts_syncing(shop, knobs, fault):
+    knobs(quickbooks_report_fault=fault)
+    company = shop(**TOTAL_ONLY)
+    run = company.run()
+    assert_contacts_synced(company, run)
+    assert company.custom_fields(EMAILS[0]) == {}
+    assert_told(company, REPORTS, "Your contacts are still syncing")
+    # The field's set-up (1 list + 1 made) and the sync: no call added to the contacts'.
+    assert run.constantcontact_calls == 2 + SYNC
+
+
+def test_figures_owed_are_read_again_after_a_wait_not_at_every_run(shop, knobs):
+    knobs(quickbooks_report_fault="500")
+    company = shop(**TOTAL_ONLY)
+    company.run()
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    assert state.reports_failures == 1 and state.reports_retry_at > timezone.now()
+    ann = company.customer_id("Ann Lee")
+
+    knobs(quickbooks_report_fault="")  # QuickBooks gives them again; their time has not come
+    company.change(ann, FamilyName="Lee-Smith")
+    company.webhook(("updated", ann))
+    run = company.sync_changes()
+    assert_contacts_synced(company, run)
+    assert run.quickbooks_calls == 1  # the customer alone, no report
+    assert company.custom_fields(EMAILS[0]) == {}
+
+    # Their time came: the next run reads everyone's (the owed included), 5 reports.
+    later = timezone.now() - timedelta(seconds=1)
+    SalesDataState.objects.filter(tenant=company.tenant).update(reports_retry_at=later)
+    company.change(ann, FamilyName="Lee")
+    company.webhook(("updated", ann))
+    run = company.sync_changes()
+    assert_contacts_synced(company, run)
+    assert company.custom_fields(EMAILS[0]) == {TOTAL: "150.50"}
+    assert company.custom_fields(EMAILS[2]) == {TOTAL: "300.00"}
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    assert (state.reports_failures, state.reports_retry_at, state.problems) == (0, None, {})
+
+
+@pytest.mark.parametrize(
+    ("operation", "status", "said"),
+    [
+        ("POST /contact_custom_fields", 400, "Constant Contact refused it"),
+        ("POST /contact_custom_fields", 403, ROLE),
+        ("POST /contact_custom_fields", 409, "a field there has its name"),
+        ("GET /contact_custom_fields", 400, "(it answered 400)"),
+        ("GET /contact_custom_fields", 403, ROLE),
+    ],
+)
+def test_custom_fields_refused_leave_the_contacts_syncing(shop, knobs, operation, status, said):
+    knobs(cc_refused_operations={operation: status})
+    company = shop(**TOTAL_ONLY)
+    run = company.run()
+    assert_contacts_synced(company, run)
+    assert company.custom_fields(EMAILS[0]) == {}
+    assert_told(company, said, "Your contacts are still syncing")
+
+
+@pytest.mark.parametrize(
+    ("operation", "status", "said"),
+    [
+        ("POST /contact_tags", 400, "(it answered 400)"),
+        ("POST /contact_tags", 403, ROLE),
+        ("POST /contact_tags", 409, "(it answered 409)"),
+        ("GET /contact_tags", 400, "(it answered 400)"),
+        ("POST /activities/contacts_taggings_add", 400, "(it answered 400)"),
+        ("POST /activities/contacts_taggings_add", 403, ROLE),
+    ],
+)
+def test_the_tag_refused_leaves_the_contacts_syncing(shop, knobs, operation, status, said):
+    knobs(cc_refused_operations={operation: status})
+    company = shop(**TOTAL_ONLY, **TAG)
+    run = company.run()
+    assert_contacts_synced(company, run)
+    assert company.custom_fields(EMAILS[0]) == {TOTAL: "150.50"}  # the figures still go
+    assert company.tags(EMAILS[0]) == []
+    assert_told(company, said, "turn the tag off in Settings")
+
+
+def test_a_figure_refused_leaves_its_contact_synced_and_the_field_told(shop):
+    company = shop()
+    # A field for whole numbers people made themselves, used for total sales.
+    constantcontact_client(tenant=company.tenant).create_custom_field(
+        label=TOTAL, type="number", metadata={"integer": True, "allow_negative": True}
+    )
+    lifecycle.choose_sales_data(
+        tenant=company.tenant, enabled=True, facts=["total_sales"], tag_enabled=False, tag_name=""
+    )
+    company.run()
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    state.fields["total_sales"]["decimals"] = None  # as if people changed the field since
+    state.save()
+    ann = company.customer_id("Ann Lee")
+    invoice = company.sell(ann, "0.25")  # 150.75: the whole-number field refuses it
+    company.webhook(("created", invoice["Id"], "invoice"))
+    run = company.sync_changes()
+    assert_contacts_synced(company, run)
+    record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=ann)
+    assert not any(key.startswith("cf:") for key in record.sent_row)  # never claimed held
+    assert_told(company, f"Constant Contact refused the values of “{TOTAL}”")
+
+
+def test_an_import_refused_for_its_figures_goes_again_without_them(shop, knobs):
+    knobs(cc_import_refuses_custom_fields=True)
+    company = shop(**TOTAL_ONLY)
+    run = company.run()
+    assert_contacts_synced(company, run)
+    assert company.custom_fields(EMAILS[0]) == {}
+    assert_told(company, f"Constant Contact refused the values of “{TOTAL}”")
+    # The field's set-up, the import refused, then the sync.
+    assert run.constantcontact_calls == 2 + 1 + SYNC
+
+
+def test_a_token_refused_in_an_optional_step_still_breaks_the_connection(shop, knobs):
+    knobs(cc_refused_operations={"POST /contact_custom_fields": 401})
+    company = shop(**TOTAL_ONLY)
+    run = company.run()
+    assert run.state == Run.State.FAILED
+    assert tenant_selectors.constantcontact_connection(tenant=company.tenant).is_broken
