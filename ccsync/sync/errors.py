@@ -26,16 +26,18 @@ RETRYABLE = (
     redis.ConnectionError,
     redis.TimeoutError,
 )
-# The connection is gone until the user reconnects: the run fails, the page shows a banner.
-BROKEN = (
+# A token refused, or QuickBooks refusing the company: gone for every step of the sync.
+REFUSED = (
     ConnectionUnavailable,
     qb_errors.InvalidGrant,
     qb_errors.Unauthorized,
     qb_errors.Forbidden,
     cc_errors.InvalidGrant,
     cc_errors.Unauthorized,
-    cc_errors.Forbidden,
 )
+# The connection is gone until the user reconnects: the run fails, the page shows a banner.
+# (A 403 from Constant Contact to an optional step is the user's role instead: optional.py.)
+BROKEN = (*REFUSED, cc_errors.Forbidden)
 QUOTA = (QuotaPaused, cc_errors.QuotaExceeded)
 
 

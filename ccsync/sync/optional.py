@@ -25,7 +25,6 @@ from ccsync.sync import errors, runs
 from ccsync.sync.sales_state import Source, problem_gone, problem_met
 from integrations.constantcontact import errors as cc_errors
 from integrations.quickbooks import errors as qb_errors
-from tenants.tokens import ConnectionUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +33,7 @@ T = TypeVar("T")
 TRIES = 3
 # What an optional step hands on to the run: a refused token or QuickBooks' refusal of
 # the company (its customers are refused the same), the day's quota, the run stopped.
-STOPS_THE_RUN = (
-    runs.Stop,
-    ConnectionUnavailable,
-    qb_errors.InvalidGrant,
-    qb_errors.Unauthorized,
-    qb_errors.Forbidden,
-    cc_errors.InvalidGrant,
-    cc_errors.Unauthorized,
-    *errors.QUOTA,
-)
+STOPS_THE_RUN = (runs.Stop, *errors.REFUSED, *errors.QUOTA)
 TRIED_AGAIN = (
     qb_errors.TransientError,
     cc_errors.TransientError,
