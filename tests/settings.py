@@ -1,11 +1,33 @@
 """Test settings: the app's settings, pointed at the real PostgreSQL and Redis of the machine."""
 
 import os
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ccsync")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def worker_redis_url(url: str, worker: str, dbs: str) -> str:
+    """The Redis db of one xdist worker: gw0 keeps REDIS_URL's, gw1, gw2... take the dbs of
+    `dbs` (comma-separated) in turn. Each worker its own, so that nothing one does to Redis
+    (the limiter's counters, the day's pace, the metrics, a test's flush) reaches another's
+    test."""
+    number = int(worker.removeprefix("gw") or 0)
+    if number == 0:
+        return url
+    others = dbs.split(",")
+    if number > len(others):
+        raise RuntimeError(f"xdist worker {worker}: TEST_REDIS_WORKER_DBS={dbs} names too few")
+    return urlsplit(url)._replace(path=f"/{others[number - 1].strip()}").geturl()
+
+
+os.environ["REDIS_URL"] = worker_redis_url(
+    os.environ["REDIS_URL"],
+    os.environ.get("PYTEST_XDIST_WORKER", ""),
+    os.environ.get("TEST_REDIS_WORKER_DBS", "12,11,10"),
+)
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("SECRET_KEY", "tests-only")
 # The sandbox speaks plain http on loopback; oauthlib refuses that unless told.
@@ -20,9 +42,4 @@ os.environ.setdefault("CONSTANTCONTACT_CLIENT_SECRET", "sandbox-cc-secret")
 from ccsync.settings import *  # noqa: E402,F403
 
 ALLOWED_HOSTS = ["*"]
-# xdist's workers share the tests' Redis db, each with a sandbox of its own: each its own
-# day's pace and its own limiter (a test counts the calls it made, not its neighbour's).
-_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-PACER_REDIS_KEY = f"ccsync:pace:{_WORKER}"
-LIMITER_REDIS_PREFIX = f"ccsync:limits:{_WORKER}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
