@@ -10,25 +10,28 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def worker_redis_url(url: str, worker: str, dbs: str) -> str:
-    """The Redis db of one xdist worker: gw0 keeps REDIS_URL's, gw1, gw2... take the dbs of
-    `dbs` (comma-separated) in turn. Each worker its own, so that nothing one does to Redis
-    (the limiter's counters, the day's pace, the metrics, a test's flush) reaches another's
-    test."""
+    """The Redis db of one xdist worker: gw0 keeps the url's, gw1, gw2... take the dbs of
+    `dbs` (comma-separated) in turn."""
     number = int(worker.removeprefix("gw") or 0)
     if number == 0:
         return url
     others = dbs.split(",")
     if number > len(others):
-        raise RuntimeError(f"xdist worker {worker}: TEST_REDIS_WORKER_DBS={dbs} names too few")
+        raise RuntimeError(f"xdist worker {worker}: the Redis dbs {dbs} are too few")
     return urlsplit(url)._replace(path=f"/{others[number - 1].strip()}").geturl()
 
 
-os.environ["REDIS_URL"] = worker_redis_url(
-    os.environ["REDIS_URL"],
-    os.environ.get("PYTEST_XDIST_WORKER", ""),
-    os.environ.get("TEST_REDIS_WORKER_DBS", "12,11,10"),
-)
+# Each xdist worker its own Redis db and broker db (`make test` runs the tests on two), so
+# that nothing one does to Redis (the limiter's counters, the day's pace, the metrics, a
+# flush, the tasks queued, a stack's worker taking them) reaches another's test.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+os.environ["REDIS_URL"] = worker_redis_url(
+    os.environ["REDIS_URL"], _WORKER, os.environ.get("TEST_REDIS_WORKER_DBS", "12")
+)
+os.environ["CELERY_BROKER_URL"] = worker_redis_url(
+    os.environ["CELERY_BROKER_URL"], _WORKER, os.environ.get("TEST_BROKER_WORKER_DBS", "11")
+)
 os.environ.setdefault("SECRET_KEY", "tests-only")
 # The sandbox speaks plain http on loopback; oauthlib refuses that unless told.
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
