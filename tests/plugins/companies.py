@@ -121,6 +121,10 @@ class Company(ABC):
     def unsubscribe(self, *emails: str) -> None:
         """These addresses opt out (new unsubscribed contacts for unknown ones)."""
 
+    @abstractmethod
+    def constantcontact_api_calls(self) -> int:
+        """Constant Contact API calls answered so far (every account's)."""
+
     def custom_fields(self, email: str) -> dict[str, str]:
         """The contact's custom fields in Constant Contact, by the field's label."""
         labels = {f["custom_field_id"]: f["label"] for f in self.fields_and_tags()["custom_fields"]}
@@ -236,6 +240,9 @@ class SandboxCompany(Company):
             json={"username": self.username, "password": PASSWORD, "unsubscribed_emails": emails},
             timeout=30,
         ).raise_for_status()
+
+    def constantcontact_api_calls(self) -> int:
+        return cc_api_calls(self.sandbox)
 
 
 @pytest.fixture
