@@ -44,10 +44,17 @@ class WholeStackInTurn(LoadScopeScheduling):
     rest test by test. (xdist's own xdist_group marker no longer groups under pytest 9.)"""
 
     def _split_scope(self, nodeid: str) -> str:
-        folder = nodeid.removeprefix("tests/").split("/", 1)[0]
-        return "whole-stack" if folder in WHOLE_STACK_FOLDERS else nodeid
+        return scope_of(nodeid)
 
 
+def scope_of(nodeid: str) -> str:
+    """The unit of work xdist gives one worker: the whole stack's tests together, any other
+    test alone."""
+    folder = nodeid.removeprefix("tests/").split("/", 1)[0]
+    return "whole-stack" if folder in WHOLE_STACK_FOLDERS else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown under -p no:xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduling | None:
     if config.getvalue("dist") == "loadgroup":
         return WholeStackInTurn(config, log)
