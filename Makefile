@@ -14,24 +14,28 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) -m ccsync.demo
 
-## The whole test suite, against real PostgreSQL and Redis (started if they are not up);
-## then the sync again on SQLite, the demo's embedded database, where some paths differ (on
-## two xdist workers: each its own database file and sandbox).
+## The whole test suite, against real PostgreSQL and Redis (started if they are not up), in
+## about 7.5 minutes on this 2-core machine (target: under 10): on two xdist workers, each
+## its own database, sandbox, Redis db and broker db (tests/settings.py). `--dist loadgroup`
+## is tests/plugins/markers.py's: the whole stack's tests (browser, faults, bench: about
+## 7 minutes) one after another on one worker while the other runs the rest. Then the
+## sync again on SQLite, the demo's embedded database, where some paths differ (about
+## 10 s, also on two workers: each its own database file and sandbox).
 test: $(VENV)/.installed
 	scripts/services.sh
 	scripts/browser.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 	DATABASE_URL=sqlite:///$(CURDIR)/var/tests.sqlite3 $(PY) -m pytest -q -n 2 \
 		tests/sync/test_first_sync.py tests/sync/test_changes.py tests/sync/test_resume.py
 
-## The inner loop, under a minute: the tests that need no sandbox server, stack, browser,
-## faults or benchmarks (markers given by tests/plugins/markers.py), the engine's decisions
-## against in-process fakes included, on two xdist workers (worksteal: a worker done early
-## takes the other's tests). Bytecode is cached (__pycache__ is ignored by git): else each
-## worker compiles every module again.
+## The inner loop, under a minute (about 30 s): the tests that need no sandbox server,
+## stack, browser, faults or benchmarks (markers given by tests/plugins/markers.py), the
+## engine's decisions against in-process fakes included, on two xdist workers (worksteal: a
+## worker done early takes the other's tests). Bytecode is cached (__pycache__ is ignored
+## by git): else each worker compiles every module again.
 FAST_TESTS := not (sandbox or stack or browser or faults or bench)
 test-fast: $(VENV)/.installed
 	scripts/services.sh

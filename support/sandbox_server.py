@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ class Sandbox:
     env: dict[str, str]
     process: subprocess.Popen
     log_path: Path
+    baseline: dict[str, Any] = field(default_factory=dict)
 
     # The app as registered with the sandbox's Intuit and Constant Contact.
     intuit_client_id: str = "sandbox-intuit-client"
@@ -70,7 +71,11 @@ class Sandbox:
         return answer.json()
 
     def reset_knobs(self) -> None:
+        """Every knob back to its default, but for the `baseline` a test set for its whole
+        length (tests/plugins/companies.py, `unlimited`)."""
         requests.post(f"{self.url}/_sandbox/knobs/reset", timeout=10).raise_for_status()
+        if self.baseline:
+            self.set_knobs(**self.baseline)
 
     @contextlib.contextmanager
     def knobs(self, **values: Any) -> Iterator[dict[str, Any]]:

@@ -27,17 +27,11 @@ def flush_test_redis() -> None:
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
-def is_xdist_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     # The limiter's counters (its daily share included) and the metrics live in the tests'
-    # Redis db, emptied once before any test. Under xdist (`make test-fast`) the workers
-    # share it: the controller empties it before they start, never a worker, which would
-    # empty it under another's test.
-    if not is_xdist_worker(session.config):
-        flush_test_redis()
+    # Redis db, emptied once before any test. Under xdist each worker has a db of its own
+    # (tests/settings.py) and empties it (gw0's is the controller's: emptied twice).
+    flush_test_redis()
 
 
 @pytest.fixture(autouse=True)

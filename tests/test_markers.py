@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.plugins.markers import TESTS, markers_for
+from tests.plugins.markers import TESTS, markers_for, scope_of
 
 
 @pytest.mark.parametrize(
@@ -21,3 +21,14 @@ from tests.plugins.markers import TESTS, markers_for
 )
 def test_markers_follow_fixtures_and_folders(fixtures, path, expected):
     assert markers_for(fixtures=fixtures, path=TESTS / path) == expected
+
+
+def test_the_whole_stacks_tests_take_turns_on_one_xdist_worker():
+    for nodeid in (
+        "tests/browser/test_journeys.py::test_change_list",
+        "tests/faults/test_bad_input.py::test_get_pages_with_any_next_never_fail[/status/]",
+        "tests/bench/test_bench_smoke.py::test_every_benchmark_fills_its_rows",
+    ):
+        assert scope_of(nodeid) == "whole-stack"
+    alone = "tests/sync/test_changes.py::test_a_new_customer_goes_to_the_list"
+    assert scope_of(alone) == alone

@@ -23,7 +23,7 @@ from django.utils import timezone
 from integrations.constantcontact import errors as cc_errors
 from integrations.limiter import get_limiter
 from integrations.quickbooks import errors as qb_errors
-from integrations.quickbooks.client import ALL_CUSTOMERS
+from integrations.quickbooks.client import ALL_CUSTOMERS, CDC_MAX_OBJECTS
 from tenants.clients import constantcontact_client, quickbooks_client
 from tests.plugins.companies import Company, person
 
@@ -155,6 +155,18 @@ class Contract:
         assert world.qb.changed_customers(since=later) == []
         with pytest.raises(qb_errors.QuickBooksFault):
             world.qb.changed_customers(since=datetime.now(UTC) - timedelta(days=31))
+
+    def test_a_change_data_capture_answer_holds_1000_objects_at_most_oldest_first(self, world):
+        """ "Server responses can handle a maximum of 1,000 objects": the catch-up's tests
+        (tests/sync/test_catch_up.py) rely on the cap.
+        https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/change-data-capture"""
+        since = datetime.now(UTC) - timedelta(seconds=1)
+        added = world.company.add(
+            *(person(f"Cap {n}", f"cap{n}@example.com") for n in range(CDC_MAX_OBJECTS + 1))
+        )
+        changed = world.qb.changed_customers(since=since)
+        assert ids(changed) == ids(added[:CDC_MAX_OBJECTS])
+        assert world.calls == ["cdc"]
 
     def test_company_info_names_the_company(self, world):
         assert world.qb.company_info()["CompanyName"] == world.company.tenant.company_name

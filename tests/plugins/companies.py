@@ -121,6 +121,10 @@ class Company(ABC):
     def unsubscribe(self, *emails: str) -> None:
         """These addresses opt out (new unsubscribed contacts for unknown ones)."""
 
+    @abstractmethod
+    def constantcontact_api_calls(self) -> int:
+        """Constant Contact API calls answered so far (every account's)."""
+
     def custom_fields(self, email: str) -> dict[str, str]:
         """The contact's custom fields in Constant Contact, by the field's label."""
         labels = {f["custom_field_id"]: f["label"] for f in self.fields_and_tags()["custom_fields"]}
@@ -237,6 +241,9 @@ class SandboxCompany(Company):
             timeout=30,
         ).raise_for_status()
 
+    def constantcontact_api_calls(self) -> int:
+        return cc_api_calls(self.sandbox)
+
 
 @pytest.fixture
 def sandbox_clock(sandbox, monkeypatch):
@@ -261,10 +268,25 @@ def sandbox_clock(sandbox, monkeypatch):
 
 
 @pytest.fixture
-def install(sandbox, sandbox_settings, sandbox_clock, db):
+def unlimited(sandbox, sandbox_settings):
+    """Neither the app's limiter nor the sandbox holds the calls to the providers' rates
+    (4 Constant Contact calls a second): a test pays no real time for them. The limiter
+    still counts every call; its waits, and the sandbox's 429s past the rates, are tested
+    by their own tests (tests/integrations/test_limiter.py, tests/sandbox/.../test_limits.py)."""
+    sandbox_settings.SYNC_CC_PER_SECOND = sandbox_settings.SYNC_QB_PER_SECOND = 1_000
+    sandbox.baseline = {"enforce_rate_limits": False}  # kept by every reset of the knobs
+    sandbox.set_knobs(**sandbox.baseline)
+    yield
+    sandbox.baseline = {}
+    sandbox.reset_knobs()
+
+
+@pytest.fixture
+def install(sandbox, sandbox_settings, sandbox_clock, unlimited, db):
     """install(*customers): a company of the sandbox with these customers, the app installed
     on it through the real journey with the list "Customers" chosen; the first sync is
-    queued, not run. The sync's pauses move the sandbox's clock (sandbox_clock)."""
+    queued, not run. The sync's pauses move the sandbox's clock (sandbox_clock); the
+    providers' rates cost no real time (unlimited)."""
 
     def make(
         *customers: dict[str, Any], unsubscribed: tuple[str, ...] = (), **choices: Any

@@ -189,12 +189,44 @@ class QuickBooksCompany:
     types: dict[int, CustomerType] = field(default_factory=dict)
     _last_customer: int = 0
     _last_transaction: int = 0
+    _last_change: datetime | None = None  # the latest customer's LastUpdatedTime
+    # The live customers' numbers by parent (their jobs) and by display name (lower case),
+    # kept up to date customer by customer (_reindex): a company of thousands is not read
+    # whole at every change. Made when first needed.
+    _index: tuple[dict[int, set[int]], dict[str, set[int]]] | None = None
+    _indexed: dict[int, tuple[int | None, str]] = field(default_factory=dict)
 
     def _now(self) -> datetime:
         # Every change a moment after the last, as the sandbox's clock (microseconds) gives.
         moment = self.clock()
-        latest = max((c.updated_at for c in self.customers.values()), default=moment - timedelta(1))
-        return max(moment, latest + timedelta(microseconds=1))
+        if self._last_change is None:
+            return moment
+        return max(moment, self._last_change + timedelta(microseconds=1))
+
+    def _live_index(self) -> tuple[dict[int, set[int]], dict[str, set[int]]]:
+        if self._index is None:
+            self._index, self._indexed = ({}, {}), {}
+            for customer in self.customers.values():
+                self._reindex(customer)
+        assert self._index is not None
+        return self._index
+
+    def _reindex(self, customer: Customer) -> None:
+        """The index as the customer is now (stored, live or not, its parent and name)."""
+        if self._index is None:
+            return
+        jobs, names = self._index
+        if customer.number in self._indexed:
+            parent, name = self._indexed.pop(customer.number)
+            if parent is not None:
+                jobs[parent].discard(customer.number)
+            names[name].discard(customer.number)
+        if customer.live and self.customers.get(customer.number) is customer:
+            parent, name = customer.parent_number, customer.column("DisplayName").lower()
+            if parent is not None:
+                jobs.setdefault(parent, set()).add(customer.number)
+            names.setdefault(name, set()).add(customer.number)
+            self._indexed[customer.number] = (parent, name)
 
     # --- customers, as a QuickBooks user changes them --------------------------------------
 
@@ -215,6 +247,8 @@ class QuickBooksCompany:
             )
             self._settle(customer)
             self.customers[customer.number] = customer
+            self._reindex(customer)
+            self._last_change = moment
             created.append(customer)
         return [self.customer_json(customer) for customer in created]
 
@@ -234,6 +268,7 @@ class QuickBooksCompany:
             self._save_change(customer)
         except CustomerError:
             customer.data = before
+            self._reindex(customer)
             raise
         if data.get("Active", True) is False:
             self._deactivate_jobs(customer)
@@ -266,15 +301,16 @@ class QuickBooksCompany:
         return found
 
     def _jobs(self, customer: Customer) -> list[Customer]:
-        return [c for c in self.customers.values() if c.live and c.parent_number == customer.number]
+        return [self.customers[n] for n in sorted(self._live_index()[0].get(customer.number, ()))]
 
     def _touch(self, customer: Customer) -> None:
         customer.sync_token += 1
-        customer.updated_at = self._now()
+        customer.updated_at = self._last_change = self._now()
 
     def _bury(self, customer: Customer, state: str) -> None:
         self._touch(customer)
         customer.state = state
+        self._reindex(customer)
 
     def _save_change(self, customer: Customer) -> None:
         self._settle(customer)
@@ -304,10 +340,7 @@ class QuickBooksCompany:
         data["DisplayName"] = data["DisplayName"].strip()
         data.setdefault("Active", True)
         taken = data["DisplayName"].lower()
-        if any(
-            c.live and c.number != customer.number and c.column("DisplayName").lower() == taken
-            for c in self.customers.values()
-        ):
+        if any(n != customer.number for n in self._live_index()[1].get(taken, ())):
             raise CustomerError(
                 "Another customer is already using this name. Use a different name."
             )
@@ -332,6 +365,7 @@ class QuickBooksCompany:
             data.pop("Level", None)
             data["Job"] = False
             data["FullyQualifiedName"] = data["DisplayName"]
+        self._reindex(customer)
 
     # --- sales, as a QuickBooks user makes them ---------------------------------------------
 

@@ -129,6 +129,9 @@ class FakeCompany(Company):
         for email in emails:
             self.account.unsubscribe(email)
 
+    def constantcontact_api_calls(self) -> int:
+        return self.providers.constantcontact.usage.total
+
 
 @dataclass
 class Providers:

@@ -1,4 +1,6 @@
-"""Runs of changes: webhooks in, changes out, against the sandbox over real HTTP."""
+"""Runs of changes: webhooks in, changes out. The engine's decisions against the in-process
+fakes of the providers (tests/plugins/fakes.py); an edit's whole way against the sandbox
+over real HTTP."""
 
 import json
 import time
@@ -11,11 +13,10 @@ from ccsync.sync.models import CustomerRecord, Run, TenantSync, WebhookEvent
 from integrations.clock import Clock
 from integrations.quickbooks.webhooks import ChangeEvent
 from tenants.models import ListSelection, Tenant
-from tests.plugins.companies import cc_api_calls, cloud_events, person, sign
+from tests.plugins.companies import cloud_events, person, sign
 
 
-@pytest.fixture
-def synced(install):
+def first_synced(install):
     """A company whose first sync is done: Ann and Bo in the list "Customers"."""
     company = install(
         person("Ann Lee", "ann@example.com", PrimaryPhone={"FreeFormNumber": "111"}),
@@ -27,11 +28,22 @@ def synced(install):
     return company
 
 
+@pytest.fixture
+def synced(fakes):
+    return first_synced(fakes.install)
+
+
+@pytest.fixture
+def synced_over_http(install):
+    return first_synced(install)
+
+
 def record(company, name: str) -> CustomerRecord:
     return CustomerRecord.objects.get(tenant=company.tenant, display_name=name)
 
 
-def test_an_edit_is_sent_and_an_unchanged_customer_is_not(synced):
+def test_an_edit_is_sent_and_an_unchanged_customer_is_not(synced_over_http):
+    synced = synced_over_http
     ann = synced.customer_id("Ann Lee")
     bo = synced.customer_id("Bo Li")
     synced.change(ann, PrimaryPhone={"FreeFormNumber": "222"})
@@ -171,10 +183,10 @@ def unsubscribe_after_the_first_sync_and_edit(company) -> Run:
     company.change(ann, FamilyName="Edited")
     company.change(bo, FamilyName="Changed")
     company.webhook(("updated", ann), ("updated", bo))
-    before = cc_api_calls(company.sandbox)
+    before = company.constantcontact_api_calls()
     run = company.sync_changes(confirm=False)
     assert run.state == Run.State.COMPLETED, run.error
-    assert cc_api_calls(company.sandbox) - before == run.constantcontact_calls
+    assert company.constantcontact_api_calls() - before == run.constantcontact_calls
     return run
 
 
@@ -190,7 +202,7 @@ def test_an_unsubscribe_minutes_old_is_respected_while_the_day_has_slack(synced)
     assert contacts["bo@example.com"]["last_name"] == "Li"  # nothing sent to Bo
     assert contacts["bo@example.com"]["permission"] == "unsubscribed"
     assert record(synced, "Bo Li").reason == "unsubscribed"
-    page = synced.journey.client.get("/status/").content.decode()
+    page = synced.client.get("/status/").content.decode()
     assert "Unsubscribes in Constant Contact are checked before every change is sent" in page
     assert "Unsubscribed in Constant Contact" in page  # Bo, not in the list, and why
 
@@ -207,7 +219,7 @@ def test_without_slack_unsubscribes_are_read_when_4_hours_old_as_before(synced, 
     contacts = synced.contacts()
     assert contacts["bo@example.com"]["last_name"] == "Changed"
     assert contacts["bo@example.com"]["permission"] == "unsubscribed"
-    page = synced.journey.client.get("/status/").content.decode()
+    page = synced.client.get("/status/").content.decode()
     assert "Unsubscribes in Constant Contact are checked at most every 4 hours now" in page
 
 
@@ -356,12 +368,12 @@ def test_paused_tenant_keeps_its_events_for_later(synced):
 
 
 def test_past_the_pace_a_company_waits_its_turn_gathering_changes(
-    synced, install, settings, monkeypatch
+    synced, fakes, settings, monkeypatch
 ):
     """The pacer's bucket holds one run: the second company waits (its changes gather)
     until the pace has refilled it, then beat's dispatch starts its run."""
     settings.SYNC_PACE_BURST = 2.0  # one run at the expected 1.3 calls, not two
-    other = install(person("Cy New", "cy@example.com"))
+    other = fakes.install(person("Cy New", "cy@example.com"))
     other.run()
     ann = synced.customer_id("Ann Lee")
     synced.change(ann, FamilyName="First")
@@ -402,7 +414,7 @@ def test_a_full_check_counts_only_the_customers_that_still_exist(synced):
     assert run.checkpoint["expected"] == run.total == run.done == 1  # Ann alone
     assert (run.unchanged, run.skipped, run.synced) == (1, 0, 0)
     assert run.constantcontact_calls == 1  # the unsubscribes read: nothing sent, no call added
-    page = synced.journey.client.get("/status/").content.decode()
+    page = synced.client.get("/status/").content.decode()
     assert "1 of 1 customer" in page
     assert record(synced, "Bo Li").deleted and record(synced, "Inactive Ivy").deleted
     # Synced once, never taken back: Bo's contact stays as it was.

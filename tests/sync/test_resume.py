@@ -1,4 +1,5 @@
-"""A run cut off anywhere resumes from its checkpoint: nobody lost, nobody twice."""
+"""A run cut off anywhere resumes from its checkpoint: nobody lost, nobody twice (the engine's
+decisions: against the in-process fakes of the providers, tests/plugins/fakes.py)."""
 
 import pytest
 
@@ -16,10 +17,10 @@ class Killed(BaseException):
 
 
 @pytest.fixture
-def company(install, settings):
+def company(fakes, settings):
     settings.SYNC_PAGE_SIZE = 3
     settings.SYNC_IMPORT_CHUNK_ROWS = 3
-    return install(
+    return fakes.install(
         *[person(f"Customer {i}", email) for i, email in enumerate(ELIGIBLE)],
         person("No Email"),
         person("Sleeping", "sleep@example.com", Active=False),
@@ -29,7 +30,7 @@ def company(install, settings):
 def assert_synced_exactly_once(company, run: Run) -> None:
     assert run.state == Run.State.COMPLETED, run.error
     contacts = company.contacts()
-    assert sorted(contacts) == sorted(ELIGIBLE)  # the sandbox keys contacts by email
+    assert sorted(contacts) == sorted(ELIGIBLE)  # contacts are keyed by email
     assert all(c["list_names"] == ["Customers"] for c in contacts.values())
     records = CustomerRecord.objects.filter(tenant=company.tenant)
     assert records.filter(outcome="synced").count() == 8
@@ -37,7 +38,14 @@ def assert_synced_exactly_once(company, run: Run) -> None:
     assert (run.synced, run.skipped, run.failed, run.total) == (8, 2, 0, 10)
 
 
-def kill_at_checkpoint(monkeypatch, number: int) -> None:
+@pytest.fixture
+def cut():
+    """Patches a test takes back midway (`cut.undo()`), the fixtures' own (the fakes) kept."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def kill_at_checkpoint(cut, number: int) -> None:
     real, calls = runs.checkpoint, {"n": 0}
 
     def checkpoint(sync, **changes):
@@ -46,17 +54,17 @@ def kill_at_checkpoint(monkeypatch, number: int) -> None:
             raise Killed
         real(sync, **changes)
 
-    monkeypatch.setattr(runs, "checkpoint", checkpoint)
+    cut.setattr(runs, "checkpoint", checkpoint)
 
 
 # Checkpoints of this run: 1 unsubscribes, 2 count, 3-6 pages, 7 rules applied, then per
 # chunk of 3: 8/10/12 import started, 9/11/13 import confirmed.
 @pytest.mark.parametrize("number", [1, 2, 4, 6, 7, 8, 9, 12, 13])
-def test_killed_at_a_checkpoint_resumes_on_redelivery(company, monkeypatch, number):
-    kill_at_checkpoint(monkeypatch, number)
+def test_killed_at_a_checkpoint_resumes_on_redelivery(company, cut, number):
+    kill_at_checkpoint(cut, number)
     with pytest.raises(Killed):
         company.run(worker="task-1")
-    monkeypatch.undo()
+    cut.undo()
     run = Run.objects.get(tenant=company.tenant)
     assert run.state == Run.State.RUNNING  # as a dead worker left it
     assert_synced_exactly_once(company, company.run(run, worker="task-1"))
@@ -64,7 +72,7 @@ def test_killed_at_a_checkpoint_resumes_on_redelivery(company, monkeypatch, numb
 
 @pytest.mark.parametrize("imports_before_kill", [1, 2])
 def test_killed_after_an_import_was_sent_resends_it_without_duplicates(
-    company, monkeypatch, imports_before_kill
+    company, cut, imports_before_kill
 ):
     real, calls = ConstantContactClient.import_contacts, {"n": 0}
 
@@ -75,18 +83,18 @@ def test_killed_after_an_import_was_sent_resends_it_without_duplicates(
             raise Killed  # the activity exists, our checkpoint does not know it
         return answer
 
-    monkeypatch.setattr(ConstantContactClient, "import_contacts", import_then_die)
+    cut.setattr(ConstantContactClient, "import_contacts", import_then_die)
     with pytest.raises(Killed):
         company.run(worker="task-1")
-    monkeypatch.undo()
+    cut.undo()
     assert_synced_exactly_once(company, company.run(worker="task-1"))
 
 
-def test_another_worker_takes_over_only_once_the_first_went_quiet(company, monkeypatch, settings):
-    kill_at_checkpoint(monkeypatch, 5)
+def test_another_worker_takes_over_only_once_the_first_went_quiet(company, cut, settings):
+    kill_at_checkpoint(cut, 5)
     with pytest.raises(Killed):
         company.run(worker="dead-worker")
-    monkeypatch.undo()
+    cut.undo()
     run = Run.objects.get(tenant=company.tenant)
     assert not runs.claim(run_id=run.pk, worker="other-worker")  # still fresh
     settings.SYNC_STALE_RUN_SECONDS = 0
@@ -100,7 +108,7 @@ def test_two_workers_cannot_both_claim_a_run(company):
     assert runs.claim(run_id=run.pk, worker="a")  # a redelivered task keeps its claim
 
 
-def test_pause_stops_at_the_next_checkpoint_and_resume_finishes(company, monkeypatch):
+def test_pause_stops_at_the_next_checkpoint_and_resume_finishes(company, cut):
     real, calls = runs.checkpoint, {"n": 0}
 
     def pause_midway(sync, **changes):
@@ -109,9 +117,9 @@ def test_pause_stops_at_the_next_checkpoint_and_resume_finishes(company, monkeyp
             services.pause(tenant=company.tenant)
         real(sync, **changes)
 
-    monkeypatch.setattr(runs, "checkpoint", pause_midway)
+    cut.setattr(runs, "checkpoint", pause_midway)
     run = company.run()
-    monkeypatch.undo()
+    cut.undo()
     assert run.state == Run.State.PAUSED
     assert services.sync_now(tenant=company.tenant) is None  # paused means paused
     resumed = services.resume(tenant=company.tenant)

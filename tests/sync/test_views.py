@@ -1,5 +1,6 @@
 """The status panel, its JSON, its buttons and the CSV of customers not in the list, against
-the sandbox: numbers that never go backwards, recent syncs that say what they sent."""
+the in-process fakes of the providers (tests/plugins/fakes.py): numbers that never go
+backwards, recent syncs that say what they sent."""
 
 import csv
 import io
@@ -7,7 +8,6 @@ import re
 from datetime import timedelta
 
 import pytest
-import requests
 from django.test import Client
 from django.utils import timezone
 
@@ -16,8 +16,8 @@ from tests.plugins.companies import person
 
 
 @pytest.fixture
-def company(install):
-    company = install(
+def company(fakes):
+    company = fakes.install(
         person("Ann Lee", "ann@example.com"),
         person("No Email"),
         person("=Formula Fred", "not-an-email"),
@@ -28,7 +28,7 @@ def company(install):
 
 
 def test_status_page_shows_the_panel(company):
-    page = company.journey.client.get("/status/").content.decode()
+    page = company.client.get("/status/").content.decode()
     assert 'id="sync-panel"' in page
     assert "No email address" in page and "No valid email address" in page
     assert "First sync: Completed" in page
@@ -37,7 +37,7 @@ def test_status_page_shows_the_panel(company):
 
 
 def test_status_json(company):
-    status = company.journey.client.get("/sync/status.json").json()
+    status = company.client.get("/sync/status.json").json()
     assert status["counts"]["in_list"] == 2 and status["counts"]["not_in_list"] == 2
     assert status["run"]["state"] == "completed" and status["run"]["percent"] == 100
     assert [r["reason"] for r in status["reasons"]] == ["no_email", "invalid_email"]
@@ -45,12 +45,12 @@ def test_status_json(company):
     assert status["history"][0]["kind"] == "first"
 
 
-def test_the_panel_and_its_json_say_times_and_counts_in_the_same_words(company, sandbox):
+def test_the_panel_and_its_json_say_times_and_counts_in_the_same_words(company):
     """The live updates (panel.js) put the JSON's words where the page put its own: the one
     time format with its zone, how long ago in words, counts that read naturally; words
     that cost Constant Contact no call."""
-    calls = requests.get(f"{sandbox.url}/_sandbox/cc/usage", timeout=10).json()["calls_total"]
-    client = company.journey.client
+    calls = company.constantcontact_api_calls()
+    client = company.client
     times = client.get("/sync/status.json").json()["times"]
     assert times["last_change"] == "No change since the first sync"
     TenantSync.objects.update_or_create(
@@ -66,12 +66,11 @@ def test_the_panel_and_its_json_say_times_and_counts_in_the_same_words(company, 
     assert status["run"]["progress_label"] in page
     started = re.search(r'<td data-label="Started">([^<]*)</td>', page)
     assert started and re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC", started[1])
-    usage = requests.get(f"{sandbox.url}/_sandbox/cc/usage", timeout=10).json()
-    assert usage["calls_total"] == calls
+    assert company.constantcontact_api_calls() == calls
 
 
 def test_csv_lists_every_customer_not_in_the_list_and_why(company):
-    answer = company.journey.client.get("/sync/customers.csv")
+    answer = company.client.get("/sync/customers.csv")
     assert answer["Content-Type"] == "text/csv"
     rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
     assert rows[0][:2] == ["QuickBooks customer id", "Name"]
@@ -84,10 +83,10 @@ def test_csv_lists_every_customer_not_in_the_list_and_why(company):
     assert by_name["'=Formula Fred"][2] == "not-an-email"  # as QuickBooks holds it
 
 
-def test_a_customer_with_several_addresses_is_told_so(install):
+def test_a_customer_with_several_addresses_is_told_so(fakes):
     """Which address was used and which were left out, in the table, the CSV and the
     search; an invalid address as QuickBooks holds it, for the user to fix it there."""
-    company = install(
+    company = fakes.install(
         person("Ann Lee", "ann@example.com"),
         person("Ann Again", "nope, ann@example.com"),  # the first valid one is Ann's
         person("Bad Several", "nope; also-bad"),
@@ -96,7 +95,7 @@ def test_a_customer_with_several_addresses_is_told_so(install):
     )
     run = company.run()
     assert run.constantcontact_calls == 3  # unsubscribes, the import, its confirmation
-    answer = company.journey.client.get("/sync/customers.csv")
+    answer = company.client.get("/sync/customers.csv")
     rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
     by_name = {row[1]: row[2:6] for row in rows[1:]}
     assert by_name["Ann Again"] == [
@@ -121,28 +120,28 @@ def test_a_customer_with_several_addresses_is_told_so(install):
     assert by_name["Di Broken"][:3] == ["di@@example", "Not synced", "No valid email address"]
     assert "Ann Lee" not in by_name
 
-    status = company.journey.client.get("/status/").content.decode()
+    status = company.client.get("/status/").content.decode()
     assert "In the list with the first valid of several addresses: 1." in status
     assert "di@@example" in status
-    notes = company.journey.client.get("/sync/customers/notes/").content.decode()
+    notes = company.client.get("/sync/customers/notes/").content.decode()
     assert "left out: cy.home@example.org" in notes
     # A left-out address finds its customer.
-    found = company.journey.client.get("/sync/customers/notes/", {"q": "cy.home@"}).content.decode()
+    found = company.client.get("/sync/customers/notes/", {"q": "cy.home@"}).content.decode()
     assert "Cy Two" in found and "left out: cy.home@example.org" in found
     assert "1 customer." in found
 
 
 def test_customers_page_searches(company):
-    page = company.journey.client.get("/sync/customers/", {"q": "formula"}).content.decode()
+    page = company.client.get("/sync/customers/", {"q": "formula"}).content.decode()
     assert "Formula Fred" in page and "No Email" not in page
     assert "1 customer." in page
 
 
 def test_buttons_need_csrf_and_act(company):
     strict = Client(enforce_csrf_checks=True)
-    strict.cookies = company.journey.client.cookies
+    strict.cookies = company.client.cookies
     assert strict.post("/sync/pause/").status_code == 403
-    client = company.journey.client
+    client = company.client
     assert client.get("/sync/pause/").status_code == 405  # no state change on GET
     assert client.post("/sync/pause/").status_code == 302
     company.tenant.refresh_from_db()
@@ -163,45 +162,45 @@ def test_pages_need_a_signed_in_member(company):
     assert not company.tenant.paused
 
 
-def test_the_panel_waits_before_the_first_sync_has_read_anything(install):
-    company = install(person("Ann Lee", "ann@example.com"))
-    page = company.journey.client.get("/status/").content.decode()
+def test_the_panel_waits_before_the_first_sync_has_read_anything(fakes):
+    company = fakes.install(person("Ann Lee", "ann@example.com"))
+    page = company.client.get("/status/").content.decode()
     assert "Waiting to read your customers from QuickBooks Online" in page
     assert "0 of 0" not in page and "Every customer checked so far" not in page
     assert "No customer has been checked yet" in page
     assert ">None yet<" in page  # no change seen: nothing has been read at all
-    run = company.journey.client.get("/sync/status.json").json()["run"]
+    run = company.client.get("/sync/status.json").json()["run"]
     assert run["waiting"] and run["progress_label"].startswith("Waiting")
 
     company.run()
-    page = company.journey.client.get("/status/").content.decode()
+    page = company.client.get("/status/").content.decode()
     assert "1 of 1 customer<" in page and "Waiting to read" not in page  # one, not "customers"
     assert "Every customer checked so far is in the list." in page
     assert "None yet" not in page and ">No change since the first sync<" in page
 
 
-def test_the_panel_says_what_awaits_confirmation_and_how_fresh_unsubscribes_are(install):
-    company = install(person("Ann Lee", "ann@example.com"))
+def test_the_panel_says_what_awaits_confirmation_and_how_fresh_unsubscribes_are(fakes):
+    company = fakes.install(person("Ann Lee", "ann@example.com"))
     company.run()
     company.add(person("Bo Li", "bo@example.com"))
     company.webhook(("created", company.customer_id("Bo Li")))
     company.sync_changes(confirm=False)  # sent; Constant Contact asked later, with others
-    page = company.journey.client.get("/status/").content.decode()
+    page = company.client.get("/status/").content.decode()
     assert (
         '<dt>Sent, waiting for Constant Contact to confirm</dt><dd data-count="sent">1</dd>' in page
     )
     # A first day: no day before to measure the slack against, so every 4 hours.
     assert "Unsubscribes in Constant Contact are checked at most every 4 hours now" in page
-    assert company.journey.client.get("/sync/status.json").json()["counts"]["sent"] == 1
+    assert company.client.get("/sync/status.json").json()["counts"]["sent"] == 1
     company.confirm()
-    counts = company.journey.client.get("/sync/status.json").json()["counts"]
+    counts = company.client.get("/sync/status.json").json()["counts"]
     assert counts["sent"] == 0 and counts["in_list"] == 2
 
 
 def test_editing_a_synced_customer_never_takes_it_out_of_the_list(company):
     """The update waits hours for Constant Contact's confirmation; the customer's contact
     is in the list all along, so the number stays (the issue's 231 that became 230)."""
-    client = company.journey.client
+    client = company.client
     before = client.get("/sync/status.json").json()["counts"]
     ann = company.customer_id("Ann Lee")
     company.change(ann, FamilyName="Lee-Smith")
@@ -222,8 +221,8 @@ def test_editing_a_synced_customer_never_takes_it_out_of_the_list(company):
     assert after["history"][0]["sent"] == 1 and after["history"][0]["unconfirmed"] == 0
 
 
-def test_each_customer_not_in_the_list_links_to_its_page_in_quickbooks(company, sandbox):
-    page = company.journey.client.get("/sync/customers/").content.decode()
+def test_each_customer_not_in_the_list_links_to_its_page_in_quickbooks(company, settings):
+    page = company.client.get("/sync/customers/").content.decode()
     nobody = company.customer_id("No Email")
-    assert f'href="{sandbox.url}/app/customerdetail?nameId={nobody}"' in page
+    assert f'href="{settings.QUICKBOOKS_APP_BASE}/app/customerdetail?nameId={nobody}"' in page
     assert 'href="/help/#no-email"' in page
