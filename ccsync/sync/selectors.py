@@ -213,10 +213,10 @@ def freshness() -> str:
         hours = max(round(seconds / 3600), 1)
         every = "once a day" if hours >= 24 else f"every {hours} hour{'' if hours == 1 else 's'}"
         checked = (
-            f"Unsubscribes in Constant Contact are checked at most {every} now, while "
-            "Constant Contact's calls for the day are in demand: a contact who unsubscribed "
-            "since the last check may still get a change's details until the next one (never "
-            "a subscription), and nothing after it."
+            f"Unsubscribes in Constant Contact are checked at most {every} now (before "
+            "every change when the app knows the day's Constant Contact calls have room to "
+            "spare): a contact who unsubscribed since the last check may still get a change's "
+            "details until the next one (never a subscription), and nothing after it."
         )
     return (
         f"{checked} A customer counts as in the list once Constant Contact confirms it has "
