@@ -124,6 +124,25 @@ def status_and_its_pages(page: Page, world: World, camera: Camera) -> None:
     camera.widths(page, "sales-customer")
 
 
+def a_sales_data_problem(world: World, *, gone: bool = False) -> None:
+    """What a 403 to making the custom fields does (optional.attempt): the sales-data
+    problem of the connected user's role, told on the status and Settings pages; or gone."""
+    change = (
+        "sales_state.problem_gone(tenant_id=tenant.pk, source=Source.CUSTOM_FIELDS)"
+        if gone
+        else "sales_state.problem_met(tenant_id=tenant.pk, source=Source.CUSTOM_FIELDS, "
+        "told=optional.told(Source.CUSTOM_FIELDS, NotPermitted('refused', status=403)))"
+    )
+    run_in_the_app(
+        world,
+        "from ccsync.sync import optional, sales_state; "
+        "from ccsync.sync.sales_state import Source; "
+        "from integrations.constantcontact.errors import NotPermitted; "
+        "from tenants.models import Tenant; "
+        f"tenant = Tenant.objects.get(realm_id={world.realm_id!r}); {change}",
+    )
+
+
 def settings_reconnect_and_disconnect_pages(page: Page, world: World, camera: Camera) -> None:
     """Settings once connected, the Reconnect page, our Disconnect's confirmation (left
     with Cancel), a broken QuickBooks connection's banner and its way back."""
@@ -131,6 +150,15 @@ def settings_reconnect_and_disconnect_pages(page: Page, world: World, camera: Ca
     page.goto(f"{app}/settings/")
     expect_settings_page(page, camera, heading="Settings")
     camera.widths(page, "settings-after-connect")
+    # A sales-data problem: said with what to do, and that the contacts still sync.
+    a_sales_data_problem(world)
+    for where in ("status", "settings"):
+        page.goto(f"{app}/{where}/")
+        note = page.locator('[data-field="sales-problems"]')
+        expect(note).to_contain_text("Account Owner or Account Manager role")
+        expect(note).to_contain_text("Your contacts are still syncing")
+        camera.widths(page, f"{where}-sales-data-problem")
+    a_sales_data_problem(world, gone=True)
     page.goto(f"{app}/reconnect/")
     expect(page.get_by_role("heading", name=f"Reconnect {APP_NAME}")).to_be_visible()
     camera.widths(page, "reconnect")
