@@ -12,6 +12,7 @@ from django.utils import timezone
 from sandbox.constantcontact import custom_fields, validation
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, Contact
+from sandbox.constantcontact.rules import set_permission
 from sandbox.constantcontact.shapes import iso, parse_id, without_nulls
 from sandbox.constantcontact.validation import NAME_FIELDS, stamp_items
 
@@ -143,6 +144,7 @@ def new_contact(*, account: Account, email: str, source: str, permission: str) -
         account=account,
         email=email,
         email_key=email.lower(),
+        permission_to_send="",  # set below, with its opt-in
         create_source=source,
         update_source=source,
         created_at=now,
@@ -152,19 +154,6 @@ def new_contact(*, account: Account, email: str, source: str, permission: str) -
     )
     set_permission(contact, permission, source=source, now=now)
     return contact
-
-
-def set_permission(contact: Contact, permission: str, *, source: str, now: datetime) -> None:
-    if permission == contact.permission_to_send and contact.pk:
-        return
-    contact.permission_to_send = permission
-    contact.email_updated_at = now
-    if permission == "unsubscribed":
-        contact.opt_out_source, contact.opt_out_date = source, now
-    else:
-        contact.opt_out_source, contact.opt_out_date, contact.opt_out_reason = "", None, ""
-        if permission in ("explicit", "implicit"):
-            contact.opt_in_source, contact.opt_in_date = source, now
 
 
 def create_contact(*, account: Account, body: Any) -> Contact:

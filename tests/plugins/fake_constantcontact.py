@@ -36,6 +36,7 @@ from integrations.constantcontact.client import (
 )
 from integrations.http import AfterResponse, BeforeRequest
 from integrations.tokens import TokenSource
+from sandbox.constantcontact.rules import set_permission
 
 Clock = Callable[[], datetime]
 NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")
@@ -206,18 +207,6 @@ class Contact:
     @property
     def key(self) -> str:
         return self.email.lower()
-
-    def set_permission(self, permission: str, *, source: str, now: datetime) -> None:
-        if permission == self.permission_to_send:
-            return
-        self.permission_to_send = permission
-        self.email_updated_at = now
-        if permission == "unsubscribed":
-            self.opt_out_source, self.opt_out_date = source, now
-        else:
-            self.opt_out_source, self.opt_out_date, self.opt_out_reason = "", None, ""
-            if permission in ("explicit", "implicit"):
-                self.opt_in_source, self.opt_in_date = source, now
 
     def json(self, *, include: Sequence[str] = ()) -> dict[str, Any]:
         email = without_nulls(
@@ -457,7 +446,7 @@ class Account:
             email_created_at=now,
             email_updated_at=now,
         )
-        contact.set_permission(permission, source=source, now=now)
+        set_permission(contact, permission, source=source, now=now)
         self.contacts[contact.contact_id] = contact
         return contact
 
@@ -466,7 +455,7 @@ class Account:
             email, source="Account", permission="implicit"
         )
         now = self.clock()
-        contact.set_permission("unsubscribed", source="Contact", now=now)
+        set_permission(contact, "unsubscribed", source="Contact", now=now)
         contact.updated_at = now
         return contact
 
@@ -529,7 +518,7 @@ class Account:
             contact.email = fields["email"]
             contact.email_updated_at = now
         if fields.get("permission_to_send"):
-            contact.set_permission(fields["permission_to_send"], source=fields["source"], now=now)
+            set_permission(contact, fields["permission_to_send"], source=fields["source"], now=now)
         contact.deleted_at = None
         return self._save(contact, fields, replace=True)
 
