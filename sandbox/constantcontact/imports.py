@@ -11,7 +11,7 @@ A row's `cf:<custom field name>` keys (at most 25, the spec) set its custom fiel
 spec says the field "must already exist" and not what happens when it does not, nor that a
 refused value appears in `activity_errors`: the sandbox stores the rest of the row, leaves
 that field's stored value as it was, and reports an activity error for a value whose field
-does not exist or refuses it (`custom_fields.check_value`), or, with the knob
+does not exist or refuses it (`rules.check_value`), or, with the knob
 `cc_import_custom_field_errors` "silent", says nothing.
 
 A row's `email` is at most 50 characters (the spec's import schema; a contact's address
@@ -32,7 +32,7 @@ from django.db import connection
 from django.db.models import Field
 from django.utils import timezone
 
-from sandbox.constantcontact import contacts, custom_fields, lists, validation
+from sandbox.constantcontact import contacts, custom_fields, lists, rules, validation
 from sandbox.constantcontact.models import Activity, Contact, ContactList, CustomField
 from sandbox.constantcontact.validation import ADDRESS_LIMITS, NAME_FIELDS, stamp_items
 from sandbox.control import knobs
@@ -131,7 +131,7 @@ def _custom_values(
             refused.append(_Refused(row.line, f"custom field '{name}' must be a string."))
         elif value:
             try:
-                row.custom[str(found.custom_field_id)] = custom_fields.check_value(found, value)
+                row.custom[str(found.custom_field_id)] = rules.check_value(found, value)
             except ValueError as problem:
                 refused.append(_Refused(row.line, f"custom field '{name}' {problem}."))
     if report:

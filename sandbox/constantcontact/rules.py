@@ -2,8 +2,47 @@
 sandbox's models and for the in-process fake (tests/plugins/fake_constantcontact.py), which
 runs where the sandbox's apps are not installed. So this module imports no model."""
 
-from datetime import datetime
-from typing import Protocol
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from django.utils.dateparse import parse_datetime
+
+MAX_VALUE = 255
+TYPES = (
+    "string",
+    "text_area",
+    "number",
+    "currency",
+    "date",
+    "datetime",
+    "boolean",
+    "single_select",
+    "multi_select",
+)
+NUMERIC = ("number", "currency")
+SELECTS = ("single_select", "multi_select")
+# The date formats the spec gives for an import's dates (`anniversary`, `sms_consent_date`).
+DATE_FORMATS = (
+    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), ("m", "d", "y")),
+    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), ("m", "d", "y")),
+)
+NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+class FieldRules(Protocol):
+    """What check_value reads of a custom field: a CustomField, or the fake's."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def metadata(self) -> Any: ...
+    @property
+    def choices(self) -> Any: ...
 
 
 class HasPermission(Protocol):
@@ -30,3 +69,70 @@ def set_permission(contact: HasPermission, permission: str, *, source: str, now:
         contact.opt_out_source, contact.opt_out_date, contact.opt_out_reason = "", None, ""
         if permission in ("explicit", "implicit"):
             contact.opt_in_source, contact.opt_in_date = source, now
+
+
+def check_value(field: FieldRules, value: str) -> str:
+    """The value as stored, or ValueError saying why the field refuses it.
+
+    number, currency: digits with an optional leading "-" and "." decimals (no thousands
+    separators or currency symbols: nothing documents them); negative only with
+    `allow_negative` (the spec's default is false; the sandbox applies it to currency too),
+    decimals only up to `decimal_places` and none when `integer` is true or no places are set.
+    date: the formats the spec lists for an import's dates, stored as YYYY-MM-DD. datetime:
+    ISO-8601. boolean: true or false. Selects: choice labels (multi_select comma-separated).
+    """
+    if len(value) > MAX_VALUE:
+        raise ValueError(f"exceeds the maximum length of {MAX_VALUE}")
+    if field.type in NUMERIC:
+        return _number(field, value)
+    if field.type == "date":
+        return _date(value).isoformat()
+    if field.type == "datetime":
+        if parse_datetime(value) is None:
+            raise ValueError("is not a valid date and time")
+    elif field.type == "boolean":
+        if value.lower() not in ("true", "false"):
+            raise ValueError("must be true or false")
+        return value.lower()
+    elif field.type in SELECTS:
+        _check_choices(field, value)
+    return value
+
+
+def _number(field: FieldRules, value: str) -> str:
+    text = value.strip()
+    if not NUMBER_RE.match(text):
+        raise ValueError("is not a valid number")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError("is not a valid number") from None
+    metadata = field.metadata or {}
+    if number < 0 and not metadata.get("allow_negative", False):
+        raise ValueError("cannot be negative")
+    places = 0 if metadata.get("integer") else int(metadata.get("decimal_places") or 0)
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise ValueError(f"can have at most {places} decimal places")
+    return text
+
+
+def _date(value: str) -> date:
+    for pattern, order in DATE_FORMATS:
+        match = pattern.match(value.strip())
+        if match:
+            parts = dict(zip(order, (int(item) for item in match.groups()), strict=True))
+            try:
+                return datetime(parts["y"], parts["m"], parts["d"]).date()
+            except ValueError:
+                break
+    raise ValueError("is not a valid date")
+
+
+def _check_choices(field: FieldRules, value: str) -> None:
+    labels = {choice["choice_label"] for choice in field.choices}
+    picked: Sequence[str] = (
+        [item.strip() for item in value.split(",")] if field.type == "multi_select" else [value]
+    )
+    if not all(item in labels for item in picked):
+        raise ValueError("is not one of the field's choices")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeGuard
 
-from sandbox.constantcontact import custom_fields, lists
+from sandbox.constantcontact import custom_fields, lists, rules
 from sandbox.constantcontact.faults import bad_request
 from sandbox.constantcontact.models import Account, ContactList
 from sandbox.constantcontact.shapes import iso, without_nulls
@@ -155,12 +155,12 @@ def _custom_fields(check: _Checker, account: Account, body: dict) -> list[dict]:
     stored = []
     for item in check.many(body, "custom_fields", 25):
         found = known.get(str(item.get("custom_field_id")))
-        value = check.text(item, "value", custom_fields.MAX_VALUE, where="custom_fields.")
+        value = check.text(item, "value", rules.MAX_VALUE, where="custom_fields.")
         if found is None:
             check.problems.append(f"Custom field {item.get('custom_field_id')} does not exist.")
         elif isinstance(value, str) and value:  # an empty value clears the field
             try:
-                value = custom_fields.check_value(found, value)
+                value = rules.check_value(found, value)
             except ValueError as problem:
                 check.problems.append(f"Custom field '{found.name}' {problem}.")
             stored.append({"custom_field_id": str(found.custom_field_id), "value": value})

@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -36,6 +35,7 @@ from integrations.constantcontact.client import (
 )
 from integrations.http import AfterResponse, BeforeRequest
 from integrations.tokens import TokenSource
+from sandbox.constantcontact import rules
 from sandbox.constantcontact.rules import set_permission
 
 Clock = Callable[[], datetime]
@@ -80,26 +80,9 @@ ROW_TEXT_LIMITS = {
     **{column: 25 for column, _ in PHONE_COLUMN_ORDER},
 }
 MAX_ROW_CUSTOM_FIELDS = 25
-FIELD_TYPES = (
-    "string",
-    "text_area",
-    "number",
-    "currency",
-    "date",
-    "datetime",
-    "boolean",
-    "single_select",
-    "multi_select",
-)
-MAX_FIELDS, MAX_LABEL, MAX_VALUE = 100, 50, 255
+MAX_FIELDS, MAX_LABEL = 100, 50
 MAX_TAGS = 500
 UNFINISHED = ("initialized", "processing")
-DATE_FORMATS = (
-    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), ("m", "d", "y")),
-    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), ("y", "m", "d")),
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
-    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), ("m", "d", "y")),
-)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -325,42 +308,7 @@ class CustomField:
         return body
 
     def check(self, value: str) -> str:
-        """The value as stored, or ValueError saying why the field refuses it
-        (sandbox/constantcontact/custom_fields.py check_value)."""
-        if len(value) > MAX_VALUE:
-            raise ValueError(f"exceeds the maximum length of {MAX_VALUE}")
-        if self.type in ("number", "currency"):
-            text = value.strip()
-            if not re.match(r"^-?\d+(\.\d+)?$", text):
-                raise ValueError("is not a valid number")
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                raise ValueError("is not a valid number") from None
-            if number < 0 and not self.metadata.get("allow_negative", False):
-                raise ValueError("cannot be negative")
-            places = (
-                0 if self.metadata.get("integer") else int(self.metadata.get("decimal_places") or 0)
-            )
-            exponent = number.as_tuple().exponent
-            if isinstance(exponent, int) and -exponent > places:
-                raise ValueError(f"can have at most {places} decimal places")
-            return text
-        if self.type == "date":
-            for pattern, order in DATE_FORMATS:
-                match = pattern.match(value.strip())
-                if match:
-                    parts = dict(zip(order, (int(item) for item in match.groups()), strict=True))
-                    try:
-                        return datetime(parts["y"], parts["m"], parts["d"]).date().isoformat()
-                    except ValueError:
-                        break
-            raise ValueError("is not a valid date")
-        if self.type == "boolean":
-            if value.lower() not in ("true", "false"):
-                raise ValueError("must be true or false")
-            return value.lower()
-        return value
+        return rules.check_value(self, value)
 
 
 @dataclass
@@ -773,8 +721,8 @@ class Account:
         problems = []
         if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
             problems.append(f"'label' is required, 1 to {MAX_LABEL} characters.")
-        if kind not in FIELD_TYPES:
-            problems.append(f"'type' is required and must be one of {', '.join(FIELD_TYPES)}.")
+        if kind not in rules.TYPES:
+            problems.append(f"'type' is required and must be one of {', '.join(rules.TYPES)}.")
         version = body.get("version")
         if version is not None and (kind not in ("date", "datetime") or version not in (1, 2)):
             problems.append("'version' is 1 or 2, for date fields only.")
