@@ -12,11 +12,10 @@ from django.utils import timezone
 from sandbox.constantcontact import custom_fields, validation
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, Contact
-from sandbox.constantcontact.rules import set_permission
+from sandbox.constantcontact.rules import NAME_FIELDS, PERMISSIONS, set_permission, stamp_items
 from sandbox.constantcontact.shapes import iso, parse_id, without_nulls
-from sandbox.constantcontact.validation import NAME_FIELDS, stamp_items
 
-CONTACT_STATUSES = ("all", "active", "deleted", *validation.PERMISSIONS)
+CONTACT_STATUSES = ("all", "active", "deleted", *PERMISSIONS)
 INCLUDES = (
     "custom_fields",
     "list_memberships",

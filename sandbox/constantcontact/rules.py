@@ -3,12 +3,32 @@ sandbox's models and for the in-process fake (tests/plugins/fake_constantcontact
 runs where the sandbox's apps are not installed. So this module imports no model."""
 
 import re
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from django.utils.dateparse import parse_datetime
+
+from sandbox.constantcontact.shapes import iso, without_nulls
+
+PERMISSIONS = (
+    "explicit",
+    "implicit",
+    "not_set",
+    "pending_confirmation",
+    "temp_hold",
+    "unsubscribed",
+)
+SOURCES = ("Contact", "Account")
+PHONE_KINDS = ("home", "work", "mobile", "other")
+ADDRESS_KINDS = ("home", "work", "other")
+NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")
+ADDRESS_LIMITS = {"street": 255, "city": 50, "state": 50, "postal_code": 50, "country": 50}
+MAX_EMAIL = 80
+EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
 
 MAX_VALUE = 255
 TYPES = (
@@ -32,6 +52,21 @@ DATE_FORMATS = (
     (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), ("m", "d", "y")),
 )
 NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def valid_email(address: Any) -> TypeGuard[str]:
+    return isinstance(address, str) and len(address) <= MAX_EMAIL and bool(EMAIL_RE.match(address))
+
+
+def stamp_items(items: list[dict], id_name: str, *, source: str, now: datetime) -> list[dict]:
+    """Sub-resources (phones, addresses) as stored: each with a new id and its times."""
+    stamped = []
+    for item in items:
+        extra = {id_name: str(uuid.uuid4()), "created_at": iso(now), "updated_at": iso(now)}
+        if id_name == "phone_number_id":
+            extra.update(create_source=source, update_source=source)
+        stamped.append({**without_nulls(item), **extra})
+    return stamped
 
 
 class FieldRules(Protocol):

@@ -36,7 +36,8 @@ from integrations.constantcontact.client import (
 from integrations.http import AfterResponse, BeforeRequest
 from integrations.tokens import TokenSource
 from sandbox.constantcontact import rules
-from sandbox.constantcontact.rules import set_permission
+from sandbox.constantcontact.import_rows import Refused, Row, apply_row, parse_row
+from sandbox.constantcontact.rules import set_permission, stamp_items
 
 Clock = Callable[[], datetime]
 NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")
@@ -64,22 +65,6 @@ ADDRESS_KINDS = ("home", "work", "other")
 ADDRESS_LIMITS = {"street": 255, "city": 50, "state": 50, "postal_code": 50, "country": 50}
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 MAX_EMAIL = 80
-PHONE_COLUMN_ORDER = (
-    ("phone", "other"),
-    ("home_phone", "home"),
-    ("work_phone", "work"),
-    ("mobile_phone", "mobile"),
-    ("other_phone", "other"),
-)
-ADDRESS_PREFIXES = (("", "other"), ("home_", "home"), ("work_", "work"), ("other_", "other"))
-ADDRESS_COLUMNS = {"city": "city", "state": "state", "zip": "postal_code", "country": "country"}
-MAX_IMPORT_EMAIL = 50  # an import's address (a contact's may hold 80: created by POST)
-ROW_TEXT_LIMITS = {
-    "email": MAX_IMPORT_EMAIL,
-    **{name: 50 for name in NAME_FIELDS},
-    **{column: 25 for column, _ in PHONE_COLUMN_ORDER},
-}
-MAX_ROW_CUSTOM_FIELDS = 25
 MAX_FIELDS, MAX_LABEL = 100, 50
 MAX_TAGS = 500
 UNFINISHED = ("initialized", "processing")
@@ -478,9 +463,13 @@ class Account:
                 setattr(contact, name, fields.get(name) or empty)
         contact.update_source = fields["source"]
         contact.updated_at = now
-        for name in ("phone_numbers", "street_addresses"):
+        for name, id_name in (
+            ("phone_numbers", "phone_number_id"),
+            ("street_addresses", "street_address_id"),
+        ):
             if name in fields:
-                setattr(contact, name, _stamp(fields[name], name, source=fields["source"], now=now))
+                stamped = stamp_items(fields[name], id_name, source=fields["source"], now=now)
+                setattr(contact, name, stamped)
         for name in ("custom_fields", "notes"):
             if name in fields:
                 setattr(contact, name, fields[name])
@@ -680,38 +669,37 @@ class Account:
     def _import_rows(self, activity: Activity, start: int, end: int) -> None:
         """Rows `start` to `end` of an import: contacts added or updated with the values the
         rows carry (never their permission), and put on its lists unless unsubscribed
-        (sandbox/constantcontact/imports.py)."""
-        refused_domains = {d.lower() for d in self.knob("cc_import_refused_domains", [])}
+        (sandbox/constantcontact/imports.py, its rows parsed and applied by import_rows.py)."""
+        refused_domains = frozenset(d.lower() for d in self.knob("cc_import_refused_domains", []))
         by_name = {f.name: f for f in self.fields.values()}
-        errors: list[tuple[int, str]] = []
+        parsed = [
+            parse_row(
+                line, raw, refused_domains=refused_domains, fields=by_name, report_custom=True
+            )
+            for line, raw in enumerate(activity.payload["rows"][start:end], start + 1)
+        ]
+        rows = [row for row in parsed if isinstance(row, Row)]
+        refused = [row for row in parsed if isinstance(row, Refused)]
+        refused += [problem for row in rows for problem in row.problems]
         now = self.clock()
         seen: dict[str, Contact] = {}
         blocked: set[str] = set()
-        rows: list[str] = []  # the address of each row taken
-        for line, raw in enumerate(activity.payload["rows"][start:end], start + 1):
-            parsed = _parse_row(raw, refused_domains=refused_domains, fields=by_name)
-            if isinstance(parsed, str):
-                errors.append((line, parsed))
-                continue
-            values, phones, addresses, custom, problems = parsed
-            errors += [(line, problem) for problem in problems]
-            email = raw["email"].strip()
-            contact = self.by_email(email) or self.new_contact(
-                email, source="Account", permission="implicit"
+        for row in rows:
+            contact = self.by_email(row.email) or self.new_contact(
+                row.email, source="Account", permission="implicit"
             )
-            _apply(contact, values, phones, addresses, custom, now=now)
+            apply_row(contact, row, now=now)
             seen[contact.key] = contact
-            rows.append(contact.key)
             if contact.permission_to_send == "unsubscribed":
                 blocked.add(contact.key)
         for key, contact in seen.items():
             if key not in blocked:
                 contact.lists |= set(activity.payload["list_ids"])
         activity.person_count += len(rows)
-        activity.error_count += len(errors)
-        activity.cannot_add_to_list_count += sum(1 for key in rows if key in blocked)
+        activity.error_count += len(refused)
+        activity.cannot_add_to_list_count += sum(1 for row in rows if row.email.lower() in blocked)
         activity.activity_errors += [
-            reason[:1].upper() + reason[1:] for _, reason in sorted(errors)
+            problem.message("plain") for problem in sorted(refused, key=lambda p: p.line)
         ]
 
     # --- custom fields and tags
@@ -780,120 +768,6 @@ def _has_status(contact: Contact, status: Sequence[str]) -> bool:
         if live and contact.permission_to_send == item:
             return True
     return False
-
-
-Parsed = tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]], dict[str, str], list[str]]
-
-
-def _parse_row(
-    raw: Any, *, refused_domains: set[str], fields: Mapping[str, CustomField]
-) -> Parsed | str:
-    """(values, phones, addresses, custom fields, problems) of an import row, or the reason
-    it is refused."""
-    if not isinstance(raw, dict):
-        return "the contact must be a JSON object."
-    email = raw.get("email")
-    if not valid_email(email):
-        return "the email address is missing or invalid."
-    assert isinstance(email, str)
-    if email.rpartition("@")[2].lower() in refused_domains:
-        return "the email address cannot be imported."
-    for column, limit in ROW_TEXT_LIMITS.items():
-        value = raw.get(column)
-        if value is not None and (not isinstance(value, str) or len(value) > limit):
-            return f"'{column}' must be text of at most {limit} characters."
-    sent = {key[3:]: value for key, value in raw.items() if key.startswith("cf:")}
-    if len(sent) > MAX_ROW_CUSTOM_FIELDS:
-        return f"a contact can have at most {MAX_ROW_CUSTOM_FIELDS} custom fields."
-    custom: dict[str, str] = {}
-    problems: list[str] = []
-    for name, value in sent.items():
-        found = fields.get(name)
-        if found is None:
-            problems.append(f"custom field '{name}' does not exist.")
-        elif not isinstance(value, str):
-            problems.append(f"custom field '{name}' must be a string.")
-        elif value:
-            try:
-                custom[found.custom_field_id] = found.check(value)
-            except ValueError as problem:
-                problems.append(f"custom field '{name}' {problem}.")
-    values = {name: raw[name] for name in NAME_FIELDS if raw.get(name)}
-    phones = {kind: raw[column] for column, kind in PHONE_COLUMN_ORDER if raw.get(column)}
-    addresses: dict[str, dict[str, str]] = {}
-    for prefix, kind in ADDRESS_PREFIXES:
-        street = " ".join(
-            str(raw[f"{prefix}{name}"])
-            for name in ("street", "street2")
-            if raw.get(f"{prefix}{name}")
-        )
-        address = {"street": street} if street else {}
-        for column, name in ADDRESS_COLUMNS.items():
-            value = raw.get(f"{prefix}{column}") or (
-                raw.get("home country") if prefix == "home_" and column == "country" else None
-            )
-            if value:
-                address[name] = str(value)
-        for name, value in address.items():
-            if len(value) > ADDRESS_LIMITS[name]:
-                return f"'{prefix}{name}' exceeds the maximum length of {ADDRESS_LIMITS[name]}."
-        if address:
-            addresses[kind] = {**addresses.get(kind, {}), **address}
-    return values, phones, addresses, custom, problems
-
-
-def _stamp(items: list[dict], name: str, *, source: str, now: datetime) -> list[dict]:
-    id_name = "phone_number_id" if name == "phone_numbers" else "street_address_id"
-    stamped = []
-    for item in items:
-        extra = {id_name: new_id(), "created_at": iso(now), "updated_at": iso(now)}
-        if id_name == "phone_number_id":
-            extra.update(create_source=source, update_source=source)
-        stamped.append({**without_nulls(item), **extra})
-    return stamped
-
-
-def _apply(
-    contact: Contact,
-    values: dict[str, str],
-    phones: dict[str, str],
-    addresses: dict[str, dict[str, str]],
-    custom: dict[str, str],
-    *,
-    now: datetime,
-) -> None:
-    """Only the fields the row sends a value for; the permission is never changed."""
-    for name, value in values.items():
-        setattr(contact, name, value)
-    if phones:
-        kept = [p for p in contact.phone_numbers if p.get("kind") not in phones]
-        sent = [{"phone_number": number, "kind": kind} for kind, number in phones.items()]
-        contact.phone_numbers = (_stamp(sent, "phone_numbers", source="Account", now=now) + kept)[
-            :3
-        ]
-    if addresses:
-        stored = {a.get("kind"): a for a in contact.street_addresses}
-        kept = [a for a in contact.street_addresses if a.get("kind") not in addresses]
-        own = ("street", *ADDRESS_COLUMNS.values())
-        sent = [
-            {
-                **{k: v for k, v in (stored.get(kind) or {}).items() if k in own},
-                "kind": kind,
-                **fields,
-            }
-            for kind, fields in addresses.items()
-        ]
-        contact.street_addresses = (
-            _stamp(sent, "street_addresses", source="Account", now=now) + kept
-        )[:3]
-    if custom:
-        kept = [c for c in contact.custom_fields if c.get("custom_field_id") not in custom]
-        contact.custom_fields = kept + [
-            {"custom_field_id": key, "value": value} for key, value in custom.items()
-        ]
-    contact.deleted_at = None
-    contact.update_source = "Account"
-    contact.updated_at = now
 
 
 @dataclass
