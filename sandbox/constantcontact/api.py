@@ -21,6 +21,7 @@ from sandbox.constantcontact import (
     lists,
     oauth,
     params,
+    rules,
 )
 from sandbox.constantcontact.faults import ApiError, bad_request
 from sandbox.constantcontact.models import Account, Contact
@@ -243,14 +244,14 @@ def _contact_json(account: Account, include: Sequence[str]) -> Callable[[Contact
 def contact_collection(request: HttpRequest, account: Account) -> HttpResponse:
     if request.method == "POST":
         created = contacts.create_contact(account=account, body=json_body(request))
-        return json_answer(_contact_json(account, contacts.INCLUDES)(created), status=201)
+        return json_answer(_contact_json(account, rules.INCLUDES)(created), status=201)
     activities.advance(account=account)
     query = params.query(request)
     limit = params.limit(query.get("limit"), default=50, top=500)
-    include = params.csv(query.get("include"), allowed=contacts.INCLUDES, name="include")
+    include = params.csv(query.get("include"), allowed=rules.INCLUDES, name="include")
     found = contacts.contacts_query(
         account=account,
-        status=params.csv(query.get("status"), allowed=contacts.CONTACT_STATUSES, name="status"),
+        status=params.csv(query.get("status"), allowed=rules.CONTACT_STATUSES, name="status"),
         email=query.get("email"),
         list_ids=[item for item in (query.get("lists") or "").split(",") if item],
         updated_after=params.moment(query.get("updated_after"), name="updated_after"),
@@ -279,12 +280,12 @@ def contact(request: HttpRequest, account: Account, contact_id: str) -> HttpResp
         updated = contacts.replace_contact(
             account=account, contact_id=contact_id, body=json_body(request)
         )
-        return json_answer(_contact_json(account, contacts.INCLUDES)(updated))
+        return json_answer(_contact_json(account, rules.INCLUDES)(updated))
     if request.method == "DELETE":
         contacts.delete_contact(account=account, contact_id=contact_id)
         return HttpResponse(status=204)
     activities.advance(account=account)
-    include = params.csv(request.GET.get("include"), allowed=contacts.INCLUDES, name="include")
+    include = params.csv(request.GET.get("include"), allowed=rules.INCLUDES, name="include")
     found = contacts.find_contact(account=account, contact_id=contact_id)
     return json_answer(_contact_json(account, include)(found))
 

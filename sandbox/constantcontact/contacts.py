@@ -12,18 +12,9 @@ from django.utils import timezone
 from sandbox.constantcontact import custom_fields, validation
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, Contact
-from sandbox.constantcontact.rules import NAME_FIELDS, PERMISSIONS, set_permission, stamp_items
+from sandbox.constantcontact.rules import NAME_FIELDS, set_permission, stamp_items
 from sandbox.constantcontact.shapes import iso, parse_id, without_nulls
 
-CONTACT_STATUSES = ("all", "active", "deleted", *PERMISSIONS)
-INCLUDES = (
-    "custom_fields",
-    "list_memberships",
-    "phone_numbers",
-    "street_addresses",
-    "taggings",
-    "notes",
-)
 MAX_LISTS_FILTER = 25
 
 

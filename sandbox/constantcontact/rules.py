@@ -22,6 +22,16 @@ PERMISSIONS = (
     "unsubscribed",
 )
 SOURCES = ("Contact", "Account")
+# GET /contacts: the `status` values, and the sub-resources `include` may name.
+CONTACT_STATUSES = ("all", "active", "deleted", *PERMISSIONS)
+INCLUDES = (
+    "custom_fields",
+    "list_memberships",
+    "phone_numbers",
+    "street_addresses",
+    "taggings",
+    "notes",
+)
 PHONE_KINDS = ("home", "work", "mobile", "other")
 ADDRESS_KINDS = ("home", "work", "other")
 NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")

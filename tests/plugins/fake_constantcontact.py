@@ -15,7 +15,6 @@ import base64
 import json
 import math
 import random
-import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,80 +35,33 @@ from integrations.constantcontact.client import (
 from integrations.http import AfterResponse, BeforeRequest
 from integrations.tokens import TokenSource
 from sandbox.constantcontact import rules
+from sandbox.constantcontact.faults import ApiError, bad_request, conflict, not_found
 from sandbox.constantcontact.import_rows import Refused, Row, apply_row, parse_row
-from sandbox.constantcontact.rules import set_permission, stamp_items
+from sandbox.constantcontact.rules import (
+    ADDRESS_KINDS,
+    ADDRESS_LIMITS,
+    CONTACT_STATUSES,
+    INCLUDES,
+    NAME_FIELDS,
+    PHONE_KINDS,
+    set_permission,
+    stamp_items,
+    valid_email,
+)
+from sandbox.constantcontact.shapes import iso, without_nulls
 
 Clock = Callable[[], datetime]
-NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")
-INCLUDES = (
-    "custom_fields",
-    "list_memberships",
-    "phone_numbers",
-    "street_addresses",
-    "taggings",
-    "notes",
-)
-STATUSES = (
-    "all",
-    "active",
-    "deleted",
-    "explicit",
-    "implicit",
-    "not_set",
-    "pending_confirmation",
-    "temp_hold",
-    "unsubscribed",
-)
-PHONE_KINDS = ("home", "work", "mobile", "other")
-ADDRESS_KINDS = ("home", "work", "other")
-ADDRESS_LIMITS = {"street": 255, "city": 50, "state": 50, "postal_code": 50, "country": 50}
-EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
-MAX_EMAIL = 80
 MAX_FIELDS, MAX_LABEL = 100, 50
 MAX_TAGS = 500
 UNFINISHED = ("initialized", "processing")
 
 
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def without_nulls(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value not in (None, "")}
-
-
-class ApiError(Exception):
-    """An answer in the V3 error shape (sandbox/constantcontact/faults.py): the client
-    turns it into its own error, as it turns the sandbox's."""
-
-    def __init__(self, status: int, key: str, *messages: str) -> None:
-        super().__init__(key)
-        self.status = status
-        self.body = [{"error_key": key, "error_message": m} for m in messages or ("",)]
-
-    def error(self, endpoint: str) -> cc_errors.ConstantContactError:
-        found = cc_errors.error_for(self.status, self.body, endpoint)
-        assert found is not None
-        return found
-
-
-api_error = ApiError
-
-
-def bad_request(*messages: str) -> ApiError:
-    return ApiError(400, "contacts.api.validation.error", *messages)
-
-
-def not_found() -> ApiError:
-    return ApiError(404, "not_found", "The requested resource was not found.")
-
-
-def conflict(message: str) -> ApiError:
-    return ApiError(409, "conflict", message)
-
-
-def valid_email(address: Any) -> bool:
-    return isinstance(address, str) and len(address) <= MAX_EMAIL and bool(EMAIL_RE.match(address))
+def client_error(refused: ApiError, endpoint: str) -> cc_errors.ConstantContactError:
+    """The client's error for an answer in the V3 error shape, as it reads the sandbox's."""
+    body = [{"error_key": refused.key, "error_message": m} for m in refused.messages]
+    found = cc_errors.error_for(refused.status, body, endpoint)
+    assert found is not None
+    return found
 
 
 def new_id() -> str:
@@ -571,7 +523,7 @@ class Account:
         self.advance()
         limit = self.knob("cc_max_queued_activities", 1_000)
         if sum(1 for a in self.activities.values() if a.state in UNFINISHED) >= limit:
-            raise api_error(
+            raise ApiError(
                 429,
                 "too_many_requests",
                 f"Too many requests. You exceeded {limit:,} queued activities for this user "
@@ -819,17 +771,17 @@ class FakeConstantContact:
         usage.recent = [at for at in usage.recent if (now - at).total_seconds() < 1.0]
         if enforce and usage.today >= self.knob("constantcontact_per_day", 10_000):
             usage.quota_exceeded += 1
-            return api_error(429, "quota_exceeded", "Limit Exceeded")
+            return ApiError(429, "quota_exceeded", "Limit Exceeded")
         if enforce and len(usage.recent) >= self.knob("constantcontact_per_second", 4):
             usage.throttled += 1
-            return api_error(429, "throttled", "Too Many Requests")
+            return ApiError(429, "throttled", "Too Many Requests")
         roll = random.random()
         if roll < self.knob("constantcontact_error_rate", 0.0):
-            return api_error(500, "server_error", "An unexpected error occurred.")
+            return ApiError(500, "server_error", "An unexpected error occurred.")
         if roll - self.knob("constantcontact_error_rate", 0.0) < self.knob(
             "constantcontact_throttle_rate", 0.0
         ):
-            return api_error(429, "throttled", "Too Many Requests")
+            return ApiError(429, "throttled", "Too Many Requests")
         usage.recent.append(now)
         usage.today += 1
         usage.total += 1
@@ -870,7 +822,7 @@ class FakeConstantContactClient(ConstantContactClient):
         try:
             return self._answered(account, method, path_or_url, params, json)
         except ApiError as refused:
-            raise refused.error(endpoint) from None
+            raise client_error(refused, endpoint) from None
 
     def _answered(
         self, account: Account, method: str, path_or_url: str, params: Any, json: Any
@@ -906,7 +858,7 @@ class FakeConstantContactClient(ConstantContactClient):
             if username is None
             else self.world.admit()
         )
-        error = refused.error(endpoint) if refused else None
+        error = client_error(refused, endpoint) if refused else None
         if self.after_response is not None:
             status = refused.status if refused else 200
             self.after_response("constantcontact", endpoint, status, error)
@@ -936,7 +888,7 @@ def _answer(
         account.advance()
         include = _csv(query.get("include"), allowed=INCLUDES, name="include")
         found = account.query(
-            status=_csv(query.get("status"), allowed=STATUSES, name="status"),
+            status=_csv(query.get("status"), allowed=CONTACT_STATUSES, name="status"),
             email=query.get("email"),
             list_ids=_csv(query.get("lists")),
             updated_after=_moment(query.get("updated_after")),
