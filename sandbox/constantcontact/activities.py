@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from sandbox.constantcontact import imports, lists, tags
 from sandbox.constantcontact.faults import ApiError, bad_request
 from sandbox.constantcontact.models import Account, Activity, Contact, ContactList
-from sandbox.constantcontact.shapes import iso, parse_id
+from sandbox.constantcontact.shapes import parse_id
 from sandbox.control import clock, knobs
 
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
@@ -119,35 +119,6 @@ def _queue(
 
 
 # --- Reading -----------------------------------------------------------------------------
-
-
-def activity_json(activity: Activity) -> dict:
-    total, done = activity.items_total_count, activity.items_completed_count
-    status = {"items_total_count": total, "items_completed_count": done}
-    if activity.kind == Activity.IMPORT:
-        status.update(
-            person_count=activity.person_count,
-            error_count=activity.error_count,
-            correctable_count=activity.correctable_count,
-            cannot_add_to_list_count=activity.cannot_add_to_list_count,
-        )
-    if activity.kind != Activity.ADD_TAGGINGS:
-        status["list_count"] = activity.list_count
-    body = {
-        "activity_id": str(activity.activity_id),
-        "state": activity.state,
-        "created_at": iso(activity.created_at),
-        "updated_at": iso(activity.updated_at),
-        "percent_done": 100 if total == 0 else math.floor(100 * done / total),
-        "activity_errors": list(activity.activity_errors),
-        "status": status,
-        "_links": {"self": {"href": f"/v3/activities/{activity.activity_id}"}},
-    }
-    if activity.started_at:
-        body["started_at"] = iso(activity.started_at)
-    if activity.completed_at:
-        body["completed_at"] = iso(activity.completed_at)
-    return body
 
 
 def get_activity(*, account: Account, activity_id: str) -> Activity:

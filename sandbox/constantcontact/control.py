@@ -8,9 +8,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sandbox.common import control_api, json_object
 from sandbox.constantcontact import activities, contacts, limits, lists, rules
-from sandbox.constantcontact.custom_fields import custom_field_json, fields_of
+from sandbox.constantcontact.custom_fields import fields_of
 from sandbox.constantcontact.models import Account, Contact
 from sandbox.constantcontact.seed import seed_account
+from sandbox.constantcontact.shapes import custom_field_json
 from sandbox.constantcontact.tags import tag_json, tags_of
 
 

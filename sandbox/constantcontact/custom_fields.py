@@ -28,7 +28,7 @@ from django.db.models import QuerySet
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, CustomField
 from sandbox.constantcontact.rules import SELECTS, TYPES
-from sandbox.constantcontact.shapes import iso, parse_id
+from sandbox.constantcontact.shapes import parse_id
 from sandbox.control import knobs
 
 MAX_PER_ACCOUNT = 100
@@ -93,24 +93,6 @@ def as_read(values: list[dict], readings: dict[str, str]) -> list[dict]:
         else item
         for item in values
     ]
-
-
-def custom_field_json(field: CustomField) -> dict:
-    body: dict[str, Any] = {
-        "custom_field_id": str(field.custom_field_id),
-        "label": field.label,
-        "name": field.name,
-        "type": field.type,
-        "created_at": iso(field.created_at),
-        "updated_at": iso(field.updated_at),
-    }
-    if field.metadata:
-        body["metadata"] = field.metadata
-    if field.choices:
-        body["choices"] = field.choices
-    if field.version is not None:
-        body["version"] = field.version
-    return body
 
 
 def fields_of(account: Account) -> QuerySet[CustomField]:

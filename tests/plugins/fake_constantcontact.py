@@ -34,7 +34,7 @@ from integrations.constantcontact.client import (
 )
 from integrations.http import AfterResponse, BeforeRequest
 from integrations.tokens import TokenSource
-from sandbox.constantcontact import rules
+from sandbox.constantcontact import rules, shapes
 from sandbox.constantcontact.faults import ApiError, bad_request, conflict, not_found
 from sandbox.constantcontact.import_rows import Refused, Row, apply_row, parse_row
 from sandbox.constantcontact.rules import (
@@ -76,21 +76,10 @@ class ContactList:
     updated_at: datetime
     description: str = ""
     favorite: bool = False
+    deleted_at: datetime | None = None
 
     def json(self, *, membership_count: int | None = None) -> dict[str, Any]:
-        body = without_nulls(
-            {
-                "list_id": self.list_id,
-                "name": self.name,
-                "description": self.description,
-                "created_at": iso(self.created_at),
-                "updated_at": iso(self.updated_at),
-            }
-        )
-        body["favorite"] = self.favorite
-        if membership_count is not None:
-            body["membership_count"] = membership_count
-        return body
+        return shapes.list_json(self, membership_count=membership_count)
 
 
 @dataclass
@@ -171,7 +160,7 @@ class Contact:
 @dataclass
 class Activity:
     activity_id: str
-    kind: str  # import, add_list_memberships, add_taggings
+    kind: str  # shapes.IMPORT, ADD_LIST_MEMBERSHIPS or ADD_TAGGINGS
     payload: dict[str, Any]
     items_total_count: int
     created_at: datetime
@@ -188,32 +177,7 @@ class Activity:
     completed_at: datetime | None = None
 
     def json(self) -> dict[str, Any]:
-        total, done = self.items_total_count, self.items_completed_count
-        status: dict[str, Any] = {"items_total_count": total, "items_completed_count": done}
-        if self.kind == "import":
-            status.update(
-                person_count=self.person_count,
-                error_count=self.error_count,
-                correctable_count=self.correctable_count,
-                cannot_add_to_list_count=self.cannot_add_to_list_count,
-            )
-        if self.kind != "add_taggings":
-            status["list_count"] = self.list_count
-        body: dict[str, Any] = {
-            "activity_id": self.activity_id,
-            "state": self.state,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-            "percent_done": 100 if total == 0 else math.floor(100 * done / total),
-            "activity_errors": list(self.activity_errors),
-            "status": status,
-            "_links": {"self": {"href": f"/v3/activities/{self.activity_id}"}},
-        }
-        if self.started_at:
-            body["started_at"] = iso(self.started_at)
-        if self.completed_at:
-            body["completed_at"] = iso(self.completed_at)
-        return body
+        return shapes.activity_json(self)
 
 
 @dataclass
@@ -227,22 +191,12 @@ class CustomField:
     choices: list[dict[str, Any]] = field(default_factory=list)
     version: int | None = None
 
+    @property
+    def updated_at(self) -> datetime:
+        return self.created_at
+
     def json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "custom_field_id": self.custom_field_id,
-            "label": self.label,
-            "name": self.name,
-            "type": self.type,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.created_at),
-        }
-        if self.metadata:
-            body["metadata"] = self.metadata
-        if self.choices:
-            body["choices"] = self.choices
-        if self.version is not None:
-            body["version"] = self.version
-        return body
+        return shapes.custom_field_json(self)
 
     def check(self, value: str) -> str:
         return rules.check_value(self, value)
@@ -548,7 +502,7 @@ class Account:
         if len(rows) > MAX_IMPORT_ROWS:
             raise bad_request(f"'import_data' can hold at most {MAX_IMPORT_ROWS} contacts.")
         targets = self.lists_by_ids(list_ids)
-        return self.queue("import", {"rows": rows}, targets, total=len(rows))
+        return self.queue(shapes.IMPORT, {"rows": rows}, targets, total=len(rows))
 
     def create_add_list_memberships(self, contact_ids: list[str], list_ids: list[str]) -> Activity:
         targets = self.lists_by_ids(list_ids)
@@ -557,7 +511,9 @@ class Account:
             for c in self.contacts.values()
             if c.contact_id in set(contact_ids) and c.deleted_at is None
         ]
-        return self.queue("add_list_memberships", {"contacts": found}, targets, total=len(found))
+        return self.queue(
+            shapes.ADD_LIST_MEMBERSHIPS, {"contacts": found}, targets, total=len(found)
+        )
 
     def create_add_taggings(self, body: dict[str, Any]) -> Activity:
         tag_ids = body.get("tag_ids")
@@ -577,7 +533,7 @@ class Account:
         excluded = set((body.get("exclude") or {}).get("contact_ids") or [])
         ids = [c.contact_id for c in found if c.contact_id not in excluded]
         return self.queue(
-            "add_taggings", {"contacts": ids, "tag_ids": list(tag_ids)}, [], total=len(ids)
+            shapes.ADD_TAGGINGS, {"contacts": ids, "tag_ids": list(tag_ids)}, [], total=len(ids)
         )
 
     def activity(self, activity_id: str) -> Activity:
@@ -601,9 +557,9 @@ class Account:
             if target <= activity.items_completed_count and total > 0:
                 continue
             start = activity.items_completed_count
-            if activity.kind == "import":
+            if activity.kind == shapes.IMPORT:
                 self._import_rows(activity, start, target)
-            elif activity.kind == "add_taggings":
+            elif activity.kind == shapes.ADD_TAGGINGS:
                 for contact_id in activity.payload["contacts"][start:target]:
                     self.contacts[contact_id].tags |= set(activity.payload["tag_ids"])
             else:
