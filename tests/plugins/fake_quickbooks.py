@@ -23,16 +23,10 @@ from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks.client import CDC_MAX_OBJECTS, QuickBooksClient
 from integrations.tokens import TokenSource
 from sandbox.quickbooks import query as qbo_query
+from sandbox.quickbooks.rules import CustomerError, cents, editable, settle_name
 
 Clock = Callable[[], datetime]
 CDC_MAX_DAYS = 30
-# Set by QuickBooks, never by a create or an update (sandbox/quickbooks/services.py).
-READ_ONLY = (
-    *("Id", "SyncToken", "MetaData", "domain", "sparse"),
-    *("Job", "Level", "FullyQualifiedName"),
-)
-NAME_PARTS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
-EMAIL_MAX_LENGTH = 100
 SALES = ("Invoice", "SalesReceipt")
 RETURNS = ("CreditMemo", "RefundReceipt")
 CREDITS = ("CreditMemo", "Payment")  # open amounts that lower what a customer owes
@@ -53,10 +47,6 @@ TXN_TYPES = {
     "RefundReceipt": "Refund",
     "Payment": "Payment",
 }
-
-
-class CustomerError(ValueError):
-    """A change QuickBooks would refuse (the sandbox's control API answers it 400)."""
 
 
 def quickbooks_time(moment: datetime) -> str:
@@ -239,7 +229,7 @@ class QuickBooksCompany:
                 number=self._last_customer,
                 data={
                     name: value
-                    for name, value in _editable(fields).items()
+                    for name, value in editable(fields).items()
                     if value is not None and value != ""
                 },
                 created_at=moment,
@@ -257,7 +247,7 @@ class QuickBooksCompany:
         one); SyncToken and LastUpdatedTime move on; deactivating takes the jobs along."""
         customer = self._live(customer_id)
         data = dict(customer.data)
-        for name, value in _editable(changes).items():
+        for name, value in editable(changes).items():
             if value is None or value == "":
                 data.pop(name, None)
             else:
@@ -332,21 +322,12 @@ class QuickBooksCompany:
         """What QuickBooks derives (DisplayName, Job, Level, FullyQualifiedName) and refuses
         (no name, a name in use, a bad parent, a too long email)."""
         data = customer.data
-        if not (data.get("DisplayName") or "").strip():
-            composed = " ".join(str(data[part]) for part in NAME_PARTS if data.get(part))
-            if not composed:
-                raise CustomerError("Give the customer a display name, or a given or family name.")
-            data["DisplayName"] = composed
-        data["DisplayName"] = data["DisplayName"].strip()
-        data.setdefault("Active", True)
+        settle_name(data)
         taken = data["DisplayName"].lower()
         if any(n != customer.number for n in self._live_index()[1].get(taken, ())):
             raise CustomerError(
                 "Another customer is already using this name. Use a different name."
             )
-        email = (data.get("PrimaryEmailAddr") or {}).get("Address") or ""
-        if len(email) > EMAIL_MAX_LENGTH:
-            raise CustomerError(f"The email field takes at most {EMAIL_MAX_LENGTH} characters.")
         parent_id = (data.get("ParentRef") or {}).get("value")
         if parent_id:
             parent = self.customers.get(int(parent_id)) if str(parent_id).isdigit() else None
@@ -382,7 +363,7 @@ class QuickBooksCompany:
             number=self._last_transaction,
             customer_number=customer.number,
             txn_date=txn_date or timezone.localdate(),
-            subtotal_cents=_cents(amount),
+            subtotal_cents=cents(amount),
             tax_cents=0,
             created_at=moment,
             updated_at=moment,
@@ -395,7 +376,7 @@ class QuickBooksCompany:
         invoice = self._sale(invoice_id)
         if invoice.entity != "Invoice" or invoice.state != "live":
             raise CustomerError(f"Transaction {invoice_id} is not an invoice one can pay.")
-        paid = invoice.balance_cents if amount in (None, "") else _cents(str(amount))
+        paid = invoice.balance_cents if amount in (None, "") else cents(amount)
         if not 0 < paid <= invoice.balance_cents:
             raise CustomerError("A payment is more than 0 and at most the invoice's balance.")
         moment = self._now()
@@ -727,22 +708,6 @@ def _project(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     projected = {name: value for name, value in row.items() if name.lower() in wanted}
     projected["sparse"] = True
     return projected
-
-
-def _editable(fields: Any) -> dict[str, Any]:
-    if not isinstance(fields, dict):
-        raise CustomerError("A customer is a JSON object of Customer properties.")
-    editable = {name: value for name, value in fields.items() if name not in READ_ONLY}
-    if "Active" in editable and not isinstance(editable["Active"], bool):
-        raise CustomerError("Active is true or false.")
-    return editable
-
-
-def _cents(amount: str) -> int:
-    value = Decimal(str(amount))
-    if value < 0 or value != value.quantize(Decimal("0.01")):
-        raise CustomerError("The amount must be zero or more, in whole cents.")
-    return int(value * 100)
 
 
 @dataclass
