@@ -12,8 +12,8 @@ from django.utils import timezone
 from sandbox.constantcontact import custom_fields, validation
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, Contact
-from sandbox.constantcontact.rules import NAME_FIELDS, set_permission, stamp_items
-from sandbox.constantcontact.shapes import iso, parse_id, without_nulls
+from sandbox.constantcontact.rules import NAME_FIELDS, contact_body, set_permission, stamp_items
+from sandbox.constantcontact.shapes import parse_id
 
 MAX_LISTS_FILTER = 25
 
@@ -26,35 +26,7 @@ def contact_json(
 ) -> dict:
     """The contact as the API gives it; `date_readings`: the date fields whose values read
     back in another format (custom_fields.date_readings)."""
-    email = without_nulls(
-        {
-            "address": contact.email,
-            "permission_to_send": contact.permission_to_send,
-            "created_at": iso(contact.email_created_at),
-            "updated_at": iso(contact.email_updated_at),
-            "opt_in_source": contact.opt_in_source,
-            "opt_in_date": iso(contact.opt_in_date),
-            "opt_out_source": contact.opt_out_source,
-            "opt_out_date": iso(contact.opt_out_date),
-            "opt_out_reason": contact.opt_out_reason,
-            "confirm_status": "off",
-        }
-    )
-    body = without_nulls(
-        {
-            "contact_id": str(contact.contact_id),
-            "email_address": email,
-            **{name: getattr(contact, name) for name in NAME_FIELDS},
-            "birthday_month": contact.birthday_month,
-            "birthday_day": contact.birthday_day,
-            "anniversary": contact.anniversary,
-            "create_source": contact.create_source,
-            "update_source": contact.update_source,
-            "created_at": iso(contact.created_at),
-            "updated_at": iso(contact.updated_at),
-            "deleted_at": contact.deleted_at.date().isoformat() if contact.deleted_at else None,
-        }
-    )
+    body = contact_body(contact)
     for name in include:
         if name == "list_memberships":
             body[name] = sorted(str(item.list_id) for item in contact.lists.all())

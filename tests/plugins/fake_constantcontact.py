@@ -48,7 +48,7 @@ from sandbox.constantcontact.rules import (
     stamp_items,
     valid_email,
 )
-from sandbox.constantcontact.shapes import iso, without_nulls
+from sandbox.constantcontact.shapes import iso
 
 Clock = Callable[[], datetime]
 MAX_FIELDS, MAX_LABEL = 100, 50
@@ -118,35 +118,7 @@ class Contact:
         return self.email.lower()
 
     def json(self, *, include: Sequence[str] = ()) -> dict[str, Any]:
-        email = without_nulls(
-            {
-                "address": self.email,
-                "permission_to_send": self.permission_to_send,
-                "created_at": iso(self.email_created_at),
-                "updated_at": iso(self.email_updated_at),
-                "opt_in_source": self.opt_in_source,
-                "opt_in_date": iso(self.opt_in_date),
-                "opt_out_source": self.opt_out_source,
-                "opt_out_date": iso(self.opt_out_date),
-                "opt_out_reason": self.opt_out_reason,
-                "confirm_status": "off",
-            }
-        )
-        body = without_nulls(
-            {
-                "contact_id": self.contact_id,
-                "email_address": email,
-                **{name: getattr(self, name) for name in NAME_FIELDS},
-                "birthday_month": self.birthday_month,
-                "birthday_day": self.birthday_day,
-                "anniversary": self.anniversary,
-                "create_source": self.create_source,
-                "update_source": self.update_source,
-                "created_at": iso(self.created_at),
-                "updated_at": iso(self.updated_at),
-                "deleted_at": self.deleted_at.date().isoformat() if self.deleted_at else None,
-            }
-        )
+        body = rules.contact_body(self)
         for name in include:
             if name == "list_memberships":
                 body[name] = sorted(self.lists)
