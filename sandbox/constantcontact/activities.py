@@ -6,7 +6,6 @@ the knob `cc_import_rate_per_second` items. So contacts appear progressively, an
 timings always give the same states.
 """
 
-import math
 import threading
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from django.db.models import QuerySet
 from sandbox.constantcontact import imports, lists, tags
 from sandbox.constantcontact.faults import ApiError, bad_request
 from sandbox.constantcontact.models import Account, Activity, Contact, ContactList
+from sandbox.constantcontact.rules import UNFINISHED, advance_to, items_due
 from sandbox.constantcontact.shapes import parse_id
 from sandbox.control import clock, knobs
 
@@ -24,7 +24,6 @@ MAX_IMPORT_BYTES = 4 * 1024 * 1024
 MAX_IMPORT_CONTACTS = 40_000
 MAX_SOURCE_CONTACTS = 500
 MAX_TARGET_LISTS = 50
-UNFINISHED = ("initialized", "processing")
 
 _advance_lock = threading.Lock()
 
@@ -153,10 +152,8 @@ def advance(*, account: Account | None = None) -> None:
 
 
 def _advance_one(activity: Activity, *, rate: float, now: datetime) -> None:
-    elapsed = (now - activity.created_at).total_seconds()
-    total = activity.items_total_count
-    target = min(total, math.floor(elapsed * rate))
-    if target <= activity.items_completed_count and total > 0:
+    target = items_due(activity, rate=rate, now=now)
+    if target is None:
         return
     start = activity.items_completed_count
     if activity.kind == Activity.IMPORT:
@@ -165,12 +162,7 @@ def _advance_one(activity: Activity, *, rate: float, now: datetime) -> None:
         tags.add_taggings(activity.payload["contacts"][start:target], activity.payload["tag_ids"])
     else:
         _add_memberships(activity, start, target)
-    activity.items_completed_count = target
-    activity.started_at = activity.started_at or now
-    activity.state = "completed" if target >= total else "processing"
-    if activity.state == "completed":
-        activity.completed_at = now
-    activity.updated_at = now
+    advance_to(activity, target, now=now)
     activity.save()
 
 

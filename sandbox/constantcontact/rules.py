@@ -2,6 +2,7 @@
 sandbox's models and for the in-process fake (tests/plugins/fake_constantcontact.py), which
 runs where the sandbox's apps are not installed. So this module imports no model."""
 
+import math
 import re
 import uuid
 from collections.abc import Sequence
@@ -41,6 +42,8 @@ EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 
 MAX_VALUE = 255
+# A bulk activity's states before it completes.
+UNFINISHED = ("initialized", "processing")
 TYPES = (
     "string",
     "text_area",
@@ -256,3 +259,36 @@ def contact_body(contact: ContactShape) -> dict[str, Any]:
         }
     )
     return body
+
+
+class Progressing(Protocol):
+    """What advancing a bulk activity reads and writes: an Activity, or the fake's."""
+
+    items_total_count: int
+    items_completed_count: int
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+def items_due(activity: Progressing, *, rate: float, now: datetime) -> int | None:
+    """How many of the activity's items are done by `now`, `rate` items a second since it
+    was created (all at once for an infinite rate), or None when none more are."""
+    total = activity.items_total_count
+    elapsed = (now - activity.created_at).total_seconds()
+    target = total if rate == math.inf else min(total, math.floor(elapsed * rate))
+    if target <= activity.items_completed_count and total > 0:
+        return None
+    return target
+
+
+def advance_to(activity: Progressing, target: int, *, now: datetime) -> None:
+    """The activity's state once its first `target` items are done."""
+    activity.items_completed_count = target
+    activity.started_at = activity.started_at or now
+    activity.state = "completed" if target >= activity.items_total_count else "processing"
+    if activity.state == "completed":
+        activity.completed_at = now
+    activity.updated_at = now

@@ -53,7 +53,6 @@ from sandbox.constantcontact.shapes import iso
 Clock = Callable[[], datetime]
 MAX_FIELDS, MAX_LABEL = 100, 50
 MAX_TAGS = 500
-UNFINISHED = ("initialized", "processing")
 
 
 def client_error(refused: ApiError, endpoint: str) -> cc_errors.ConstantContactError:
@@ -448,7 +447,7 @@ class Account:
     ) -> Activity:
         self.advance()
         limit = self.knob("cc_max_queued_activities", 1_000)
-        if sum(1 for a in self.activities.values() if a.state in UNFINISHED) >= limit:
+        if sum(1 for a in self.activities.values() if a.state in rules.UNFINISHED) >= limit:
             raise ApiError(
                 429,
                 "too_many_requests",
@@ -521,12 +520,10 @@ class Account:
         rate = self.knob("cc_import_rate_per_second", math.inf)
         now = self.clock()
         for activity in self.activities.values():
-            if activity.state not in UNFINISHED:
+            if activity.state not in rules.UNFINISHED:
                 continue
-            total = activity.items_total_count
-            elapsed = (now - activity.created_at).total_seconds()
-            target = total if rate == math.inf else min(total, math.floor(elapsed * rate))
-            if target <= activity.items_completed_count and total > 0:
+            target = rules.items_due(activity, rate=rate, now=now)
+            if target is None:
                 continue
             start = activity.items_completed_count
             if activity.kind == shapes.IMPORT:
@@ -539,12 +536,7 @@ class Account:
                     contact = self.contacts[contact_id]
                     if contact.permission_to_send != "unsubscribed":
                         contact.lists |= set(activity.payload["list_ids"])
-            activity.items_completed_count = target
-            activity.started_at = activity.started_at or now
-            activity.state = "completed" if target >= total else "processing"
-            if activity.state == "completed":
-                activity.completed_at = now
-            activity.updated_at = now
+            rules.advance_to(activity, target, now=now)
 
     def _import_rows(self, activity: Activity, start: int, end: int) -> None:
         """Rows `start` to `end` of an import: contacts added or updated with the values the
