@@ -43,6 +43,18 @@ def editable(fields: Any) -> dict[str, Any]:
     return editable
 
 
+def with_changes(data: dict[str, Any], changes: Any) -> dict[str, Any]:
+    """A customer's properties once a create or a sparse update sets the editable ones it
+    gives (None or "" removes one)."""
+    data = dict(data)
+    for name, value in editable(changes).items():
+        if value is None or value == "":
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return data
+
+
 def settle_name(data: dict[str, Any]) -> None:
     """Fill the DisplayName QuickBooks composes of the name's parts (and Active), and refuse
     a customer with no name or a too long email."""

@@ -17,8 +17,8 @@ from sandbox.quickbooks.models import Customer, CustomerSequence, WebhookEvent
 from sandbox.quickbooks.rules import (
     CustomerError,
     CustomerNotFound,
-    editable,
     settle_name,
+    with_changes,
 )
 
 
@@ -73,11 +73,7 @@ def create_customers(*, realm_id: str, customers: Iterable[dict[str, Any]]) -> l
             customer = Customer(
                 realm_id=realm_id,
                 number=next_ids(realm_id=realm_id, count=1),
-                data={
-                    name: value
-                    for name, value in editable(fields).items()
-                    if value is not None and value != ""
-                },
+                data=with_changes({}, fields),
                 created_at=moment,
                 updated_at=moment,
             )
@@ -99,12 +95,7 @@ def update_customer(*, realm_id: str, customer_id: str, changes: dict[str, Any])
     with transaction.atomic():
         outbox = Outbox(realm_id)
         customer = _live(realm_id, customer_id)
-        data = dict(customer.data)
-        for name, value in editable(changes).items():
-            if value is None or value == "":
-                data.pop(name, None)
-            else:
-                data[name] = value
+        data = with_changes(customer.data, changes)
         customer.data = data
         _save_change(customer, outbox)
         if data.get("Active", True) is False:

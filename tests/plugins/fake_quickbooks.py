@@ -23,7 +23,7 @@ from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks.client import CDC_MAX_OBJECTS, QuickBooksClient
 from integrations.tokens import TokenSource
 from sandbox.quickbooks import query as qbo_query
-from sandbox.quickbooks.rules import CustomerError, cents, editable, settle_name
+from sandbox.quickbooks.rules import CustomerError, cents, settle_name, with_changes
 
 Clock = Callable[[], datetime]
 CDC_MAX_DAYS = 30
@@ -227,11 +227,7 @@ class QuickBooksCompany:
             self._last_customer += 1
             customer = Customer(
                 number=self._last_customer,
-                data={
-                    name: value
-                    for name, value in editable(fields).items()
-                    if value is not None and value != ""
-                },
+                data=with_changes({}, fields),
                 created_at=moment,
                 updated_at=moment,
             )
@@ -246,12 +242,7 @@ class QuickBooksCompany:
         """A sparse update: the given properties replace the stored ones (None or "" removes
         one); SyncToken and LastUpdatedTime move on; deactivating takes the jobs along."""
         customer = self._live(customer_id)
-        data = dict(customer.data)
-        for name, value in editable(changes).items():
-            if value is None or value == "":
-                data.pop(name, None)
-            else:
-                data[name] = value
+        data = with_changes(customer.data, changes)
         before = customer.data
         customer.data = data
         try:
