@@ -1,9 +1,13 @@
-"""QuickBooks' rules for a customer's fields and a money amount, over plain values: said once
-here for the sandbox's services and for the in-process fake (tests/plugins/fake_quickbooks.py),
-which runs where the sandbox's apps are not installed. So this module imports no model."""
+"""QuickBooks' rules for a customer's fields and a money amount, and how it writes a time and
+a customer type, over plain values: said once here for the sandbox and for the in-process fake
+(tests/plugins/fake_quickbooks.py), which runs where the sandbox's apps are not installed. So
+this module imports no model."""
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
+
+from sandbox.quickbooks.query import COMPANY_TIMEZONE
 
 # Set by QuickBooks, never by a create or an update.
 READ_ONLY = (
@@ -79,3 +83,38 @@ def cents(amount: object, *, what: str = "amount") -> int:
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
         raise CustomerError(f"The {what} must be zero or more, in whole cents.")
     return int(value * 100)
+
+
+def quickbooks_time(moment: datetime) -> str:
+    """A time as QuickBooks writes it: the company's local time with its offset."""
+    return moment.astimezone(COMPANY_TIMEZONE).isoformat(timespec="seconds")
+
+
+class CustomerTypeShape(Protocol):
+    """What a customer type's JSON shows: a CustomerType, or the fake's."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def customer_type_json(kind: CustomerTypeShape) -> dict[str, Any]:
+    return {
+        "domain": "QBO",
+        "sparse": False,
+        "Id": str(kind.number),
+        "SyncToken": "0",
+        "Name": kind.name,
+        "Active": kind.active,
+        "MetaData": {
+            "CreateTime": quickbooks_time(kind.created_at),
+            "LastUpdatedTime": quickbooks_time(kind.updated_at),
+        },
+    }

@@ -23,7 +23,14 @@ from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks.client import CDC_MAX_OBJECTS, QuickBooksClient
 from integrations.tokens import TokenSource
 from sandbox.quickbooks import query as qbo_query
-from sandbox.quickbooks.rules import CustomerError, cents, settle_name, with_changes
+from sandbox.quickbooks.rules import (
+    CustomerError,
+    cents,
+    customer_type_json,
+    quickbooks_time,
+    settle_name,
+    with_changes,
+)
 
 Clock = Callable[[], datetime]
 CDC_MAX_DAYS = 30
@@ -47,10 +54,6 @@ TXN_TYPES = {
     "RefundReceipt": "Refund",
     "Payment": "Payment",
 }
-
-
-def quickbooks_time(moment: datetime) -> str:
-    return moment.astimezone(qbo_query.COMPANY_TIMEZONE).isoformat(timespec="seconds")
 
 
 def fault(status: int, code: str, message: str, detail: str = "") -> qb_errors.QuickBooksError:
@@ -138,6 +141,10 @@ class CustomerType:
     name: str
     created_at: datetime
     active: bool = True
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.created_at
 
     def column(self, name: str) -> Any:
         return {
@@ -411,7 +418,7 @@ class QuickBooksCompany:
     def add_customer_type(self, name: str) -> dict[str, Any]:
         number = len(self.types) + 1
         self.types[number] = CustomerType(number=number, name=name, created_at=self._now())
-        return self.customer_type_json(self.types[number])
+        return customer_type_json(self.types[number])
 
     def _sale(self, transaction_id: str) -> Sale:
         found = self.sales.get(int(transaction_id)) if str(transaction_id).isdigit() else None
@@ -510,21 +517,6 @@ class QuickBooksCompany:
             body["RemainingCredit"] = body["Balance"] = sale.balance_cents / 100
         return body
 
-    @staticmethod
-    def customer_type_json(kind: CustomerType) -> dict[str, Any]:
-        return {
-            "domain": "QBO",
-            "sparse": False,
-            "Id": str(kind.number),
-            "SyncToken": "0",
-            "Name": kind.name,
-            "Active": kind.active,
-            "MetaData": {
-                "CreateTime": quickbooks_time(kind.created_at),
-                "LastUpdatedTime": quickbooks_time(kind.created_at),
-            },
-        }
-
     def query(self, text: str) -> dict[str, Any]:
         """The QueryResponse of a query, or the Fault QuickBooks answers it with."""
         try:
@@ -540,7 +532,7 @@ class QuickBooksCompany:
         if parsed.entity == "Customer":
             rows, render = [c for c in self.customers.values() if c.live], self.customer_json
         elif parsed.entity == "CustomerType":
-            rows, render = list(self.types.values()), self.customer_type_json
+            rows, render = list(self.types.values()), customer_type_json
         else:
             rows = [
                 s for s in self.sales.values() if s.entity == parsed.entity and s.state != "deleted"
