@@ -3,13 +3,14 @@ the API, the sign-up form and the Unsubscribe button."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from sandbox.constantcontact import custom_fields, validation
+from sandbox.constantcontact import custom_fields, rules, validation
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, Contact
 from sandbox.constantcontact.rules import NAME_FIELDS, contact_body, set_permission, stamp_items
@@ -101,21 +102,13 @@ def _email_taken(account: Account, email: str, *, other_than: Contact | None = N
 
 def new_contact(*, account: Account, email: str, source: str, permission: str) -> Contact:
     """An unsaved contact with its email address and opt-in set as Constant Contact does."""
-    now = timezone.now()
-    contact = Contact(
-        account=account,
+    return rules.new_contact(
+        partial(Contact, account=account, email_key=email.lower()),
         email=email,
-        email_key=email.lower(),
-        permission_to_send="",  # set below, with its opt-in
-        create_source=source,
-        update_source=source,
-        created_at=now,
-        updated_at=now,
-        email_created_at=now,
-        email_updated_at=now,
+        source=source,
+        permission=permission,
+        now=timezone.now(),
     )
-    set_permission(contact, permission, source=source, now=now)
-    return contact
 
 
 def create_contact(*, account: Account, body: Any) -> Contact:
@@ -161,24 +154,7 @@ def replace_contact(*, account: Account, contact_id: str, body: Any) -> Contact:
 
 
 def _save(contact: Contact, fields: dict[str, Any], *, replace: bool) -> Contact:
-    now = timezone.now()
-    for name in (*NAME_FIELDS, "anniversary", "birthday_month", "birthday_day"):
-        if replace or fields.get(name) is not None:
-            empty = None if name.startswith("birthday") else ""
-            setattr(contact, name, fields.get(name) or empty)
-    contact.update_source = fields["source"]
-    contact.updated_at = now
-    if "phone_numbers" in fields:
-        contact.phone_numbers = stamp_items(
-            fields["phone_numbers"], "phone_number_id", source=fields["source"], now=now
-        )
-    if "street_addresses" in fields:
-        contact.street_addresses = stamp_items(
-            fields["street_addresses"], "street_address_id", source=fields["source"], now=now
-        )
-    for name in ("custom_fields", "notes"):
-        if name in fields:
-            setattr(contact, name, fields[name])
+    rules.write_fields(contact, fields, replace=replace, now=timezone.now())
     try:
         with transaction.atomic():
             contact.save()

@@ -5,10 +5,10 @@ runs where the sandbox's apps are not installed. So this module imports no model
 import math
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol, TypeGuard
+from typing import Any, Protocol, TypeGuard, TypeVar
 
 from django.utils.dateparse import parse_datetime
 
@@ -103,6 +103,51 @@ class HasPermission(Protocol):
     opt_out_source: str
     opt_out_date: datetime | None
     opt_out_reason: str
+
+
+Contactish = TypeVar("Contactish", bound=HasPermission)
+
+
+def new_contact(
+    make: Callable[..., Contactish], *, email: str, source: str, permission: str, now: datetime
+) -> Contactish:
+    """A new contact made by `make` (a Contact's or the fake's class, given what else it
+    needs), with its email address, times and opt-in set as Constant Contact does."""
+    contact = make(
+        email=email,
+        permission_to_send="",  # set below, with its opt-in
+        create_source=source,
+        update_source=source,
+        created_at=now,
+        updated_at=now,
+        email_created_at=now,
+        email_updated_at=now,
+    )
+    set_permission(contact, permission, source=source, now=now)
+    return contact
+
+
+def write_fields(contact: Any, fields: dict[str, Any], *, replace: bool, now: datetime) -> None:
+    """A POST's or PUT's checked fields (validation.contact_fields) written to the contact, a
+    Contact or the fake's, but for its lists: with `replace` (a PUT) the top-level fields not
+    sent become empty; sub-resources not sent are kept either way."""
+    for name in (*NAME_FIELDS, "anniversary", "birthday_month", "birthday_day"):
+        if replace or fields.get(name) is not None:
+            empty = None if name.startswith("birthday") else ""
+            setattr(contact, name, fields.get(name) or empty)
+    contact.update_source = fields["source"]
+    contact.updated_at = now
+    if "phone_numbers" in fields:
+        contact.phone_numbers = stamp_items(
+            fields["phone_numbers"], "phone_number_id", source=fields["source"], now=now
+        )
+    if "street_addresses" in fields:
+        contact.street_addresses = stamp_items(
+            fields["street_addresses"], "street_address_id", source=fields["source"], now=now
+        )
+    for name in ("custom_fields", "notes"):
+        if name in fields:
+            setattr(contact, name, fields[name])
 
 
 def set_permission(contact: HasPermission, permission: str, *, source: str, now: datetime) -> None:

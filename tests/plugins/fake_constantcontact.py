@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -45,7 +46,6 @@ from sandbox.constantcontact.rules import (
     NAME_FIELDS,
     PHONE_KINDS,
     set_permission,
-    stamp_items,
     valid_email,
 )
 from sandbox.constantcontact.shapes import iso
@@ -244,19 +244,13 @@ class Account:
         return next((c for c in self.contacts.values() if c.key == key), None)
 
     def new_contact(self, email: str, *, source: str, permission: str) -> Contact:
-        now = self.clock()
-        contact = Contact(
-            contact_id=new_id(),
+        contact = rules.new_contact(
+            partial(Contact, contact_id=new_id()),
             email=email,
-            permission_to_send="",
-            create_source=source,
-            update_source=source,
-            created_at=now,
-            updated_at=now,
-            email_created_at=now,
-            email_updated_at=now,
+            source=source,
+            permission=permission,
+            now=self.clock(),
         )
-        set_permission(contact, permission, source=source, now=now)
         self.contacts[contact.contact_id] = contact
         return contact
 
@@ -333,23 +327,7 @@ class Account:
         return self._save(contact, fields, replace=True)
 
     def _save(self, contact: Contact, fields: dict[str, Any], *, replace: bool) -> Contact:
-        now = self.clock()
-        for name in (*NAME_FIELDS, "anniversary", "birthday_month", "birthday_day"):
-            if replace or fields.get(name) is not None:
-                empty = None if name.startswith("birthday") else ""
-                setattr(contact, name, fields.get(name) or empty)
-        contact.update_source = fields["source"]
-        contact.updated_at = now
-        for name, id_name in (
-            ("phone_numbers", "phone_number_id"),
-            ("street_addresses", "street_address_id"),
-        ):
-            if name in fields:
-                stamped = stamp_items(fields[name], id_name, source=fields["source"], now=now)
-                setattr(contact, name, stamped)
-        for name in ("custom_fields", "notes"):
-            if name in fields:
-                setattr(contact, name, fields[name])
+        rules.write_fields(contact, fields, replace=replace, now=self.clock())
         if "lists" in fields:
             contact.lists = set(fields["lists"])
         return contact
