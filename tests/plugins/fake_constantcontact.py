@@ -7,8 +7,10 @@ holds, a PUT replacing it), activities.py and imports.py (an import's rows merge
 contacts; an unsubscribed contact never added to a list; activities advanced when read, at
 `cc_import_rate_per_second` items a second of the fake's clock, all at once by default),
 custom_fields.py and tags.py, and the faults and limits of the API (429 throttled or
-quota_exceeded, 5xx, too many queued activities). tests/contract/ holds this fake and the
-sandbox to the same assertions.
+quota_exceeded, 5xx, too many queued activities). Its rules and JSON shapes are the
+sandbox's own, from the modules that import no model (rules.py, import_rows.py, shapes.py,
+faults.py): the sandbox's apps are not installed here. tests/contract/ holds this fake and
+the sandbox to the same assertions.
 """
 
 import base64

@@ -4,8 +4,9 @@ from them as the sandbox answers it over HTTP: queries, CDC, CompanyInfo and the
 
 The changes mirror sandbox/quickbooks/services.py and sales.py, the reads its selectors.py,
 sales_selectors.py and reports.py, and queries are parsed by the sandbox's own parser
-(sandbox/quickbooks/query.py, pure Python). tests/contract/ holds this fake and the sandbox
-to the same assertions, so neither can drift from the other.
+(sandbox/quickbooks/query.py, pure Python), a customer's and a money amount's rules by its
+rules.py. tests/contract/ holds this fake and the sandbox to the same assertions, so neither
+can drift from the other.
 """
 
 import random
