@@ -6,7 +6,6 @@ the knob `cc_import_rate_per_second` items. So contacts appear progressively, an
 timings always give the same states.
 """
 
-import math
 import threading
 from datetime import datetime
 from typing import Any
@@ -17,14 +16,14 @@ from django.db.models import QuerySet
 from sandbox.constantcontact import imports, lists, tags
 from sandbox.constantcontact.faults import ApiError, bad_request
 from sandbox.constantcontact.models import Account, Activity, Contact, ContactList
-from sandbox.constantcontact.shapes import iso, parse_id
+from sandbox.constantcontact.rules import UNFINISHED, advance_to, items_due
+from sandbox.constantcontact.shapes import parse_id
 from sandbox.control import clock, knobs
 
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 MAX_IMPORT_CONTACTS = 40_000
 MAX_SOURCE_CONTACTS = 500
 MAX_TARGET_LISTS = 50
-UNFINISHED = ("initialized", "processing")
 
 _advance_lock = threading.Lock()
 
@@ -121,35 +120,6 @@ def _queue(
 # --- Reading -----------------------------------------------------------------------------
 
 
-def activity_json(activity: Activity) -> dict:
-    total, done = activity.items_total_count, activity.items_completed_count
-    status = {"items_total_count": total, "items_completed_count": done}
-    if activity.kind == Activity.IMPORT:
-        status.update(
-            person_count=activity.person_count,
-            error_count=activity.error_count,
-            correctable_count=activity.correctable_count,
-            cannot_add_to_list_count=activity.cannot_add_to_list_count,
-        )
-    if activity.kind != Activity.ADD_TAGGINGS:
-        status["list_count"] = activity.list_count
-    body = {
-        "activity_id": str(activity.activity_id),
-        "state": activity.state,
-        "created_at": iso(activity.created_at),
-        "updated_at": iso(activity.updated_at),
-        "percent_done": 100 if total == 0 else math.floor(100 * done / total),
-        "activity_errors": list(activity.activity_errors),
-        "status": status,
-        "_links": {"self": {"href": f"/v3/activities/{activity.activity_id}"}},
-    }
-    if activity.started_at:
-        body["started_at"] = iso(activity.started_at)
-    if activity.completed_at:
-        body["completed_at"] = iso(activity.completed_at)
-    return body
-
-
 def get_activity(*, account: Account, activity_id: str) -> Activity:
     advance(account=account)
     found = Activity.objects.filter(account=account, activity_id=parse_id(activity_id)).first()
@@ -182,10 +152,8 @@ def advance(*, account: Account | None = None) -> None:
 
 
 def _advance_one(activity: Activity, *, rate: float, now: datetime) -> None:
-    elapsed = (now - activity.created_at).total_seconds()
-    total = activity.items_total_count
-    target = min(total, math.floor(elapsed * rate))
-    if target <= activity.items_completed_count and total > 0:
+    target = items_due(activity, rate=rate, now=now)
+    if target is None:
         return
     start = activity.items_completed_count
     if activity.kind == Activity.IMPORT:
@@ -194,12 +162,7 @@ def _advance_one(activity: Activity, *, rate: float, now: datetime) -> None:
         tags.add_taggings(activity.payload["contacts"][start:target], activity.payload["tag_ids"])
     else:
         _add_memberships(activity, start, target)
-    activity.items_completed_count = target
-    activity.started_at = activity.started_at or now
-    activity.state = "completed" if target >= total else "processing"
-    if activity.state == "completed":
-        activity.completed_at = now
-    activity.updated_at = now
+    advance_to(activity, target, now=now)
     activity.save()
 
 

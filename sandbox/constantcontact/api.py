@@ -21,6 +21,8 @@ from sandbox.constantcontact import (
     lists,
     oauth,
     params,
+    rules,
+    shapes,
 )
 from sandbox.constantcontact.faults import ApiError, bad_request
 from sandbox.constantcontact.models import Account, Contact
@@ -183,7 +185,7 @@ def contact_lists(request: HttpRequest, account: Account) -> HttpResponse:
             description=str(body.get("description") or ""),
             favorite=bool(body.get("favorite", False)),
         )
-        return json_answer(lists.list_json(created), status=201)
+        return json_answer(shapes.list_json(created), status=201)
     query = params.query(request)
     # The schema says at most 1,000, the parameter's description "from 1 - 500": the
     # stricter holds.
@@ -198,7 +200,7 @@ def contact_lists(request: HttpRequest, account: Account) -> HttpResponse:
     more, page = len(page) > limit, page[:limit]
     counts = lists.membership_counts(page, active_only=counting == "active") if counting else {}
     answer: dict[str, Any] = {
-        "lists": [lists.list_json(item, membership_count=counts.get(item.pk)) for item in page]
+        "lists": [shapes.list_json(item, membership_count=counts.get(item.pk)) for item in page]
     }
     if params.flag(query.get("include_count"), "include_count"):
         answer["lists_count"] = found.count()
@@ -220,14 +222,12 @@ def contact_list(request: HttpRequest, account: Account, list_id: str) -> HttpRe
             description=body.get("description"),
             favorite=body.get("favorite"),
         )
-        return json_answer(lists.list_json(updated))
+        return json_answer(shapes.list_json(updated))
     if request.method == "DELETE":
-        return json_answer(
-            activities.activity_json(lists.delete_list(contact_list=found)), status=202
-        )
+        return json_answer(shapes.activity_json(lists.delete_list(contact_list=found)), status=202)
     counting = request.GET.get("include_membership_count")
     counts = lists.membership_counts([found], active_only=counting == "active") if counting else {}
-    return json_answer(lists.list_json(found, membership_count=counts.get(found.pk)))
+    return json_answer(shapes.list_json(found, membership_count=counts.get(found.pk)))
 
 
 # --- Contacts ----------------------------------------------------------------------------
@@ -243,14 +243,14 @@ def _contact_json(account: Account, include: Sequence[str]) -> Callable[[Contact
 def contact_collection(request: HttpRequest, account: Account) -> HttpResponse:
     if request.method == "POST":
         created = contacts.create_contact(account=account, body=json_body(request))
-        return json_answer(_contact_json(account, contacts.INCLUDES)(created), status=201)
+        return json_answer(_contact_json(account, rules.INCLUDES)(created), status=201)
     activities.advance(account=account)
     query = params.query(request)
     limit = params.limit(query.get("limit"), default=50, top=500)
-    include = params.csv(query.get("include"), allowed=contacts.INCLUDES, name="include")
+    include = params.csv(query.get("include"), allowed=rules.INCLUDES, name="include")
     found = contacts.contacts_query(
         account=account,
-        status=params.csv(query.get("status"), allowed=contacts.CONTACT_STATUSES, name="status"),
+        status=params.csv(query.get("status"), allowed=rules.CONTACT_STATUSES, name="status"),
         email=query.get("email"),
         list_ids=[item for item in (query.get("lists") or "").split(",") if item],
         updated_after=params.moment(query.get("updated_after"), name="updated_after"),
@@ -279,12 +279,12 @@ def contact(request: HttpRequest, account: Account, contact_id: str) -> HttpResp
         updated = contacts.replace_contact(
             account=account, contact_id=contact_id, body=json_body(request)
         )
-        return json_answer(_contact_json(account, contacts.INCLUDES)(updated))
+        return json_answer(_contact_json(account, rules.INCLUDES)(updated))
     if request.method == "DELETE":
         contacts.delete_contact(account=account, contact_id=contact_id)
         return HttpResponse(status=204)
     activities.advance(account=account)
-    include = params.csv(request.GET.get("include"), allowed=contacts.INCLUDES, name="include")
+    include = params.csv(request.GET.get("include"), allowed=rules.INCLUDES, name="include")
     found = contacts.find_contact(account=account, contact_id=contact_id)
     return json_answer(_contact_json(account, include)(found))
 
@@ -311,7 +311,7 @@ def contacts_json_import(request: HttpRequest, account: Account) -> HttpResponse
     if knobs.get("cc_import_refuses_custom_fields") and _carries_custom_fields(body):
         raise bad_request("The import's custom field columns are not valid.")
     created = activities.create_import(account=account, body=body)
-    return json_answer(activities.activity_json(created), status=201)
+    return json_answer(shapes.activity_json(created), status=201)
 
 
 def _carries_custom_fields(body: Any) -> bool:
@@ -325,13 +325,13 @@ def _carries_custom_fields(body: Any) -> bool:
 @endpoint(methods=("POST",))
 def add_list_memberships(request: HttpRequest, account: Account) -> HttpResponse:
     created = activities.create_add_list_memberships(account=account, body=json_body(request))
-    return json_answer(activities.activity_json(created), status=201)
+    return json_answer(shapes.activity_json(created), status=201)
 
 
 @endpoint(methods=("GET",))
 def activity(request: HttpRequest, account: Account, activity_id: str) -> HttpResponse:
     found = activities.get_activity(account=account, activity_id=activity_id)
-    return json_answer(activities.activity_json(found))
+    return json_answer(shapes.activity_json(found))
 
 
 @endpoint(methods=("GET",))
@@ -344,7 +344,7 @@ def activity_list(request: HttpRequest, account: Account) -> HttpResponse:
         found = found.filter(id__lt=before)
     rows = list(found[: limit + 1])
     more, rows = len(rows) > limit, rows[:limit]
-    answer: dict[str, Any] = {"activities": [activities.activity_json(item) for item in rows]}
+    answer: dict[str, Any] = {"activities": [shapes.activity_json(item) for item in rows]}
     if more:
         answer["_links"] = params.next_link("activities", {**query, "before": rows[-1].id})
     return json_answer(answer)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from sandbox.constantcontact import activities, custom_fields, params, tags
+from sandbox.constantcontact import activities, custom_fields, params, shapes, tags
 from sandbox.constantcontact.api import endpoint, json_answer, json_body
 from sandbox.constantcontact.faults import bad_request
 from sandbox.constantcontact.models import Account
@@ -29,7 +29,7 @@ def _page(request: HttpRequest, found, *, path: str, default: int, top: int):
 def custom_field_collection(request: HttpRequest, account: Account) -> HttpResponse:
     if request.method == "POST":
         created = custom_fields.create_field(account=account, body=json_body(request))
-        return json_answer(custom_fields.custom_field_json(created), status=201)
+        return json_answer(shapes.custom_field_json(created), status=201)
     _, rows, links = _page(
         request,
         custom_fields.fields_of(account),
@@ -37,7 +37,7 @@ def custom_field_collection(request: HttpRequest, account: Account) -> HttpRespo
         default=50,
         top=100,
     )
-    answer: dict[str, Any] = {"custom_fields": [custom_fields.custom_field_json(f) for f in rows]}
+    answer: dict[str, Any] = {"custom_fields": [shapes.custom_field_json(f) for f in rows]}
     if links:
         answer["_links"] = links
     return json_answer(answer)
@@ -57,7 +57,7 @@ def custom_field(request: HttpRequest, account: Account, custom_field_id: str) -
     elif request.method == "DELETE":
         found.delete()
         return HttpResponse(status=204)
-    return json_answer(custom_fields.custom_field_json(found))
+    return json_answer(shapes.custom_field_json(found))
 
 
 @endpoint(methods=("GET", "POST"))
@@ -89,4 +89,4 @@ def tag(request: HttpRequest, account: Account, tag_id: str) -> HttpResponse:
 @endpoint(methods=("POST",))
 def contacts_taggings_add(request: HttpRequest, account: Account) -> HttpResponse:
     created = activities.create_add_taggings(account=account, body=json_body(request))
-    return json_answer(activities.activity_json(created), status=201)
+    return json_answer(shapes.activity_json(created), status=201)

@@ -3,27 +3,19 @@ the API, the sign-up form and the Unsubscribe button."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from sandbox.constantcontact import custom_fields, validation
+from sandbox.constantcontact import custom_fields, rules, validation
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, Contact
-from sandbox.constantcontact.shapes import iso, parse_id, without_nulls
-from sandbox.constantcontact.validation import NAME_FIELDS, stamp_items
+from sandbox.constantcontact.rules import NAME_FIELDS, contact_body, set_permission, stamp_items
+from sandbox.constantcontact.shapes import parse_id
 
-CONTACT_STATUSES = ("all", "active", "deleted", *validation.PERMISSIONS)
-INCLUDES = (
-    "custom_fields",
-    "list_memberships",
-    "phone_numbers",
-    "street_addresses",
-    "taggings",
-    "notes",
-)
 MAX_LISTS_FILTER = 25
 
 
@@ -35,35 +27,7 @@ def contact_json(
 ) -> dict:
     """The contact as the API gives it; `date_readings`: the date fields whose values read
     back in another format (custom_fields.date_readings)."""
-    email = without_nulls(
-        {
-            "address": contact.email,
-            "permission_to_send": contact.permission_to_send,
-            "created_at": iso(contact.email_created_at),
-            "updated_at": iso(contact.email_updated_at),
-            "opt_in_source": contact.opt_in_source,
-            "opt_in_date": iso(contact.opt_in_date),
-            "opt_out_source": contact.opt_out_source,
-            "opt_out_date": iso(contact.opt_out_date),
-            "opt_out_reason": contact.opt_out_reason,
-            "confirm_status": "off",
-        }
-    )
-    body = without_nulls(
-        {
-            "contact_id": str(contact.contact_id),
-            "email_address": email,
-            **{name: getattr(contact, name) for name in NAME_FIELDS},
-            "birthday_month": contact.birthday_month,
-            "birthday_day": contact.birthday_day,
-            "anniversary": contact.anniversary,
-            "create_source": contact.create_source,
-            "update_source": contact.update_source,
-            "created_at": iso(contact.created_at),
-            "updated_at": iso(contact.updated_at),
-            "deleted_at": contact.deleted_at.date().isoformat() if contact.deleted_at else None,
-        }
-    )
+    body = contact_body(contact)
     for name in include:
         if name == "list_memberships":
             body[name] = sorted(str(item.list_id) for item in contact.lists.all())
@@ -138,33 +102,13 @@ def _email_taken(account: Account, email: str, *, other_than: Contact | None = N
 
 def new_contact(*, account: Account, email: str, source: str, permission: str) -> Contact:
     """An unsaved contact with its email address and opt-in set as Constant Contact does."""
-    now = timezone.now()
-    contact = Contact(
-        account=account,
+    return rules.new_contact(
+        partial(Contact, account=account, email_key=email.lower()),
         email=email,
-        email_key=email.lower(),
-        create_source=source,
-        update_source=source,
-        created_at=now,
-        updated_at=now,
-        email_created_at=now,
-        email_updated_at=now,
+        source=source,
+        permission=permission,
+        now=timezone.now(),
     )
-    set_permission(contact, permission, source=source, now=now)
-    return contact
-
-
-def set_permission(contact: Contact, permission: str, *, source: str, now: datetime) -> None:
-    if permission == contact.permission_to_send and contact.pk:
-        return
-    contact.permission_to_send = permission
-    contact.email_updated_at = now
-    if permission == "unsubscribed":
-        contact.opt_out_source, contact.opt_out_date = source, now
-    else:
-        contact.opt_out_source, contact.opt_out_date, contact.opt_out_reason = "", None, ""
-        if permission in ("explicit", "implicit"):
-            contact.opt_in_source, contact.opt_in_date = source, now
 
 
 def create_contact(*, account: Account, body: Any) -> Contact:
@@ -210,24 +154,7 @@ def replace_contact(*, account: Account, contact_id: str, body: Any) -> Contact:
 
 
 def _save(contact: Contact, fields: dict[str, Any], *, replace: bool) -> Contact:
-    now = timezone.now()
-    for name in (*NAME_FIELDS, "anniversary", "birthday_month", "birthday_day"):
-        if replace or fields.get(name) is not None:
-            empty = None if name.startswith("birthday") else ""
-            setattr(contact, name, fields.get(name) or empty)
-    contact.update_source = fields["source"]
-    contact.updated_at = now
-    if "phone_numbers" in fields:
-        contact.phone_numbers = stamp_items(
-            fields["phone_numbers"], "phone_number_id", source=fields["source"], now=now
-        )
-    if "street_addresses" in fields:
-        contact.street_addresses = stamp_items(
-            fields["street_addresses"], "street_address_id", source=fields["source"], now=now
-        )
-    for name in ("custom_fields", "notes"):
-        if name in fields:
-            setattr(contact, name, fields[name])
+    rules.write_fields(contact, fields, replace=replace, now=timezone.now())
     try:
         with transaction.atomic():
             contact.save()

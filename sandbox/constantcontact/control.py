@@ -7,10 +7,11 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 
 from sandbox.common import control_api, json_object
-from sandbox.constantcontact import activities, contacts, limits, lists
-from sandbox.constantcontact.custom_fields import custom_field_json, fields_of
+from sandbox.constantcontact import activities, contacts, limits, lists, rules
+from sandbox.constantcontact.custom_fields import fields_of
 from sandbox.constantcontact.models import Account, Contact
 from sandbox.constantcontact.seed import seed_account
+from sandbox.constantcontact.shapes import custom_field_json
 from sandbox.constantcontact.tags import tag_json, tags_of
 
 
@@ -36,7 +37,7 @@ def accounts(request: HttpRequest) -> dict[str, Any]:
 
 def _contact_row(contact: Contact) -> dict[str, Any]:
     return {
-        **contacts.contact_json(contact, include=contacts.INCLUDES),
+        **contacts.contact_json(contact, include=rules.INCLUDES),
         "email": contact.email,
         "permission": contact.permission_to_send,
         "deleted": contact.deleted_at is not None,

@@ -19,45 +19,21 @@ Where the documentation is silent the knobs give each reading:
 """
 
 import re
-from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils.dateparse import parse_datetime
 
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, CustomField
-from sandbox.constantcontact.shapes import iso, parse_id
+from sandbox.constantcontact.rules import SELECTS, TYPES
+from sandbox.constantcontact.shapes import parse_id
 from sandbox.control import knobs
 
 MAX_PER_ACCOUNT = 100
 MAX_LABEL = 50
-MAX_VALUE = 255
-TYPES = (
-    "string",
-    "text_area",
-    "number",
-    "currency",
-    "date",
-    "datetime",
-    "boolean",
-    "single_select",
-    "multi_select",
-)
-NUMERIC = ("number", "currency")
-SELECTS = ("single_select", "multi_select")
 MAX_DECIMAL_PLACES = 4
-# The date formats the spec gives for an import's dates (`anniversary`, `sms_consent_date`).
-DATE_FORMATS = (
-    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), ("m", "d", "y")),
-    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), ("y", "m", "d")),
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
-    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), ("m", "d", "y")),
-)
-NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 # The date formats the spec lists (`anniversary`, `sms_consent_date`): how a date may read.
 READ_DATE_FORMATS = (
     "YYYY-MM-DD",
@@ -117,24 +93,6 @@ def as_read(values: list[dict], readings: dict[str, str]) -> list[dict]:
         else item
         for item in values
     ]
-
-
-def custom_field_json(field: CustomField) -> dict:
-    body: dict[str, Any] = {
-        "custom_field_id": str(field.custom_field_id),
-        "label": field.label,
-        "name": field.name,
-        "type": field.type,
-        "created_at": iso(field.created_at),
-        "updated_at": iso(field.updated_at),
-    }
-    if field.metadata:
-        body["metadata"] = field.metadata
-    if field.choices:
-        body["choices"] = field.choices
-    if field.version is not None:
-        body["version"] = field.version
-    return body
 
 
 def fields_of(account: Account) -> QuerySet[CustomField]:
@@ -233,70 +191,3 @@ def _choices(kind: Any, raw: Any, problems: list[str]) -> list[dict]:
         {"choice_id": number, "choice_label": label, "display_order": number}
         for number, label in enumerate(labels, 1)
     ]
-
-
-def check_value(field: CustomField, value: str) -> str:
-    """The value as stored, or ValueError saying why the field refuses it.
-
-    number, currency: digits with an optional leading "-" and "." decimals (no thousands
-    separators or currency symbols: nothing documents them); negative only with
-    `allow_negative` (the spec's default is false; the sandbox applies it to currency too),
-    decimals only up to `decimal_places` and none when `integer` is true or no places are set.
-    date: the formats the spec lists for an import's dates, stored as YYYY-MM-DD. datetime:
-    ISO-8601. boolean: true or false. Selects: choice labels (multi_select comma-separated).
-    """
-    if len(value) > MAX_VALUE:
-        raise ValueError(f"exceeds the maximum length of {MAX_VALUE}")
-    if field.type in NUMERIC:
-        return _number(field, value)
-    if field.type == "date":
-        return _date(value).isoformat()
-    if field.type == "datetime":
-        if parse_datetime(value) is None:
-            raise ValueError("is not a valid date and time")
-    elif field.type == "boolean":
-        if value.lower() not in ("true", "false"):
-            raise ValueError("must be true or false")
-        return value.lower()
-    elif field.type in SELECTS:
-        _check_choices(field, value)
-    return value
-
-
-def _number(field: CustomField, value: str) -> str:
-    text = value.strip()
-    if not NUMBER_RE.match(text):
-        raise ValueError("is not a valid number")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError("is not a valid number") from None
-    metadata = field.metadata or {}
-    if number < 0 and not metadata.get("allow_negative", False):
-        raise ValueError("cannot be negative")
-    places = 0 if metadata.get("integer") else int(metadata.get("decimal_places") or 0)
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        raise ValueError(f"can have at most {places} decimal places")
-    return text
-
-
-def _date(value: str) -> date:
-    for pattern, order in DATE_FORMATS:
-        match = pattern.match(value.strip())
-        if match:
-            parts = dict(zip(order, (int(item) for item in match.groups()), strict=True))
-            try:
-                return datetime(parts["y"], parts["m"], parts["d"]).date()
-            except ValueError:
-                break
-    raise ValueError("is not a valid date")
-
-
-def _check_choices(field: CustomField, value: str) -> None:
-    labels = {choice["choice_label"] for choice in field.choices}
-    picked: Sequence[str] = (
-        [item.strip() for item in value.split(",")] if field.type == "multi_select" else [value]
-    )
-    if not all(item in labels for item in picked):
-        raise ValueError("is not one of the field's choices")

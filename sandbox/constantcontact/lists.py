@@ -9,28 +9,10 @@ from django.utils import timezone
 
 from sandbox.constantcontact.faults import bad_request, conflict, not_found
 from sandbox.constantcontact.models import Account, Activity, Contact, ContactList
-from sandbox.constantcontact.shapes import iso, parse_id, without_nulls
+from sandbox.constantcontact.shapes import parse_id
 
 BATCH = 500
 MAX_PAGE = 500  # GET /contact_lists' limit: "from 1 - 500" (the spec's description)
-
-
-def list_json(contact_list: ContactList, *, membership_count: int | None = None) -> dict:
-    body = without_nulls(
-        {
-            "list_id": str(contact_list.list_id),
-            "name": contact_list.name,
-            "description": contact_list.description,
-            "favorite": contact_list.favorite,
-            "created_at": iso(contact_list.created_at),
-            "updated_at": iso(contact_list.updated_at),
-            "deleted_at": iso(contact_list.deleted_at),
-        }
-    )
-    body["favorite"] = contact_list.favorite
-    if membership_count is not None:
-        body["membership_count"] = membership_count
-    return body
 
 
 def create_list(*, account: Account, name: str, description: str = "", favorite: bool = False):

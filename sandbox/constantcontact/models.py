@@ -7,6 +7,8 @@ import uuid
 from django.db import models
 from django.db.models.functions import Lower
 
+from sandbox.constantcontact import shapes
+
 
 def new_encoded_account_id() -> str:
     # Constant Contact's encoded account ids look like "a07e1lsoi6ma".
@@ -183,10 +185,10 @@ class Token(models.Model):
 class Activity(models.Model):
     """A bulk activity, processed lazily: reads advance it by elapsed time."""
 
-    IMPORT = "add_contacts"
-    ADD_LIST_MEMBERSHIPS = "list_add_membership"
-    LIST_DELETE = "list_delete"
-    ADD_TAGGINGS = "contacts_taggings_add"
+    IMPORT = shapes.IMPORT
+    ADD_LIST_MEMBERSHIPS = shapes.ADD_LIST_MEMBERSHIPS
+    LIST_DELETE = shapes.LIST_DELETE
+    ADD_TAGGINGS = shapes.ADD_TAGGINGS
 
     id = models.BigAutoField(primary_key=True)
     activity_id = models.UUIDField(unique=True, default=uuid.uuid4)

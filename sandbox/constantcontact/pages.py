@@ -15,6 +15,7 @@ from sandbox.constantcontact import (
     custom_fields,
     lists,
     oauth,
+    rules,
     session,
     tags,
 )
@@ -200,7 +201,7 @@ def _contacts_page(request: HttpRequest, account: Account, contact_list=None) ->
     ordered = found.order_by("-updated_at", "-id").prefetch_related("tags")
     page = Paginator(ordered, 100).get_page(request.GET.get("page"))
     page.object_list = _described(account, list(page.object_list))
-    importing = Activity.objects.filter(account=account, state__in=activities.UNFINISHED).exists()
+    importing = Activity.objects.filter(account=account, state__in=rules.UNFINISHED).exists()
     context = {
         "account": account,
         "contact_list": contact_list,

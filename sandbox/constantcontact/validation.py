@@ -1,48 +1,23 @@
 """What a contact may hold, and the checks of the bodies that write one: every problem of a
 body is listed in one 400, as Constant Contact does."""
 
-import re
-import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, TypeGuard
+from typing import Any
 
-from sandbox.constantcontact import custom_fields, lists
+from sandbox.constantcontact import custom_fields, lists, rules
 from sandbox.constantcontact.faults import bad_request
 from sandbox.constantcontact.models import Account, ContactList
-from sandbox.constantcontact.shapes import iso, without_nulls
-
-PERMISSIONS = (
-    "explicit",
-    "implicit",
-    "not_set",
-    "pending_confirmation",
-    "temp_hold",
-    "unsubscribed",
+from sandbox.constantcontact.rules import (
+    ADDRESS_KINDS,
+    ADDRESS_LIMITS,
+    NAME_FIELDS,
+    PERMISSIONS,
+    PHONE_KINDS,
+    SOURCES,
+    valid_email,
 )
-SOURCES = ("Contact", "Account")
-PHONE_KINDS = ("home", "work", "mobile", "other")
-ADDRESS_KINDS = ("home", "work", "other")
-NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")
-ADDRESS_LIMITS = {"street": 255, "city": 50, "state": 50, "postal_code": 50, "country": 50}
-MAX_EMAIL = 80
+
 MAX_MEMBERSHIPS = 50
-EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
-
-
-def valid_email(address: Any) -> TypeGuard[str]:
-    return isinstance(address, str) and len(address) <= MAX_EMAIL and bool(EMAIL_RE.match(address))
-
-
-def stamp_items(items: list[dict], id_name: str, *, source: str, now: datetime) -> list[dict]:
-    """Sub-resources (phones, addresses) as stored: each with a new id and its times."""
-    stamped = []
-    for item in items:
-        extra = {id_name: str(uuid.uuid4()), "created_at": iso(now), "updated_at": iso(now)}
-        if id_name == "phone_number_id":
-            extra.update(create_source=source, update_source=source)
-        stamped.append({**without_nulls(item), **extra})
-    return stamped
 
 
 class _Checker:
@@ -155,12 +130,12 @@ def _custom_fields(check: _Checker, account: Account, body: dict) -> list[dict]:
     stored = []
     for item in check.many(body, "custom_fields", 25):
         found = known.get(str(item.get("custom_field_id")))
-        value = check.text(item, "value", custom_fields.MAX_VALUE, where="custom_fields.")
+        value = check.text(item, "value", rules.MAX_VALUE, where="custom_fields.")
         if found is None:
             check.problems.append(f"Custom field {item.get('custom_field_id')} does not exist.")
         elif isinstance(value, str) and value:  # an empty value clears the field
             try:
-                value = custom_fields.check_value(found, value)
+                value = rules.check_value(found, value)
             except ValueError as problem:
                 check.problems.append(f"Custom field '{found.name}' {problem}.")
             stored.append({"custom_field_id": str(found.custom_field_id), "value": value})

@@ -22,7 +22,8 @@ from sandbox.quickbooks.models import (
     TransactionSequence,
     WebhookEvent,
 )
-from sandbox.quickbooks.services import CustomerError, CustomerNotFound, Outbox
+from sandbox.quickbooks.rules import CustomerError, CustomerNotFound, cents
+from sandbox.quickbooks.services import Outbox
 
 SALES = (SalesTransaction.INVOICE, SalesTransaction.SALES_RECEIPT)
 RETURNS = (SalesTransaction.CREDIT_MEMO, SalesTransaction.REFUND_RECEIPT)
@@ -35,17 +36,6 @@ _CREDITS = (SalesTransaction.CREDIT_MEMO, SalesTransaction.PAYMENT)
 
 class TransactionNotFound(CustomerNotFound):
     pass
-
-
-def cents(amount: object, *, what: str = "amount") -> int:
-    """A money amount ("1234.50", 12, 12.5) in cents; refuses negative or sub-cent ones."""
-    try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
-        raise CustomerError(f"The {what} must be a number.") from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise CustomerError(f"The {what} must be zero or more, in whole cents.")
-    return int(value * 100)
 
 
 def next_transaction_ids(*, realm_id: str, count: int) -> int:

@@ -9,7 +9,8 @@ from django.db.models import Q, QuerySet
 
 from sandbox.quickbooks.models import Customer, CustomerType, SalesTransaction
 from sandbox.quickbooks.query import Condition, Query, like_regex
-from sandbox.quickbooks.selectors import CDC_MAX_OBJECTS, cdc_customers, quickbooks_time
+from sandbox.quickbooks.rules import customer_type_json, quickbooks_time
+from sandbox.quickbooks.selectors import CDC_MAX_OBJECTS, cdc_customers
 
 _TRANSACTION_COLUMNS = {
     "Id": "number",
@@ -100,18 +101,6 @@ def transaction_json(sale: SalesTransaction, *, customer_name: str = "") -> dict
         body["RemainingCredit"] = money(sale.balance_cents)
         body["Balance"] = money(sale.balance_cents)
     return body
-
-
-def customer_type_json(kind: CustomerType) -> dict[str, Any]:
-    return {
-        "domain": "QBO",
-        "sparse": False,
-        "Id": str(kind.number),
-        "SyncToken": "0",
-        "Name": kind.name,
-        "Active": kind.active,
-        "MetaData": _meta(kind),
-    }
 
 
 def deleted_json(row: SalesTransaction) -> dict[str, Any]:

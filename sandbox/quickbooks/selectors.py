@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from sandbox.quickbooks.models import Customer
 from sandbox.quickbooks.query import COMPANY_TIMEZONE, Condition, Query, like_regex
+from sandbox.quickbooks.rules import quickbooks_time
 
 CDC_MAX_DAYS = 30
 CDC_MAX_OBJECTS = 1000
@@ -30,11 +31,6 @@ _DEFAULTS = {
     "Taxable": False,
     "PreferredDeliveryMethod": "Print",
 }
-
-
-def quickbooks_time(moment: datetime) -> str:
-    """A time as QuickBooks writes it: the company's local time with its offset."""
-    return moment.astimezone(COMPANY_TIMEZONE).isoformat(timespec="seconds")
 
 
 def response_time() -> str:

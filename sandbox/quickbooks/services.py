@@ -14,27 +14,12 @@ from django.utils import timezone
 
 from sandbox.intuit.services import webhook_targets
 from sandbox.quickbooks.models import Customer, CustomerSequence, WebhookEvent
-
-# Set by QuickBooks, never by a create or an update.
-READ_ONLY = (
-    *("Id", "SyncToken", "MetaData", "domain", "sparse"),
-    *("Job", "Level", "FullyQualifiedName"),
+from sandbox.quickbooks.rules import (
+    CustomerError,
+    CustomerNotFound,
+    settle_name,
+    with_changes,
 )
-NAME_PARTS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
-TEXT_PROPERTIES = (*NAME_PARTS, "DisplayName", "CompanyName", "Notes")
-OBJECT_PROPERTIES = (
-    *("PrimaryEmailAddr", "PrimaryPhone", "Mobile", "AlternatePhone", "Fax"),
-    *("BillAddr", "ShipAddr", "ParentRef"),
-)
-EMAIL_MAX_LENGTH = 100
-
-
-class CustomerError(ValueError):
-    """A change QuickBooks would refuse; the message is fit to show a person."""
-
-
-class CustomerNotFound(CustomerError):
-    pass
 
 
 class Outbox:
@@ -88,11 +73,7 @@ def create_customers(*, realm_id: str, customers: Iterable[dict[str, Any]]) -> l
             customer = Customer(
                 realm_id=realm_id,
                 number=next_ids(realm_id=realm_id, count=1),
-                data={
-                    name: value
-                    for name, value in _editable(fields).items()
-                    if value is not None and value != ""
-                },
+                data=with_changes({}, fields),
                 created_at=moment,
                 updated_at=moment,
             )
@@ -114,12 +95,7 @@ def update_customer(*, realm_id: str, customer_id: str, changes: dict[str, Any])
     with transaction.atomic():
         outbox = Outbox(realm_id)
         customer = _live(realm_id, customer_id)
-        data = dict(customer.data)
-        for name, value in _editable(changes).items():
-            if value is None or value == "":
-                data.pop(name, None)
-            else:
-                data[name] = value
+        data = with_changes(customer.data, changes)
         customer.data = data
         _save_change(customer, outbox)
         if data.get("Active", True) is False:
@@ -166,21 +142,6 @@ def merge_customer(*, realm_id: str, customer_id: str, into_id: str) -> Customer
         outbox.add(WebhookEvent.MERGED, survivor.customer_id, deleted_id=merged.customer_id)
         outbox.record()
     return survivor
-
-
-def _editable(fields: Any) -> dict[str, Any]:
-    if not isinstance(fields, dict):
-        raise CustomerError("A customer is a JSON object of Customer properties.")
-    editable = {name: value for name, value in fields.items() if name not in READ_ONLY}
-    if "Active" in editable and not isinstance(editable["Active"], bool):
-        raise CustomerError("Active is true or false.")
-    for name, kind, described in (
-        *((name, str, "text") for name in TEXT_PROPERTIES),
-        *((name, dict, "a JSON object") for name in OBJECT_PROPERTIES),
-    ):
-        if editable.get(name) is not None and not isinstance(editable[name], kind):
-            raise CustomerError(f"{name} is {described}.")
-    return editable
 
 
 def _live(realm_id: str, customer_id: str) -> Customer:
@@ -256,21 +217,12 @@ def _settle(customer: Customer) -> None:
     """Fill what QuickBooks derives (DisplayName, Job, Level, FullyQualifiedName) and
     refuse what it refuses (no name, a name in use, a bad parent, a too long email)."""
     data = customer.data
-    if not (data.get("DisplayName") or "").strip():
-        composed = " ".join(str(data[part]) for part in NAME_PARTS if data.get(part))
-        if not composed:
-            raise CustomerError("Give the customer a display name, or a given or family name.")
-        data["DisplayName"] = composed
-    data["DisplayName"] = data["DisplayName"].strip()
-    data.setdefault("Active", True)
+    settle_name(data)
     duplicate = Customer.objects.filter(
         realm_id=customer.realm_id, state=Customer.LIVE, display_name__iexact=data["DisplayName"]
     ).exclude(pk=customer.pk)
     if duplicate.exists():
         raise CustomerError("Another customer is already using this name. Use a different name.")
-    email = (data.get("PrimaryEmailAddr") or {}).get("Address") or ""
-    if len(email) > EMAIL_MAX_LENGTH:
-        raise CustomerError(f"The email field takes at most {EMAIL_MAX_LENGTH} characters.")
     parent_id = (data.get("ParentRef") or {}).get("value")
     if parent_id:
         parent = (

@@ -7,20 +7,21 @@ holds, a PUT replacing it), activities.py and imports.py (an import's rows merge
 contacts; an unsubscribed contact never added to a list; activities advanced when read, at
 `cc_import_rate_per_second` items a second of the fake's clock, all at once by default),
 custom_fields.py and tags.py, and the faults and limits of the API (429 throttled or
-quota_exceeded, 5xx, too many queued activities). tests/contract/ holds this fake and the
-sandbox to the same assertions.
+quota_exceeded, 5xx, too many queued activities). Its rules and JSON shapes are the
+sandbox's own, from the modules that import no model (rules.py, import_rows.py, shapes.py,
+faults.py): the sandbox's apps are not installed here. tests/contract/ holds this fake and
+the sandbox to the same assertions.
 """
 
 import base64
 import json
 import math
 import random
-import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -36,111 +37,32 @@ from integrations.constantcontact.client import (
 )
 from integrations.http import AfterResponse, BeforeRequest
 from integrations.tokens import TokenSource
+from sandbox.constantcontact import rules, shapes
+from sandbox.constantcontact.faults import ApiError, bad_request, conflict, not_found
+from sandbox.constantcontact.import_rows import Refused, Row, apply_row, parse_row
+from sandbox.constantcontact.rules import (
+    ADDRESS_KINDS,
+    ADDRESS_LIMITS,
+    CONTACT_STATUSES,
+    INCLUDES,
+    NAME_FIELDS,
+    PHONE_KINDS,
+    set_permission,
+    valid_email,
+)
+from sandbox.constantcontact.shapes import iso
 
 Clock = Callable[[], datetime]
-NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")
-INCLUDES = (
-    "custom_fields",
-    "list_memberships",
-    "phone_numbers",
-    "street_addresses",
-    "taggings",
-    "notes",
-)
-STATUSES = (
-    "all",
-    "active",
-    "deleted",
-    "explicit",
-    "implicit",
-    "not_set",
-    "pending_confirmation",
-    "temp_hold",
-    "unsubscribed",
-)
-PHONE_KINDS = ("home", "work", "mobile", "other")
-ADDRESS_KINDS = ("home", "work", "other")
-ADDRESS_LIMITS = {"street": 255, "city": 50, "state": 50, "postal_code": 50, "country": 50}
-EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
-MAX_EMAIL = 80
-PHONE_COLUMN_ORDER = (
-    ("phone", "other"),
-    ("home_phone", "home"),
-    ("work_phone", "work"),
-    ("mobile_phone", "mobile"),
-    ("other_phone", "other"),
-)
-ADDRESS_PREFIXES = (("", "other"), ("home_", "home"), ("work_", "work"), ("other_", "other"))
-ADDRESS_COLUMNS = {"city": "city", "state": "state", "zip": "postal_code", "country": "country"}
-MAX_IMPORT_EMAIL = 50  # an import's address (a contact's may hold 80: created by POST)
-ROW_TEXT_LIMITS = {
-    "email": MAX_IMPORT_EMAIL,
-    **{name: 50 for name in NAME_FIELDS},
-    **{column: 25 for column, _ in PHONE_COLUMN_ORDER},
-}
-MAX_ROW_CUSTOM_FIELDS = 25
-FIELD_TYPES = (
-    "string",
-    "text_area",
-    "number",
-    "currency",
-    "date",
-    "datetime",
-    "boolean",
-    "single_select",
-    "multi_select",
-)
-MAX_FIELDS, MAX_LABEL, MAX_VALUE = 100, 50, 255
+MAX_FIELDS, MAX_LABEL = 100, 50
 MAX_TAGS = 500
-UNFINISHED = ("initialized", "processing")
-DATE_FORMATS = (
-    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), ("m", "d", "y")),
-    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), ("y", "m", "d")),
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
-    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), ("m", "d", "y")),
-)
 
 
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def without_nulls(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value not in (None, "")}
-
-
-class ApiError(Exception):
-    """An answer in the V3 error shape (sandbox/constantcontact/faults.py): the client
-    turns it into its own error, as it turns the sandbox's."""
-
-    def __init__(self, status: int, key: str, *messages: str) -> None:
-        super().__init__(key)
-        self.status = status
-        self.body = [{"error_key": key, "error_message": m} for m in messages or ("",)]
-
-    def error(self, endpoint: str) -> cc_errors.ConstantContactError:
-        found = cc_errors.error_for(self.status, self.body, endpoint)
-        assert found is not None
-        return found
-
-
-api_error = ApiError
-
-
-def bad_request(*messages: str) -> ApiError:
-    return ApiError(400, "contacts.api.validation.error", *messages)
-
-
-def not_found() -> ApiError:
-    return ApiError(404, "not_found", "The requested resource was not found.")
-
-
-def conflict(message: str) -> ApiError:
-    return ApiError(409, "conflict", message)
-
-
-def valid_email(address: Any) -> bool:
-    return isinstance(address, str) and len(address) <= MAX_EMAIL and bool(EMAIL_RE.match(address))
+def client_error(refused: ApiError, endpoint: str) -> cc_errors.ConstantContactError:
+    """The client's error for an answer in the V3 error shape, as it reads the sandbox's."""
+    body = [{"error_key": refused.key, "error_message": m} for m in refused.messages]
+    found = cc_errors.error_for(refused.status, body, endpoint)
+    assert found is not None
+    return found
 
 
 def new_id() -> str:
@@ -155,21 +77,10 @@ class ContactList:
     updated_at: datetime
     description: str = ""
     favorite: bool = False
+    deleted_at: datetime | None = None
 
     def json(self, *, membership_count: int | None = None) -> dict[str, Any]:
-        body = without_nulls(
-            {
-                "list_id": self.list_id,
-                "name": self.name,
-                "description": self.description,
-                "created_at": iso(self.created_at),
-                "updated_at": iso(self.updated_at),
-            }
-        )
-        body["favorite"] = self.favorite
-        if membership_count is not None:
-            body["membership_count"] = membership_count
-        return body
+        return shapes.list_json(self, membership_count=membership_count)
 
 
 @dataclass
@@ -207,48 +118,8 @@ class Contact:
     def key(self) -> str:
         return self.email.lower()
 
-    def set_permission(self, permission: str, *, source: str, now: datetime) -> None:
-        if permission == self.permission_to_send:
-            return
-        self.permission_to_send = permission
-        self.email_updated_at = now
-        if permission == "unsubscribed":
-            self.opt_out_source, self.opt_out_date = source, now
-        else:
-            self.opt_out_source, self.opt_out_date, self.opt_out_reason = "", None, ""
-            if permission in ("explicit", "implicit"):
-                self.opt_in_source, self.opt_in_date = source, now
-
     def json(self, *, include: Sequence[str] = ()) -> dict[str, Any]:
-        email = without_nulls(
-            {
-                "address": self.email,
-                "permission_to_send": self.permission_to_send,
-                "created_at": iso(self.email_created_at),
-                "updated_at": iso(self.email_updated_at),
-                "opt_in_source": self.opt_in_source,
-                "opt_in_date": iso(self.opt_in_date),
-                "opt_out_source": self.opt_out_source,
-                "opt_out_date": iso(self.opt_out_date),
-                "opt_out_reason": self.opt_out_reason,
-                "confirm_status": "off",
-            }
-        )
-        body = without_nulls(
-            {
-                "contact_id": self.contact_id,
-                "email_address": email,
-                **{name: getattr(self, name) for name in NAME_FIELDS},
-                "birthday_month": self.birthday_month,
-                "birthday_day": self.birthday_day,
-                "anniversary": self.anniversary,
-                "create_source": self.create_source,
-                "update_source": self.update_source,
-                "created_at": iso(self.created_at),
-                "updated_at": iso(self.updated_at),
-                "deleted_at": self.deleted_at.date().isoformat() if self.deleted_at else None,
-            }
-        )
+        body = rules.contact_body(self)
         for name in include:
             if name == "list_memberships":
                 body[name] = sorted(self.lists)
@@ -262,7 +133,7 @@ class Contact:
 @dataclass
 class Activity:
     activity_id: str
-    kind: str  # import, add_list_memberships, add_taggings
+    kind: str  # shapes.IMPORT, ADD_LIST_MEMBERSHIPS or ADD_TAGGINGS
     payload: dict[str, Any]
     items_total_count: int
     created_at: datetime
@@ -279,32 +150,7 @@ class Activity:
     completed_at: datetime | None = None
 
     def json(self) -> dict[str, Any]:
-        total, done = self.items_total_count, self.items_completed_count
-        status: dict[str, Any] = {"items_total_count": total, "items_completed_count": done}
-        if self.kind == "import":
-            status.update(
-                person_count=self.person_count,
-                error_count=self.error_count,
-                correctable_count=self.correctable_count,
-                cannot_add_to_list_count=self.cannot_add_to_list_count,
-            )
-        if self.kind != "add_taggings":
-            status["list_count"] = self.list_count
-        body: dict[str, Any] = {
-            "activity_id": self.activity_id,
-            "state": self.state,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-            "percent_done": 100 if total == 0 else math.floor(100 * done / total),
-            "activity_errors": list(self.activity_errors),
-            "status": status,
-            "_links": {"self": {"href": f"/v3/activities/{self.activity_id}"}},
-        }
-        if self.started_at:
-            body["started_at"] = iso(self.started_at)
-        if self.completed_at:
-            body["completed_at"] = iso(self.completed_at)
-        return body
+        return shapes.activity_json(self)
 
 
 @dataclass
@@ -318,60 +164,15 @@ class CustomField:
     choices: list[dict[str, Any]] = field(default_factory=list)
     version: int | None = None
 
+    @property
+    def updated_at(self) -> datetime:
+        return self.created_at
+
     def json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "custom_field_id": self.custom_field_id,
-            "label": self.label,
-            "name": self.name,
-            "type": self.type,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.created_at),
-        }
-        if self.metadata:
-            body["metadata"] = self.metadata
-        if self.choices:
-            body["choices"] = self.choices
-        if self.version is not None:
-            body["version"] = self.version
-        return body
+        return shapes.custom_field_json(self)
 
     def check(self, value: str) -> str:
-        """The value as stored, or ValueError saying why the field refuses it
-        (sandbox/constantcontact/custom_fields.py check_value)."""
-        if len(value) > MAX_VALUE:
-            raise ValueError(f"exceeds the maximum length of {MAX_VALUE}")
-        if self.type in ("number", "currency"):
-            text = value.strip()
-            if not re.match(r"^-?\d+(\.\d+)?$", text):
-                raise ValueError("is not a valid number")
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                raise ValueError("is not a valid number") from None
-            if number < 0 and not self.metadata.get("allow_negative", False):
-                raise ValueError("cannot be negative")
-            places = (
-                0 if self.metadata.get("integer") else int(self.metadata.get("decimal_places") or 0)
-            )
-            exponent = number.as_tuple().exponent
-            if isinstance(exponent, int) and -exponent > places:
-                raise ValueError(f"can have at most {places} decimal places")
-            return text
-        if self.type == "date":
-            for pattern, order in DATE_FORMATS:
-                match = pattern.match(value.strip())
-                if match:
-                    parts = dict(zip(order, (int(item) for item in match.groups()), strict=True))
-                    try:
-                        return datetime(parts["y"], parts["m"], parts["d"]).date().isoformat()
-                    except ValueError:
-                        break
-            raise ValueError("is not a valid date")
-        if self.type == "boolean":
-            if value.lower() not in ("true", "false"):
-                raise ValueError("must be true or false")
-            return value.lower()
-        return value
+        return rules.check_value(self, value)
 
 
 @dataclass
@@ -445,19 +246,13 @@ class Account:
         return next((c for c in self.contacts.values() if c.key == key), None)
 
     def new_contact(self, email: str, *, source: str, permission: str) -> Contact:
-        now = self.clock()
-        contact = Contact(
-            contact_id=new_id(),
+        contact = rules.new_contact(
+            partial(Contact, contact_id=new_id()),
             email=email,
-            permission_to_send="",
-            create_source=source,
-            update_source=source,
-            created_at=now,
-            updated_at=now,
-            email_created_at=now,
-            email_updated_at=now,
+            source=source,
+            permission=permission,
+            now=self.clock(),
         )
-        contact.set_permission(permission, source=source, now=now)
         self.contacts[contact.contact_id] = contact
         return contact
 
@@ -466,7 +261,7 @@ class Account:
             email, source="Account", permission="implicit"
         )
         now = self.clock()
-        contact.set_permission("unsubscribed", source="Contact", now=now)
+        set_permission(contact, "unsubscribed", source="Contact", now=now)
         contact.updated_at = now
         return contact
 
@@ -529,24 +324,12 @@ class Account:
             contact.email = fields["email"]
             contact.email_updated_at = now
         if fields.get("permission_to_send"):
-            contact.set_permission(fields["permission_to_send"], source=fields["source"], now=now)
+            set_permission(contact, fields["permission_to_send"], source=fields["source"], now=now)
         contact.deleted_at = None
         return self._save(contact, fields, replace=True)
 
     def _save(self, contact: Contact, fields: dict[str, Any], *, replace: bool) -> Contact:
-        now = self.clock()
-        for name in (*NAME_FIELDS, "anniversary", "birthday_month", "birthday_day"):
-            if replace or fields.get(name) is not None:
-                empty = None if name.startswith("birthday") else ""
-                setattr(contact, name, fields.get(name) or empty)
-        contact.update_source = fields["source"]
-        contact.updated_at = now
-        for name in ("phone_numbers", "street_addresses"):
-            if name in fields:
-                setattr(contact, name, _stamp(fields[name], name, source=fields["source"], now=now))
-        for name in ("custom_fields", "notes"):
-            if name in fields:
-                setattr(contact, name, fields[name])
+        rules.write_fields(contact, fields, replace=replace, now=self.clock())
         if "lists" in fields:
             contact.lists = set(fields["lists"])
         return contact
@@ -644,8 +427,8 @@ class Account:
     ) -> Activity:
         self.advance()
         limit = self.knob("cc_max_queued_activities", 1_000)
-        if sum(1 for a in self.activities.values() if a.state in UNFINISHED) >= limit:
-            raise api_error(
+        if sum(1 for a in self.activities.values() if a.state in rules.UNFINISHED) >= limit:
+            raise ApiError(
                 429,
                 "too_many_requests",
                 f"Too many requests. You exceeded {limit:,} queued activities for this user "
@@ -670,7 +453,7 @@ class Account:
         if len(rows) > MAX_IMPORT_ROWS:
             raise bad_request(f"'import_data' can hold at most {MAX_IMPORT_ROWS} contacts.")
         targets = self.lists_by_ids(list_ids)
-        return self.queue("import", {"rows": rows}, targets, total=len(rows))
+        return self.queue(shapes.IMPORT, {"rows": rows}, targets, total=len(rows))
 
     def create_add_list_memberships(self, contact_ids: list[str], list_ids: list[str]) -> Activity:
         targets = self.lists_by_ids(list_ids)
@@ -679,7 +462,9 @@ class Account:
             for c in self.contacts.values()
             if c.contact_id in set(contact_ids) and c.deleted_at is None
         ]
-        return self.queue("add_list_memberships", {"contacts": found}, targets, total=len(found))
+        return self.queue(
+            shapes.ADD_LIST_MEMBERSHIPS, {"contacts": found}, targets, total=len(found)
+        )
 
     def create_add_taggings(self, body: dict[str, Any]) -> Activity:
         tag_ids = body.get("tag_ids")
@@ -699,7 +484,7 @@ class Account:
         excluded = set((body.get("exclude") or {}).get("contact_ids") or [])
         ids = [c.contact_id for c in found if c.contact_id not in excluded]
         return self.queue(
-            "add_taggings", {"contacts": ids, "tag_ids": list(tag_ids)}, [], total=len(ids)
+            shapes.ADD_TAGGINGS, {"contacts": ids, "tag_ids": list(tag_ids)}, [], total=len(ids)
         )
 
     def activity(self, activity_id: str) -> Activity:
@@ -715,17 +500,15 @@ class Account:
         rate = self.knob("cc_import_rate_per_second", math.inf)
         now = self.clock()
         for activity in self.activities.values():
-            if activity.state not in UNFINISHED:
+            if activity.state not in rules.UNFINISHED:
                 continue
-            total = activity.items_total_count
-            elapsed = (now - activity.created_at).total_seconds()
-            target = total if rate == math.inf else min(total, math.floor(elapsed * rate))
-            if target <= activity.items_completed_count and total > 0:
+            target = rules.items_due(activity, rate=rate, now=now)
+            if target is None:
                 continue
             start = activity.items_completed_count
-            if activity.kind == "import":
+            if activity.kind == shapes.IMPORT:
                 self._import_rows(activity, start, target)
-            elif activity.kind == "add_taggings":
+            elif activity.kind == shapes.ADD_TAGGINGS:
                 for contact_id in activity.payload["contacts"][start:target]:
                     self.contacts[contact_id].tags |= set(activity.payload["tag_ids"])
             else:
@@ -733,48 +516,42 @@ class Account:
                     contact = self.contacts[contact_id]
                     if contact.permission_to_send != "unsubscribed":
                         contact.lists |= set(activity.payload["list_ids"])
-            activity.items_completed_count = target
-            activity.started_at = activity.started_at or now
-            activity.state = "completed" if target >= total else "processing"
-            if activity.state == "completed":
-                activity.completed_at = now
-            activity.updated_at = now
+            rules.advance_to(activity, target, now=now)
 
     def _import_rows(self, activity: Activity, start: int, end: int) -> None:
         """Rows `start` to `end` of an import: contacts added or updated with the values the
         rows carry (never their permission), and put on its lists unless unsubscribed
-        (sandbox/constantcontact/imports.py)."""
-        refused_domains = {d.lower() for d in self.knob("cc_import_refused_domains", [])}
+        (sandbox/constantcontact/imports.py, its rows parsed and applied by import_rows.py)."""
+        refused_domains = frozenset(d.lower() for d in self.knob("cc_import_refused_domains", []))
         by_name = {f.name: f for f in self.fields.values()}
-        errors: list[tuple[int, str]] = []
+        parsed = [
+            parse_row(
+                line, raw, refused_domains=refused_domains, fields=by_name, report_custom=True
+            )
+            for line, raw in enumerate(activity.payload["rows"][start:end], start + 1)
+        ]
+        rows = [row for row in parsed if isinstance(row, Row)]
+        refused = [row for row in parsed if isinstance(row, Refused)]
+        refused += [problem for row in rows for problem in row.problems]
         now = self.clock()
         seen: dict[str, Contact] = {}
         blocked: set[str] = set()
-        rows: list[str] = []  # the address of each row taken
-        for line, raw in enumerate(activity.payload["rows"][start:end], start + 1):
-            parsed = _parse_row(raw, refused_domains=refused_domains, fields=by_name)
-            if isinstance(parsed, str):
-                errors.append((line, parsed))
-                continue
-            values, phones, addresses, custom, problems = parsed
-            errors += [(line, problem) for problem in problems]
-            email = raw["email"].strip()
-            contact = self.by_email(email) or self.new_contact(
-                email, source="Account", permission="implicit"
+        for row in rows:
+            contact = self.by_email(row.email) or self.new_contact(
+                row.email, source="Account", permission="implicit"
             )
-            _apply(contact, values, phones, addresses, custom, now=now)
+            apply_row(contact, row, now=now)
             seen[contact.key] = contact
-            rows.append(contact.key)
             if contact.permission_to_send == "unsubscribed":
                 blocked.add(contact.key)
         for key, contact in seen.items():
             if key not in blocked:
                 contact.lists |= set(activity.payload["list_ids"])
         activity.person_count += len(rows)
-        activity.error_count += len(errors)
-        activity.cannot_add_to_list_count += sum(1 for key in rows if key in blocked)
+        activity.error_count += len(refused)
+        activity.cannot_add_to_list_count += sum(1 for row in rows if row.email.lower() in blocked)
         activity.activity_errors += [
-            reason[:1].upper() + reason[1:] for _, reason in sorted(errors)
+            problem.message("plain") for problem in sorted(refused, key=lambda p: p.line)
         ]
 
     # --- custom fields and tags
@@ -784,8 +561,8 @@ class Account:
         problems = []
         if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
             problems.append(f"'label' is required, 1 to {MAX_LABEL} characters.")
-        if kind not in FIELD_TYPES:
-            problems.append(f"'type' is required and must be one of {', '.join(FIELD_TYPES)}.")
+        if kind not in rules.TYPES:
+            problems.append(f"'type' is required and must be one of {', '.join(rules.TYPES)}.")
         version = body.get("version")
         if version is not None and (kind not in ("date", "datetime") or version not in (1, 2)):
             problems.append("'version' is 1 or 2, for date fields only.")
@@ -845,120 +622,6 @@ def _has_status(contact: Contact, status: Sequence[str]) -> bool:
     return False
 
 
-Parsed = tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]], dict[str, str], list[str]]
-
-
-def _parse_row(
-    raw: Any, *, refused_domains: set[str], fields: Mapping[str, CustomField]
-) -> Parsed | str:
-    """(values, phones, addresses, custom fields, problems) of an import row, or the reason
-    it is refused."""
-    if not isinstance(raw, dict):
-        return "the contact must be a JSON object."
-    email = raw.get("email")
-    if not valid_email(email):
-        return "the email address is missing or invalid."
-    assert isinstance(email, str)
-    if email.rpartition("@")[2].lower() in refused_domains:
-        return "the email address cannot be imported."
-    for column, limit in ROW_TEXT_LIMITS.items():
-        value = raw.get(column)
-        if value is not None and (not isinstance(value, str) or len(value) > limit):
-            return f"'{column}' must be text of at most {limit} characters."
-    sent = {key[3:]: value for key, value in raw.items() if key.startswith("cf:")}
-    if len(sent) > MAX_ROW_CUSTOM_FIELDS:
-        return f"a contact can have at most {MAX_ROW_CUSTOM_FIELDS} custom fields."
-    custom: dict[str, str] = {}
-    problems: list[str] = []
-    for name, value in sent.items():
-        found = fields.get(name)
-        if found is None:
-            problems.append(f"custom field '{name}' does not exist.")
-        elif not isinstance(value, str):
-            problems.append(f"custom field '{name}' must be a string.")
-        elif value:
-            try:
-                custom[found.custom_field_id] = found.check(value)
-            except ValueError as problem:
-                problems.append(f"custom field '{name}' {problem}.")
-    values = {name: raw[name] for name in NAME_FIELDS if raw.get(name)}
-    phones = {kind: raw[column] for column, kind in PHONE_COLUMN_ORDER if raw.get(column)}
-    addresses: dict[str, dict[str, str]] = {}
-    for prefix, kind in ADDRESS_PREFIXES:
-        street = " ".join(
-            str(raw[f"{prefix}{name}"])
-            for name in ("street", "street2")
-            if raw.get(f"{prefix}{name}")
-        )
-        address = {"street": street} if street else {}
-        for column, name in ADDRESS_COLUMNS.items():
-            value = raw.get(f"{prefix}{column}") or (
-                raw.get("home country") if prefix == "home_" and column == "country" else None
-            )
-            if value:
-                address[name] = str(value)
-        for name, value in address.items():
-            if len(value) > ADDRESS_LIMITS[name]:
-                return f"'{prefix}{name}' exceeds the maximum length of {ADDRESS_LIMITS[name]}."
-        if address:
-            addresses[kind] = {**addresses.get(kind, {}), **address}
-    return values, phones, addresses, custom, problems
-
-
-def _stamp(items: list[dict], name: str, *, source: str, now: datetime) -> list[dict]:
-    id_name = "phone_number_id" if name == "phone_numbers" else "street_address_id"
-    stamped = []
-    for item in items:
-        extra = {id_name: new_id(), "created_at": iso(now), "updated_at": iso(now)}
-        if id_name == "phone_number_id":
-            extra.update(create_source=source, update_source=source)
-        stamped.append({**without_nulls(item), **extra})
-    return stamped
-
-
-def _apply(
-    contact: Contact,
-    values: dict[str, str],
-    phones: dict[str, str],
-    addresses: dict[str, dict[str, str]],
-    custom: dict[str, str],
-    *,
-    now: datetime,
-) -> None:
-    """Only the fields the row sends a value for; the permission is never changed."""
-    for name, value in values.items():
-        setattr(contact, name, value)
-    if phones:
-        kept = [p for p in contact.phone_numbers if p.get("kind") not in phones]
-        sent = [{"phone_number": number, "kind": kind} for kind, number in phones.items()]
-        contact.phone_numbers = (_stamp(sent, "phone_numbers", source="Account", now=now) + kept)[
-            :3
-        ]
-    if addresses:
-        stored = {a.get("kind"): a for a in contact.street_addresses}
-        kept = [a for a in contact.street_addresses if a.get("kind") not in addresses]
-        own = ("street", *ADDRESS_COLUMNS.values())
-        sent = [
-            {
-                **{k: v for k, v in (stored.get(kind) or {}).items() if k in own},
-                "kind": kind,
-                **fields,
-            }
-            for kind, fields in addresses.items()
-        ]
-        contact.street_addresses = (
-            _stamp(sent, "street_addresses", source="Account", now=now) + kept
-        )[:3]
-    if custom:
-        kept = [c for c in contact.custom_fields if c.get("custom_field_id") not in custom]
-        contact.custom_fields = kept + [
-            {"custom_field_id": key, "value": value} for key, value in custom.items()
-        ]
-    contact.deleted_at = None
-    contact.update_source = "Account"
-    contact.updated_at = now
-
-
 @dataclass
 class Usage:
     """The app's calls as Constant Contact counts them: the whole app's 4 a second and its
@@ -1008,17 +671,17 @@ class FakeConstantContact:
         usage.recent = [at for at in usage.recent if (now - at).total_seconds() < 1.0]
         if enforce and usage.today >= self.knob("constantcontact_per_day", 10_000):
             usage.quota_exceeded += 1
-            return api_error(429, "quota_exceeded", "Limit Exceeded")
+            return ApiError(429, "quota_exceeded", "Limit Exceeded")
         if enforce and len(usage.recent) >= self.knob("constantcontact_per_second", 4):
             usage.throttled += 1
-            return api_error(429, "throttled", "Too Many Requests")
+            return ApiError(429, "throttled", "Too Many Requests")
         roll = random.random()
         if roll < self.knob("constantcontact_error_rate", 0.0):
-            return api_error(500, "server_error", "An unexpected error occurred.")
+            return ApiError(500, "server_error", "An unexpected error occurred.")
         if roll - self.knob("constantcontact_error_rate", 0.0) < self.knob(
             "constantcontact_throttle_rate", 0.0
         ):
-            return api_error(429, "throttled", "Too Many Requests")
+            return ApiError(429, "throttled", "Too Many Requests")
         usage.recent.append(now)
         usage.today += 1
         usage.total += 1
@@ -1059,7 +722,7 @@ class FakeConstantContactClient(ConstantContactClient):
         try:
             return self._answered(account, method, path_or_url, params, json)
         except ApiError as refused:
-            raise refused.error(endpoint) from None
+            raise client_error(refused, endpoint) from None
 
     def _answered(
         self, account: Account, method: str, path_or_url: str, params: Any, json: Any
@@ -1095,7 +758,7 @@ class FakeConstantContactClient(ConstantContactClient):
             if username is None
             else self.world.admit()
         )
-        error = refused.error(endpoint) if refused else None
+        error = client_error(refused, endpoint) if refused else None
         if self.after_response is not None:
             status = refused.status if refused else 200
             self.after_response("constantcontact", endpoint, status, error)
@@ -1125,7 +788,7 @@ def _answer(
         account.advance()
         include = _csv(query.get("include"), allowed=INCLUDES, name="include")
         found = account.query(
-            status=_csv(query.get("status"), allowed=STATUSES, name="status"),
+            status=_csv(query.get("status"), allowed=CONTACT_STATUSES, name="status"),
             email=query.get("email"),
             list_ids=_csv(query.get("lists")),
             updated_after=_moment(query.get("updated_after")),

@@ -4,8 +4,9 @@ from them as the sandbox answers it over HTTP: queries, CDC, CompanyInfo and the
 
 The changes mirror sandbox/quickbooks/services.py and sales.py, the reads its selectors.py,
 sales_selectors.py and reports.py, and queries are parsed by the sandbox's own parser
-(sandbox/quickbooks/query.py, pure Python). tests/contract/ holds this fake and the sandbox
-to the same assertions, so neither can drift from the other.
+(sandbox/quickbooks/query.py, pure Python), a customer's and a money amount's rules by its
+rules.py. tests/contract/ holds this fake and the sandbox to the same assertions, so neither
+can drift from the other.
 """
 
 import random
@@ -23,16 +24,17 @@ from integrations.quickbooks import errors as qb_errors
 from integrations.quickbooks.client import CDC_MAX_OBJECTS, QuickBooksClient
 from integrations.tokens import TokenSource
 from sandbox.quickbooks import query as qbo_query
+from sandbox.quickbooks.rules import (
+    CustomerError,
+    cents,
+    customer_type_json,
+    quickbooks_time,
+    settle_name,
+    with_changes,
+)
 
 Clock = Callable[[], datetime]
 CDC_MAX_DAYS = 30
-# Set by QuickBooks, never by a create or an update (sandbox/quickbooks/services.py).
-READ_ONLY = (
-    *("Id", "SyncToken", "MetaData", "domain", "sparse"),
-    *("Job", "Level", "FullyQualifiedName"),
-)
-NAME_PARTS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
-EMAIL_MAX_LENGTH = 100
 SALES = ("Invoice", "SalesReceipt")
 RETURNS = ("CreditMemo", "RefundReceipt")
 CREDITS = ("CreditMemo", "Payment")  # open amounts that lower what a customer owes
@@ -53,14 +55,6 @@ TXN_TYPES = {
     "RefundReceipt": "Refund",
     "Payment": "Payment",
 }
-
-
-class CustomerError(ValueError):
-    """A change QuickBooks would refuse (the sandbox's control API answers it 400)."""
-
-
-def quickbooks_time(moment: datetime) -> str:
-    return moment.astimezone(qbo_query.COMPANY_TIMEZONE).isoformat(timespec="seconds")
 
 
 def fault(status: int, code: str, message: str, detail: str = "") -> qb_errors.QuickBooksError:
@@ -148,6 +142,10 @@ class CustomerType:
     name: str
     created_at: datetime
     active: bool = True
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.created_at
 
     def column(self, name: str) -> Any:
         return {
@@ -237,11 +235,7 @@ class QuickBooksCompany:
             self._last_customer += 1
             customer = Customer(
                 number=self._last_customer,
-                data={
-                    name: value
-                    for name, value in _editable(fields).items()
-                    if value is not None and value != ""
-                },
+                data=with_changes({}, fields),
                 created_at=moment,
                 updated_at=moment,
             )
@@ -256,12 +250,7 @@ class QuickBooksCompany:
         """A sparse update: the given properties replace the stored ones (None or "" removes
         one); SyncToken and LastUpdatedTime move on; deactivating takes the jobs along."""
         customer = self._live(customer_id)
-        data = dict(customer.data)
-        for name, value in _editable(changes).items():
-            if value is None or value == "":
-                data.pop(name, None)
-            else:
-                data[name] = value
+        data = with_changes(customer.data, changes)
         before = customer.data
         customer.data = data
         try:
@@ -332,21 +321,12 @@ class QuickBooksCompany:
         """What QuickBooks derives (DisplayName, Job, Level, FullyQualifiedName) and refuses
         (no name, a name in use, a bad parent, a too long email)."""
         data = customer.data
-        if not (data.get("DisplayName") or "").strip():
-            composed = " ".join(str(data[part]) for part in NAME_PARTS if data.get(part))
-            if not composed:
-                raise CustomerError("Give the customer a display name, or a given or family name.")
-            data["DisplayName"] = composed
-        data["DisplayName"] = data["DisplayName"].strip()
-        data.setdefault("Active", True)
+        settle_name(data)
         taken = data["DisplayName"].lower()
         if any(n != customer.number for n in self._live_index()[1].get(taken, ())):
             raise CustomerError(
                 "Another customer is already using this name. Use a different name."
             )
-        email = (data.get("PrimaryEmailAddr") or {}).get("Address") or ""
-        if len(email) > EMAIL_MAX_LENGTH:
-            raise CustomerError(f"The email field takes at most {EMAIL_MAX_LENGTH} characters.")
         parent_id = (data.get("ParentRef") or {}).get("value")
         if parent_id:
             parent = self.customers.get(int(parent_id)) if str(parent_id).isdigit() else None
@@ -382,7 +362,7 @@ class QuickBooksCompany:
             number=self._last_transaction,
             customer_number=customer.number,
             txn_date=txn_date or timezone.localdate(),
-            subtotal_cents=_cents(amount),
+            subtotal_cents=cents(amount),
             tax_cents=0,
             created_at=moment,
             updated_at=moment,
@@ -395,7 +375,7 @@ class QuickBooksCompany:
         invoice = self._sale(invoice_id)
         if invoice.entity != "Invoice" or invoice.state != "live":
             raise CustomerError(f"Transaction {invoice_id} is not an invoice one can pay.")
-        paid = invoice.balance_cents if amount in (None, "") else _cents(str(amount))
+        paid = invoice.balance_cents if amount in (None, "") else cents(amount)
         if not 0 < paid <= invoice.balance_cents:
             raise CustomerError("A payment is more than 0 and at most the invoice's balance.")
         moment = self._now()
@@ -439,7 +419,7 @@ class QuickBooksCompany:
     def add_customer_type(self, name: str) -> dict[str, Any]:
         number = len(self.types) + 1
         self.types[number] = CustomerType(number=number, name=name, created_at=self._now())
-        return self.customer_type_json(self.types[number])
+        return customer_type_json(self.types[number])
 
     def _sale(self, transaction_id: str) -> Sale:
         found = self.sales.get(int(transaction_id)) if str(transaction_id).isdigit() else None
@@ -538,21 +518,6 @@ class QuickBooksCompany:
             body["RemainingCredit"] = body["Balance"] = sale.balance_cents / 100
         return body
 
-    @staticmethod
-    def customer_type_json(kind: CustomerType) -> dict[str, Any]:
-        return {
-            "domain": "QBO",
-            "sparse": False,
-            "Id": str(kind.number),
-            "SyncToken": "0",
-            "Name": kind.name,
-            "Active": kind.active,
-            "MetaData": {
-                "CreateTime": quickbooks_time(kind.created_at),
-                "LastUpdatedTime": quickbooks_time(kind.created_at),
-            },
-        }
-
     def query(self, text: str) -> dict[str, Any]:
         """The QueryResponse of a query, or the Fault QuickBooks answers it with."""
         try:
@@ -568,7 +533,7 @@ class QuickBooksCompany:
         if parsed.entity == "Customer":
             rows, render = [c for c in self.customers.values() if c.live], self.customer_json
         elif parsed.entity == "CustomerType":
-            rows, render = list(self.types.values()), self.customer_type_json
+            rows, render = list(self.types.values()), customer_type_json
         else:
             rows = [
                 s for s in self.sales.values() if s.entity == parsed.entity and s.state != "deleted"
@@ -727,22 +692,6 @@ def _project(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     projected = {name: value for name, value in row.items() if name.lower() in wanted}
     projected["sparse"] = True
     return projected
-
-
-def _editable(fields: Any) -> dict[str, Any]:
-    if not isinstance(fields, dict):
-        raise CustomerError("A customer is a JSON object of Customer properties.")
-    editable = {name: value for name, value in fields.items() if name not in READ_ONLY}
-    if "Active" in editable and not isinstance(editable["Active"], bool):
-        raise CustomerError("Active is true or false.")
-    return editable
-
-
-def _cents(amount: str) -> int:
-    value = Decimal(str(amount))
-    if value < 0 or value != value.quantize(Decimal("0.01")):
-        raise CustomerError("The amount must be zero or more, in whole cents.")
-    return int(value * 100)
 
 
 @dataclass
