@@ -60,6 +60,8 @@ class Outcomes:
     synced: set[int] = field(default_factory=set)
     failed: dict[int, str] = field(default_factory=dict)
     unsubscribed: set[int] = field(default_factory=set)
+    # cf: columns the sample was due to check and could not: not recorded as held
+    unconfirmed: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -171,12 +173,10 @@ def outcomes_of(
     not_added = _count_of(status.get("cannot_add_to_list_count"), default=0)
     completed = activity.get("state") == "completed"
     if completed and error_count == 0 and not messages and not_added == 0:
-        held = optional.attempt(
-            lambda: sample.holds_the_figures(sent=sent, rows=rows),
-            tenant_id=sent.tenant_id,
-            source=Source.VALUES,
-        )
-        if held is not False:  # None: the sample could not be read; the next pass's is
+        held = sample.holds_the_figures(sent=sent, rows=rows)
+        if held is None:  # the sample could not be read: the figures are not taken as held
+            return Outcomes(synced={row.pk for row in rows}, unconfirmed=sample.due)
+        if held:
             return Outcomes(synced={row.pk for row in rows})
         return read_back(cc=cc, sent=sent, rows=rows, messages=messages)
     placed = _placed_by_address(messages, rows)
@@ -233,22 +233,34 @@ class _Sample:
     cf: column an import carried is due a check: sales.columns_to_check), shared by every
     import a confirmation pass settles and compared with the rows all of them sent: nothing
     says in which order Constant Contact lists contacts, so a sample read for one import may
-    show another's contacts."""
+    show another's contacts. Reading it is optional (optional.attempt): one that cannot be
+    read is told, not read again in the pass, and leaves the figures unconfirmed."""
 
     def __init__(
         self, *, cc: ConstantContactClient, tenant_id: int, imports: list[ContactImport]
     ) -> None:
         self.cc, self.tenant_id, self.imports = cc, tenant_id, imports
-        self.missing: set[str] | None = None  # addresses seen without a figure sent; None: unread
+        self.tried = False
+        self.due: set[str] = set()  # the columns due a check, of every import of the pass
+        self.missing: set[str] | None = None  # addresses seen without a figure; None: unread
 
-    def holds_the_figures(self, *, sent: ContactImport, rows: list[_Row]) -> bool:
-        """False when the sample shows a contact of this import without a figure it sent."""
+    def holds_the_figures(self, *, sent: ContactImport, rows: list[_Row]) -> bool | None:
+        """False when the sample shows a contact of this import without a figure it sent;
+        None when a sample was due and could not be read."""
         carried = {key for row in rows for key in row.row if key.startswith(SALES_PREFIX)}
         due = sales.columns_to_check(tenant_id=self.tenant_id, carried=carried, every=SAMPLE_EVERY)
-        if due and self.missing is None:
-            self.missing = set()  # a sample that cannot be read is not read again this pass
-            self.missing = self._read(list_id=sent.list_id)
-        return not self.missing or not any(row.email.lower() in self.missing for row in rows)
+        if not due:
+            return True
+        if not self.tried:
+            self.tried = True
+            self.missing = optional.attempt(
+                lambda: self._read(list_id=sent.list_id),
+                tenant_id=self.tenant_id,
+                source=Source.VALUES,
+            )
+        if self.missing is None:
+            return None
+        return not any(row.email.lower() in self.missing for row in rows)
 
     def _read(self, *, list_id: str) -> set[str]:
         sent_rows = {
@@ -258,24 +270,29 @@ class _Sample:
             ).values_list("email", "row")
         }
         carried = {key for row in sent_rows.values() for key in row if key.startswith(SALES_PREFIX)}
-        due = sales.columns_to_check(tenant_id=self.tenant_id, carried=carried, every=SAMPLE_EVERY)
+        self.due = sales.columns_to_check(
+            tenant_id=self.tenant_id, carried=carried, every=SAMPLE_EVERY
+        )
         field_ids = {
             column: field_id
             for column, field_id in sales.known_field_ids(tenant_id=self.tenant_id).items()
-            if column in due
+            if column in self.due
         }
         since = min(sent.sent_at for sent in self.imports) - READ_BACK_OVERLAP
-        seen, missing = False, set()
+        compared: set[str] = set()  # the columns a sampled contact showed held
+        missing: set[str] = set()
         for contact in self.cc.sample_contacts(
             list_id=list_id, updated_after=since, limit=SAMPLE_SIZE
         ):
             email = str((contact.get("email_address") or {}).get("address", "")).lower()
-            if email in sent_rows:
-                seen = True
-                if _figures_missing(contact, sent_rows[email], field_ids):
-                    missing.add(email)
-        if seen and not missing:
-            sales_state.columns_checked(tenant_id=self.tenant_id, columns=due)
+            row = sent_rows.get(email)
+            if row is None:
+                continue
+            if _figures_missing(contact, row, field_ids):
+                missing.add(email)
+            compared |= {column for column in field_ids if row.get(column)}
+        if not missing:
+            sales_state.columns_checked(tenant_id=self.tenant_id, columns=compared)
         return missing
 
 
@@ -334,6 +351,8 @@ def _record(sent: ContactImport, rows: list[_Row], outcomes: Outcomes) -> None:
             by_lists[row.list_ids].append(row.pk)
     for list_ids, pks in by_lists.items():
         customer_state.synced(pks, list_ids=list_ids, list_id=sent.list_id)
+    if outcomes.unconfirmed:
+        customer_state.figures_unconfirmed(sorted(outcomes.synced), columns=outcomes.unconfirmed)
     by_problem: dict[str, list[int]] = defaultdict(list)
     for pk, problem in outcomes.failed.items():
         by_problem[problem].append(pk)

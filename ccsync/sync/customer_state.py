@@ -168,6 +168,21 @@ def columns_dropped(*, tenant: Tenant, columns: Sequence[str], kept: set[str]) -
     return changed[0]
 
 
+def figures_unconfirmed(pks: list[int], *, columns: set[str]) -> None:
+    """Synced, but Constant Contact was not seen holding these cf: columns' figures (the
+    sample could not be read): they leave what is recorded as sent, so the contact is not
+    taken to hold them and they go again with its next send (and are checked then)."""
+    records = CustomerRecord.objects.filter(pk__in=pks, sent_row__has_any_keys=list(columns))
+
+    def unconfirmed() -> Iterator[CustomerRecord]:
+        for record in records.only("pk", "sent_row").iterator(chunk_size=RECORDS_PER_UPDATE):
+            record.sent_row = {k: v for k, v in record.sent_row.items() if k not in columns}
+            record.sent_hash = row_hash(record.sent_row)
+            yield record
+
+    _write_each(unconfirmed(), ["sent_row", "sent_hash"])
+
+
 def _drop_columns(record: CustomerRecord, kept: set[str]) -> None:
     def keep(row: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in row.items() if not k.startswith(SALES_PREFIX) or k in kept}

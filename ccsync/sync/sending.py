@@ -25,7 +25,7 @@ from django.db.models import Q, QuerySet
 
 from ccsync.base import counters
 from ccsync.sync import customer_state, runs, sales
-from ccsync.sync.mapping import chunk_rows, contact_update, emptied
+from ccsync.sync.mapping import SALES_PREFIX, chunk_rows, contact_update, emptied
 from ccsync.sync.models import ContactImport, CustomerRecord, UnsubscribedAddress
 from ccsync.sync.runs import Sync
 from integrations.constantcontact import errors as cc_errors
@@ -79,10 +79,12 @@ def send_pending(sync: Sync) -> None:
             carried = {known[key] for row in rows for key in row if key in known}
             if not carried:
                 raise
-            # Refused for its figures' columns: their fields leave what is sent (the person
-            # is told), and the same contacts go again without them.
+            # Refused, with figures: the same contacts go again without them (a refusal of
+            # that too is the contacts' own, and goes on to the run). Taken, the figures were
+            # what it refused: their fields leave what is sent, and the person is told.
+            bare = [{k: v for k, v in r.items() if not k.startswith(SALES_PREFIX)} for r in rows]
+            activity = sync.cc.import_contacts(rows=bare, list_ids=[sync.list_id])
             sales.fields_refused(tenant_id=sync.tenant.pk, field_ids=carried)
-            continue
         _sent(sync, activity_id=str(activity["activity_id"]), pks=[pk for pk, _ in chunk])
 
 

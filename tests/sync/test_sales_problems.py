@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ccsync.sync import lifecycle
 from ccsync.sync.models import CustomerRecord, Run, SalesDataState
+from integrations.limiter import get_limiter
 from tenants import selectors as tenant_selectors
 from tenants.clients import constantcontact_client
 from tests.plugins.companies import person
@@ -195,3 +196,64 @@ def test_a_token_refused_in_an_optional_step_still_breaks_the_connection(shop, k
     run = company.run()
     assert run.state == Run.State.FAILED
     assert tenant_selectors.constantcontact_connection(tenant=company.tenant).is_broken
+
+
+def _calls(company, step) -> int:
+    before = get_limiter().constantcontact_used_today()
+    step()
+    return get_limiter().constantcontact_used_today() - before
+
+
+def test_a_sample_that_cannot_be_read_leaves_the_contacts_synced_and_the_figures_unconfirmed(
+    shop, knobs
+):
+    """The sample that shows Constant Contact took the figures (confirming.py) is optional:
+    one Constant Contact refuses is told, not tried again in the pass, and the contacts are
+    synced without the figures being recorded as held: they go again with the customer's
+    next send, and the sample then read clears the problem."""
+    company = shop(**TOTAL_ONLY)
+    company.run()
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    state.fields["total_sales"]["checked_at"] = (timezone.now() - timedelta(days=8)).isoformat()
+    state.save()  # the column is due its weekly check
+    ann = company.customer_id("Ann Lee")
+    invoice = company.sell(ann, "0.25")
+    company.webhook(("created", invoice["Id"], "invoice"))
+    company.sync_changes(confirm=False)
+
+    knobs(cc_refused_operations={"GET /contacts": 400})
+    assert _calls(company, company.confirm) == 2  # GET /activities, the sample refused once
+    record = CustomerRecord.objects.get(tenant=company.tenant, customer_id=ann)
+    assert record.outcome == CustomerRecord.Outcome.SYNCED
+    assert record.row[f"cf:{state.fields['total_sales']['name']}"] == "150.75"
+    assert not any(key.startswith("cf:") for key in record.sent_row)  # not claimed held
+    assert record.sent_hash != record.row_hash  # so it goes again with its next send
+    assert_told(company, "did not let the app check the sales figures", "still syncing")
+
+    knobs(cc_refused_operations={})
+    company.change(ann, FamilyName="Lee-Smith")
+    company.webhook(("updated", ann))
+    company.sync_changes()
+    record.refresh_from_db()
+    assert record.outcome == CustomerRecord.Outcome.SYNCED and record.sent_hash == record.row_hash
+    assert company.custom_fields(EMAILS[0]) == {TOTAL: "150.75"}
+    state.refresh_from_db()
+    assert (
+        state.problems == {}
+        and state.fields["total_sales"]["checked_at"]
+        > (timezone.now() - timedelta(minutes=5)).isoformat()
+    )
+
+
+def test_an_import_refused_without_its_figures_too_is_not_blamed_on_them(shop, knobs):
+    """A 400 the same contacts meet without their figures is theirs, not the figures': the
+    fields stay set up, nobody is told of refused values, and the run meets the refusal as
+    it would without sales data."""
+    knobs(cc_refused_operations={"POST /activities/contacts_json_import": 400})
+    company = shop(**TOTAL_ONLY)
+    run = company.run()
+    assert run.state == Run.State.FAILED
+    state = SalesDataState.objects.get(tenant=company.tenant)
+    assert "total_sales" in state.fields and state.problems == {}
+    # The field's set-up, the unsubscribes, the import with its figures and without.
+    assert run.constantcontact_calls == 2 + 1 + 2
