@@ -26,18 +26,18 @@ RETRYABLE = (
     redis.ConnectionError,
     redis.TimeoutError,
 )
-# A token refused, or QuickBooks refusing the company: gone for every step of the sync.
-REFUSED = (
+# A token refused: the connection is gone for every step of the sync.
+TOKEN_REFUSED = (
     ConnectionUnavailable,
     qb_errors.InvalidGrant,
     qb_errors.Unauthorized,
-    qb_errors.Forbidden,
     cc_errors.InvalidGrant,
     cc_errors.Unauthorized,
 )
 # The connection is gone until the user reconnects: the run fails, the page shows a banner.
-# (A 403 from Constant Contact to an optional step is the user's role instead: optional.py.)
-BROKEN = (*REFUSED, cc_errors.Forbidden)
+# (A 403 to an optional step is about that step, a role or a plan: optional.py; where the
+# whole company is refused, the contacts' own next call is too.)
+BROKEN = (*TOKEN_REFUSED, qb_errors.Forbidden, cc_errors.Forbidden)
 QUOTA = (QuotaPaused, cc_errors.QuotaExceeded)
 
 

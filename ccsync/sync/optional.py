@@ -6,12 +6,13 @@ that none of them stops, slows or breaks the contacts' sync:
 - A refused token (the connection is gone for the contacts too) and Constant Contact's
   daily quota (every call waits for midnight) go on to the run, as anywhere else.
 - A passing error (a 5xx, a dropped connection) is tried again at once, up to TRIES times;
-  a throttle or a full queue of activities is not waited for.
+  a timeout, a throttle or a full queue of activities is not waited for.
 - Anything else (a report refused or in a shape the app does not know, a 400, 403 or 409
   to the fields or the tag, a bug) becomes a problem of its source, told on the status
   and Settings pages with what to do (sales_state.problem_met), and the step's caller
-  goes on without it. A 403 there is the connected user's role, not a dead token: the
-  connection stays.
+  goes on without it. A 403 there (from either provider) is about that step, the
+  connected user's role or the company's plan, not a dead token: the connection stays
+  (where the whole company is refused, the contacts' own next call is too).
 The problem is gone once the step of its source goes through again.
 """
 
@@ -31,9 +32,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TRIES = 3
-# What an optional step hands on to the run: a refused token or QuickBooks' refusal of
-# the company (its customers are refused the same), the day's quota, the run stopped.
-STOPS_THE_RUN = (runs.Stop, *errors.REFUSED, *errors.QUOTA)
+# What an optional step hands on to the run: a refused token, the day's quota, the run
+# stopped.
+STOPS_THE_RUN = (runs.Stop, *errors.TOKEN_REFUSED, *errors.QUOTA)
 TRIED_AGAIN = (
     qb_errors.TransientError,
     cc_errors.TransientError,
@@ -84,7 +85,8 @@ def attempt(step: Callable[[], T], *, tenant_id: int, source: Source) -> T | Non
         except STOPS_THE_RUN:
             raise
         except TRIED_AGAIN as error:
-            if tries < TRIES:
+            # A timeout is not waited out again: the contacts' run goes on without the step.
+            if tries < TRIES and not getattr(error, "timed_out", False):
                 continue
             failed: Exception = error
         except Exception as error:

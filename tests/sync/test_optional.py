@@ -45,7 +45,6 @@ def problems(tenant) -> dict:
         cc_errors.Unauthorized("401", status=401),
         cc_errors.InvalidGrant("invalid_grant", status=400),
         qb_errors.Unauthorized("401", status=401),
-        qb_errors.Forbidden("403 / 3100", status=403),
         cc_errors.QuotaExceeded("429 quota_exceeded", status=429),
         QuotaPaused(datetime(2026, 12, 8, tzinfo=UTC)),
         runs.Stop(paused=True),
@@ -72,6 +71,24 @@ def test_a_passing_error_that_lasts_is_a_problem_after_three_tries(tenant):
         "tagging": "Constant Contact did not let the app tag contacts (it answered 503): the "
         "app tries again later, or turn the tag off in Settings."
     }
+
+
+def test_a_timeout_is_not_waited_out_again(tenant):
+    timeout = qb_errors.TransientError("read timed out")
+    timeout.timed_out = True
+    step, tries = failing(timeout)
+    assert optional.attempt(step, tenant_id=tenant.pk, source=Source.REPORTS) is None
+    assert len(tries) == 1 and "read again later" in problems(tenant)["reports"]
+
+
+def test_a_403_from_quickbooks_to_an_optional_step_is_its_problem_not_a_broken_connection(
+    tenant,
+):
+    """A report refused with 403 (a plan or a role): told; where the whole company is
+    refused, the contacts' own next call is too, and that breaks the connection."""
+    step, tries = failing(qb_errors.Forbidden("403", status=403))
+    assert optional.attempt(step, tenant_id=tenant.pk, source=Source.REPORTS) is None
+    assert len(tries) == 1 and "read again later" in problems(tenant)["reports"]
 
 
 def test_a_throttle_is_not_waited_for(tenant):
