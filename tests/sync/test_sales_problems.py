@@ -265,3 +265,24 @@ def test_a_passing_error_on_the_tagging_costs_the_call_again_not_the_read(shop, 
     assert [company.tags(email) for email in EMAILS] == [["QBO"]] * 3
     assert SalesDataState.objects.get(tenant=company.tenant).problems == {}
 
+
+@pytest.mark.parametrize(
+    ("knob", "choices", "said"),
+    [
+        ({"cc_refused_operations": {"POST /contact_tags": 403}}, TOTAL_ONLY, ROLE),
+        ({"cc_refused_operations": {TAGGINGS: 400}}, TOTAL_ONLY, "(it answered 400)"),
+        ({"quickbooks_report_fault": "500"}, {}, REPORTS),
+    ],
+)
+def test_a_problem_is_gone_once_the_person_turns_its_step_off(shop, knobs, knob, choices, said):
+    """The advice followed (turn the tag, or sales data, off in Settings): the step never
+    runs again to clear its problem, so the choice does."""
+    knobs(**knob)
+    company = shop(**TOTAL_ONLY, **TAG)
+    company.run()
+    assert_told(company, said)
+    client = company.journey.client
+    client.post("/settings/", {"list_id": company.lists["Customers"], **choices})
+    for page in ("/status/", "/settings/"):
+        assert said not in client.get(page).content.decode(), page
+    assert SalesDataState.objects.get(tenant=company.tenant).problems == {}
