@@ -54,17 +54,12 @@ def set_up(*, tenant: Tenant, cc: ConstantContactClient) -> SalesDataState | Non
             source=Source.CUSTOM_FIELDS,
         )
     if choice.tag_enabled and choice.tag_name and not tag_id:
+        # A 403 is the role's (the tags overview: the Account Owner or Manager role):
+        # optional.py tells it, the contacts going untagged.
         made = optional.attempt(
             lambda: _tag_id(choice.tag_name, cc), tenant_id=tenant.pk, source=Source.TAG
         )
         tag_id = made or ""
-        if made == "":
-            sales_state.problem_met(
-                tenant_id=tenant.pk,
-                source=Source.TAG,
-                told="Your Constant Contact user's role may not use tags, so contacts are not "
-                f"tagged: {optional.ROLE}; or turn the tag off in Settings.",
-            )
     sales_state.set_up(
         state=state, account_id=account, fields=fields, tag_id=tag_id, problem=" ".join(problems)
     )
@@ -191,15 +186,7 @@ def _metadata(fact: Fact) -> dict | None:
 
 
 def _tag_id(name: str, cc: ConstantContactClient) -> str:
-    """The tag's id, made if missing; "" when the user's role may not use tags (the tags
-    overview: the Account Owner or Manager role), the contacts then going untagged."""
-    try:
-        return _found_or_made_tag(name, cc)
-    except cc_errors.NotPermitted:
-        return ""
-
-
-def _found_or_made_tag(name: str, cc: ConstantContactClient) -> str:
+    """The tag's id, found by its name or made."""
     for tag in cc.tags():
         if str(tag.get("name", "")).casefold() == name.casefold():
             return str(tag["tag_id"])

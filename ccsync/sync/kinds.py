@@ -193,9 +193,10 @@ def _due_reads(sync: Sync) -> bool:
 
 
 def _tag_synced(sync: Sync) -> None:
-    """The tag is optional: whatever stops it is told, and the run goes on."""
+    """The tag is optional: whatever stops it is told, and the run goes on. A try again
+    after a passing error takes up the pass where it stopped (tagging.TaggingPass)."""
     optional.attempt(
-        lambda: tagging.tag_synced(tenant=sync.tenant, cc=sync.cc, list_id=sync.list_id),
+        tagging.TaggingPass(tenant=sync.tenant, cc=sync.cc, list_id=sync.list_id),
         tenant_id=sync.tenant.pk,
         source=Source.TAGGING,
     )

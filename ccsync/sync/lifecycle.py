@@ -69,10 +69,12 @@ def choose_sales_data(
     """Settings' sales data section. Facts turned off leave what is sent at once (nothing
     is sent for it: Constant Contact keeps the values); facts turned on, or a new tag, are
     given to every synced contact by a full check, in bulk imports (before the first sync
-    is done, the first sync takes them along). A tag of another name is set up anew."""
+    is done, the first sync takes them along). A tag of another name is set up anew. The
+    problems of steps turned off are gone (nothing would clear them)."""
     change = tenant_services.choose_sales_data(
         tenant=tenant, enabled=enabled, facts=facts, tag_enabled=tag_enabled, tag_name=tag_name
     )
+    sales_state.choice_saved(tenant=tenant, enabled=enabled, tag_enabled=tag_enabled)
     if change.less:
         sales.stop_sending(tenant=tenant)
     if change.tag_renamed:

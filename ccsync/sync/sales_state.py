@@ -10,7 +10,8 @@ Invariants:
 - A field Constant Contact refused values for leaves `fields` until it is set up again.
   `problem` says, for the person, what of the choice the set-up could not make or
   Constant Contact refused the values of; `problems`, by source (`Source`), what an
-  optional step met (optional.py): each is gone once its step goes through again.
+  optional step met (optional.py): each is gone once its step goes through again, or
+  once the person's choice no longer runs the step (sales data or its tag off).
 - Figures are owed exactly when `reports_retry_at` is set: the reports failed
   `reports_failures` times in a row, and are not asked again before that time.
 - A tag of another name is set up anew: its id, and any tagging under way, forgotten.
@@ -128,6 +129,19 @@ def problem_gone(*, tenant_id: int, source: Source) -> None:
         state = SalesDataState.objects.select_for_update().get(tenant_id=tenant_id)
         state.problems = {key: text for key, text in state.problems.items() if key != source}
         state.save(update_fields=["problems"])
+
+
+def choice_saved(*, tenant: Tenant, enabled: bool, tag_enabled: bool) -> None:
+    """The person's choice is saved: the problems of steps that no longer run are gone, for
+    none of them would go through again to clear them (sales data off: every one, the
+    set-up's too; the tag off: the tag's and the tagging's)."""
+    if not enabled:
+        SalesDataState.objects.filter(tenant=tenant).exclude(problem="", problems={}).update(
+            problem="", problems={}
+        )
+    elif not tag_enabled:
+        for source in (Source.TAG, Source.TAGGING):
+            problem_gone(tenant_id=tenant.pk, source=source)
 
 
 def tagging_started(*, state: SalesDataState, activity_id: str, upto: datetime) -> None:

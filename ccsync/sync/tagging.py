@@ -9,8 +9,10 @@ contacts_taggings_add. An import does not say which contacts it made, so there a
   page) with their tags; one already holding the tag is recorded as tagged (Constant
   Contact says so), the others are tagged, 500 contact ids a call, and the next pass reads
   them again to see it done. N new contacts: about 3 x N/500 calls. A contact is asked for
-  at most MAX_ASKS times (not found, or still without the tag): a contact that never takes
-  it does not cost reads at every pass.
+  at most MAX_ASKS times (not found by a read, or tagged and still without the tag): a
+  contact that never takes it does not cost reads at every pass. A tagging that failed
+  counts no ask: its contacts wait for a later pass (a passing error is tried again at
+  once, the call alone, the pages not read again: TaggingPass).
 Nothing is called while no synced contact waits for its tag.
 """
 
@@ -38,27 +40,65 @@ MAX_ASKS = 2
 
 
 def tag_synced(*, tenant: Tenant, cc: ConstantContactClient, list_id: str) -> int:
-    """Tag the synced contacts not known to hold the tag. Returns how many were asked to be
-    tagged."""
-    chosen = SalesData.objects.filter(tenant=tenant, enabled=True, tag_enabled=True).exists()
-    state = SalesDataState.objects.filter(tenant=tenant).first() if chosen else None
-    if state is None or not state.tag_id:
-        return 0
-    if state.tagging_activity_id and not _list_tagging_finished(tenant, state, cc):
-        return 0
-    waiting = _waiting(tenant)
-    count = waiting.count()
-    if not count:
-        return 0
-    try:
-        if count >= WHOLE_LIST_FROM and _only_ours(tenant, cc, list_id):
-            return _tag_list(state, cc, list_id, count)
-        return _tag_contacts(state, cc, list_id, waiting)
-    except cc_errors.ActivityQueueFull as error:
-        # An account whose activities queue is full leaves the contacts to a later pass;
-        # anything else that stops the tag is optional.py's to tell.
-        logger.warning("contacts not tagged: tenant=%s cause=%s", tenant.pk, type(error).__name__)
-        return 0
+    """Tag the synced contacts not known to hold the tag, once. Returns how many were asked
+    to be tagged."""
+    return TaggingPass(tenant=tenant, cc=cc, list_id=list_id)()
+
+
+class TaggingPass:
+    """One pass of the tag, for optional.attempt: tried again at once after a passing error,
+    it keeps what it read and the taggings that went through, so a try again costs the
+    failed call alone, never the list's pages again."""
+
+    def __init__(self, *, tenant: Tenant, cc: ConstantContactClient, list_id: str) -> None:
+        self.tenant, self.cc, self.list_id = tenant, cc, list_id
+        self.only_ours: bool | None = None  # the list's count, once asked
+        self.to_tag: dict[str, int] | None = None  # read without the tag: contact id -> pk
+        self.asked = 0
+
+    def __call__(self) -> int:
+        tenant, cc = self.tenant, self.cc
+        chosen = SalesData.objects.filter(tenant=tenant, enabled=True, tag_enabled=True).exists()
+        state = SalesDataState.objects.filter(tenant=tenant).first() if chosen else None
+        if state is None or not state.tag_id:
+            return 0
+        if state.tagging_activity_id and not _list_tagging_finished(tenant, state, cc):
+            return 0
+        try:
+            if self.to_tag is None:
+                waiting = _waiting(tenant)
+                count = waiting.count()
+                if not count:
+                    return 0
+                if count >= WHOLE_LIST_FROM and self._only_ours():
+                    return _tag_list(state, cc, self.list_id, count)
+                self.to_tag = _read(state, cc, self.list_id, waiting)
+            return self._tag_contacts(state, self.to_tag)
+        except cc_errors.ActivityQueueFull as error:
+            # An account whose activities queue is full leaves the contacts to a later
+            # pass; anything else that stops the tag is optional.py's to tell.
+            logger.warning(
+                "contacts not tagged: tenant=%s cause=%s", tenant.pk, type(error).__name__
+            )
+            return self.asked
+
+    def _only_ours(self) -> bool:
+        if self.only_ours is None:
+            self.only_ours = _only_ours(self.tenant, self.cc, self.list_id)
+        return self.only_ours
+
+    def _tag_contacts(self, state: SalesDataState, to_tag: dict[str, int]) -> int:
+        """The contacts read without the tag, 500 a call, each counted as asked once its
+        call went through: one whose tagging failed waits for a later pass, asks left."""
+        while to_tag:
+            chunk = list(to_tag)[:MAX_MEMBERSHIP_CONTACTS]
+            self.cc.add_taggings(tag_ids=[state.tag_id], contact_ids=chunk)
+            pks = [to_tag.pop(contact_id) for contact_id in chunk]
+            customer_state.asked_for_tag(CustomerRecord.objects.filter(pk__in=pks))
+            self.asked += len(chunk)
+        if self.asked:
+            logger.info("contacts tagged: tenant=%s count=%s", state.tenant_id, self.asked)
+        return self.asked
 
 
 def start_over(*, tenant: Tenant) -> None:
@@ -113,11 +153,16 @@ def _list_tagging_finished(
     return True
 
 
-def _tag_contacts(state: SalesDataState, cc: ConstantContactClient, list_id: str, waiting) -> int:
+def _read(
+    state: SalesDataState, cc: ConstantContactClient, list_id: str, waiting
+) -> dict[str, int]:
+    """The waiting contacts as the list's pages show them: those holding the tag are
+    recorded tagged, those not found asked for once more; those without it, returned by
+    contact id, are to be tagged."""
     oldest = waiting.aggregate(oldest=Min("synced_at"))["oldest"]
     by_email = {email.lower(): pk for pk, email in waiting.values_list("pk", "email")}
     holding: list[int] = []
-    untagged: list[str] = []
+    untagged: dict[str, int] = {}
     contacts = cc.iter_contacts(
         lists=[list_id], updated_after=oldest - UPDATED_BEFORE_SYNCED, include=["taggings"]
     )
@@ -128,13 +173,7 @@ def _tag_contacts(state: SalesDataState, cc: ConstantContactClient, list_id: str
         if state.tag_id in (contact.get("taggings") or []):
             holding.append(pk)
         else:
-            untagged.append(str(contact["contact_id"]))
+            untagged[str(contact["contact_id"])] = pk
     customer_state.tagged(CustomerRecord.objects.filter(pk__in=holding))
-    customer_state.asked_for_tag(waiting.exclude(pk__in=holding))
-    for start in range(0, len(untagged), MAX_MEMBERSHIP_CONTACTS):
-        cc.add_taggings(
-            tag_ids=[state.tag_id], contact_ids=untagged[start : start + MAX_MEMBERSHIP_CONTACTS]
-        )
-    if untagged:
-        logger.info("contacts tagged: tenant=%s count=%s", state.tenant_id, len(untagged))
-    return len(untagged)
+    customer_state.asked_for_tag(waiting.exclude(pk__in=[*holding, *untagged.values()]))
+    return untagged

@@ -632,7 +632,8 @@ def test_a_user_whose_role_may_not_make_fields_or_tags_is_told_and_the_contacts_
     assert run.state == Run.State.COMPLETED, run.error
     assert run.synced == 3 and company.custom_fields("ann@example.com") == {}
     problem = " ".join(sales_selectors.sales_problems(tenant=company.tenant))
-    assert "role may not add custom fields" in problem and "role may not use tags" in problem
+    assert "role may not add custom fields" in problem
+    assert "did not let the app make the tag, so contacts are not tagged: the user who" in problem
     assert not company.tenant.constantcontact_connection.is_broken
     # 1 list of fields + the first refused (no other tried) + 1 refused read of the tags;
     # the sync's 3

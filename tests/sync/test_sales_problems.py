@@ -20,8 +20,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import lifecycle
+from ccsync.sync import lifecycle, optional, tagging
 from ccsync.sync.models import CustomerRecord, Run, SalesDataState
+from ccsync.sync.sales_state import Source
 from integrations.limiter import get_limiter
 from tenants import selectors as tenant_selectors
 from tenants.clients import constantcontact_client
@@ -35,6 +36,7 @@ TAG = {"sales-tag_enabled": "on", "sales-tag_name": "QBO"}
 SYNC = 3
 REPORTS = "QuickBooks Online did not give the sales reports"
 ROLE = "needs the Account Owner or Account Manager role"
+TAGGINGS = "POST /activities/contacts_taggings_add"
 
 
 @pytest.fixture
@@ -257,3 +259,92 @@ def test_an_import_refused_without_its_figures_too_is_not_blamed_on_them(shop, k
     assert "total_sales" in state.fields and state.problems == {}
     # The field's set-up, the unsubscribes, the import with its figures and without.
     assert run.constantcontact_calls == 2 + 1 + 2
+
+
+def tagging_pass(company) -> list[str]:
+    """One pass of the tag as a run makes it (kinds.py): the Constant Contact calls made."""
+    calls: list[str] = []
+    cc = constantcontact_client(tenant=company.tenant, before_request=calls.append)
+    optional.attempt(
+        tagging.TaggingPass(tenant=company.tenant, cc=cc, list_id=company.lists["Customers"]),
+        tenant_id=company.tenant.pk,
+        source=Source.TAGGING,
+    )
+    return calls
+
+
+def waiting_for_the_tag(company) -> list[tuple[bool, int]]:
+    records = CustomerRecord.objects.filter(tenant=company.tenant).order_by("email")
+    return list(records.values_list("tagged", "tag_asks"))
+
+
+@pytest.mark.parametrize(("status", "tries"), [(503, optional.TRIES), (403, 1)])
+def test_a_tagging_that_keeps_failing_leaves_its_contacts_waiting_told(shop, knobs, status, tries):
+    """A passing error is tried again at once, the tagging call alone (the list's page is
+    read once a pass); the role's 403 is not. Either way no ask is counted: pass after pass
+    the contacts wait, the problem told, and once Constant Contact takes the tagging they
+    get the tag and the problem is gone."""
+    knobs(cc_refused_operations={TAGGINGS: status})
+    company = shop(**TOTAL_ONLY, **TAG)
+    run = company.run()
+    assert_contacts_synced(company, run)
+    for _ in range(tagging.MAX_ASKS + 1):  # more passes than a contact's asks
+        calls = tagging_pass(company)
+        assert len(calls) == 1 + tries  # 1 page of the list's contacts; the tagging's tries
+        assert waiting_for_the_tag(company) == [(False, 0)] * 3
+        assert_told(company, "did not let the app tag contacts", "turn the tag off in Settings")
+
+    knobs(cc_refused_operations={})
+    assert len(tagging_pass(company)) == 1 + 1
+    assert [company.tags(email) for email in EMAILS] == [["QBO"]] * 3
+    assert waiting_for_the_tag(company) == [(False, 1)] * 3  # asked: the next read sees it
+    assert SalesDataState.objects.get(tenant=company.tenant).problems == {}
+    assert len(tagging_pass(company)) == 1
+    assert waiting_for_the_tag(company) == [(True, 1)] * 3
+
+
+def test_a_passing_error_on_the_tagging_costs_the_call_again_not_the_read(shop, knobs):
+    knobs(cc_refused_operations={TAGGINGS: 503})
+    company = shop(**TOTAL_ONLY, **TAG)
+    company.run()
+    cc = constantcontact_client(tenant=company.tenant)
+    real = cc.add_taggings
+    tries: list[int] = []
+
+    def refused_once(**kwargs):
+        tries.append(1)
+        if len(tries) == 2:
+            knobs(cc_refused_operations={})  # Constant Contact answers again
+        return real(**kwargs)
+
+    cc.add_taggings = refused_once  # type: ignore[method-assign]
+    reads: list[dict] = []
+    read = cc.iter_contacts
+    cc.iter_contacts = lambda **kw: reads.append(kw) or read(**kw)  # type: ignore[method-assign]
+    step = tagging.TaggingPass(tenant=company.tenant, cc=cc, list_id=company.lists["Customers"])
+    assert optional.attempt(step, tenant_id=company.tenant.pk, source=Source.TAGGING) == 3
+    assert (len(reads), len(tries)) == (1, 2)
+    assert [company.tags(email) for email in EMAILS] == [["QBO"]] * 3
+    assert SalesDataState.objects.get(tenant=company.tenant).problems == {}
+
+
+@pytest.mark.parametrize(
+    ("knob", "choices", "said"),
+    [
+        ({"cc_refused_operations": {"POST /contact_tags": 403}}, TOTAL_ONLY, ROLE),
+        ({"cc_refused_operations": {TAGGINGS: 400}}, TOTAL_ONLY, "(it answered 400)"),
+        ({"quickbooks_report_fault": "500"}, {}, REPORTS),
+    ],
+)
+def test_a_problem_is_gone_once_the_person_turns_its_step_off(shop, knobs, knob, choices, said):
+    """The advice followed (turn the tag, or sales data, off in Settings): the step never
+    runs again to clear its problem, so the choice does."""
+    knobs(**knob)
+    company = shop(**TOTAL_ONLY, **TAG)
+    company.run()
+    assert_told(company, said)
+    client = company.journey.client
+    client.post("/settings/", {"list_id": company.lists["Customers"], **choices})
+    for page in ("/status/", "/settings/"):
+        assert said not in client.get(page).content.decode(), page
+    assert SalesDataState.objects.get(tenant=company.tenant).problems == {}
