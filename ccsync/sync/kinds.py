@@ -26,7 +26,16 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from ccsync.base import counters
-from ccsync.sync import custom_fields, optional, pacing, runs, sales, sales_changes, tagging
+from ccsync.sync import (
+    custom_fields,
+    optional,
+    pacing,
+    runs,
+    sales,
+    sales_changes,
+    sales_selectors,
+    tagging,
+)
 from ccsync.sync.confirming import confirm_imports
 from ccsync.sync.customer_state import mark_deleted
 from ccsync.sync.judging import count_decisions, judge, observe
@@ -194,7 +203,13 @@ def _due_reads(sync: Sync) -> bool:
 
 def _tag_synced(sync: Sync) -> None:
     """The tag is optional: whatever stops it is told, and the run goes on. A try again
-    after a passing error takes up the pass where it stopped (tagging.TaggingPass)."""
+    after a passing error takes up the pass where it stopped (tagging.TaggingPass). A
+    tagging that failed waits for the next full check (Sync now), as the person is told: a
+    lasting refusal never costs the list's pages at every run of changes."""
+    if sync.run.kind == Run.Kind.CHANGES and sales_selectors.has_problem(
+        tenant_id=sync.tenant.pk, source=Source.TAGGING
+    ):
+        return
     optional.attempt(
         tagging.TaggingPass(tenant=sync.tenant, cc=sync.cc, list_id=sync.list_id),
         tenant_id=sync.tenant.pk,

@@ -45,9 +45,11 @@ ROLE = (
     "the user who connected needs the Account Owner or Account Manager role in Constant "
     "Contact (then Sync now on the status page)"
 )
+NEXT_FULL_CHECK = "the next full check tries again (Sync now on the status page)"
 AGAIN = {
-    Source.CUSTOM_FIELDS: "the next full check tries again (Sync now on the status page)",
-    Source.TAG: "the next full check tries again (Sync now on the status page)",
+    Source.CUSTOM_FIELDS: NEXT_FULL_CHECK,
+    Source.TAG: NEXT_FULL_CHECK,
+    Source.TAGGING: NEXT_FULL_CHECK,  # kinds._tag_synced: not at every run of changes
 }
 TOLD: dict[Source, str] = {
     Source.REPORTS: (

@@ -55,6 +55,11 @@ def sales_problems(*, tenant: Tenant) -> list[str]:
     return problems_of(SalesDataState.objects.filter(tenant=tenant).first())
 
 
+def has_problem(*, tenant_id: int, source: str) -> bool:
+    """Whether the optional step of `source` failed and has not gone through since."""
+    return SalesDataState.objects.filter(tenant_id=tenant_id, problems__has_key=source).exists()
+
+
 def figure_columns(setup: SalesSetup | None) -> list[dict[str, Any]]:
     """The chosen facts whose field is set up, in Settings' order; each a column of the
     sales page but the customer id (the row's own), which only the detail repeats."""

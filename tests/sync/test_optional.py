@@ -69,7 +69,8 @@ def test_a_passing_error_that_lasts_is_a_problem_after_three_tries(tenant):
     assert len(tries) == 3
     assert problems(tenant) == {
         "tagging": "Constant Contact did not let the app tag contacts (it answered 503): the "
-        "app tries again later, or turn the tag off in Settings."
+        "next full check tries again (Sync now on the status page), or turn the tag off in "
+        "Settings."
     }
 
 

@@ -15,13 +15,14 @@ ValidationFault (400) and a failure of its own with a SystemFault (500)
 (https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes).
 """
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from ccsync.sync import lifecycle, optional, tagging
-from ccsync.sync.models import CustomerRecord, Run, SalesDataState
+from ccsync.sync import clients, lifecycle, optional, services, tagging
+from ccsync.sync.models import ContactImport, CustomerRecord, Run, SalesDataState
 from ccsync.sync.sales_state import Source
 from integrations.limiter import get_limiter
 from tenants import selectors as tenant_selectors
@@ -347,4 +348,55 @@ def test_a_problem_is_gone_once_the_person_turns_its_step_off(shop, knobs, knob,
     client.post("/settings/", {"list_id": company.lists["Customers"], **choices})
     for page in ("/status/", "/settings/"):
         assert said not in client.get(page).content.decode(), page
+    assert SalesDataState.objects.get(tenant=company.tenant).problems == {}
+
+
+def runs_calls(monkeypatch) -> Counter[str]:
+    """The Constant Contact and QuickBooks calls of the runs from now on, by endpoint."""
+    endpoints: Counter[str] = Counter()
+    counting = clients._counting
+
+    def by_endpoint(provider, acquire, calls):
+        before_request = counting(provider, acquire, calls)
+
+        def counted(endpoint: str) -> None:
+            before_request(endpoint)
+            endpoints[endpoint] += 1
+
+        return counted
+
+    monkeypatch.setattr(clients, "_counting", by_endpoint)
+    return endpoints
+
+
+def test_a_failed_tagging_waits_for_the_next_full_check_not_every_run_of_changes(
+    shop, knobs, monkeypatch
+):
+    """A lasting refusal of the tagging (the role's 403) would cost the list's pages and a
+    tagging call at every run of changes that confirms imports: the tagging waits for the
+    next full check, as the problem says (Sync now)."""
+    knobs(cc_refused_operations={TAGGINGS: 403})
+    company = shop(**TOTAL_ONLY, **TAG)
+    company.run()
+    assert_told(company, "did not let the app tag contacts", "Sync now on the status page")
+    ann, bo = company.customer_id("Ann Lee"), company.customer_id("Bo Li")
+    company.change(ann, FamilyName="Lee-Smith")
+    company.webhook(("updated", ann))
+    company.sync_changes(confirm=False)
+    hours_ago = timezone.now() - timedelta(hours=5)  # its confirmation is due with the next run
+    ContactImport.objects.filter(tenant=company.tenant, state="sent").update(sent_at=hours_ago)
+    company.change(bo, FamilyName="Li-Smith")
+    company.webhook(("updated", bo))
+    calls = runs_calls(monkeypatch)
+    run = company.sync_changes(confirm=False)
+    assert run.state == Run.State.COMPLETED, run.error
+    assert calls["activities"] == 1  # the run confirmed Ann's import
+    assert calls["contacts"] == calls["contacts_taggings_add"] == 0  # and tagged nobody
+    assert ContactImport.objects.filter(tenant=company.tenant, state="confirmed").count() >= 2
+
+    company.confirm()  # Bo's import too
+    knobs(cc_refused_operations={})
+    full_check = services.sync_now(tenant=company.tenant)
+    assert company.run(full_check).state == Run.State.COMPLETED
+    assert [company.tags(email) for email in EMAILS] == [["QBO"]] * 3
     assert SalesDataState.objects.get(tenant=company.tenant).problems == {}
