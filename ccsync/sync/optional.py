@@ -6,7 +6,8 @@ that none of them stops, slows or breaks the contacts' sync:
 - A refused token (the connection is gone for the contacts too) and Constant Contact's
   daily quota (every call waits for midnight) go on to the run, as anywhere else.
 - A passing error (a 5xx, a dropped connection) is tried again at once, up to TRIES times;
-  a timeout, a throttle or a full queue of activities is not waited for.
+  a timeout, a throttle or a full queue of activities is not waited for (a full queue is
+  no problem either: the step goes at a later pass).
 - Anything else (a report refused or in a shape the app does not know, a 400, 403 or 409
   to the fields or the tag, a bug) becomes a problem of its source, told on the status
   and Settings pages with what to do (sales_state.problem_met), and the step's caller
@@ -86,6 +87,11 @@ def attempt(step: Callable[[], T], *, tenant_id: int, source: Source) -> T | Non
             result = step()
         except STOPS_THE_RUN:
             raise
+        except cc_errors.ActivityQueueFull:
+            # The account's queue of activities is full for now: the step goes at a later
+            # pass, neither a problem to tell nor a success that clears one.
+            logger.info("sales data step waits for the account's queue: tenant=%s", tenant_id)
+            return None
         except TRIED_AGAIN as error:
             # A timeout is not waited out again: the contacts' run goes on without the step.
             if tries < TRIES and not getattr(error, "timed_out", False):

@@ -25,7 +25,6 @@ from django.utils import timezone
 from ccsync.sync import customer_state, sales_state
 from ccsync.sync.confirming import ACTIVITY_FINISHED
 from ccsync.sync.models import CustomerRecord, SalesDataState
-from integrations.constantcontact import errors as cc_errors
 from integrations.constantcontact.client import MAX_MEMBERSHIP_CONTACTS, ConstantContactClient
 from tenants.models import SalesData, Tenant
 
@@ -64,23 +63,17 @@ class TaggingPass:
             return 0
         if state.tagging_activity_id and not _list_tagging_finished(tenant, state, cc):
             return 0
-        try:
-            if self.to_tag is None:
-                waiting = _waiting(tenant)
-                count = waiting.count()
-                if not count:
-                    return 0
-                if count >= WHOLE_LIST_FROM and self._only_ours():
-                    return _tag_list(state, cc, self.list_id, count)
-                self.to_tag = _read(state, cc, self.list_id, waiting)
-            return self._tag_contacts(state, self.to_tag)
-        except cc_errors.ActivityQueueFull as error:
-            # An account whose activities queue is full leaves the contacts to a later
-            # pass; anything else that stops the tag is optional.py's to tell.
-            logger.warning(
-                "contacts not tagged: tenant=%s cause=%s", tenant.pk, type(error).__name__
-            )
-            return self.asked
+        # Whatever stops the tag (an account's full queue of activities included) is
+        # optional.py's to handle: the contacts not asked for wait for a later pass.
+        if self.to_tag is None:
+            waiting = _waiting(tenant)
+            count = waiting.count()
+            if not count:
+                return 0
+            if count >= WHOLE_LIST_FROM and self._only_ours():
+                return _tag_list(state, cc, self.list_id, count)
+            self.to_tag = _read(state, cc, self.list_id, waiting)
+        return self._tag_contacts(state, self.to_tag)
 
     def _only_ours(self) -> bool:
         if self.only_ours is None:

@@ -92,6 +92,20 @@ def test_a_403_from_quickbooks_to_an_optional_step_is_its_problem_not_a_broken_c
     assert len(tries) == 1 and "read again later" in problems(tenant)["reports"]
 
 
+def test_a_full_queue_of_activities_is_neither_a_problem_nor_a_success(tenant):
+    """The account's 1,000 queued activities: the step goes at a later pass; a problem told
+    before stays until a step really goes through."""
+    optional.attempt(
+        failing(cc_errors.Forbidden("403", status=403))[0],
+        tenant_id=tenant.pk,
+        source=Source.TAGGING,
+    )
+    told = problems(tenant)
+    step, tries = failing(cc_errors.ActivityQueueFull("429 queued", status=429))
+    assert optional.attempt(step, tenant_id=tenant.pk, source=Source.TAGGING) is None
+    assert len(tries) == 1 and problems(tenant) == told != {}
+
+
 def test_a_throttle_is_not_waited_for(tenant):
     step, tries = failing(qb_errors.Throttled("429", status=429))
     assert optional.attempt(step, tenant_id=tenant.pk, source=Source.REPORTS) is None
