@@ -27,18 +27,19 @@ def _refuse_to_start(**_: Any) -> None:
 
 def _safely(action: str, **kwargs: Any) -> None:
     """heartbeat.<action>(**kwargs). The consumer's thread keeps no connection between
-    stamps: a restarted database or a network blip costs one stamp, not the worker."""
-    from django.db import DatabaseError, close_old_connections
+    stamps: a restarted database or a network blip costs one stamp, not the worker. (Closed,
+    not left to close_old_connections: with CONN_MAX_AGE longer than the beat, that kept the
+    timer thread's connection open after the worker stopped.)"""
+    from django.db import DatabaseError, connection
 
     from ccsync.ops import heartbeat
 
-    close_old_connections()
     try:
         getattr(heartbeat, action)(**kwargs)
     except DatabaseError:
         logger.warning("worker heartbeat not recorded: database unavailable")
     finally:
-        close_old_connections()
+        connection.close()
 
 
 class Heartbeat(bootsteps.StartStopStep):
